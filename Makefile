@@ -1,0 +1,54 @@
+# The two commands: `make run` (demo on http://127.0.0.1:5000) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+TRANSLATIONS := supportgroup/translations
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev translations extract-messages vendor clean-venv
+
+run: install translations
+	SUPPORTGROUP_ENV=development $(FLASK) db upgrade
+	SUPPORTGROUP_ENV=development $(FLASK) seed-demo
+	@echo "Demo password: $${DEMO_PASSWORD:-demo-password}"
+	SUPPORTGROUP_ENV=development $(PY) serve.py
+
+test: install-dev translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $@
+
+# Compile the message catalogues (.po -> .mo); the .mo files are build output, not committed.
+translations: install
+	@if ls $(TRANSLATIONS)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel compile --use-fuzzy -q -d $(TRANSLATIONS); fi
+
+# Refresh the catalogue template and merge it into every language (developers, after changing strings).
+extract-messages: install
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -q -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+# Copy the pinned browser libraries from node_modules into our static files (needs npm; the copies are committed).
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p supportgroup/static/vendor/socket.io
+	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/LICENSE supportgroup/static/vendor/socket.io/
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,142 @@
+"""Configuration classes. Everything comes from environment variables.
+
+Production has no default for secrets: `ProductionConfig` refuses to start without `SECRET_KEY`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'supportgroup.sqlite'}"
+    # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Shared settings. Subclasses adjust for development, testing and production."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    # Prefix for every key this app writes to Redis, so several deployments (or test runs) can share one.
+    REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sg")
+    # Socket.IO: gevent in production; the test suite runs handlers in threads.
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
+    # A small buffer: a chat line is at most a few KB; nothing legitimate needs more.
+    SOCKETIO_MAX_BUFFER = _int("SOCKETIO_MAX_BUFFER", 16 * 1024)
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_MESSAGE_LENGTH = _int("MAX_MESSAGE_LENGTH", 2000)
+    RECENT_MESSAGES = _int("RECENT_MESSAGES", 100)
+    REPLAY_LIMIT = _int("REPLAY_LIMIT", 1000)
+    # Participants may enter a scheduled meeting's lobby this many minutes before its start.
+    LOBBY_MINUTES = _int("LOBBY_MINUTES", 15)
+
+    # Sessions and cookies.
+    SESSION_COOKIE_NAME = "sg_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    # The session cookie ends with the browser; the server also ends a session idle this long.
+    IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 60)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
+
+    # Rate limits (Flask-Limiter syntax).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
+    SOCKET_EVENT_RATE_LIMIT = os.environ.get("SOCKET_EVENT_RATE_LIMIT", "20 per 10 seconds")
+    RATELIMIT_HEADERS_ENABLED = False
+
+    # Languages.
+    LANGUAGES = ("en", "nl")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise when a setting that has no safe default is missing."""
+
+
+class DevelopmentConfig(Config):
+    """`make run`: a local demo over plain HTTP on the loopback interface."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-change-me"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SOCKETIO_ASYNC_MODE = "threading"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
+    REDIS_URL = None
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls) -> None:
+        if not cls.SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by `SUPPORTGROUP_ENV` (default: production, so secrets are required)."""
+    name = os.environ.get("SUPPORTGROUP_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"SUPPORTGROUP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,88 @@
+"""supportgroup: moderated online peer-support groups. `create_app` builds the application."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+
+def create_app(config_class=None, overrides: dict | None = None) -> Flask:
+    """Build the app from a config class (default: from `SUPPORTGROUP_ENV`) and optional overrides."""
+    from config import config_from_env
+
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from .auth.idle import init_idle_timeout
+    from .cli import register_cli
+    from .safety.errors import init_error_handlers
+    from .safety.headers import init_security_headers
+
+    init_idle_timeout(app)
+    init_security_headers(app)
+    init_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import auth  # noqa: F401  (registers the Flask-Login user loader)
+    from .chat.stores import init_stores
+    from .db_setup import init_engine_events
+    from .i18n import init_babel
+
+    db.init_app(app)
+    init_engine_events(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    init_babel(app, babel)
+
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_PREFIX']}-limiter")
+    limiter.init_app(app)
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=redis_url,
+        channel=f"{app.config['REDIS_PREFIX']}-socketio",
+        max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"],
+        # None keeps python-engineio's same-origin check: a handshake from a foreign Origin is refused.
+        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+        logger=False,
+        engineio_logger=False,
+    )
+    init_stores(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .chat import events  # noqa: F401  (registers the socket event handlers)
+    from .chat.routes import bp as chat_bp
+    from .groups.routes import bp as groups_bp
+    from .home import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(groups_bp, url_prefix="/groups")
+    app.register_blueprint(chat_bp, url_prefix="/meetings")
+
+
+def _configure_logging(app: Flask) -> None:
+    """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off)."""
+    level = logging.DEBUG if app.debug else logging.INFO
+    logging.getLogger("supportgroup").setLevel(level)

@@ -1,0 +1,45 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me logged in on this device (only on a device no one else uses)"),
+                            default=False)
+    submit = SubmitField(_l("Log in"))
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=3, max=32)],
+        description=_l("Choose a name that does not show who you are: not your real name."),
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=128)],
+                             description=_l("At least 10 characters."),
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Create account"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=128)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Change password"))
+
+
+class LogoutForm(FlaskForm):
+    submit = SubmitField(_l("Log out"))

@@ -1,0 +1,42 @@
+"""Password hashing with argon2id (memory-hard), tuned by config."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+# A valid hash of a random password: verifying against it when a username does not exist makes a
+# wrong username cost the same time as a wrong password, so timing does not reveal accounts.
+_DUMMY_PASSWORD = "not-a-real-password-0f1e2d3c"
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    key = ("argon2_hasher", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+    hasher = current_app.extensions.get(key)
+    if hasher is None:
+        hasher = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+        current_app.extensions[key] = hasher
+    return hasher
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher()
+    if password_hash is None:
+        dummy = current_app.extensions.get("argon2_dummy_hash")
+        if dummy is None:
+            dummy = current_app.extensions["argon2_dummy_hash"] = hasher.hash(_DUMMY_PASSWORD)
+        password_hash = dummy
+        password = password + "\x00never-matches"
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher().check_needs_rehash(password_hash)

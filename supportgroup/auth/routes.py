@@ -1,0 +1,121 @@
+"""Register, log in, log out, change password."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..chat.rooms import disconnect_user
+from ..extensions import db, limiter
+from .idle import mark_active
+from ..ratelimit_keys import username_key
+from . import services
+from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    fallback = url_for("home.dashboard")
+    if not target or len(target) > 512:
+        return fallback
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=username_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is None:
+            # One message for an unknown name and a wrong password: no account enumeration.
+            form.password.errors.append(_("The username or password is not correct."))
+        else:
+            next_url = safe_next(request.args.get("next"))
+            lang = session.get("lang")
+            session.clear()  # a new session at login: nothing carried over from before
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=bool(form.remember.data))
+            mark_active()
+            db.session.commit()
+            return redirect(next_url)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.username.data, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user, remember=False)
+            mark_active()
+            flash(_("Welcome. Your account is ready."), "success")
+            return redirect(url_for("home.dashboard"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.rotate_session_token()  # ends this session everywhere, including open sockets
+        db.session.commit()
+        disconnect_user(user.id)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            disconnect_user(user.id)
+            # Stay logged in here, under the new token; every other session has ended.
+            session.clear()
+            login_user(user)
+            mark_active()
+            flash(_("Your password has been changed. Other devices have been logged out."), "success")
+            return redirect(url_for("home.dashboard"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,85 @@
+"""Account rules. Services change models and flush; the caller commits."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import PeerExpertProfile, Role, User
+from .passwords import hash_password, needs_rehash, verify_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+
+
+class AccountError(Exception):
+    """A rule about accounts was broken; `field` names the form field, `message` is for people."""
+
+    def __init__(self, field: str, message):
+        super().__init__(field)
+        self.field = field
+        self.message = message
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def check_username(username: str) -> str:
+    name = normalise_username(username)
+    if not USERNAME_RE.fullmatch(name):
+        raise AccountError(
+            "username",
+            _l("Use 3 to 32 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
+        )
+    return name
+
+
+def check_password(password: str, username: str) -> None:
+    if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX):
+        raise AccountError("password", _l("Use between 10 and 128 characters."))
+    if normalise_username(username) and normalise_username(username) in password.lower():
+        raise AccountError("password", _l("Your password must not contain your username."))
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def create_user(username: str, password: str, role: Role = Role.PARTICIPANT, *, first_name: str | None = None,
+                trained: bool = False) -> User:
+    """Create an account (and a peer-expert profile for peer experts). Raises AccountError."""
+    name = check_username(username)
+    check_password(password, name)
+    if find_user(name) is not None:
+        raise AccountError("username", _l("This username is taken. Please choose another."))
+    user = User(username=name, password_hash=hash_password(password), role=role)
+    db.session.add(user)
+    if role == Role.PEER_EXPERT:
+        user.profile = PeerExpertProfile(first_name=(first_name or name.capitalize())[:40], trained=trained)
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user for these credentials, or None; costs the same whether or not the username exists."""
+    user = find_user(username)
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.is_enabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise AccountError("current_password", _l("Your current password is not correct."))
+    check_password(new, user.username)
+    user.password_hash = hash_password(new)
+    # Every other session and socket of this user ends now.
+    user.rotate_session_token()
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""The live chat: the meeting page, socket events, presence and replay."""

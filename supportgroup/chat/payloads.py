@@ -1,0 +1,81 @@
+"""Parsing socket payloads at the edge: wrong types, missing fields and oversized values stop here.
+
+A tiny schema of our own: each event names its fields; `parse` returns clean values or raises
+`PayloadError` with a readable message. Nothing is written before a payload has parsed.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class PayloadError(Exception):
+    def __init__(self, message, code: str = "invalid_payload"):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Int:
+    required: bool = True
+    minimum: int = 0
+    maximum: int = 2**31 - 1
+
+    def clean(self, name: str, value: Any) -> int | None:
+        if value is None and not self.required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PayloadError(_l("The field %(name)s must be a whole number.", name=name))
+        if not self.minimum <= value <= self.maximum:
+            raise PayloadError(_l("The field %(name)s is out of range.", name=name))
+        return value
+
+
+@dataclass(frozen=True)
+class ClientId:
+    def clean(self, name: str, value: Any) -> str:
+        if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
+            raise PayloadError(_l("The field %(name)s must be 8 to 64 letters, digits, '-' or '_'.", name=name))
+        return value
+
+
+@dataclass(frozen=True)
+class Text:
+    """Chat text: plain, 1..max characters, no control characters but newline and tab."""
+
+    max_length: int
+
+    def clean(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise PayloadError(_l("The field %(name)s must be text.", name=name))
+        text = value.replace("\r\n", "\n").strip()
+        if not text:
+            raise PayloadError(_l("The message is empty."), code="empty_message")
+        if len(text) > self.max_length:
+            raise PayloadError(_l("The message is too long (at most %(max)d characters).", max=self.max_length),
+                               code="message_too_long")
+        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+            raise PayloadError(_l("The message contains characters that are not allowed."),
+                               code="invalid_characters")
+        return text
+
+
+def parse(data: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PayloadError(_l("The request must be an object."))
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise PayloadError(_l("Unknown field: %(name)s.", name=sorted(map(str, unknown))[0]))
+    cleaned = {}
+    for name, field in fields.items():
+        if name not in data and getattr(field, "required", True):
+            raise PayloadError(_l("The field %(name)s is missing.", name=name))
+        cleaned[name] = field.clean(name, data.get(name))
+    return cleaned

@@ -1,0 +1,52 @@
+"""The meeting page (the chat) and the moderator's open and close buttons."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..extensions import db
+from ..permissions import require_meeting_member, require_meeting_moderator
+from ..scheduling import services as scheduling
+from . import services
+from .events import emit_meeting_state, load_meeting
+
+bp = Blueprint("chat", __name__)
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def meeting(meeting_id: int):
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(current_user, meeting)
+    return render_template("chat/meeting.html", meeting=meeting, membership=membership,
+                           me=services.person(membership), form=FlaskForm())
+
+
+def _change_state(meeting_id: int, change, done_message: str):
+    meeting = load_meeting(meeting_id)
+    require_meeting_moderator(current_user, meeting)
+    if FlaskForm().validate_on_submit():
+        try:
+            change(meeting, current_user)
+        except scheduling.MeetingError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            emit_meeting_state(meeting)
+            flash(done_message, "success")
+    return redirect(url_for("chat.meeting", meeting_id=meeting.id))
+
+
+@bp.route("/<int:meeting_id>/open", methods=["POST"])
+@login_required
+def open_meeting(meeting_id: int):
+    return _change_state(meeting_id, scheduling.open_meeting, _("The meeting is open."))
+
+
+@bp.route("/<int:meeting_id>/close", methods=["POST"])
+@login_required
+def close_meeting(meeting_id: int):
+    return _change_state(meeting_id, scheduling.close_meeting, _("The meeting is closed."))

@@ -1,0 +1,151 @@
+"""Chat state that several server processes must share: presence and event rate limits.
+
+With `REDIS_URL` set both live in Redis, so any process sees the same state. Without it (the embedded
+default, one process) they live in this process's memory, which is then the only process there is.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import redis
+from flask import Flask, current_app
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+
+class MemoryPresence:
+    """Presence for a single process: meeting -> socket id -> membership id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rooms: dict[int, dict[str, int]] = defaultdict(dict)
+
+    def add(self, meeting_id: int, sid: str, membership_id: int) -> None:
+        with self._lock:
+            self._rooms[meeting_id][sid] = membership_id
+
+    def remove(self, meeting_id: int, sid: str) -> int | None:
+        with self._lock:
+            return self._rooms.get(meeting_id, {}).pop(sid, None)
+
+    def membership_ids(self, meeting_id: int) -> set[int]:
+        with self._lock:
+            return set(self._rooms.get(meeting_id, {}).values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rooms.clear()
+
+
+class RedisPresence:
+    """Presence in a Redis hash per meeting: field = socket id, value = membership id."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, meeting_id: int) -> str:
+        return f"{self._prefix}:presence:{meeting_id}"
+
+    def add(self, meeting_id: int, sid: str, membership_id: int) -> None:
+        self._redis.hset(self._key(meeting_id), sid, membership_id)
+
+    def remove(self, meeting_id: int, sid: str) -> int | None:
+        key = self._key(meeting_id)
+        pipe = self._redis.pipeline()
+        pipe.hget(key, sid)
+        pipe.hdel(key, sid)
+        value, _ = pipe.execute()
+        return int(value) if value is not None else None
+
+    def membership_ids(self, meeting_id: int) -> set[int]:
+        return {int(v) for v in self._redis.hvals(self._key(meeting_id))}
+
+    def clear(self) -> None:
+        for key in self._redis.scan_iter(f"{self._prefix}:presence:*"):
+            self._redis.delete(key)
+
+
+class MemoryConnections:
+    """Which socket ids belong to which user, in a single process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sids: dict[int, set[str]] = defaultdict(set)
+
+    def add(self, user_id: int, sid: str) -> None:
+        with self._lock:
+            self._sids[user_id].add(sid)
+
+    def remove(self, user_id: int, sid: str) -> None:
+        with self._lock:
+            self._sids.get(user_id, set()).discard(sid)
+
+    def sids(self, user_id: int) -> set[str]:
+        with self._lock:
+            return set(self._sids.get(user_id, ()))
+
+
+class RedisConnections:
+    """Which socket ids belong to which user, shared by every process."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, user_id: int) -> str:
+        return f"{self._prefix}:user-sids:{user_id}"
+
+    def add(self, user_id: int, sid: str) -> None:
+        self._redis.sadd(self._key(user_id), sid)
+
+    def remove(self, user_id: int, sid: str) -> None:
+        self._redis.srem(self._key(user_id), sid)
+
+    def sids(self, user_id: int) -> set[str]:
+        return set(self._redis.smembers(self._key(user_id)))
+
+
+class EventLimiter:
+    """Per-user limit on socket events (HTTP limiters do not see socket traffic)."""
+
+    def __init__(self, storage_uri: str, limit: str, prefix: str) -> None:
+        options = {"key_prefix": prefix} if storage_uri.startswith("redis") else {}
+        self._storage = storage_from_string(storage_uri, **options)
+        self._limiter = FixedWindowRateLimiter(self._storage)
+        self._limits = parse_many(limit)
+
+    def hit(self, user_id: int) -> bool:
+        """Count one event; False when the user is over the limit."""
+        key = str(user_id)
+        return all(self._limiter.hit(item, "socket", key) for item in self._limits)
+
+    def reset(self) -> None:
+        self._storage.reset()
+
+
+class ChatStores:
+    def __init__(self, presence, connections, limiter: EventLimiter, redis_client: redis.Redis | None) -> None:
+        self.presence = presence
+        self.connections = connections
+        self.limiter = limiter
+        self.redis = redis_client
+
+
+def init_stores(app: Flask) -> None:
+    prefix = app.config["REDIS_PREFIX"]
+    url = app.config.get("REDIS_URL")
+    if url:
+        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        presence, connections = RedisPresence(client, prefix), RedisConnections(client, prefix)
+    else:
+        client = None
+        presence, connections = MemoryPresence(), MemoryConnections()
+    limiter = EventLimiter(url or "memory://", app.config["SOCKET_EVENT_RATE_LIMIT"], f"{prefix}-events")
+    app.extensions["chat_stores"] = ChatStores(presence, connections, limiter, client)
+
+
+def stores() -> ChatStores:
+    return current_app.extensions["chat_stores"]

@@ -1,0 +1,44 @@
+"""Operations commands: `flask create-user`, `flask seed-demo`."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .auth.services import AccountError, create_user
+from .extensions import db
+from .models import Role
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value, show_default=True)
+@click.option("--first-name", help="For peer experts: the first name shown to their groups.")
+@click.option("--trained/--not-trained", default=False, help="For peer experts: has completed the training.")
+@click.password_option("--password", prompt=True, help="Asked for when not given (never put it in shell history).")
+@with_appcontext
+def create_user_command(username: str, role: str, first_name: str | None, trained: bool, password: str) -> None:
+    """Create an account with USERNAME and ROLE; asks for the password."""
+    try:
+        user = create_user(username, password, Role(role), first_name=first_name, trained=trained)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} account '{user.username}'.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the demo accounts, groups and meetings (idempotent: a second run adds nothing twice)."""
+    from .demo import seed_demo
+
+    summary = seed_demo(current_app.config["DEMO_PASSWORD"])
+    db.session.commit()
+    click.echo(summary)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,85 @@
+"""Demo content for `make run`: two groups, their peer experts and participants, and an open meeting."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from .auth.services import create_user, find_user
+from .extensions import db
+from .groups import services as groups
+from .models import Group, GroupKind, Meeting, MeetingState, Role, User, utcnow
+from .scheduling.services import create_meeting, open_meeting
+
+DEMO_GROUPS = [
+    {
+        "name": "Verder zonder geweld",
+        "kind": GroupKind.PERPETRATORS,
+        "description": "Lotgenotengroep voor mensen die geweld hebben gebruikt in hun relatie en willen veranderen.",
+        "moderator": ("expert1", "Mark", "Ik heb zelf geweld gebruikt en heb geleerd het anders te doen."),
+        "participants": ["participant1", "participant2", "participant3"],
+    },
+    {
+        "name": "Sterk na geweld",
+        "kind": GroupKind.SURVIVORS,
+        "description": "Lotgenotengroep voor mensen die huiselijk geweld hebben meegemaakt.",
+        "moderator": ("expert2", "Sanne", "Ik heb huiselijk geweld meegemaakt en weet hoe zwaar de weg terug is."),
+        "participants": ["participant4", "participant5", "participant6"],
+    },
+]
+TIMEZONE = "Europe/Amsterdam"
+OPEN_TITLE = "Demo: open now"
+WEEKLY_TITLE = "Weekly meeting"
+
+
+def _user(username: str, password: str, role: Role, first_name: str | None = None, story: str = "") -> User:
+    user = find_user(username)
+    if user is None:
+        user = create_user(username, password, role, first_name=first_name, trained=role == Role.PEER_EXPERT)
+        if user.profile is not None:
+            user.profile.story = story
+            user.profile.experience_kinds = ["survivor"] if "meegemaakt" in story else ["former_perpetrator"]
+            user.profile.languages = ["nl", "en"]
+    return user
+
+
+def _local_now() -> datetime:
+    """Now on the wall clock in Amsterdam, naive (the form of time a coordinator types in)."""
+    return datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _evening(days_ahead: int) -> datetime:
+    """19:30 Amsterdam time, `days_ahead` days from today."""
+    return (_local_now() + timedelta(days=days_ahead)).replace(hour=19, minute=30)
+
+
+def seed_demo(password: str) -> str:
+    created = []
+    coordinator = _user("coordinator", password, Role.COORDINATOR)
+    for index, spec in enumerate(DEMO_GROUPS):
+        username, first_name, story = spec["moderator"]
+        expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
+        group = db.session.scalar(select(Group).where(Group.name == spec["name"]))
+        if group is None:
+            group = groups.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"])
+            created.append(group.name)
+        if not any(m.user_id == expert.id for m in groups.moderators(group)):
+            groups.assign_moderator(group, expert)
+        for participant_name in spec["participants"]:
+            participant = _user(participant_name, password, Role.PARTICIPANT)
+            if not any(m.user_id == participant.id for m in groups.participants(group)):
+                groups.add_participant(group, participant)
+        meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
+        if not any(m.title == WEEKLY_TITLE and m.starts_at > utcnow() for m in meetings):
+            for week in range(4):
+                create_meeting(group, _evening(2 + index + 7 * week), 90, TIMEZONE, WEEKLY_TITLE)
+        if not any(m.state == MeetingState.OPEN for m in meetings):
+            started = _local_now() - timedelta(minutes=5)
+            meeting = create_meeting(group, started, 120, TIMEZONE, OPEN_TITLE, allow_past=True)
+            # The demo meeting is already open, as if its peer expert had just opened it.
+            open_meeting(meeting, expert)
+    db.session.flush()
+    accounts = "coordinator, expert1, expert2, participant1-6"
+    return (f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
+            f"Accounts: {accounts}. Coordinator: {coordinator.username}.")

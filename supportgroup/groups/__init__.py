@@ -1,0 +1,1 @@
+"""Groups, memberships and aliases, the peer-expert pool, organisations."""

@@ -1,0 +1,27 @@
+"""The landing page and each user's dashboard."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from .groups.services import groups_of
+from .permissions import can_manage_groups
+from .scheduling.services import upcoming_meetings_for
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/home")
+@login_required
+def dashboard():
+    memberships = groups_of(current_user)
+    meetings = upcoming_meetings_for([m for _, m in memberships])
+    return render_template("home.html", memberships=memberships, meetings=meetings,
+                           manages_groups=can_manage_groups(current_user))

@@ -1,0 +1,39 @@
+"""Language choice: the user's own setting, else the browser's Accept-Language, else English.
+
+A visitor can switch with `?lang=nl` (kept in the session) on any page.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    requested = request.args.get("lang")
+    if requested in supported:
+        session["lang"] = requested
+        return requested
+    if session.get("lang") in supported:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def init_babel(app: Flask, babel: Babel) -> None:
+    translations = str(app.root_path + "/translations")
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=translations,
+    )
+    app.context_processor(lambda: {"get_locale": get_locale})

@@ -1,0 +1,26 @@
+"""Typed SQLAlchemy 2.0 models, one module per aggregate. Import them from here."""
+from .audit import ModerationAction
+from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, Role
+from .group import Group, Membership
+from .meeting import Meeting
+from .message import Message
+from .organisation import Organisation
+from .types import utcnow
+from .user import PeerExpertProfile, User
+
+__all__ = [
+    "Group",
+    "GroupKind",
+    "Meeting",
+    "MeetingState",
+    "Membership",
+    "MembershipRole",
+    "MembershipStatus",
+    "Message",
+    "ModerationAction",
+    "Organisation",
+    "PeerExpertProfile",
+    "Role",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,36 @@
+"""Chat lines in a meeting."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .group import Membership
+from .types import UTCDateTime, utcnow
+
+
+class Message(db.Model):
+    """One chat line. `seq` is the server id clients see: it only grows within a meeting.
+
+    `client_id` makes sending idempotent: the same id from the same author in the same meeting is
+    stored once.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "seq"),
+        UniqueConstraint("meeting_id", "author_membership_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author_membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[Membership] = relationship()

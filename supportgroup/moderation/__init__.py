@@ -1,0 +1,1 @@
+"""Moderator actions, reports and the audit log."""

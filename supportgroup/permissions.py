@@ -1,0 +1,102 @@
+"""The one place that answers "may this user do this here?".
+
+HTTP routes and socket events both call these functions, after loading the objects from the
+database and before acting. A refusal raises `Denied` with a stable machine-readable code and a
+message a person understands; routes turn it into an HTTP error, socket events into an error ack.
+Nothing here trusts what a client sent about roles, groups or aliases: it reads the database.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User
+
+
+class Denied(Exception):
+    """An action is not allowed. `code` is stable (see docs/protocol.md); `message` is for people."""
+
+    def __init__(self, code: str, message, status: int = 403):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+def require_authenticated(user) -> User:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Denied("not_authenticated", _l("Please log in first."), status=401)
+    return user
+
+
+def require_role(user, *roles: Role) -> User:
+    require_authenticated(user)
+    if user.role not in roles:
+        raise Denied("forbidden", _l("You do not have permission to do that."))
+    return user
+
+
+def can_manage_groups(user) -> bool:
+    """Coordinators (and admins) plan groups, meetings and memberships."""
+    return bool(user and user.is_authenticated and user.role in STAFF_ROLES)
+
+
+def require_group_manager(user) -> User:
+    return require_role(user, *STAFF_ROLES)
+
+
+def membership_of(user: User, group_id: int) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user.id)
+    )
+
+
+def require_meeting_member(user, meeting: Meeting) -> Membership:
+    """The user's active membership in the meeting's group: needed to see or join the meeting."""
+    require_authenticated(user)
+    membership = membership_of(user, meeting.group_id)
+    if membership is None:
+        raise Denied("not_member", _l("You are not a member of this group."))
+    if membership.status == MembershipStatus.BANNED:
+        raise Denied("banned", _l("You can no longer take part in this group."))
+    if membership.status != MembershipStatus.ACTIVE:
+        raise Denied("membership_inactive", _l("Your membership of this group is not active."))
+    if membership.role == MembershipRole.MODERATOR and not _may_moderate(user):
+        raise Denied("not_member", _l("You are not a member of this group."))
+    return membership
+
+
+def require_meeting_open(meeting: Meeting) -> None:
+    if meeting.state != MeetingState.OPEN:
+        raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
+
+
+def require_can_send(user, meeting: Meeting) -> Membership:
+    """May this user post a chat message in this meeting right now?"""
+    membership = require_meeting_member(user, meeting)
+    require_meeting_open(meeting)
+    return membership
+
+
+def require_meeting_moderator(user, meeting: Meeting) -> Membership:
+    """Only a trained peer expert assigned to the meeting's group moderates it."""
+    membership = require_meeting_member(user, meeting)
+    if not membership.is_moderator:
+        raise Denied("not_moderator", _l("Only the group's peer experts can do that."))
+    return membership
+
+
+def _may_moderate(user: User) -> bool:
+    profile = user.profile
+    return user.role == Role.PEER_EXPERT and profile is not None and profile.trained
+
+
+def require_trained_peer_expert(user: User) -> User:
+    """Assigning someone as moderator: they must be a trained peer expert."""
+    if not _may_moderate(user):
+        raise Denied("not_trained", _l("Only trained peer experts can moderate a group."), status=400)
+    return user

@@ -1,0 +1,27 @@
+"""Rate-limit keys that never store a raw IP address or username.
+
+The key is a keyed hash (HMAC with the app's secret), so Redis or memory holds only an opaque token.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app, request
+
+
+def keyed_hash(value: str, purpose: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+def client_key() -> str:
+    """The requesting client, as a keyed hash of its address."""
+    return keyed_hash(request.remote_addr or "unknown", "ip")
+
+
+def username_key() -> str:
+    """The username a login form names (lower-cased), as a keyed hash; limits guessing across addresses."""
+    name = (request.form.get("username") or "").strip().lower()
+    return keyed_hash(name, "login-user")

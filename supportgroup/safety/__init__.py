@@ -1,0 +1,1 @@
+"""Safety and privacy: security headers, error pages, and (later) quick exit, crisis resources, retention."""

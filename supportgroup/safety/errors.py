@@ -1,0 +1,57 @@
+"""Error pages: a calm message and an incident id, never a stack trace."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("supportgroup.errors")
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+
+
+def init_error_handlers(app: Flask) -> None:
+    from ..extensions import db
+    from ..permissions import Denied
+
+    @app.errorhandler(Denied)
+    def denied(error: Denied):
+        db.session.rollback()
+        return _render(error.status, error.code, str(error.message))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please log in first."),
+            403: _("You do not have permission to see this page."),
+            404: _("This page does not exist."),
+            405: _("This action is not possible here."),
+            413: _("What you sent is too large."),
+            429: _("Too many attempts. Please wait a moment and try again."),
+        }
+        message = messages.get(error.code or 500, error.description or _("Something went wrong."))
+        return _render(error.code or 500, error.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        incident = secrets.token_hex(4)
+        # The traceback goes to the log with the incident id; the person sees only the id.
+        log.exception("unhandled error, incident %s, endpoint %s", incident, request.endpoint)
+        return _render(500, "internal_error", _("Something went wrong on our side."), incident)
+
+
+def _render(status: int, code: str, message: str, incident: str | None = None):
+    if _wants_json():
+        body = {"ok": False, "error": {"code": code, "message": message}}
+        if incident:
+            body["error"]["incident"] = incident
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, incident=incident), status

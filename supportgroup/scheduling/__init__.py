@@ -1,0 +1,1 @@
+"""Meetings: one-off and recurring, their lifecycle, calendars."""
