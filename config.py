@@ -43,6 +43,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    # The Socket.IO message queue that lets several processes serve one meeting; defaults to REDIS_URL.
+    SOCKETIO_MESSAGE_QUEUE: str | None = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or REDIS_URL
     # Prefix for every key this app writes to Redis, so several deployments (or test runs) can share one.
     REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sg")
     # Socket.IO: gevent in production; the test suite runs handlers in threads.
@@ -111,6 +113,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8 * 1024
     REDIS_URL = None
+    SOCKETIO_MESSAGE_QUEUE = None  # Flask-SocketIO's in-process test client cannot use a queue
     SQLALCHEMY_DATABASE_URI = "sqlite://"
 
 

@@ -39,6 +39,9 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth  # noqa: F401  (registers the Flask-Login user loader)
+    # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
+    # handlers declared while unbound, and replays them onto every app it is bound to later.
+    from .chat import events  # noqa: F401
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
@@ -52,13 +55,14 @@ def _init_extensions(app: Flask) -> None:
 
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_PREFIX']}-limiter")
+    if redis_url:
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{app.config['REDIS_PREFIX']}-limits"})
     limiter.init_app(app)
 
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=redis_url,
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         channel=f"{app.config['REDIS_PREFIX']}-socketio",
         max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"],
         # None keeps python-engineio's same-origin check: a handshake from a foreign Origin is refused.
@@ -71,7 +75,6 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
-    from .chat import events  # noqa: F401  (registers the socket event handlers)
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
     from .home import bp as home_bp

@@ -1,0 +1,250 @@
+"""Test fixtures: `app`, `client`, `runner`, `db`, factories, login helpers, socket clients.
+
+Every test that uses `app` runs on each backend:
+- "embedded": SQLite in a temporary file, presence and rate limits in memory;
+- "scale-out": PostgreSQL (`TEST_DATABASE_URL`) with Redis (`TEST_REDIS_URL`) for presence, rate limits
+  and (in the live-server tests) the Socket.IO message queue.
+Without those variables the scale-out runs skip with the reason; in CI (`CI` set) they are required.
+The schema is made by the migrations (so every run also proves they work), then each test starts
+from empty tables.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import text
+
+from flask.testing import FlaskClient
+from flask_socketio.test_client import SocketIOTestClient
+
+from config import TestingConfig
+from supportgroup import create_app
+from supportgroup.extensions import db as _db
+from supportgroup.extensions import socketio
+
+from .factories import Factory
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    database_url: str
+    redis_url: str | None
+
+
+def _scaleout_params():
+    url, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    if url and redis_url:
+        return [pytest.param("scale-out", id="postgresql+redis")]
+    reason = "scale-out backend needs TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL (Redis); .ci/run sets both"
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"CI must exercise PostgreSQL and Redis: {reason}")
+    return [pytest.param("scale-out", id="postgresql+redis", marks=pytest.mark.skip(reason=reason))]
+
+
+def _normalise_pg(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session", params=[pytest.param("embedded", id="sqlite"), *_scaleout_params()])
+def backend(request, tmp_path_factory) -> Backend:
+    if request.param == "embedded":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        return Backend("embedded", f"sqlite:///{path}", None)
+    return Backend("scale-out", _normalise_pg(os.environ["TEST_DATABASE_URL"]), os.environ["TEST_REDIS_URL"])
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> str:
+    return f"sgtest-{uuid.uuid4().hex[:8]}"
+
+
+def isolated(call, *args, **kwargs):
+    """Run `call` outside the test's app context, so it pushes its own, as a real request does.
+
+    Flask reuses an already-pushed app context for a request; `g` (and Flask-Login's cached user)
+    would then leak from one simulated request or user into the next.
+    """
+    return contextvars.Context().run(call, *args, **kwargs)
+
+
+class IsolatedClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        return isolated(super().open, *args, **kwargs)
+
+
+class IsolatedSocketClient(SocketIOTestClient):
+    def __init__(self, *args, **kwargs):
+        isolated(super().__init__, *args, **kwargs)
+
+    def connect(self, *args, **kwargs):
+        return isolated(super().connect, *args, **kwargs)
+
+    def disconnect(self, *args, **kwargs):
+        return isolated(super().disconnect, *args, **kwargs)
+
+    def emit(self, *args, **kwargs):
+        return isolated(super().emit, *args, **kwargs)
+
+
+def make_app(backend: Backend, redis_prefix: str, **overrides):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": backend.database_url,
+        "REDIS_URL": backend.redis_url,
+        "REDIS_PREFIX": redis_prefix,
+        **overrides,
+    }
+    app = create_app(TestingConfig, config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def socket_test_client(app, http_client=None) -> IsolatedSocketClient:
+    return IsolatedSocketClient(app, socketio, flask_test_client=http_client or app.test_client())
+
+
+@pytest.fixture(scope="session")
+def schema(backend, redis_prefix):
+    """Build the schema once per backend by running the migrations on an empty database."""
+    from flask_migrate import upgrade
+
+    app = make_app(backend, redis_prefix)
+    with app.app_context():
+        if backend.name == "scale-out":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        _db.engine.dispose()
+    return backend
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if _db.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+def _flush_redis(url: str | None, prefix: str) -> None:
+    if not url:
+        return
+    client = redis_lib.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module (or with `@pytest.mark.parametrize`) to change config for `app`."""
+    return {}
+
+
+@pytest.fixture
+def app(schema, redis_prefix, app_overrides):
+    app = make_app(schema, redis_prefix, **app_overrides)
+    with app.app_context():
+        _empty_tables()
+        _flush_redis(schema.redis_url, redis_prefix)
+        yield app
+        _db.session.remove()
+        _empty_tables()
+        _db.engine.dispose()
+    _flush_redis(schema.redis_url, redis_prefix)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory(DEFAULT_PASSWORD)
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    response = client.get(path)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}: {response.status_code} {response.get_data(as_text=True)[:300]}"
+    return match.group(1)
+
+
+class AuthActions:
+    """Log in and out over HTTP, as a browser would (with the CSRF token)."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = DEFAULT_PASSWORD, **extra):
+        token = csrf_token(self._client, "/login")
+        query = extra.pop("query", "")
+        return self._client.post(f"/login{query}", data={"csrf_token": token, "username": username,
+                                                         "password": password, **extra})
+
+    def logout(self):
+        token = csrf_token(self._client, "/home")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_client(app):
+    """A new, logged-in HTTP client for a username: `login_client("participant1")`."""
+
+    def make(username: str, password: str = DEFAULT_PASSWORD):
+        http = app.test_client()
+        response = AuthActions(http).login(username, password)
+        assert response.status_code == 302, f"login of {username} failed"
+        return http
+
+    return make
+
+
+@pytest.fixture
+def socket_client(app, login_client):
+    """A Socket.IO test client for a logged-in user: `socket_client("participant1")`."""
+    clients = []
+
+    def make(username: str, password: str = DEFAULT_PASSWORD):
+        http = login_client(username, password)
+        sio = socket_test_client(app, http)
+        clients.append(sio)
+        return sio
+
+    yield make
+    for sio in clients:
+        if sio.is_connected():
+            sio.disconnect()

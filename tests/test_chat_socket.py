@@ -1,0 +1,280 @@
+"""The live chat over Socket.IO: connect, join, send, receive, acknowledge, and every refusal."""
+import pytest
+
+from tests.conftest import AuthActions, socket_test_client
+from supportgroup.models import MeetingState, Message, MembershipStatus
+
+
+def received(sio, name):
+    """Payloads of the events `name` this client got (the test client unwraps an event named "message")."""
+    return [p["args"] if p["name"] == "message" else p["args"][0] for p in sio.get_received() if p["name"] == name]
+
+
+def send(sio, meeting, text="Hello", client_id="client-0001"):
+    return sio.emit("send", {"meeting_id": meeting.id, "client_id": client_id, "text": text}, callback=True)
+
+
+def test_connect_refused_without_login(app):
+    sio = socket_test_client(app)
+    assert not sio.is_connected()
+
+
+def test_connect_accepted_when_logged_in(factory, socket_client):
+    factory.user("alice")
+    assert socket_client("alice").is_connected()
+
+
+def test_join_refused_for_non_member(factory, socket_client):
+    scene = factory.scene()
+    eve = socket_client("eve")
+    ack = eve.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "not_member"
+    assert ack["error"]["message"]
+
+
+def test_join_refused_for_unknown_meeting(factory, socket_client):
+    factory.scene()
+    ack = socket_client("alice").emit("join", {"meeting_id": 999999}, callback=True)
+    assert ack["error"]["code"] == "meeting_not_found"
+
+
+@pytest.mark.parametrize("status,code", [(MembershipStatus.BANNED, "banned"),
+                                         (MembershipStatus.REMOVED, "membership_inactive"),
+                                         (MembershipStatus.LEFT, "membership_inactive")])
+def test_join_refused_for_inactive_membership(factory, socket_client, db, status, code):
+    scene = factory.scene()
+    scene.memberships["alice"].status = status
+    db.session.commit()
+    ack = socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["error"]["code"] == code
+
+
+def test_join_returns_recent_messages_and_people_present(factory, socket_client):
+    scene = factory.scene()
+    expert = socket_client("expert")
+    assert expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    assert send(expert, scene.meeting, "Welcome, everyone")["ok"]
+
+    alice = socket_client("alice")
+    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["ok"]
+    alias = scene.memberships["alice"].alias
+    assert ack["me"] == {"id": scene.memberships["alice"].public_id, "name": alias, "role": "participant"}
+    assert [m["text"] for m in ack["messages"]] == ["Welcome, everyone"]
+    assert ack["messages"][0]["author"]["name"] == "Sam"
+    assert ack["messages"][0]["author"]["role"] == "peer_expert"
+    names = {(p["name"], p["role"]) for p in ack["present"]}
+    assert names == {("Sam", "peer_expert"), (alias, "participant")}
+    # The peer expert sees the participant arrive, under the alias.
+    presence = received(expert, "presence")
+    assert any(alias in {p["name"] for p in event["present"]} for event in presence)
+
+
+def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client):
+    scene = factory.scene()
+    alice, bob = socket_client("alice"), socket_client("bob")
+    join_ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    send(alice, scene.meeting, "hi")
+    everything = repr(join_ack) + repr(alice.get_received()) + repr(bob.get_received())
+    for username in ("alice", "bob", "expert"):
+        assert f"'{username}'" not in everything
+    assert "user_id" not in everything
+
+
+def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
+    scene = factory.scene()
+    alice, bob, expert = socket_client("alice"), socket_client("bob"), socket_client("expert")
+    for sio in (alice, bob, expert):
+        assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+        sio.get_received()
+
+    ack = send(alice, scene.meeting, "I made it through the week.")
+    assert ack["ok"] is True and ack["id"] == 1 and ack["duplicate"] is False
+
+    stored = db.session.query(Message).one()
+    assert stored.text == "I made it through the week." and stored.seq == 1
+    for sio in (alice, bob, expert):
+        messages = received(sio, "message")
+        assert len(messages) == 1
+        assert messages[0]["id"] == 1
+        assert messages[0]["author"]["name"] == scene.memberships["alice"].alias
+
+
+def test_server_ids_grow_within_a_meeting(factory, socket_client):
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    ids = [send(alice, scene.meeting, f"line {n}", f"client-{n:04d}")["id"] for n in range(5)]
+    assert ids == [1, 2, 3, 4, 5]
+
+
+def test_same_client_id_is_stored_and_delivered_once(factory, socket_client, db):
+    scene = factory.scene()
+    alice, bob = socket_client("alice"), socket_client("bob")
+    for sio in (alice, bob):
+        sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    bob.get_received()
+    first = send(alice, scene.meeting, "once", "retry-abcdef")
+    again = send(alice, scene.meeting, "once", "retry-abcdef")
+    assert again["ok"] and again["id"] == first["id"] and again["duplicate"] is True
+    assert db.session.query(Message).count() == 1
+    assert len(received(bob, "message")) == 1
+
+
+def test_reconnect_replays_what_was_missed(factory, socket_client):
+    scene = factory.scene()
+    alice, bob = socket_client("alice"), socket_client("bob")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    send(alice, scene.meeting, "one", "client-0001")
+    bob_ack = bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    last_seen = bob_ack["messages"][-1]["id"]
+    bob.disconnect()
+    send(alice, scene.meeting, "two", "client-0002")
+    send(alice, scene.meeting, "three", "client-0003")
+    bob = socket_client("bob")
+    replay = bob.emit("join", {"meeting_id": scene.meeting.id, "after": last_seen}, callback=True)
+    assert [m["text"] for m in replay["messages"]] == ["two", "three"]
+
+
+@pytest.mark.parametrize("state", [MeetingState.CLOSED, MeetingState.CANCELLED])
+def test_join_refused_when_meeting_is_over(factory, socket_client, state):
+    scene = factory.scene(state)
+    ack = socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["error"]["code"] == "meeting_not_open"
+
+
+def test_send_refused_when_meeting_closed_meanwhile(factory, socket_client, db):
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    scene.meeting.state = MeetingState.CLOSED
+    db.session.commit()
+    ack = send(alice, scene.meeting, "too late")
+    assert ack["ok"] is False and ack["error"]["code"] == "meeting_not_open"
+    assert "not open" in ack["error"]["message"]
+    assert db.session.query(Message).count() == 0
+
+
+def test_send_refused_in_scheduled_lobby(factory, socket_client, db):
+    scene = factory.scene(MeetingState.SCHEDULED)
+    alice = socket_client("alice")
+    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]  # the lobby
+    assert send(alice, scene.meeting)["error"]["code"] == "meeting_not_open"
+
+
+def test_lobby_not_yet_open_far_before_start(factory, socket_client):
+    from datetime import timedelta
+
+    scene = factory.scene(MeetingState.SCHEDULED)
+    scene.meeting.starts_at = scene.meeting.starts_at + timedelta(days=2)
+    from supportgroup.extensions import db
+
+    db.session.commit()
+    assert socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["error"]["code"] \
+        == "meeting_not_open"
+    # The peer expert may come in early to prepare.
+    assert socket_client("expert").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+
+
+def test_send_refused_without_joining(factory, socket_client):
+    scene = factory.scene()
+    assert send(socket_client("alice"), scene.meeting)["error"]["code"] == "not_joined"
+
+
+def test_send_refused_for_non_member(factory, socket_client):
+    scene = factory.scene()
+    assert send(socket_client("eve"), scene.meeting)["error"]["code"] == "not_member"
+
+
+def test_removed_member_cannot_send_any_more(factory, socket_client, db):
+    """Authorization is read from the database on every event, not remembered from the join."""
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    scene.memberships["alice"].status = MembershipStatus.REMOVED
+    db.session.commit()
+    assert send(alice, scene.meeting)["error"]["code"] == "membership_inactive"
+
+
+MEETING = object()  # stands for the scene's meeting id in parametrized payloads
+
+
+@pytest.mark.parametrize("payload,code", [
+    (None, "invalid_payload"),
+    ("a string", "invalid_payload"),
+    ({}, "invalid_payload"),
+    ({"meeting_id": "1", "client_id": "client-0001", "text": "x"}, "invalid_payload"),
+    ({"meeting_id": True, "client_id": "client-0001", "text": "x"}, "invalid_payload"),
+    ({"meeting_id": MEETING, "client_id": "short", "text": "x"}, "invalid_payload"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": 42}, "invalid_payload"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "   "}, "empty_message"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x" * 2001}, "message_too_long"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "nul\x00byte"}, "invalid_characters"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "bell\x07"}, "invalid_characters"),
+    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x", "role": "moderator"}, "invalid_payload"),
+])
+def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload, code):
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    if isinstance(payload, dict) and payload.get("meeting_id") is MEETING:
+        payload = {**payload, "meeting_id": scene.meeting.id}
+    ack = alice.emit("send", payload, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == code and ack["error"]["message"]
+    assert db.session.query(Message).count() == 0
+
+
+def test_multiline_text_is_kept(factory, socket_client):
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert send(alice, scene.meeting, "line one\r\nline two")["ok"]
+    assert received(alice, "message")[-1]["text"] == "line one\nline two"
+
+
+@pytest.fixture
+def app_overrides(request):
+    return getattr(request, "param", {})
+
+
+@pytest.mark.parametrize("app_overrides", [{"SOCKET_EVENT_RATE_LIMIT": "3 per minute"}], indirect=True)
+def test_socket_events_are_rate_limited_per_user(factory, socket_client):
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    acks = [send(alice, scene.meeting, f"n{n}", f"client-{n:04d}") for n in range(3)]
+    assert [a["ok"] for a in acks] == [True, True, False]
+    assert acks[-1]["error"]["code"] == "rate_limited"
+
+
+def test_logout_ends_the_socket_session(factory, socket_client, login_client, app):
+    """After logging out over HTTP, the old socket can do nothing more."""
+    scene = factory.scene()
+    http = login_client("alice")
+    sio = socket_test_client(app, http)
+    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    AuthActions(http).logout()
+    assert not sio.is_connected() or send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
+
+
+def test_leave_updates_presence(factory, socket_client):
+    scene = factory.scene()
+    alice, expert = socket_client("alice"), socket_client("expert")
+    expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    expert.get_received()
+    assert alice.emit("leave", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    last = received(expert, "presence")[-1]
+    assert [p["role"] for p in last["present"]] == ["peer_expert"]
+
+
+def test_disconnect_updates_presence(factory, socket_client):
+    scene = factory.scene()
+    alice, expert = socket_client("alice"), socket_client("expert")
+    expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    expert.get_received()
+    alice.disconnect()
+    last = received(expert, "presence")[-1]
+    assert [p["role"] for p in last["present"]] == ["peer_expert"]
