@@ -49,6 +49,11 @@ class Config:
     REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sg")
     # Socket.IO: gevent in production; the test suite runs handlers in threads.
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
+    # Extra origins allowed to open a socket (comma-separated), e.g. behind a proxy that rewrites Host.
+    # Empty: only the site's own origin (python-engineio's same-origin check).
+    SOCKETIO_ALLOWED_ORIGINS: list[str] | None = [
+        o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    ] or None
     # A small buffer: a chat line is at most a few KB; nothing legitimate needs more.
     SOCKETIO_MAX_BUFFER = _int("SOCKETIO_MAX_BUFFER", 16 * 1024)
     MAX_CONTENT_LENGTH = 256 * 1024

@@ -75,13 +75,6 @@ def require_meeting_open(meeting: Meeting) -> None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
 
 
-def require_can_send(user, meeting: Meeting) -> Membership:
-    """May this user post a chat message in this meeting right now?"""
-    membership = require_meeting_member(user, meeting)
-    require_meeting_open(meeting)
-    return membership
-
-
 def require_meeting_moderator(user, meeting: Meeting) -> Membership:
     """Only a trained peer expert assigned to the meeting's group moderates it."""
     membership = require_meeting_member(user, meeting)

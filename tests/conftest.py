@@ -50,6 +50,18 @@ def _scaleout_params():
     return [pytest.param("scale-out", id="postgresql+redis", marks=pytest.mark.skip(reason=reason))]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `scaleout_only` (several processes) do not apply to the embedded backend: deselect them."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        embedded = callspec is not None and callspec.params.get("backend") == "embedded"
+        (drop if embedded and item.get_closest_marker("scaleout_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _normalise_pg(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://"):]

@@ -278,3 +278,34 @@ def test_disconnect_updates_presence(factory, socket_client):
     alice.disconnect()
     last = received(expert, "presence")[-1]
     assert [p["role"] for p in last["present"]] == ["peer_expert"]
+
+
+def test_retry_after_the_meeting_closed_still_gets_its_ack(factory, socket_client, db):
+    """The ack was lost, the meeting closed, the client retries: it learns the message was stored."""
+    scene = factory.scene()
+    alice = socket_client("alice")
+    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    first = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
+    scene.meeting.state = MeetingState.CLOSED
+    db.session.commit()
+    retry = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
+    assert retry == {"ok": True, "id": first["id"], "client_id": "client-lost-ack", "duplicate": True}
+
+
+def test_same_client_id_from_two_authors_is_two_messages(factory, socket_client, db):
+    scene = factory.scene()
+    alice, bob = socket_client("alice"), socket_client("bob")
+    for sio in (alice, bob):
+        sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert send(alice, scene.meeting, "a", "same-client-id")["id"] == 1
+    assert send(bob, scene.meeting, "b", "same-client-id")["id"] == 2
+
+
+@pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
+def test_idle_session_cannot_open_a_socket(factory, login_client, app):
+    import time
+
+    factory.user("alice")
+    http = login_client("alice")
+    time.sleep(1.1)
+    assert not socket_test_client(app, http).is_connected()

@@ -17,11 +17,12 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     username = StringField(
         _l("Username"),
-        validators=[DataRequired(), Length(min=3, max=32)],
+        validators=[DataRequired(), Length(max=64)],
         description=_l("Choose a name that does not show who you are: not your real name."),
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=128)],
+    # The rules for usernames and passwords live in auth.services; the forms only bound the size.
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
                              description=_l("At least 10 characters."),
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat password"),
@@ -33,7 +34,7 @@ class RegisterForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
                                      render_kw={"autocomplete": "current-password"})
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=128)],
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat new password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],

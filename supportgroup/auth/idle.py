@@ -20,6 +20,12 @@ def mark_active() -> None:
     session[LAST_SEEN] = int(time.time())
 
 
+def session_is_idle() -> bool:
+    """Has this session been unused for longer than the idle timeout? (Also checked at socket connect.)"""
+    seen = session.get(LAST_SEEN)
+    return seen is None or int(time.time()) - seen > current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+
+
 def init_idle_timeout(app: Flask) -> None:
     @app.before_request
     def end_idle_session():
@@ -27,8 +33,7 @@ def init_idle_timeout(app: Flask) -> None:
             return None
         now = int(time.time())
         seen = session.get(LAST_SEEN)
-        limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-        if seen is None or now - seen > limit:
+        if session_is_idle():
             logout_user()
             session.clear()
             flash(_("You were logged out because you were away for a while."), "info")

@@ -17,10 +17,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from sqlalchemy.exc import IntegrityError
 
+from ..auth.idle import session_is_idle
 from ..extensions import db, socketio
 from ..models import Meeting, MeetingState, utcnow
-from ..permissions import Denied, require_authenticated, require_can_send, require_meeting_member
+from ..permissions import Denied, require_authenticated, require_meeting_member, require_meeting_open
 from . import services
 from .payloads import ClientId, Int, PayloadError, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
@@ -69,7 +71,7 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None):
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or session_is_idle():
         raise ConnectionRefusedError("not_authenticated")
     session[SOCKET_USER] = current_user.id
     session[JOINED] = []
@@ -157,14 +159,28 @@ def _send_fields() -> dict:
 @chat_event("send", _send_fields)
 def send(user, meeting_id: int, client_id: str, text: str):
     meeting = load_meeting(meeting_id)
-    membership = require_can_send(user, meeting)
+    membership = require_meeting_member(user, meeting)
+    # A retry of a stored message gets the same answer, even if the meeting closed since.
+    if (sent := services.find_sent(meeting, membership, client_id)) is not None:
+        return _send_ack(sent, duplicate=True)
+    require_meeting_open(meeting)
     if meeting_id not in session.get(JOINED, []):
         raise Denied("not_joined", _l("Join the meeting before sending."), status=409)
-    message, created = services.post_message(meeting, membership, client_id, text)
-    db.session.commit()
-    if created:
-        socketio.emit("message", services.message_payload(message), to=meeting_room(meeting.id))
-    return {"id": message.seq, "client_id": client_id, "duplicate": not created}
+    try:
+        message = services.post_message(meeting, membership, client_id, text)
+        db.session.commit()
+    except IntegrityError:
+        # The same client id arrived twice at once: the other copy won; answer as for a retry.
+        db.session.rollback()
+        if (sent := services.find_sent(meeting, membership, client_id)) is None:
+            raise
+        return _send_ack(sent, duplicate=True)
+    socketio.emit("message", services.message_payload(message), to=meeting_room(meeting.id))
+    return _send_ack(message, duplicate=False)
+
+
+def _send_ack(message, duplicate: bool) -> dict:
+    return {"id": message.seq, "client_id": message.client_id, "duplicate": duplicate}
 
 
 def emit_meeting_state(meeting: Meeting) -> None:

@@ -14,18 +14,20 @@ from ..models import Meeting, MeetingState, Membership, Message, User
 from ..permissions import Denied
 
 
-def post_message(meeting: Meeting, author: Membership, client_id: str, text: str) -> tuple[Message, bool]:
-    """Store a message once per (author, client id). Returns the message and whether it is new.
+def find_sent(meeting: Meeting, author: Membership, client_id: str) -> Message | None:
+    """The message this author already sent with this client id, if any (an idempotent retry)."""
+    return db.session.scalar(
+        select(Message).where(Message.meeting_id == meeting.id, Message.author_membership_id == author.id,
+                              Message.client_id == client_id)
+    )
+
+
+def post_message(meeting: Meeting, author: Membership, client_id: str, text: str) -> Message:
+    """Store a new message. The caller has checked with `find_sent` that it is not a retry.
 
     The server id comes from the meeting's counter, incremented under its row lock in the same
     transaction, so ids grow in commit order and a replay "after id N" never skips a message.
     """
-    existing = db.session.scalar(
-        select(Message).where(Message.meeting_id == meeting.id, Message.author_membership_id == author.id,
-                              Message.client_id == client_id)
-    )
-    if existing is not None:
-        return existing, False
     seq = db.session.execute(
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.state == MeetingState.OPEN)
@@ -38,7 +40,7 @@ def post_message(meeting: Meeting, author: Membership, client_id: str, text: str
     message.author = author
     db.session.add(message)
     db.session.flush()
-    return message, True
+    return message
 
 
 def messages_for(meeting: Meeting, after: int | None, limit: int) -> list[Message]:
