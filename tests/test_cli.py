@@ -1,0 +1,59 @@
+"""Operations commands."""
+from supportgroup.models import Group, Meeting, MeetingState, Membership, Role, User
+
+
+def test_create_user_asks_for_the_password(runner, db):
+    result = runner.invoke(args=["create-user", "Coordinator2", "--role", "coordinator"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.query(User).one()
+    assert (user.username, user.role) == ("coordinator2", Role.COORDINATOR)
+    assert "a long enough password" not in result.output.replace("Password", "")
+
+
+def test_create_user_makes_a_peer_expert_profile(runner, db):
+    result = runner.invoke(args=["create-user", "noor", "--role", "peer_expert", "--first-name", "Noor",
+                                 "--trained", "--password", "a long enough password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.query(User).one()
+    assert user.profile.first_name == "Noor" and user.profile.trained
+
+
+def test_create_user_refuses_bad_input_cleanly(runner, db, factory):
+    factory.user("taken")
+    for args in (["taken"], ["x"], ["fine-name", "--role", "king"]):
+        result = runner.invoke(args=["create-user", *args, "--password", "a long enough password"])
+        assert result.exit_code != 0
+        assert "Traceback" not in result.output
+    assert runner.invoke(args=["create-user", "shortpw", "--password", "short"]).exit_code != 0
+    assert db.session.query(User).count() == 1
+
+
+def test_seed_demo_is_idempotent(runner, db, app):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    counts = [db.session.query(model).count() for model in (User, Group, Membership, Meeting)]
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert [db.session.query(model).count() for model in (User, Group, Membership, Meeting)] == counts
+    assert counts[0] == 9 and counts[1] == 2
+
+
+def test_seed_demo_content(runner, db):
+    runner.invoke(args=["seed-demo"])
+    usernames = {u.username for u in db.session.query(User)}
+    assert usernames == {"coordinator", "expert1", "expert2", *(f"participant{n}" for n in range(1, 7))}
+    for group in db.session.query(Group):
+        members = db.session.query(Membership).filter_by(group_id=group.id).all()
+        assert sum(m.is_moderator for m in members) == 1 and sum(not m.is_moderator for m in members) == 3
+        states = [m.state for m in db.session.query(Meeting).filter_by(group_id=group.id)]
+        assert MeetingState.OPEN in states and states.count(MeetingState.SCHEDULED) >= 1
+    expert1 = db.session.query(User).filter_by(username="expert1").one()
+    participant1 = db.session.query(User).filter_by(username="participant1").one()
+    group_of = {m.user_id: m.group_id for m in db.session.query(Membership)}
+    assert group_of[expert1.id] == group_of[participant1.id]
+
+
+def test_demo_password_logs_in(runner, app, auth):
+    runner.invoke(args=["seed-demo"])
+    assert auth.login("participant1", app.config["DEMO_PASSWORD"]).status_code == 302

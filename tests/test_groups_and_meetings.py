@@ -1,0 +1,188 @@
+"""The coordinator's slice (groups, members, moderators, meetings) and the peer expert's open/close."""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from supportgroup.models import Group, Meeting, MeetingState, Membership, ModerationAction, Role, utcnow
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def coordinator(factory, login_client):
+    factory.user("coord", Role.COORDINATOR)
+    return login_client("coord")
+
+
+def post_form(http, page, action, data):
+    return http.post(action, data={"csrf_token": csrf_token(http, page), **data})
+
+
+def test_coordinator_creates_a_group(coordinator, db):
+    response = post_form(coordinator, "/groups/new", "/groups/new",
+                         {"name": "Thursday evening", "kind": "perpetrators", "language": "nl", "capacity": "8",
+                          "description": "For people who want to stop using violence."})
+    assert response.status_code == 302
+    group = db.session.query(Group).one()
+    assert (group.name, group.kind.value, group.language, group.capacity) == ("Thursday evening", "perpetrators",
+                                                                              "nl", 8)
+
+
+@pytest.mark.parametrize("data,error", [
+    ({"name": "", "kind": "survivors", "language": "nl", "capacity": "8"}, "This field is required"),
+    ({"name": "G", "kind": "nonsense", "language": "nl", "capacity": "8"}, "Not a valid choice"),
+    ({"name": "G", "kind": "survivors", "language": "nl", "capacity": "1"}, "Number must be between"),
+])
+def test_group_form_refuses_bad_input(coordinator, db, data, error):
+    response = post_form(coordinator, "/groups/new", "/groups/new", data)
+    assert response.status_code == 200 and error in response.get_data(as_text=True)
+    assert db.session.query(Group).count() == 0
+
+
+def test_participants_cannot_reach_the_coordinator_pages(factory, login_client):
+    group = factory.group()
+    factory.user("alice")
+    alice = login_client("alice")
+    assert alice.get("/groups/").status_code == 403
+    assert alice.get(f"/groups/{group.id}").status_code == 403
+    assert alice.post(f"/groups/{group.id}/members", data={}).status_code in (400, 403)
+
+
+def test_coordinator_adds_members_under_random_aliases(coordinator, factory, db):
+    group = factory.group(language="nl")
+    factory.user("alice")
+    page = f"/groups/{group.id}"
+    response = post_form(coordinator, page, f"/groups/{group.id}/members", {"member-username": "alice"})
+    assert response.status_code == 302
+    membership = db.session.query(Membership).one()
+    assert membership.alias and "alice" not in membership.alias.lower()
+    adjective, animal = membership.alias.split(" ")[:2]
+    from supportgroup.groups.aliases import ADJECTIVES, ANIMALS
+
+    assert adjective in ADJECTIVES["nl"] and animal in ANIMALS["nl"]
+    # The alias shows on the group page, the username does not.
+    html = coordinator.get(page).get_data(as_text=True)
+    assert membership.alias in html
+
+
+@pytest.mark.parametrize("username,error", [("nobody", "no account"), ("alice", "already in the group")])
+def test_adding_a_member_refuses_unknown_or_double(coordinator, factory, db, username, error):
+    group = factory.group()
+    factory.member(group, factory.user("alice"))
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members",
+                         {"member-username": username})
+    assert response.status_code == 400 and error in response.get_data(as_text=True)
+    assert db.session.query(Membership).count() == 1
+
+
+def test_full_group_refuses_another_member(coordinator, factory, db):
+    group = factory.group(capacity=2)
+    factory.member(group, factory.user("alice"))
+    factory.member(group, factory.user("bob"))
+    factory.user("carol")
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members",
+                         {"member-username": "carol"})
+    assert "full" in response.get_data(as_text=True)
+    assert db.session.query(Membership).count() == 2
+
+
+def test_aliases_are_unique_within_a_group(factory, db):
+    group = factory.group(capacity=50)
+    for n in range(40):
+        factory.member(group, factory.user(f"member{n:02d}"))
+    aliases = [m.alias for m in db.session.query(Membership).all()]
+    assert len(aliases) == len(set(aliases)) == 40
+
+
+def test_only_trained_peer_experts_are_assigned(coordinator, factory, db):
+    group = factory.group()
+    factory.user("trained", Role.PEER_EXPERT, trained=True, first_name="Noor")
+    factory.user("untrained", Role.PEER_EXPERT, trained=False)
+    page, action = f"/groups/{group.id}", f"/groups/{group.id}/moderators"
+    assert post_form(coordinator, page, action, {"moderator-username": "trained"}).status_code == 302
+    refused = post_form(coordinator, page, action, {"moderator-username": "untrained"})
+    assert refused.status_code == 400 and "trained" in refused.get_data(as_text=True)
+    assert [m.user.username for m in db.session.query(Membership).all()] == ["trained"]
+
+
+def test_coordinator_plans_a_meeting_in_local_time(coordinator, factory, db):
+    group = factory.group()
+    local = (datetime.now(ZoneInfo("Europe/Amsterdam")) + timedelta(days=3)).replace(hour=19, minute=30)
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/meetings", {
+        "meeting-title": "Check-in", "meeting-starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "meeting-duration_minutes": "90", "meeting-timezone": "Europe/Amsterdam"})
+    assert response.status_code == 302
+    meeting = db.session.query(Meeting).one()
+    assert meeting.starts_at == local.replace(second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
+    assert meeting.state == MeetingState.SCHEDULED
+
+
+@pytest.mark.parametrize("starts,timezone,error", [
+    ("2020-01-01T19:00", "Europe/Amsterdam", "in the past"),
+    ("2099-01-01T19:00", "Mars/Olympus_Mons", "Unknown timezone"),
+    ("not a date", "Europe/Amsterdam", "Enter a date and a time"),
+    ("", "Europe/Amsterdam", "This field is required"),
+])
+def test_meeting_form_refuses_bad_input(coordinator, factory, db, starts, timezone, error):
+    group = factory.group()
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/meetings", {
+        "meeting-starts_at": starts, "meeting-duration_minutes": "90", "meeting-timezone": timezone})
+    assert response.status_code == 400 and error in response.get_data(as_text=True)
+    assert db.session.query(Meeting).count() == 0
+
+
+def test_assigned_peer_expert_opens_and_closes_the_meeting(factory, login_client, db):
+    scene = factory.scene(MeetingState.SCHEDULED)
+    expert = login_client("expert")
+    page = f"/meetings/{scene.meeting.id}"
+    assert "Open meeting" in expert.get(page).get_data(as_text=True)
+    assert post_form(expert, page, f"{page}/open", {}).status_code == 302
+    db.session.refresh(scene.meeting)
+    assert scene.meeting.state == MeetingState.OPEN and scene.meeting.opened_at is not None
+    assert post_form(expert, page, f"{page}/close", {}).status_code == 302
+    db.session.refresh(scene.meeting)
+    assert scene.meeting.state == MeetingState.CLOSED
+    actions = [a.action for a in db.session.query(ModerationAction).order_by(ModerationAction.id)]
+    assert actions == ["open_meeting", "close_meeting"]
+
+
+def test_participants_and_other_experts_cannot_open_a_meeting(factory, login_client, db):
+    scene = factory.scene(MeetingState.SCHEDULED)
+    factory.user("other", Role.PEER_EXPERT)
+    for username in ("alice", "other"):
+        http = login_client(username)
+        token = csrf_token(http, "/home")
+        assert http.post(f"/meetings/{scene.meeting.id}/open", data={"csrf_token": token}).status_code == 403
+    db.session.refresh(scene.meeting)
+    assert scene.meeting.state == MeetingState.SCHEDULED
+
+
+def test_opening_reaches_people_waiting_in_the_lobby(factory, login_client, socket_client, db):
+    scene = factory.scene(MeetingState.SCHEDULED)
+    alice = socket_client("alice")
+    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    alice.get_received()
+    expert = login_client("expert")
+    page = f"/meetings/{scene.meeting.id}"
+    post_form(expert, page, f"{page}/open", {})
+    states = [p["args"][0] for p in alice.get_received() if p["name"] == "meeting_state"]
+    assert states == [{"meeting_id": scene.meeting.id, "state": "open"}]
+
+
+def test_meeting_page_shows_the_alias_not_the_username(factory, login_client):
+    scene = factory.scene()
+    html = login_client("alice").get(f"/meetings/{scene.meeting.id}").get_data(as_text=True)
+    assert scene.memberships["alice"].alias in html
+
+
+def test_non_member_cannot_see_the_meeting_page(factory, login_client):
+    scene = factory.scene()
+    assert login_client("eve").get(f"/meetings/{scene.meeting.id}").status_code == 403
+    assert login_client("eve").get("/meetings/999999").status_code == 404
+
+
+def test_dashboard_lists_groups_and_meetings(factory, login_client):
+    scene = factory.scene(MeetingState.SCHEDULED)
+    scene.meeting.starts_at = utcnow() + timedelta(days=1)
+    html = login_client("alice").get("/home").get_data(as_text=True)
+    assert scene.group.name in html and f"/meetings/{scene.meeting.id}" in html
