@@ -11,6 +11,7 @@
 
   var meetingId = parseInt(root.dataset.meetingId, 10);
   var myId = root.dataset.me;
+  var me = { id: myId, name: root.dataset.myName, role: root.dataset.myRole };
   var text = root.dataset;
   var list = document.getElementById("messages");
   var presentList = document.getElementById("present");
@@ -42,7 +43,12 @@
 
   function setState(newState) {
     state = newState;
-    if (stateLabel) { stateLabel.textContent = newState; stateLabel.dataset.state = newState; }
+    if (stateLabel) {
+      var key = "state" + newState.charAt(0).toUpperCase() + newState.slice(1);
+      stateLabel.textContent = text[key] || newState;
+      stateLabel.dataset.state = newState;
+      stateLabel.className = "tag state-" + newState;
+    }
     var canWrite = newState === "open" && socket.connected;
     input.disabled = !canWrite;
     sendButton.disabled = !canWrite;
@@ -123,7 +129,7 @@
         if (!pending[clientId]) { return; }
         if (err) { markFailed(clientId); setTimeout(function () { trySend(clientId); }, 2000); return; }
         if (ack && ack.ok) {
-          render({ id: ack.id, client_id: clientId, author: { id: myId }, text: entry.text });
+          render({ id: ack.id, client_id: clientId, author: me, text: entry.text });
         } else {
           var note = entry.element.querySelector(".delivery");
           note.textContent = ack && ack.error ? ack.error.message : text.textFailed;
@@ -143,9 +149,8 @@
     var body = input.value.trim();
     if (!body || input.disabled) { return; }
     var clientId = newClientId();
-    var item = messageElement({ id: myId, name: "", role: "" }, body);
+    var item = messageElement(me, body);
     item.classList.add("pending");
-    item.querySelector(".author").textContent = text.textYou;
     var note = document.createElement("span");
     note.className = "delivery";
     note.textContent = text.textSending;
