@@ -37,7 +37,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 # Compile the message catalogues (.po -> .mo); the .mo files are build output, not committed.
 translations: install
 	@if ls $(TRANSLATIONS)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(VENV)/bin/pybabel compile --use-fuzzy -q -d $(TRANSLATIONS); fi
+		$(VENV)/bin/pybabel compile --use-fuzzy -d $(TRANSLATIONS); fi
 
 # Refresh the catalogue template and merge it into every language (developers, after changing strings).
 extract-messages: install
