@@ -258,24 +258,17 @@ def test_logout_ends_the_socket_session(factory, socket_client, login_client, ap
     assert not sio.is_connected() or send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
 
 
-def test_leave_updates_presence(factory, socket_client):
+@pytest.mark.parametrize("goes_away", [
+    lambda sio, meeting: sio.emit("leave", {"meeting_id": meeting.id}, callback=True),
+    lambda sio, meeting: sio.disconnect(),
+], ids=["leave", "disconnect"])
+def test_going_away_updates_presence(factory, socket_client, goes_away):
     scene = factory.scene()
     alice, expert = socket_client("alice"), socket_client("expert")
     expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     expert.get_received()
-    assert alice.emit("leave", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
-    last = received(expert, "presence")[-1]
-    assert [p["role"] for p in last["present"]] == ["peer_expert"]
-
-
-def test_disconnect_updates_presence(factory, socket_client):
-    scene = factory.scene()
-    alice, expert = socket_client("alice"), socket_client("expert")
-    expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    expert.get_received()
-    alice.disconnect()
+    goes_away(alice, scene.meeting)
     last = received(expert, "presence")[-1]
     assert [p["role"] for p in last["present"]] == ["peer_expert"]
 

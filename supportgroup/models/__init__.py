@@ -1,15 +1,19 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate. Import them from here."""
 from .audit import ModerationAction
 from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, Role
-from .group import Group, Membership
-from .meeting import Meeting
+from .group import EnrolmentConflict, Group, Invite, Membership
+from .meeting import Attendance, Meeting, MeetingSeries
 from .message import Message
 from .organisation import Organisation
 from .types import utcnow
 from .user import PeerExpertProfile, User
 
 __all__ = [
+    "Attendance",
+    "EnrolmentConflict",
     "Group",
+    "Invite",
+    "MeetingSeries",
     "GroupKind",
     "Meeting",
     "MeetingState",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,11 +22,23 @@ class Group(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="nl")
     capacity: Mapped[int] = mapped_column(Integer, default=12)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Rich text, cleaned with bleach before it is stored.
     house_rules: Mapped[str] = mapped_column(Text, default="")
+    # Raised whenever the house rules change: members accept the new version before their next meeting.
+    rules_version: Mapped[int] = mapped_column(Integer, default=1)
+    waiting_room: Mapped[bool] = mapped_column(Boolean, default=False)
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Participants may ask to join from the group list; a coordinator approves.
+    open_for_requests: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(db.Model):
@@ -49,11 +61,19 @@ class Membership(db.Model):
     role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole), default=MembershipRole.PARTICIPANT)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus), default=MembershipStatus.ACTIVE)
     alias: Mapped[str | None] = mapped_column(String(64))
+    # Consent to the house rules: when, and to which version of them.
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consented_rules_version: Mapped[int | None] = mapped_column(Integer)
+    # How the person came in: invite, referral, request (or demo).
+    source: Mapped[str] = mapped_column(String(20), default="referral")
+    # The organisation that referred them, and when it closed its case. Closing ends nothing here.
     referred_by_organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
+    referral_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the status last changed; the waitlist moves up in this order.
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="memberships")
     user: Mapped["User"] = relationship()  # noqa: F821
@@ -65,3 +85,41 @@ class Membership(db.Model):
     @property
     def is_moderator(self) -> bool:
         return self.role == MembershipRole.MODERATOR
+
+
+class Invite(db.Model):
+    """An invite code for a group: may expire, may be limited in uses, may be revoked."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    group: Mapped[Group] = relationship()
+
+
+class EnrolmentConflict(db.Model):
+    """Two accounts that must never be in the same group (for example former partners).
+
+    Stored with the lower user id first, so a pair is recorded once. The note is for coordinators only.
+    """
+
+    __tablename__ = "enrolment_conflicts"
+    __table_args__ = (
+        UniqueConstraint("user_low_id", "user_high_id"),
+        CheckConstraint("user_low_id < user_high_id", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_low_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_high_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

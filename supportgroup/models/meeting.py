@@ -1,15 +1,42 @@
 """Scheduled sessions of a group."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .enums import MeetingState, str_enum
 from .group import Group
 from .types import UTCDateTime, utcnow
+
+
+class MeetingSeries(db.Model):
+    """A recurring meeting: weekly, every N weeks, or monthly on the Nth weekday.
+
+    The rule is kept in local wall-clock time with an IANA zone, so 19:30 stays 19:30 across daylight
+    saving changes; occurrences are stored as `Meeting` rows with their start in UTC.
+    """
+
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    # "weekly" (every `interval` weeks) or "monthly" (on the `week_of_month`-th `weekday`; -1 = last).
+    frequency: Mapped[str] = mapped_column(String(10))
+    interval: Mapped[int] = mapped_column(Integer, default=1)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    week_of_month: Mapped[int | None] = mapped_column(Integer)
+    local_start: Mapped[time] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    starts_on: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship()
 
 
 class Meeting(db.Model):
@@ -19,6 +46,7 @@ class Meeting(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("support_groups.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(120), default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
@@ -29,9 +57,12 @@ class Meeting(db.Model):
     last_message_seq: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Shown to members when a meeting is cancelled.
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship()
+    series: Mapped[MeetingSeries | None] = relationship()
 
     @property
     def ends_at(self) -> datetime:
@@ -40,3 +71,15 @@ class Meeting(db.Model):
     @property
     def is_open(self) -> bool:
         return self.state == MeetingState.OPEN
+
+
+class Attendance(db.Model):
+    """One stay of a member in a meeting's live chat: from joining to leaving (or the socket dropping)."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

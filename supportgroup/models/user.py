@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=public_token)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The secret in the personal calendar feed's URL; None when the feed is off. Revoking draws a new one.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     profile: Mapped[PeerExpertProfile | None] = relationship(back_populates="user", uselist=False)
