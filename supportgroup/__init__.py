@@ -74,15 +74,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .attendance.routes import bp as attendance_bp
     from .auth.routes import bp as auth_bp
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
     from .home import bp as home_bp
+    from .scheduling.routes import bp as scheduling_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(chat_bp, url_prefix="/meetings")
+    app.register_blueprint(scheduling_bp, url_prefix="/schedule")
+    app.register_blueprint(attendance_bp, url_prefix="/attendance")
 
 
 def _configure_logging(app: Flask) -> None:
