@@ -41,7 +41,10 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: an error never writes bound values (message text, aliases) into a log.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # How many reverse proxies (nginx) stand in front of the app; 0 = none, trust no forwarded header.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
     # The Socket.IO message queue that lets several processes serve one meeting; defaults to REDIS_URL.
     SOCKETIO_MESSAGE_QUEUE: str | None = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or REDIS_URL
@@ -81,6 +84,8 @@ class Config:
     ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 64 * 1024)
 
     # Rate limits (Flask-Limiter syntax).
+    # Failed logins only, per address and per username-and-address (never per username alone: anyone who
+    # knows a username could then lock that person out).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
     SOCKET_EVENT_RATE_LIMIT = os.environ.get("SOCKET_EVENT_RATE_LIMIT", "20 per 10 seconds")

@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -20,6 +21,10 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: take the client's address and scheme from the proxy's headers (that many hops).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _configure_logging(app)
     _init_extensions(app)
@@ -27,9 +32,11 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
     from .auth.idle import init_idle_timeout
     from .cli import register_cli
+    from .labels import init_labels
     from .safety.errors import init_error_handlers
     from .safety.headers import init_security_headers
 
+    init_labels(app)
     init_idle_timeout(app)
     init_security_headers(app)
     init_error_handlers(app)

@@ -29,11 +29,15 @@ def create_user_command(username: str, role: str, first_name: str | None, traine
 
 
 @click.command("seed-demo")
+@click.option("--force", is_flag=True, help="Seed outside development (creates accounts with DEMO_PASSWORD).")
 @with_appcontext
-def seed_demo_command() -> None:
+def seed_demo_command(force: bool) -> None:
     """Create the demo accounts, groups and meetings (idempotent: a second run adds nothing twice)."""
     from .demo import seed_demo
 
+    if current_app.config["ENV_NAME"] not in ("development", "testing") and not force:
+        raise click.ClickException("seed-demo creates accounts with a known password; it runs only in "
+                                   "development (SUPPORTGROUP_ENV=development), or with --force.")
     summary = seed_demo(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo(summary)

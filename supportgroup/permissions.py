@@ -93,3 +93,77 @@ def require_trained_peer_expert(user: User) -> User:
     if not _may_moderate(user):
         raise Denied("not_trained", _l("Only trained peer experts can moderate a group."), status=400)
     return user
+
+
+def require_rules_accepted(membership: Membership) -> None:
+    """Participants accept the group's current house rules before they take part in a meeting."""
+    group = membership.group
+    if membership.role == MembershipRole.PARTICIPANT and membership.consented_rules_version != group.rules_version:
+        raise Denied("rules_not_accepted", _l("Please read and accept the house rules of this group first."))
+
+
+def require_profile_editor(user, profile_owner: User) -> User:
+    """A peer expert edits their own profile; coordinators and admins edit any peer expert's."""
+    require_authenticated(user)
+    if user.id != profile_owner.id and user.role not in STAFF_ROLES:
+        raise Denied("forbidden", _l("You do not have permission to do that."))
+    return user
+
+
+# --- attendance (issue #3) ---------------------------------------------------------------------------
+
+ATTENDANCE_FULL = "full"  # names, times and minutes: coordinators and admins
+ATTENDANCE_COUNTS = "counts"  # numbers only: the group's own peer experts
+
+
+def attendance_access(user, group_id: int) -> str:
+    """How much of a group's attendance this user may see, read from the database.
+
+    Coordinators and admins see everything (`ATTENDANCE_FULL`); a trained peer expert with an active
+    moderator membership of this group sees counts only (`ATTENDANCE_COUNTS`). Everyone else, and every
+    participant, is refused: participants never see anyone's attendance.
+    """
+    require_authenticated(user)
+    if user.role in STAFF_ROLES:
+        return ATTENDANCE_FULL
+    if _may_moderate(user):
+        membership = membership_of(user, group_id)
+        if membership is not None and membership.is_moderator and membership.status == MembershipStatus.ACTIVE:
+            return ATTENDANCE_COUNTS
+    raise Denied("forbidden", _l("You do not have permission to see this attendance."))
+
+
+def require_attendance_details(user) -> User:
+    """One member's attendance over time: coordinators and admins only."""
+    require_authenticated(user)
+    if user.role not in STAFF_ROLES:
+        raise Denied("forbidden", _l("You do not have permission to see this attendance."))
+    return user
+
+
+# --- Scheduling (meetings, series, calendars) ---------------------------------------------------
+
+def require_schedule_planner(user, group=None) -> User:
+    """Coordinators and admins plan, change and cancel meetings; never in an archived group."""
+    require_role(user, *STAFF_ROLES)
+    if group is not None and group.archived_at is not None:
+        raise Denied("group_archived", _l("This group is archived."), status=409)
+    return user
+
+
+def require_schedule_viewer(user, meeting: Meeting) -> Membership | None:
+    """Who may see a meeting's time (and download it): staff, and the active members of its group."""
+    require_authenticated(user)
+    if user.role in STAFF_ROLES:
+        return None
+    return require_meeting_member(user, meeting)
+
+
+def require_rota_viewer(user) -> User:
+    """The rota lists the meetings of the groups a peer expert moderates."""
+    return require_role(user, Role.PEER_EXPERT)
+
+
+def require_calendar_viewer(user) -> User:
+    """The calendar of all groups is for coordinators and admins."""
+    return require_role(user, *STAFF_ROLES)

@@ -21,7 +21,7 @@ def client_key() -> str:
     return keyed_hash(request.remote_addr or "unknown", "ip")
 
 
-def username_key() -> str:
-    """The username a login form names (lower-cased), as a keyed hash; limits guessing across addresses."""
+def username_address_key() -> str:
+    """The username a login form names, together with the client's address, as a keyed hash."""
     name = (request.form.get("username") or "").strip().lower()
-    return keyed_hash(name, "login-user")
+    return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "login-user")

@@ -15,6 +15,8 @@ class Factory:
 
     def user(self, username: str, role: Role = Role.PARTICIPANT, *, trained: bool = True,
              first_name: str | None = None) -> User:
+        if role == Role.PEER_EXPERT and first_name is None:
+            first_name = username.capitalize()
         user = create_user(username, self.password, role, first_name=first_name, trained=trained)
         db.session.commit()
         return user

@@ -59,10 +59,12 @@ def test_login_form_has_the_documented_fields(client):
 def test_login_succeeds_and_starts_a_new_session(client, auth, factory):
     factory.user("alice")
     client.get("/login")
-    before = client.get_cookie("sg_session").value
+    with client.session_transaction() as before_login:
+        before_login["planted"] = "by someone who had the device before"
     response = auth.login("alice")
     assert response.status_code == 302 and response.headers["Location"] == "/home"
-    assert client.get_cookie("sg_session").value != before
+    with client.session_transaction() as after_login:
+        assert "planted" not in after_login  # nothing carried over into the new session
     assert client.get_cookie("remember_token") is None  # remember-me is off unless asked for
     assert client.get("/home").status_code == 200
 
@@ -124,15 +126,24 @@ def test_login_is_rate_limited(client, auth, factory):
 
 
 @pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "3 per minute"}], indirect=True)
-def test_login_limit_per_username_holds_across_addresses(app, factory):
-    """Guessing one account's password from many addresses is limited too."""
+def test_someone_else_cannot_lock_a_person_out(app, factory):
+    """An abuser who knows the username and fails from elsewhere does not block the person's own login."""
     factory.user("alice")
-    codes = []
-    for n in range(4):
-        http = app.test_client()
-        http.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
-        codes.append(AuthActions(http).login("alice", "wrong password!").status_code)
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.0.0.66"
+    codes = [AuthActions(attacker).login("alice", "wrong password!").status_code for _ in range(4)]
     assert codes[-1] == 429
+    victim = app.test_client()
+    victim.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert AuthActions(victim).login("alice").status_code == 302
+
+
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "2 per minute"}], indirect=True)
+def test_successful_logins_do_not_count_against_the_limit(app, factory):
+    factory.user("alice")
+    for _ in range(4):
+        http = app.test_client()
+        assert AuthActions(http).login("alice").status_code == 302
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(client, auth, factory):
@@ -217,3 +228,35 @@ def test_no_inline_script_in_pages(client, auth, factory):
     for path in ("/login", "/home"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>" not in html and "onclick=" not in html
+
+
+@pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
+def test_remember_me_with_idle_timeout_does_not_lock_out(app, factory):
+    """A remembered login that goes idle ends cleanly; the login page stays reachable."""
+    import time
+
+    factory.user("alice")
+    http = app.test_client()
+    assert AuthActions(http).login("alice", remember="y").status_code == 302
+    assert http.get_cookie("remember_token") is not None
+    time.sleep(1.1)
+    first = http.get("/home")
+    assert first.status_code == 302 and first.headers["Location"].startswith("/login")
+    assert http.get_cookie("remember_token") is None  # deleted with the idle logout
+    assert http.get("/login").status_code == 200
+
+
+def test_remembered_login_survives_a_browser_restart(app, factory):
+    factory.user("alice")
+    http = app.test_client()
+    AuthActions(http).login("alice", remember="y")
+    http.delete_cookie("sg_session")  # the browser was closed: the session cookie is gone
+    assert http.get("/home").status_code == 200
+
+
+def test_peer_expert_needs_a_first_name(db):
+    from supportgroup.auth.services import AccountError, create_user
+
+    with pytest.raises(AccountError) as error:
+        create_user("noor", DEFAULT_PASSWORD, Role.PEER_EXPERT)
+    assert error.value.field == "first_name"

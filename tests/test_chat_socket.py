@@ -2,7 +2,7 @@
 import pytest
 
 from tests.conftest import AuthActions, socket_test_client
-from supportgroup.models import MeetingState, Message, MembershipStatus
+from supportgroup.models import MeetingState, Membership, MembershipStatus, Message
 
 
 def received(sio, name):
@@ -70,16 +70,25 @@ def test_join_returns_recent_messages_and_people_present(factory, socket_client)
     assert any(alias in {p["name"] for p in event["present"]} for event in presence)
 
 
-def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client):
+def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, db):
     scene = factory.scene()
     alice, bob = socket_client("alice"), socket_client("bob")
     join_ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     send(alice, scene.meeting, "hi")
-    everything = repr(join_ack) + repr(alice.get_received()) + repr(bob.get_received())
+    received_by_bob = bob.get_received()
+    everything = repr(join_ack) + repr(alice.get_received()) + repr(received_by_bob)
     for username in ("alice", "bob", "expert"):
         assert f"'{username}'" not in everything
     assert "user_id" not in everything
+    # Every person in a payload is identified by a membership's public id, never an account id.
+    public_ids = {m.public_id for m in db.session.query(Membership)}
+    messages = [e["args"] for e in received_by_bob if e["name"] == "message"]
+    people = [*join_ack["present"], join_ack["me"], *[m["author"] for m in messages]]
+    people += [p for event in [e["args"][0] for e in received_by_bob if e["name"] == "presence"]
+               for p in event["present"]]
+    assert people and all(person["id"] in public_ids for person in people)
+    assert all(set(person) == {"id", "name", "role"} for person in people)
 
 
 def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
@@ -255,7 +264,18 @@ def test_logout_ends_the_socket_session(factory, socket_client, login_client, ap
     sio = socket_test_client(app, http)
     assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
     AuthActions(http).logout()
-    assert not sio.is_connected() or send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
+    assert not sio.is_connected()  # disconnected by the server at once
+
+
+def test_old_socket_session_is_refused_after_logout_elsewhere(factory, login_client, app, db):
+    """Even a socket the server could not reach is refused: the account's session token has changed."""
+    scene = factory.scene()
+    http = login_client("alice")
+    sio = socket_test_client(app, http)
+    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    scene.alice.rotate_session_token()  # what logout and password change do
+    db.session.commit()
+    assert send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize("goes_away", [

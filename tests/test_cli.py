@@ -11,6 +11,19 @@ def test_create_user_asks_for_the_password(runner, db):
     assert "a long enough password" not in result.output.replace("Password", "")
 
 
+def test_seed_demo_refuses_to_run_in_production(backend, redis_prefix):
+    from config import ProductionConfig
+    from tests.conftest import make_app
+
+    class Production(ProductionConfig):
+        SECRET_KEY = "x" * 40
+
+    app = make_app(backend, redis_prefix)
+    app.config["ENV_NAME"] = Production.ENV_NAME
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "development" in result.output
+
+
 def test_create_user_makes_a_peer_expert_profile(runner, db):
     result = runner.invoke(args=["create-user", "noor", "--role", "peer_expert", "--first-name", "Noor",
                                  "--trained", "--password", "a long enough password"])

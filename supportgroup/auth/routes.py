@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..chat.rooms import disconnect_user
 from ..extensions import db, limiter
 from .idle import mark_active
-from ..ratelimit_keys import username_key
+from ..ratelimit_keys import username_address_key
 from . import services
 from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
 
@@ -38,9 +38,14 @@ def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def _failed(response) -> bool:
+    """A login that did not redirect failed: only failures count against the limits."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=username_key)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=username_address_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))

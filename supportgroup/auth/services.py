@@ -56,10 +56,13 @@ def create_user(username: str, password: str, role: Role = Role.PARTICIPANT, *, 
     check_password(password, name)
     if find_user(name) is not None:
         raise AccountError("username", _l("This username is taken. Please choose another."))
+    if role == Role.PEER_EXPERT and not (first_name or "").strip():
+        # Never derive it from the username: participants see this name.
+        raise AccountError("first_name", _l("A peer expert needs a first name to show to their groups."))
     user = User(username=name, password_hash=hash_password(password), role=role)
     db.session.add(user)
     if role == Role.PEER_EXPERT:
-        user.profile = PeerExpertProfile(first_name=(first_name or name.capitalize())[:40], trained=trained)
+        user.profile = PeerExpertProfile(first_name=first_name.strip()[:40], trained=trained)
     db.session.flush()
     return user
 

@@ -1,32 +1,97 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import GroupKind
+from ..labels import KIND_LABELS, LANGUAGE_LABELS
 
-KIND_LABELS = {
-    GroupKind.SURVIVORS: _l("Survivors"),
-    GroupKind.PERPETRATORS: _l("Perpetrators"),
-    GroupKind.MIXED: _l("Mixed"),
-    GroupKind.OTHER: _l("Other"),
-}
-LANGUAGE_LABELS = {"nl": _l("Dutch"), "en": _l("English")}
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(getattr(key, "value", key), label) for key, label in labels.items()]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
-    language = SelectField(_l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()])
-    capacity = IntegerField(_l("Capacity"), default=12, validators=[DataRequired(), NumberRange(min=2, max=50)])
+    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS))
+    language = SelectField(_l("Language"), choices=_choices(LANGUAGE_LABELS))
+    capacity = IntegerField(_l("Capacity"), default=12, validators=[InputRequired(), NumberRange(min=2, max=50)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    house_rules = TextAreaField(
+        _l("House rules"), validators=[Optional(), Length(max=10000)],
+        description=_l("Simple formatting is kept (paragraphs, lists, bold, italics); everything else is removed. "
+                       "When the rules change, members accept them again before their next meeting."))
     submit = SubmitField(_l("Create group"))
+
+
+class GroupSettingsForm(GroupForm):
+    waiting_room = BooleanField(_l("Waiting room: participants wait until a peer expert lets them in"))
+    premoderation = BooleanField(_l("Pre-moderation: a peer expert approves each message first"))
+    open_for_requests = BooleanField(_l("Participants may ask to join from the list of groups"))
+    retention_days = IntegerField(_l("Keep chat messages for (days)"), default=30,
+                                  validators=[InputRequired(), NumberRange(min=1, max=365)])
+    submit = SubmitField(_l("Save"))
 
 
 class UsernameForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Add"))
+
+
+class ReferralForm(UsernameForm):
+    organisation = SelectField(_l("Referred by"), coerce=int, default=0)
+
+
+class InviteForm(FlaskForm):
+    expires_at = DateTimeLocalField(_l("Valid until (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    max_uses = IntegerField(_l("How many people may use it (optional)"),
+                            validators=[Optional(), NumberRange(min=1, max=500)])
+    submit = SubmitField(_l("Make invite code"))
+
+
+class RedeemForm(FlaskForm):
+    code = StringField(_l("Invite code"), validators=[DataRequired(), Length(max=64)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    submit = SubmitField(_l("Join the group"))
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class LookupForm(FlaskForm):
+    alias = StringField(_l("Alias"), validators=[DataRequired(), Length(max=64)])
+    reason = StringField(_l("Reason for the look-up (written to the audit log)"),
+                         validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Look up"))
+
+
+class ConflictForm(FlaskForm):
+    first = StringField(_l("First username"), validators=[DataRequired(), Length(max=64)])
+    second = StringField(_l("Second username"), validators=[DataRequired(), Length(max=64)])
+    note = TextAreaField(_l("Note for coordinators"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Keep these two apart"))
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Add organisation"))
+
+
+class ProfileForm(FlaskForm):
+    first_name = StringField(_l("First name shown to groups"), validators=[DataRequired(), Length(max=40)])
+    story = TextAreaField(_l("Short story shown to your groups"), validators=[Optional(), Length(max=1500)])
+    experience_kinds = MultiCheckboxField(_l("Lived experience"), choices=[])
+    languages = MultiCheckboxField(_l("Languages"), choices=_choices(LANGUAGE_LABELS))
+    trained = BooleanField(_l("Has completed the peer-expert training"))
+    trained_on = DateField(_l("Training completed on"), validators=[Optional()])
+    submit = SubmitField(_l("Save profile"))
 
 
 class MeetingForm(FlaskForm):
@@ -36,6 +101,6 @@ class MeetingForm(FlaskForm):
         invalid_value_message=_l("Enter a date and a time, for example 2026-12-03 19:30."),
     )
     duration_minutes = IntegerField(_l("Duration in minutes"), default=90,
-                                    validators=[DataRequired(), NumberRange(min=15, max=480)])
+                                    validators=[InputRequired(), NumberRange(min=15, max=480)])
     timezone = StringField(_l("Timezone"), default="Europe/Amsterdam", validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Plan meeting"))

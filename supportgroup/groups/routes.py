@@ -1,18 +1,21 @@
-"""Coordinators' pages: groups, their members and moderators, their meetings."""
+"""Coordinators' pages: groups, their settings, members, moderators, invites and requests."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth.services import find_user
+from ..chat.rooms import disconnect_user
 from ..extensions import db
-from ..models import Group, GroupKind
+from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Organisation
 from ..permissions import require_group_manager
 from ..scheduling import services as scheduling
-from . import services
-from .forms import GroupForm, MeetingForm, UsernameForm
+from . import pool, services
+from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, MeetingForm, ReasonForm, ReferralForm, UsernameForm
 
 bp = Blueprint("groups", __name__)
 
@@ -22,6 +25,18 @@ def load_group(group_id: int) -> Group:
     if group is None:
         abort(404)
     return group
+
+
+def load_membership(membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def _organisation_choices() -> list[tuple[int, str]]:
+    names = db.session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name)).all()
+    return [(0, _("No organisation")), *[(i, n) for i, n in names]]
 
 
 @bp.route("/")
@@ -39,23 +54,33 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
-                                      form.capacity.data, form.description.data or "")
+                                      form.capacity.data, form.description.data or "", form.house_rules.data or "")
         db.session.commit()
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/new.html", form=form)
 
 
-def _render_detail(group: Group, member_form=None, moderator_form=None, meeting_form=None, status=200):
+def _render_detail(group: Group, status: int = 200, **forms):
+    referral_form = forms.get("member_form") or ReferralForm(prefix="member")
+    referral_form.organisation.choices = _organisation_choices()
+    invites = db.session.scalars(select(Invite).where(Invite.group_id == group.id).order_by(Invite.created_at.desc()))
     return render_template(
         "groups/detail.html",
         group=group,
         participants=services.participants(group),
         moderators=services.moderators(group),
+        active_count=services.active_participant_count(group),
         meetings=scheduling.meetings_of_group(group),
-        member_form=member_form or UsernameForm(prefix="member"),
-        moderator_form=moderator_form or UsernameForm(prefix="moderator"),
-        meeting_form=meeting_form or MeetingForm(prefix="meeting"),
+        invites=list(invites),
+        organisations=dict(_organisation_choices()),
+        member_form=referral_form,
+        moderator_form=forms.get("moderator_form") or UsernameForm(prefix="moderator"),
+        meeting_form=forms.get("meeting_form") or MeetingForm(prefix="meeting"),
+        invite_form=forms.get("invite_form") or InviteForm(prefix="invite"),
+        lookup_form=forms.get("lookup_form") or LookupForm(prefix="lookup"),
+        looked_up=forms.get("looked_up"),
+        action_form=ReasonForm(),
     ), status
 
 
@@ -67,7 +92,47 @@ def detail(group_id: int):
     return _render_detail(group)
 
 
-def _user_or_error(form: UsernameForm):
+@bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(group_id: int):
+    group = load_group(group_id)
+    require_group_manager(current_user)
+    form = GroupSettingsForm(obj=group)
+    if request.method == "GET":
+        form.kind.data = group.kind.value
+    if form.validate_on_submit():
+        try:
+            promoted = services.update_group(
+                group, name=form.name.data, kind=GroupKind(form.kind.data), language=form.language.data,
+                capacity=form.capacity.data, description=form.description.data or "",
+                house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
+                premoderation=form.premoderation.data, retention_days=form.retention_days.data,
+                open_for_requests=form.open_for_requests.data)
+        except services.GroupError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The group has been saved."), "success")
+            if promoted:
+                flash(_("%(n)d people moved up from the waitlist.", n=len(promoted)), "info")
+            return redirect(url_for("groups.detail", group_id=group.id))
+    return render_template("groups/edit.html", group=group, form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:group_id>/archive", methods=["POST"])
+@login_required
+def archive(group_id: int):
+    group = load_group(group_id)
+    require_group_manager(current_user)
+    if ReasonForm().validate_on_submit():
+        services.archive_group(group, current_user)
+        db.session.commit()
+        flash(_("The group has been archived."), "success")
+    return redirect(url_for("groups.index"))
+
+
+def _user_or_error(form):
     user = find_user(form.username.data)
     if user is None:
         form.username.errors.append(_("There is no account with this username."))
@@ -79,18 +144,27 @@ def _user_or_error(form: UsernameForm):
 def add_member(group_id: int):
     group = load_group(group_id)
     require_group_manager(current_user)
-    form = UsernameForm(prefix="member")
+    form = ReferralForm(prefix="member")
+    form.organisation.choices = _organisation_choices()
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
+        organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
         try:
-            services.add_participant(group, user)
+            membership = services.add_participant(group, user, organisation)
+        except services.ConflictRefused as refused:
+            db.session.rollback()
+            # The coordinator sees why; the participant never would.
+            form.username.errors.append(
+                _("Not added: this account is banned from this group.") if refused.reason == "banned"
+                else _("Not added: a recorded conflict with a current member of this group."))
         except services.GroupError as error:
             db.session.rollback()
             form.username.errors.append(str(error.message))
         else:
             db.session.commit()
-            flash(_("The participant has been added."), "success")
+            flash(_("The participant has been added.") if membership.status == MembershipStatus.ACTIVE
+                  else _("The group is full: the participant is on the waitlist."), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
-    return _render_detail(group, member_form=form, status=400)
+    return _render_detail(group, status=400, member_form=form)
 
 
 @bp.route("/<int:group_id>/moderators", methods=["POST"])
@@ -106,10 +180,15 @@ def add_moderator(group_id: int):
             db.session.rollback()
             form.username.errors.append(str(error.message))
         else:
+            clashes = pool.double_bookings_if_assigned(group, user)
             db.session.commit()
             flash(_("The peer expert now moderates this group."), "success")
+            for first, second in clashes:
+                flash(_("Double booking: %(a)s and %(b)s overlap for this peer expert.",
+                        a=f"{first.group.name} {first.starts_at:%Y-%m-%d %H:%M} UTC",
+                        b=f"{second.group.name} {second.starts_at:%Y-%m-%d %H:%M} UTC"), "warning")
             return redirect(url_for("groups.detail", group_id=group.id))
-    return _render_detail(group, moderator_form=form, status=400)
+    return _render_detail(group, status=400, moderator_form=form)
 
 
 @bp.route("/<int:group_id>/meetings", methods=["POST"])
@@ -129,4 +208,123 @@ def add_meeting(group_id: int):
             db.session.commit()
             flash(_("The meeting has been planned."), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
-    return _render_detail(group, meeting_form=form, status=400)
+    return _render_detail(group, status=400, meeting_form=form)
+
+
+@bp.route("/<int:group_id>/invites", methods=["POST"])
+@login_required
+def add_invite(group_id: int):
+    group = load_group(group_id)
+    require_group_manager(current_user)
+    form = InviteForm(prefix="invite")
+    if form.validate_on_submit():
+        expires = None
+        if form.expires_at.data:
+            expires = form.expires_at.data.replace(tzinfo=ZoneInfo(current_user.timezone)).astimezone(ZoneInfo("UTC"))
+        try:
+            invite = services.create_invite(group, current_user, expires, form.max_uses.data)
+        except services.GroupError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("New invite code: %(code)s", code=invite.code), "success")
+            return redirect(url_for("groups.detail", group_id=group.id))
+    return _render_detail(group, status=400, invite_form=form)
+
+
+@bp.route("/invites/<int:invite_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invite(invite_id: int):
+    invite = db.session.get(Invite, invite_id) or abort(404)
+    require_group_manager(current_user)
+    if ReasonForm().validate_on_submit():
+        services.revoke_invite(invite)
+        db.session.commit()
+        flash(_("The invite code has been withdrawn."), "success")
+    return redirect(url_for("groups.detail", group_id=invite.group_id))
+
+
+@bp.route("/<int:group_id>/lookup", methods=["POST"])
+@login_required
+def lookup(group_id: int):
+    group = load_group(group_id)
+    require_group_manager(current_user)
+    form = LookupForm(prefix="lookup")
+    looked_up = None
+    if form.validate_on_submit():
+        try:
+            looked_up = services.lookup_alias(group, form.alias.data, current_user, form.reason.data)
+        except services.GroupError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+    return _render_detail(group, status=200 if looked_up else 400, lookup_form=form, looked_up=looked_up)
+
+
+def _membership_action(membership_id: int, act, done: str, after_commit=None):
+    membership = load_membership(membership_id)
+    require_group_manager(current_user)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            promoted = act(membership, form.reason.data or "")
+        except services.GroupError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            if after_commit:
+                after_commit(membership)
+            flash(done, "success")
+            if promoted:
+                flash(_("%(n)d people moved up from the waitlist.", n=len(promoted)), "info")
+    return redirect(url_for("groups.detail", group_id=membership.group_id))
+
+
+@bp.route("/memberships/<int:membership_id>/approve", methods=["POST"])
+@login_required
+def approve(membership_id: int):
+    return _membership_action(membership_id, lambda m, _r: services.approve_request(m, current_user) and None,
+                              _("The request has been approved."))
+
+
+@bp.route("/memberships/<int:membership_id>/decline", methods=["POST"])
+@login_required
+def decline(membership_id: int):
+    return _membership_action(membership_id, lambda m, _r: services.decline_request(m, current_user),
+                              _("The request has been declined."))
+
+
+def _end(status: MembershipStatus):
+    return lambda membership, reason: services.end_membership(membership, current_user, status, reason)
+
+
+def _disconnect(membership: Membership) -> None:
+    """Out of every live meeting at once; their sockets may reconnect, but cannot join this group."""
+    disconnect_user(membership.user_id)
+
+
+@bp.route("/memberships/<int:membership_id>/remove", methods=["POST"])
+@login_required
+def remove(membership_id: int):
+    return _membership_action(membership_id, _end(MembershipStatus.REMOVED), _("The member has been removed."),
+                              after_commit=_disconnect)
+
+
+@bp.route("/memberships/<int:membership_id>/ban", methods=["POST"])
+@login_required
+def ban(membership_id: int):
+    return _membership_action(membership_id, _end(MembershipStatus.BANNED), _("The member has been banned."),
+                              after_commit=_disconnect)
+
+
+@bp.route("/memberships/<int:membership_id>/close-referral", methods=["POST"])
+@login_required
+def close_referral(membership_id: int):
+    return _membership_action(membership_id, lambda m, _r: services.close_referral(m, current_user),
+                              _("The referral is closed; the membership continues."))
+
+
+from . import member_routes, pool_routes  # noqa: E402,F401  (more routes on this blueprint)

@@ -1,28 +1,90 @@
-"""Group rules. Services change models and flush; the caller commits."""
+"""Group rules: enrolment, aliases, waitlist, conflicts, invites. Services flush; the caller commits."""
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
+
+import bleach
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
-from ..models import Group, GroupKind, Membership, MembershipRole, MembershipStatus, Role, User
+from ..models import (Attendance, EnrolmentConflict, Group, GroupKind, Invite, Membership, MembershipRole,
+                      MembershipStatus, Organisation, Role, User, utcnow)
+from ..moderation.services import record_action
 from ..permissions import Denied, require_trained_peer_expert
 from .aliases import draw_alias
 
+# Memberships that hold or claim a place in a group (and so count for conflict screening).
+CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED, MembershipStatus.PENDING,
+                    MembershipStatus.INVITED)
+RULES_TAGS = ["p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "blockquote"]
+
 
 class GroupError(Exception):
+    """A group rule was broken; `field` names the form field, `message` is for the person acting."""
+
     def __init__(self, field: str, message):
         super().__init__(field)
         self.field = field
         self.message = message
 
 
-def create_group(name: str, kind: GroupKind, language: str, capacity: int, description: str = "") -> Group:
-    group = Group(name=name.strip(), kind=kind, language=language, capacity=capacity, description=description)
+class ConflictRefused(GroupError):
+    """Enrolment would put two people who must be kept apart in one group.
+
+    `message` is neutral (safe to show the person enrolling); `reason` is for coordinators only.
+    """
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(field, _l("It is not possible to join this group. Your coordinator can tell you "
+                                   "about other groups."))
+        self.reason = reason
+
+
+# --- groups -----------------------------------------------------------------------------------------
+
+def clean_rules(html: str) -> str:
+    """House rules are rich text written by coordinators: keep simple structure, drop everything else."""
+    return bleach.clean(html or "", tags=RULES_TAGS, attributes={}, strip=True).strip()
+
+
+def create_group(name: str, kind: GroupKind, language: str, capacity: int, description: str = "",
+                 house_rules: str = "") -> Group:
+    group = Group(name=name.strip(), kind=kind, language=language, capacity=capacity,
+                  description=description.strip(), house_rules=clean_rules(house_rules))
     db.session.add(group)
     db.session.flush()
     return group
 
+
+def update_group(group: Group, *, name: str, kind: GroupKind, language: str, capacity: int, description: str,
+                 house_rules: str, waiting_room: bool, premoderation: bool, retention_days: int,
+                 open_for_requests: bool) -> list[Membership]:
+    """Change a group's details and settings. Returns members promoted from the waitlist."""
+    active = active_participant_count(group)
+    if capacity < active:
+        raise GroupError("capacity", _l("The group has %(n)d active participants; the capacity cannot be lower.",
+                                        n=active))
+    rules = clean_rules(house_rules)
+    if rules != group.house_rules:
+        group.house_rules = rules
+        group.rules_version += 1  # everyone accepts the new rules before their next meeting
+    group.name, group.kind, group.language = name.strip(), kind, language
+    group.capacity, group.description = capacity, description.strip()
+    group.waiting_room, group.premoderation = waiting_room, premoderation
+    group.retention_days, group.open_for_requests = retention_days, open_for_requests
+    db.session.flush()
+    return promote_waitlist(group)
+
+
+def archive_group(group: Group, actor: User) -> None:
+    group.archived_at = utcnow()
+    record_action(actor, "archive_group", "group", group.id, group_id=group.id)
+    db.session.flush()
+
+
+# --- counting and listing ---------------------------------------------------------------------------
 
 def active_participant_count(group: Group) -> int:
     return db.session.scalar(
@@ -32,50 +94,6 @@ def active_participant_count(group: Group) -> int:
             Membership.status == MembershipStatus.ACTIVE,
         )
     ) or 0
-
-
-def _taken_aliases(group: Group) -> set[str]:
-    return set(db.session.scalars(select(Membership.alias).where(Membership.group_id == group.id,
-                                                                 Membership.alias.is_not(None))))
-
-
-def _existing(group: Group, user: User) -> Membership | None:
-    return db.session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
-
-
-def add_participant(group: Group, user: User) -> Membership:
-    """Enrol a participant under a fresh alias. Raises GroupError when they cannot be added."""
-    if user.role != Role.PARTICIPANT:
-        raise GroupError("username", _l("Only participant accounts can be added as members."))
-    if _existing(group, user) is not None:
-        raise GroupError("username", _l("This person is already in the group."))
-    if active_participant_count(group) >= group.capacity:
-        raise GroupError("username", _l("The group is full."))
-    membership = Membership(group=group, user=user, role=MembershipRole.PARTICIPANT,
-                            status=MembershipStatus.ACTIVE, alias=draw_alias(group.language, _taken_aliases(group)))
-    db.session.add(membership)
-    db.session.flush()
-    return membership
-
-
-def assign_moderator(group: Group, user: User) -> Membership:
-    """Make a trained peer expert a moderator of the group."""
-    try:
-        require_trained_peer_expert(user)
-    except Denied as denied:
-        raise GroupError("username", denied.message) from None
-    membership = _existing(group, user)
-    if membership is not None:
-        if membership.is_moderator and membership.is_active:
-            raise GroupError("username", _l("This peer expert already moderates the group."))
-        membership.role = MembershipRole.MODERATOR
-        membership.status = MembershipStatus.ACTIVE
-    else:
-        membership = Membership(group=group, user=user, role=MembershipRole.MODERATOR,
-                                status=MembershipStatus.ACTIVE)
-        db.session.add(membership)
-    db.session.flush()
-    return membership
 
 
 def moderators(group: Group) -> list[Membership]:
@@ -88,16 +106,335 @@ def moderators(group: Group) -> list[Membership]:
 def participants(group: Group) -> list[Membership]:
     return list(db.session.scalars(
         select(Membership).where(Membership.group_id == group.id, Membership.role == MembershipRole.PARTICIPANT)
-        .order_by(Membership.alias)
+        .order_by(Membership.status, Membership.status_changed_at)
     ))
 
 
 def groups_of(user: User) -> list[tuple[Group, Membership]]:
-    """The groups a user takes part in or moderates, with their membership."""
+    """The groups a user takes part in, waits for, or moderates, with their membership."""
     rows = db.session.execute(
         select(Group, Membership).join(Membership, Membership.group_id == Group.id)
-        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE,
+        .where(Membership.user_id == user.id,
+               Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED,
+                                      MembershipStatus.PENDING]),
                Group.archived_at.is_(None))
         .order_by(Group.name)
     )
     return [(g, m) for g, m in rows]
+
+
+def _existing(group: Group, user: User) -> Membership | None:
+    return db.session.scalar(select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id))
+
+
+# --- aliases ----------------------------------------------------------------------------------------
+
+def _aliases_to_avoid(group: Group, user: User) -> set[str]:
+    """Aliases taken in this group, plus this person's aliases elsewhere: two groups never share one."""
+    return set(db.session.scalars(
+        select(Membership.alias).where(Membership.alias.is_not(None),
+                                       or_(Membership.group_id == group.id, Membership.user_id == user.id))
+    ))
+
+
+def has_attended(membership: Membership) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(Attendance).where(Attendance.membership_id == membership.id)
+    ) > 0
+
+
+def redraw_alias(membership: Membership) -> str:
+    """A new random alias, allowed until the participant has taken part in a meeting."""
+    if membership.role != MembershipRole.PARTICIPANT:
+        raise GroupError("alias", _l("Only participants have an alias."))
+    if has_attended(membership):
+        raise GroupError("alias", _l("Your alias stays the same once you have taken part in a meeting."))
+    membership.alias = draw_alias(membership.group.language, _aliases_to_avoid(membership.group, membership.user))
+    db.session.flush()
+    return membership.alias
+
+
+def lookup_alias(group: Group, alias: str, actor: User, reason: str) -> Membership:
+    """Which account is behind an alias: coordinators only, and every look-up is audited."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise GroupError("reason", _l("Give the reason for this look-up; it is written to the audit log."))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, func.lower(Membership.alias) == alias.strip().lower())
+    )
+    if membership is None:
+        raise GroupError("alias", _l("No member of this group has this alias."))
+    record_action(actor, "lookup_alias", "membership", membership.id, group_id=group.id, reason=reason)
+    db.session.flush()
+    return membership
+
+
+# --- enrolment --------------------------------------------------------------------------------------
+
+def conflicting_member(group: Group, user: User) -> Membership | None:
+    """A current member of the group whom this user must never meet, if any."""
+    other = func.coalesce(
+        select(EnrolmentConflict.user_high_id).where(EnrolmentConflict.user_low_id == user.id,
+                                                     EnrolmentConflict.user_high_id == Membership.user_id)
+        .scalar_subquery(),
+        select(EnrolmentConflict.user_low_id).where(EnrolmentConflict.user_high_id == user.id,
+                                                    EnrolmentConflict.user_low_id == Membership.user_id)
+        .scalar_subquery(),
+    )
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.status.in_(CURRENT_STATUSES),
+                                 other.is_not(None)).limit(1)
+    )
+
+
+def _check_can_enrol(group: Group, user: User, field: str) -> Membership | None:
+    if group.is_archived:
+        raise GroupError(field, _l("This group has ended."))
+    if user.role != Role.PARTICIPANT:
+        raise GroupError(field, _l("Only participant accounts can be added as members."))
+    existing = _existing(group, user)
+    if existing is not None and existing.status in CURRENT_STATUSES:
+        raise GroupError(field, _l("Already in this group, or waiting for a place."))
+    if existing is not None and existing.status == MembershipStatus.BANNED:
+        raise ConflictRefused(field, "banned")
+    if conflicting_member(group, user) is not None:
+        raise ConflictRefused(field, "conflict")
+    return existing
+
+
+def _set_status(membership: Membership, status: MembershipStatus) -> None:
+    membership.status = status
+    membership.status_changed_at = utcnow()
+
+
+def enrol(group: Group, user: User, source: str, *, organisation: Organisation | None = None,
+          pending: bool = False) -> Membership:
+    """Place a participant in a group: active when there is room, else on the waitlist (or pending approval).
+
+    Raises GroupError (or ConflictRefused, whose message reveals nothing about anyone else).
+    """
+    field = "code" if source == "invite" else "username"
+    membership = _check_can_enrol(group, user, field)
+    if pending:
+        status = MembershipStatus.PENDING
+    else:
+        status = MembershipStatus.ACTIVE if active_participant_count(group) < group.capacity \
+            else MembershipStatus.WAITLISTED
+    alias = draw_alias(group.language, _aliases_to_avoid(group, user))
+    if membership is None:
+        membership = Membership(group=group, user=user, role=MembershipRole.PARTICIPANT)
+        db.session.add(membership)
+    membership.alias, membership.source = alias, source
+    membership.consented_at = membership.consented_rules_version = None
+    membership.referred_by_organisation_id = organisation.id if organisation else None
+    membership.referral_closed_at = None
+    _set_status(membership, status)
+    db.session.flush()
+    return membership
+
+
+def add_participant(group: Group, user: User, organisation: Organisation | None = None) -> Membership:
+    """A coordinator's referral."""
+    return enrol(group, user, "referral", organisation=organisation)
+
+
+def request_to_join(group: Group, user: User) -> Membership:
+    if not group.open_for_requests:
+        raise GroupError("group", _l("This group does not take requests. Ask your coordinator for an invite."))
+    return enrol(group, user, "request", pending=True)
+
+
+def approve_request(membership: Membership, actor: User) -> Membership:
+    if membership.status != MembershipStatus.PENDING:
+        raise GroupError("membership", _l("This request has already been handled."))
+    if conflicting_member(membership.group, membership.user) is not None:
+        raise ConflictRefused("membership", "conflict")
+    full = active_participant_count(membership.group) >= membership.group.capacity
+    _set_status(membership, MembershipStatus.WAITLISTED if full else MembershipStatus.ACTIVE)
+    record_action(actor, "approve_request", "membership", membership.id, group_id=membership.group_id)
+    db.session.flush()
+    return membership
+
+
+def decline_request(membership: Membership, actor: User) -> None:
+    if membership.status != MembershipStatus.PENDING:
+        raise GroupError("membership", _l("This request has already been handled."))
+    _set_status(membership, MembershipStatus.REMOVED)
+    record_action(actor, "decline_request", "membership", membership.id, group_id=membership.group_id)
+    db.session.flush()
+
+
+def promote_waitlist(group: Group) -> list[Membership]:
+    """Move waitlisted participants up, first come first served, while there are places."""
+    free = group.capacity - active_participant_count(group)
+    if free <= 0 or group.is_archived:
+        return []
+    waiting = list(db.session.scalars(
+        select(Membership).where(Membership.group_id == group.id, Membership.status == MembershipStatus.WAITLISTED)
+        .order_by(Membership.status_changed_at, Membership.id).limit(free)
+    ))
+    for membership in waiting:
+        _set_status(membership, MembershipStatus.ACTIVE)
+    db.session.flush()
+    return waiting
+
+
+def leave_group(membership: Membership) -> list[Membership]:
+    if membership.status not in CURRENT_STATUSES:
+        raise GroupError("membership", _l("You are no longer in this group."))
+    _set_status(membership, MembershipStatus.LEFT)
+    db.session.flush()
+    return promote_waitlist(membership.group)
+
+
+def end_membership(membership: Membership, actor: User, status: MembershipStatus, reason: str = "") -> list[Membership]:
+    """Remove or ban a member (a state, never a deletion). Returns members promoted from the waitlist."""
+    if status not in (MembershipStatus.REMOVED, MembershipStatus.BANNED):
+        raise ValueError(status)
+    _set_status(membership, status)
+    record_action(actor, "ban_member" if status == MembershipStatus.BANNED else "remove_member", "membership",
+                  membership.id, group_id=membership.group_id, reason=reason)
+    db.session.flush()
+    return promote_waitlist(membership.group)
+
+
+def accept_house_rules(membership: Membership) -> None:
+    membership.consented_at = utcnow()
+    membership.consented_rules_version = membership.group.rules_version
+    db.session.flush()
+
+
+def has_accepted_rules(membership: Membership) -> bool:
+    return membership.consented_rules_version == membership.group.rules_version
+
+
+def close_referral(membership: Membership, actor: User) -> None:
+    """The referring organisation closed its case. The membership goes on."""
+    if membership.referred_by_organisation_id is None:
+        raise GroupError("membership", _l("This membership has no referring organisation."))
+    membership.referral_closed_at = utcnow()
+    record_action(actor, "close_referral", "membership", membership.id, group_id=membership.group_id)
+    db.session.flush()
+
+
+# --- moderators -------------------------------------------------------------------------------------
+
+def assign_moderator(group: Group, user: User) -> Membership:
+    """Make a trained peer expert a (co-)moderator of the group."""
+    try:
+        require_trained_peer_expert(user)
+    except Denied as denied:
+        raise GroupError("username", denied.message) from None
+    membership = _existing(group, user)
+    if membership is not None:
+        if membership.is_moderator and membership.is_active:
+            raise GroupError("username", _l("This peer expert already moderates the group."))
+        membership.role = MembershipRole.MODERATOR
+        _set_status(membership, MembershipStatus.ACTIVE)
+    else:
+        membership = Membership(group=group, user=user, role=MembershipRole.MODERATOR,
+                                status=MembershipStatus.ACTIVE, source="referral")
+        db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+# --- invites ----------------------------------------------------------------------------------------
+
+def create_invite(group: Group, actor: User, expires_at: datetime | None, max_uses: int | None) -> Invite:
+    if expires_at is not None and expires_at <= utcnow():
+        raise GroupError("expires_at", _l("The expiry date lies in the past."))
+    if max_uses is not None and max_uses < 1:
+        raise GroupError("max_uses", _l("An invite can be used at least once."))
+    invite = Invite(group=group, code=secrets.token_urlsafe(9), created_by_user_id=actor.id,
+                    expires_at=expires_at, max_uses=max_uses)
+    db.session.add(invite)
+    db.session.flush()
+    return invite
+
+
+def revoke_invite(invite: Invite) -> None:
+    if invite.revoked_at is None:
+        invite.revoked_at = utcnow()
+        db.session.flush()
+
+
+def invite_problem(invite: Invite | None):
+    """Why an invite cannot be used now, or None."""
+    if invite is None:
+        return _l("This invite code is not valid. Check the code, or ask for a new one.")
+    if invite.revoked_at is not None:
+        return _l("This invite has been withdrawn. Ask your coordinator for a new one.")
+    if invite.expires_at is not None and invite.expires_at <= utcnow():
+        return _l("This invite has expired. Ask your coordinator for a new one.")
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return _l("This invite has been used up. Ask your coordinator for a new one.")
+    if invite.group.is_archived:
+        return _l("This group has ended.")
+    return None
+
+
+def find_invite(code: str) -> Invite | None:
+    code = (code or "").strip()
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(select(Invite).where(Invite.code == code))
+
+
+def redeem_invite(code: str, user: User) -> Membership:
+    invite = find_invite(code)
+    if (problem := invite_problem(invite)) is not None:
+        raise GroupError("code", problem)
+    membership = enrol(invite.group, user, "invite")
+    # Count the use atomically, so a last place cannot be taken twice.
+    counted = db.session.execute(
+        update(Invite).where(Invite.id == invite.id,
+                             or_(Invite.max_uses.is_(None), Invite.uses < Invite.max_uses))
+        .values(uses=Invite.uses + 1).returning(Invite.id)
+    ).scalar()
+    if counted is None:
+        raise GroupError("code", _l("This invite has been used up. Ask your coordinator for a new one."))
+    db.session.flush()
+    return membership
+
+
+# --- conflicts --------------------------------------------------------------------------------------
+
+def record_conflict(first: User, second: User, note: str, actor: User) -> tuple[EnrolmentConflict, list[Group]]:
+    """Record that two accounts must never share a group. Returns groups where they already do."""
+    if first.id == second.id:
+        raise GroupError("second", _l("Choose two different accounts."))
+    low, high = sorted((first.id, second.id))
+    existing = db.session.scalar(select(EnrolmentConflict).where(EnrolmentConflict.user_low_id == low,
+                                                                 EnrolmentConflict.user_high_id == high))
+    if existing is not None:
+        raise GroupError("second", _l("This pair is already recorded."))
+    conflict = EnrolmentConflict(user_low_id=low, user_high_id=high, note=note.strip()[:500],
+                                 created_by_user_id=actor.id)
+    db.session.add(conflict)
+    record_action(actor, "record_conflict", "conflict", f"{low}-{high}")
+    db.session.flush()
+    shared = select(Membership.group_id).where(Membership.user_id == first.id,
+                                               Membership.status.in_(CURRENT_STATUSES))
+    groups = list(db.session.scalars(
+        select(Group).join(Membership, Membership.group_id == Group.id)
+        .where(Membership.user_id == second.id, Membership.status.in_(CURRENT_STATUSES),
+               Group.id.in_(shared))
+    ))
+    return conflict, groups
+
+
+def remove_conflict(conflict: EnrolmentConflict, actor: User) -> None:
+    record_action(actor, "remove_conflict", "conflict", f"{conflict.user_low_id}-{conflict.user_high_id}")
+    db.session.delete(conflict)
+    db.session.flush()
+
+
+def create_organisation(name: str) -> Organisation:
+    name = name.strip()
+    if db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
+        raise GroupError("name", _l("This organisation is already listed."))
+    organisation = Organisation(name=name)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation

@@ -36,14 +36,15 @@ def init_error_handlers(app: Flask) -> None:
             413: _("What you sent is too large."),
             429: _("Too many attempts. Please wait a moment and try again."),
         }
-        message = messages.get(error.code or 500, error.description or _("Something went wrong."))
+        message = messages.get(error.code or 500, _("Something went wrong."))
         return _render(error.code or 500, error.name.lower().replace(" ", "_"), message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         db.session.rollback()
         incident = secrets.token_hex(4)
-        # The traceback goes to the log with the incident id; the person sees only the id.
+        # The traceback goes to the log with the incident id (SQL parameters are hidden by the engine
+        # option hide_parameters); the person sees only the id.
         log.exception("unhandled error, incident %s, endpoint %s", incident, request.endpoint)
         return _render(500, "internal_error", _("Something went wrong on our side."), incident)
 

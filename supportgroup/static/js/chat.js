@@ -176,9 +176,12 @@
       Object.keys(pending).forEach(trySend);
     });
   });
-  socket.on("disconnect", function () {
+  socket.on("disconnect", function (reason) {
     input.disabled = true; sendButton.disabled = true;
     showStatus(text.textReconnecting);
+    // The server ended this session (logout, password change, removal): the client will not reconnect
+    // by itself. Reload: the server then shows the login page, or this page again if still allowed.
+    if (reason === "io server disconnect") { setTimeout(function () { window.location.reload(); }, 1500); }
   });
   socket.on("connect_error", function () { showStatus(text.textReconnecting); });
   socket.on("message", function (message) { if (message.meeting_id === meetingId) { render(message); } });

@@ -1,0 +1,121 @@
+"""Participants' own pages: join with an invite, ask to join, a group's page, house rules, alias, leave."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Group, MembershipStatus
+from ..permissions import Denied, membership_of, require_authenticated
+from . import services
+from .forms import RedeemForm
+from .routes import bp, load_group
+
+
+def _own_membership(group: Group):
+    membership = membership_of(current_user, group.id)
+    if membership is None or membership.status not in services.CURRENT_STATUSES:
+        raise Denied("not_member", _("You are not a member of this group."))
+    return membership
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@bp.route("/join/<code>", methods=["GET", "POST"])
+@login_required
+def join(code: str | None = None):
+    require_authenticated(current_user)
+    form = RedeemForm(data={"code": code} if code else None)
+    if form.validate_on_submit():
+        try:
+            membership = services.redeem_invite(form.code.data, current_user)
+        except services.GroupError as error:  # includes a neutral ConflictRefused
+            db.session.rollback()
+            form.code.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            if membership.status == MembershipStatus.WAITLISTED:
+                flash(_("The group is full for now: you are on the waitlist and move up when a place frees."),
+                      "info")
+            else:
+                flash(_("Welcome to the group. You take part as %(alias)s.", alias=membership.alias), "success")
+            return redirect(url_for("groups.about", group_id=membership.group_id))
+    return render_template("groups/join.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/directory")
+@login_required
+def directory():
+    groups = db.session.scalars(
+        select(Group).where(Group.open_for_requests.is_(True), Group.archived_at.is_(None)).order_by(Group.name)
+    ).all()
+    mine = {g.id for g, _m in services.groups_of(current_user)}
+    return render_template("groups/directory.html", groups=groups, mine=mine, form=FlaskForm())
+
+
+@bp.route("/<int:group_id>/request", methods=["POST"])
+@login_required
+def request_to_join(group_id: int):
+    group = load_group(group_id)
+    require_authenticated(current_user)
+    if FlaskForm().validate_on_submit():
+        try:
+            services.request_to_join(group, current_user)
+        except services.GroupError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Your request has been sent. A coordinator will answer it."), "success")
+    return redirect(url_for("groups.directory"))
+
+
+@bp.route("/<int:group_id>/about")
+@login_required
+def about(group_id: int):
+    group = load_group(group_id)
+    membership = _own_membership(group)
+    return render_template("groups/about.html", group=group, membership=membership,
+                           moderators=services.moderators(group),
+                           rules_accepted=services.has_accepted_rules(membership),
+                           can_redraw=membership.role.value == "participant" and not services.has_attended(membership),
+                           form=FlaskForm())
+
+
+def _self_action(group_id: int, act, done: str):
+    group = load_group(group_id)
+    membership = _own_membership(group)
+    if FlaskForm().validate_on_submit():
+        try:
+            act(membership)
+        except services.GroupError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(done if isinstance(done, str) else done(membership), "success")
+    return membership
+
+
+@bp.route("/<int:group_id>/rules", methods=["POST"])
+@login_required
+def accept_rules(group_id: int):
+    _self_action(group_id, services.accept_house_rules, _("Thank you. You have accepted the house rules."))
+    return redirect(url_for("groups.about", group_id=group_id))
+
+
+@bp.route("/<int:group_id>/alias", methods=["POST"])
+@login_required
+def redraw_alias(group_id: int):
+    _self_action(group_id, services.redraw_alias,
+                 lambda m: _("Your new alias is %(alias)s.", alias=m.alias))
+    return redirect(url_for("groups.about", group_id=group_id))
+
+
+@bp.route("/<int:group_id>/leave", methods=["POST"])
+@login_required
+def leave(group_id: int):
+    _self_action(group_id, services.leave_group, _("You have left the group."))
+    return redirect(url_for("home.dashboard"))

@@ -1,0 +1,120 @@
+"""The peer-expert pool, organisations and conflict screening (coordinators)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ..auth.services import find_user
+from ..extensions import db
+from ..models import EnrolmentConflict, Organisation, Role, User
+from ..permissions import require_group_manager, require_profile_editor
+from . import pool, services
+from .forms import ConflictForm, OrganisationForm, ProfileForm
+from .routes import bp
+
+
+@bp.route("/pool")
+@login_required
+def pool_index():
+    require_group_manager(current_user)
+    return render_template("groups/pool.html", entries=pool.pool_overview(), kinds=pool.EXPERIENCE_KINDS)
+
+
+@bp.route("/pool/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile(user_id: int):
+    expert = db.session.get(User, user_id)
+    if expert is None or expert.role != Role.PEER_EXPERT or expert.profile is None:
+        abort(404)
+    require_profile_editor(current_user, expert)
+    is_staff = current_user.role in (Role.COORDINATOR, Role.ADMIN)
+    form = ProfileForm(obj=expert.profile)
+    form.experience_kinds.choices = list(pool.EXPERIENCE_KINDS.items())
+    if not is_staff:
+        del form.trained, form.trained_on  # only coordinators record training
+    if form.validate_on_submit():
+        try:
+            pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
+                                experience_kinds=form.experience_kinds.data, languages=form.languages.data,
+                                trained=form.trained.data if is_staff else None,
+                                trained_on=form.trained_on.data if is_staff else None)
+        except services.GroupError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The profile has been saved."), "success")
+            return redirect(url_for("groups.pool_index") if is_staff else url_for("home.dashboard"))
+    return render_template("groups/profile.html", expert=expert, form=form), 400 if form.errors else 200
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@login_required
+def organisations():
+    require_group_manager(current_user)
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            services.create_organisation(form.name.data)
+        except services.GroupError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The organisation has been added."), "success")
+            return redirect(url_for("groups.organisations"))
+    listed = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template("groups/organisations.html", organisations=listed, form=form), 400 if form.errors else 200
+
+
+def _conflict_rows():
+    low, high = aliased(User), aliased(User)
+    return db.session.execute(
+        select(EnrolmentConflict, low.username, high.username)
+        .join(low, low.id == EnrolmentConflict.user_low_id).join(high, high.id == EnrolmentConflict.user_high_id)
+        .order_by(EnrolmentConflict.created_at.desc())
+    ).all()
+
+
+@bp.route("/conflicts", methods=["GET", "POST"])
+@login_required
+def conflicts():
+    require_group_manager(current_user)
+    form = ConflictForm()
+    if form.validate_on_submit():
+        first, second = find_user(form.first.data), find_user(form.second.data)
+        if first is None:
+            form.first.errors.append(_("There is no account with this username."))
+        if second is None:
+            form.second.errors.append(_("There is no account with this username."))
+        if first and second:
+            try:
+                _conflict, shared = services.record_conflict(first, second, form.note.data or "", current_user)
+            except services.GroupError as error:
+                db.session.rollback()
+                getattr(form, error.field).errors.append(str(error.message))
+            else:
+                db.session.commit()
+                flash(_("Recorded: these two accounts will not be placed in the same group."), "success")
+                for group in shared:
+                    flash(_("Attention: both are already in %(group)s.", group=group.name), "warning")
+                return redirect(url_for("groups.conflicts"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("groups/conflicts.html", rows=_conflict_rows(), form=form,
+                           delete_form=FlaskForm()), status
+
+
+@bp.route("/conflicts/<int:conflict_id>/delete", methods=["POST"])
+@login_required
+def delete_conflict(conflict_id: int):
+    require_group_manager(current_user)
+    conflict = db.session.get(EnrolmentConflict, conflict_id) or abort(404)
+    if FlaskForm().validate_on_submit():
+        services.remove_conflict(conflict, current_user)
+        db.session.commit()
+        flash(_("The record has been removed."), "success")
+    return redirect(url_for("groups.conflicts"))
