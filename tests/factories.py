@@ -27,8 +27,10 @@ class Factory:
         db.session.commit()
         return group
 
-    def member(self, group: Group, user: User) -> Membership:
+    def member(self, group: Group, user: User, *, accept_rules: bool = True) -> Membership:
         membership = groups.add_participant(group, user)
+        if accept_rules:
+            groups.accept_house_rules(membership)
         db.session.commit()
         return membership
 
