@@ -30,6 +30,12 @@ DEMO_GROUPS = [
 ]
 TIMEZONE = "Europe/Amsterdam"
 OPEN_TITLE = "Demo: open now"
+HOUSE_RULES = (
+    "<ul><li>Wat hier gedeeld wordt, blijft hier.</li>"
+    "<li>We noemen geen namen, adressen of andere gegevens die iemand herkenbaar maken.</li>"
+    "<li>We luisteren naar elkaar en oordelen niet.</li>"
+    "<li>De ervaringsdeskundige begeleidt het gesprek en mag ingrijpen.</li></ul>"
+)
 WEEKLY_TITLE = "Weekly meeting"
 
 
@@ -62,14 +68,15 @@ def seed_demo(password: str) -> str:
         expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
         group = db.session.scalar(select(Group).where(Group.name == spec["name"]))
         if group is None:
-            group = groups.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"])
+            group = groups.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"], HOUSE_RULES)
             created.append(group.name)
         if not any(m.user_id == expert.id for m in groups.moderators(group)):
             groups.assign_moderator(group, expert)
         for participant_name in spec["participants"]:
             participant = _user(participant_name, password, Role.PARTICIPANT)
             if not any(m.user_id == participant.id for m in groups.participants(group)):
-                groups.add_participant(group, participant)
+                membership = groups.add_participant(group, participant)
+                groups.accept_house_rules(membership)  # so the demo chat works at once
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
         if not any(m.title == WEEKLY_TITLE and m.starts_at > utcnow() for m in meetings):
             for week in range(4):

@@ -7,11 +7,13 @@ Nothing here trusts what a client sent about roles, groups or aliases: it reads 
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User
+from .models import Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User, utcnow
 
 
 class Denied(Exception):
@@ -68,6 +70,17 @@ def require_meeting_member(user, meeting: Meeting) -> Membership:
     if membership.role == MembershipRole.MODERATOR and not _may_moderate(user):
         raise Denied("not_member", _l("You are not a member of this group."))
     return membership
+
+
+def require_joinable(meeting: Meeting, membership: Membership, lobby_minutes: int) -> None:
+    """Open meetings can be joined; a scheduled one from its lobby time on (moderators any time)."""
+    if meeting.state == MeetingState.OPEN:
+        return
+    if meeting.state == MeetingState.SCHEDULED:
+        if membership.is_moderator or utcnow() >= meeting.starts_at - timedelta(minutes=lobby_minutes):
+            return
+        raise Denied("meeting_not_open", _l("This meeting has not started yet."))
+    raise Denied("meeting_not_open", _l("This meeting is not open."))
 
 
 def require_meeting_open(meeting: Meeting) -> None:

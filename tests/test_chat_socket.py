@@ -322,3 +322,19 @@ def test_idle_session_cannot_open_a_socket(factory, login_client, app):
     http = login_client("alice")
     time.sleep(1.1)
     assert not socket_test_client(app, http).is_connected()
+
+
+def test_join_refused_until_the_house_rules_are_accepted(factory, socket_client, db):
+    from supportgroup.groups.services import accept_house_rules
+
+    scene = factory.scene()
+    scene.group.rules_version += 1  # the rules changed since alice accepted them
+    db.session.commit()
+    alice = socket_client("alice")
+    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["error"]["code"] == "rules_not_accepted"
+    accept_house_rules(scene.memberships["alice"])
+    db.session.commit()
+    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    # Peer experts lead the meeting; they are not held back by a participants' consent step.
+    assert socket_client("expert").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]

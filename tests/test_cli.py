@@ -70,3 +70,23 @@ def test_seed_demo_content(runner, db):
 def test_demo_password_logs_in(runner, app, auth):
     runner.invoke(args=["seed-demo"])
     assert auth.login("participant1", app.config["DEMO_PASSWORD"]).status_code == 302
+
+
+def test_demo_chat_works_at_once_between_expert1_and_participant1(runner, app, db):
+    from tests.conftest import socket_test_client
+    from tests.conftest import AuthActions
+
+    runner.invoke(args=["seed-demo"])
+    meeting = db.session.query(Meeting).filter_by(state=MeetingState.OPEN).join(Meeting.group) \
+        .filter(Group.name == "Verder zonder geweld").one()
+    sockets = {}
+    for name in ("expert1", "participant1"):
+        http = app.test_client()
+        assert AuthActions(http).login(name, app.config["DEMO_PASSWORD"]).status_code == 302
+        sockets[name] = socket_test_client(app, http)
+        assert sockets[name].emit("join", {"meeting_id": meeting.id}, callback=True)["ok"]
+    ack = sockets["participant1"].emit("send", {"meeting_id": meeting.id, "client_id": "demo-0001",
+                                                "text": "Hallo"}, callback=True)
+    assert ack["ok"]
+    got = [p["args"] for p in sockets["expert1"].get_received() if p["name"] == "message"]
+    assert [m["text"] for m in got] == ["Hallo"]

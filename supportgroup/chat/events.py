@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
@@ -19,10 +18,12 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy.exc import IntegrityError
 
+from ..attendance import services as attendance
 from ..auth.idle import session_is_idle
 from ..extensions import db, socketio
-from ..models import Meeting, MeetingState, utcnow
-from ..permissions import Denied, require_authenticated, require_meeting_member, require_meeting_open
+from ..models import Meeting
+from ..permissions import (Denied, require_authenticated, require_joinable, require_meeting_member,
+                           require_meeting_open, require_rules_accepted)
 from . import services
 from .payloads import ClientId, Int, PayloadError, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
@@ -81,9 +82,16 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    # current_user may already be anonymous here (logout, ban): only the socket's own session data counts.
     user_id = session.get(SOCKET_USER)
     for meeting_id in list(session.get(JOINED, [])):
-        _leave(meeting_id)
+        try:
+            _leave(meeting_id)
+            db.session.commit()
+            _broadcast_presence(meeting_id)
+        except Exception:
+            db.session.rollback()
+            log.exception("leaving meeting %s on disconnect failed", meeting_id)
     if user_id is not None:
         stores().connections.remove(user_id, request.sid)
     db.session.rollback()
@@ -96,57 +104,69 @@ def load_meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
-def require_joinable(meeting: Meeting, is_moderator: bool) -> None:
-    """Open meetings can be joined; a scheduled one from its lobby time on (moderators any time)."""
-    if meeting.state == MeetingState.OPEN:
-        return
-    if meeting.state == MeetingState.SCHEDULED:
-        lobby_opens = meeting.starts_at - timedelta(minutes=current_app.config["LOBBY_MINUTES"])
-        if is_moderator or utcnow() >= lobby_opens:
-            return
-        raise Denied("meeting_not_open", _l("This meeting has not started yet."))
-    raise Denied("meeting_not_open", _l("This meeting is not open."))
-
-
 def _broadcast_presence(meeting_id: int) -> None:
     people = services.present_people(stores().presence.membership_ids(meeting_id))
     socketio.emit("presence", {"meeting_id": meeting_id, "present": people}, to=meeting_room(meeting_id))
 
 
 def _leave(meeting_id: int) -> None:
-    stores().presence.remove(meeting_id, request.sid)
+    """Take this socket out of the meeting; end the member's stay if this was their last socket there.
+
+    Works from the socket's own data (presence maps socket id to membership id), never from
+    `current_user`, which may be gone on disconnect. The caller commits, then broadcasts presence.
+    """
+    membership_id = stores().presence.remove(meeting_id, request.sid)
     leave_room(meeting_room(meeting_id))
     leave_room(moderators_room(meeting_id))
     session[JOINED] = [m for m in session.get(JOINED, []) if m != meeting_id]
-    _broadcast_presence(meeting_id)
+    if membership_id is not None:
+        attendance.record_leave(
+            meeting_id, membership_id,
+            still_present=lambda: membership_id in stores().presence.membership_ids(meeting_id),
+        )
 
 
 @chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)})
 def join(user, meeting_id: int, after: int | None):
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(user, meeting)
-    require_joinable(meeting, membership.is_moderator)
+    require_rules_accepted(membership)
+    require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
     cfg = current_app.config
     messages = services.messages_for(meeting, after, cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"])
-    join_room(meeting_room(meeting.id))
-    if membership.is_moderator:
-        join_room(moderators_room(meeting.id))
-    stores().presence.add(meeting.id, request.sid, membership.id)
-    if meeting.id not in session.get(JOINED, []):
-        session[JOINED] = [*session.get(JOINED, []), meeting.id]
-    _broadcast_presence(meeting.id)
-    return {
+    # Built before the commit, which expires the loaded objects.
+    reply = {
         "meeting": services.meeting_payload(meeting),
         "me": services.person(membership),
         "messages": [services.message_payload(m) for m in messages],
-        "present": services.present_people(stores().presence.membership_ids(meeting.id)),
     }
+    is_moderator = membership.is_moderator
+    already_joined = meeting_id in session.get(JOINED, [])
+    # Opens a stay unless this member has one open (another socket). Presence is written before the
+    # commit releases the member's row lock, so a racing leave of their other socket sees this one.
+    attendance.record_join(meeting, membership)
+    stores().presence.add(meeting_id, request.sid, membership.id)
+    try:
+        db.session.commit()
+    except Exception:
+        if not already_joined:
+            stores().presence.remove(meeting_id, request.sid)
+        raise
+    join_room(meeting_room(meeting_id))
+    if is_moderator:
+        join_room(moderators_room(meeting_id))
+    if not already_joined:
+        session[JOINED] = [*session.get(JOINED, []), meeting_id]
+    _broadcast_presence(meeting_id)
+    return {**reply, "present": services.present_people(stores().presence.membership_ids(meeting_id))}
 
 
 @chat_event("leave", {"meeting_id": Int(minimum=1)})
 def leave(user, meeting_id: int):
     if meeting_id in session.get(JOINED, []):
         _leave(meeting_id)
+        db.session.commit()
+        _broadcast_presence(meeting_id)
     return {}
 
 
