@@ -41,8 +41,8 @@ translations: install
 
 # Refresh the catalogue template and merge it into every language (developers, after changing strings).
 extract-messages: install
-	$(VENV)/bin/pybabel extract --no-location --omit-header -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
-	$(VENV)/bin/pybabel update --no-location --omit-header -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(VENV)/bin/pybabel extract --no-location -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 # Copy the pinned browser libraries from node_modules into our static files (needs npm; the copies are committed).
 vendor:

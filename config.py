@@ -97,6 +97,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
+    # What calendar exports call an event: "neutral" ("Appointment", the safe default for people whose
+    # calendar may be seen by others) or "group" (the group's name and the meeting's title).
+    CALENDAR_TITLES = os.environ.get("CALENDAR_TITLES", "neutral")
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 
     @classmethod

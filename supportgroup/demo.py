@@ -9,8 +9,8 @@ from sqlalchemy import select
 from .auth.services import create_user, find_user
 from .extensions import db
 from .groups import services as groups
-from .models import Group, GroupKind, Meeting, MeetingState, Role, User, utcnow
-from .scheduling.services import create_meeting, open_meeting
+from .models import Group, GroupKind, Meeting, MeetingSeries, MeetingState, Role, User
+from .scheduling.services import create_meeting, create_series, open_meeting
 
 DEMO_GROUPS = [
     {
@@ -78,9 +78,11 @@ def seed_demo(password: str) -> str:
                 membership = groups.add_participant(group, participant)
                 groups.accept_house_rules(membership)  # so the demo chat works at once
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
-        if not any(m.title == WEEKLY_TITLE and m.starts_at > utcnow() for m in meetings):
-            for week in range(4):
-                create_meeting(group, _evening(2 + index + 7 * week), 90, TIMEZONE, WEEKLY_TITLE)
+        if db.session.scalar(select(MeetingSeries.id).where(MeetingSeries.group_id == group.id)) is None:
+            first = _evening(2 + index)
+            create_series(group, title=WEEKLY_TITLE, frequency="weekly", interval=1, weekday=first.weekday(),
+                          week_of_month=None, local_start=first.time(), duration_minutes=90, tz_name=TIMEZONE,
+                          starts_on=first.date(), count=12)
         if not any(m.state == MeetingState.OPEN for m in meetings):
             started = _local_now() - timedelta(minutes=5)
             meeting = create_meeting(group, started, 120, TIMEZONE, OPEN_TITLE, allow_past=True)

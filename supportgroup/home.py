@@ -5,8 +5,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .groups.services import groups_of
+from .models import Role
 from .permissions import can_manage_groups
-from .scheduling.services import upcoming_meetings_for
+from .scheduling.services import member_meetings
 
 bp = Blueprint("home", __name__)
 
@@ -22,6 +23,8 @@ def index():
 @login_required
 def dashboard():
     memberships = groups_of(current_user)
-    meetings = upcoming_meetings_for([m for _, m in memberships])
+    # Cancelled meetings stay in the list with their reason, so nobody waits for a meeting that is off.
+    meetings = member_meetings(current_user, limit=20)
     return render_template("home.html", memberships=memberships, meetings=meetings,
-                           manages_groups=can_manage_groups(current_user))
+                           manages_groups=can_manage_groups(current_user),
+                           shows_rota=current_user.role == Role.PEER_EXPERT)

@@ -353,3 +353,17 @@ def test_meeting_and_member_report_queries_are_fixed(factory, login_client, db):
         queries_for(db, coord, f"/attendance/meetings/{many[0].id}")
     assert queries_for(db, coord, f"/attendance/members/{scene.memberships['alice'].id}") == \
         queries_for(db, coord, f"/attendance/members/{people[0].id}")
+
+
+def test_closing_the_meeting_ends_open_stays(factory, socket_client, login_client, db):
+    from supportgroup.models import Attendance
+    from tests.conftest import csrf_token
+
+    scene = factory.scene()
+    alice = socket_client("alice")
+    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    expert = login_client("expert")
+    page = f"/meetings/{scene.meeting.id}"
+    expert.post(f"{page}/close", data={"csrf_token": csrf_token(expert, page)})
+    stays = db.session.query(Attendance).filter_by(membership_id=scene.memberships["alice"].id).all()
+    assert len(stays) == 1 and stays[0].left_at is not None

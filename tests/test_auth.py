@@ -260,3 +260,19 @@ def test_peer_expert_needs_a_first_name(db):
     with pytest.raises(AccountError) as error:
         create_user("noor", DEFAULT_PASSWORD, Role.PEER_EXPERT)
     assert error.value.field == "first_name"
+
+
+def test_settings_change_timezone_and_language(client, auth, factory, db):
+    user = factory.user("alice")
+    auth.login("alice")
+    token = csrf_token(client, "/account/settings")
+    bad = client.post("/account/settings", data={"csrf_token": token, "timezone": "Mars/Base", "locale": "nl"})
+    assert bad.status_code == 400 and "Unknown timezone" in bad.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.timezone == "Europe/Amsterdam" and user.locale is None
+    good = client.post("/account/settings", data={"csrf_token": token, "timezone": "America/New_York",
+                                                   "locale": "nl"})
+    assert good.status_code == 302
+    db.session.refresh(user)
+    assert (user.timezone, user.locale) == ("America/New_York", "nl")
+    assert '<html lang="nl">' in client.get("/home").get_data(as_text=True)

@@ -1,10 +1,9 @@
 """The coordinator's slice (groups, members, moderators, meetings) and the peer expert's open/close."""
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from supportgroup.models import Group, Meeting, MeetingState, Membership, ModerationAction, Role, utcnow
+from supportgroup.models import Group, MeetingState, Membership, ModerationAction, Role, utcnow
 from tests.conftest import csrf_token
 
 
@@ -106,30 +105,10 @@ def test_only_trained_peer_experts_are_assigned(coordinator, factory, db):
     assert [m.user.username for m in db.session.query(Membership).all()] == ["trained"]
 
 
-def test_coordinator_plans_a_meeting_in_local_time(coordinator, factory, db):
+def test_group_page_leads_to_planning_and_attendance(coordinator, factory):
     group = factory.group()
-    local = (datetime.now(ZoneInfo("Europe/Amsterdam")) + timedelta(days=3)).replace(hour=19, minute=30)
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/meetings", {
-        "meeting-title": "Check-in", "meeting-starts_at": local.strftime("%Y-%m-%dT%H:%M"),
-        "meeting-duration_minutes": "90", "meeting-timezone": "Europe/Amsterdam"})
-    assert response.status_code == 302
-    meeting = db.session.query(Meeting).one()
-    assert meeting.starts_at == local.replace(second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
-    assert meeting.state == MeetingState.SCHEDULED
-
-
-@pytest.mark.parametrize("starts,timezone,error", [
-    ("2020-01-01T19:00", "Europe/Amsterdam", "in the past"),
-    ("2099-01-01T19:00", "Mars/Olympus_Mons", "Unknown timezone"),
-    ("not a date", "Europe/Amsterdam", "Enter a date and a time"),
-    ("", "Europe/Amsterdam", "This field is required"),
-])
-def test_meeting_form_refuses_bad_input(coordinator, factory, db, starts, timezone, error):
-    group = factory.group()
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/meetings", {
-        "meeting-starts_at": starts, "meeting-duration_minutes": "90", "meeting-timezone": timezone})
-    assert response.status_code == 400 and error in response.get_data(as_text=True)
-    assert db.session.query(Meeting).count() == 0
+    html = coordinator.get(f"/groups/{group.id}").get_data(as_text=True)
+    assert f"/schedule/groups/{group.id}/meetings/new" in html and f"/attendance/groups/{group.id}" in html
 
 
 def test_assigned_peer_expert_opens_and_closes_the_meeting(factory, login_client, db):

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -44,3 +44,11 @@ class ChangePasswordForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
+
+
+class SettingsForm(FlaskForm):
+    timezone = StringField(_l("Your timezone"), validators=[DataRequired(), Length(max=64)],
+                           description=_l("Meeting times are shown in this timezone, for example Europe/Amsterdam."))
+    locale = SelectField(_l("Language"), choices=[SelectChoice("", _l("As my browser says")),
+                                                  SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
+    submit = SubmitField(_l("Save"))

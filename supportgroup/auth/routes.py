@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from .idle import mark_active
 from ..ratelimit_keys import username_address_key
 from . import services
-from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
+from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 
 bp = Blueprint("auth", __name__)
 
@@ -124,3 +124,22 @@ def change_password():
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("home.dashboard"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    user = current_user._get_current_object()
+    form = SettingsForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(user, form.timezone.data.strip(), form.locale.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            session.pop("lang", None)  # the saved setting now decides
+            flash(_("Your settings have been saved."), "success")
+            return redirect(url_for("auth.settings"))
+    return render_template("auth/settings.html", form=form), 400 if form.errors else 200

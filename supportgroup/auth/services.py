@@ -86,3 +86,15 @@ def change_password(user: User, current: str, new: str) -> None:
     # Every other session and socket of this user ends now.
     user.rotate_session_token()
     db.session.flush()
+
+
+def update_settings(user: User, timezone: str, locale: str | None) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AccountError("timezone", _l("Unknown timezone. Use a name like Europe/Amsterdam.")) from None
+    user.timezone = timezone
+    user.locale = locale or None
+    db.session.flush()

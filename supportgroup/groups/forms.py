@@ -93,14 +93,3 @@ class ProfileForm(FlaskForm):
     trained_on = DateField(_l("Training completed on"), validators=[Optional()])
     submit = SubmitField(_l("Save profile"))
 
-
-class MeetingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
-    starts_at = DateTimeLocalField(
-        _l("Start (local time)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()],
-        invalid_value_message=_l("Enter a date and a time, for example 2026-12-03 19:30."),
-    )
-    duration_minutes = IntegerField(_l("Duration in minutes"), default=90,
-                                    validators=[InputRequired(), NumberRange(min=15, max=480)])
-    timezone = StringField(_l("Timezone"), default="Europe/Amsterdam", validators=[DataRequired(), Length(max=64)])
-    submit = SubmitField(_l("Plan meeting"))

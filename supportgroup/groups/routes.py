@@ -15,7 +15,7 @@ from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Org
 from ..permissions import require_group_manager
 from ..scheduling import services as scheduling
 from . import pool, services
-from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, MeetingForm, ReasonForm, ReferralForm, UsernameForm
+from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, ReasonForm, ReferralForm, UsernameForm
 
 bp = Blueprint("groups", __name__)
 
@@ -76,7 +76,6 @@ def _render_detail(group: Group, status: int = 200, **forms):
         organisations=dict(_organisation_choices()),
         member_form=referral_form,
         moderator_form=forms.get("moderator_form") or UsernameForm(prefix="moderator"),
-        meeting_form=forms.get("meeting_form") or MeetingForm(prefix="meeting"),
         invite_form=forms.get("invite_form") or InviteForm(prefix="invite"),
         lookup_form=forms.get("lookup_form") or LookupForm(prefix="lookup"),
         looked_up=forms.get("looked_up"),
@@ -189,26 +188,6 @@ def add_moderator(group_id: int):
                         b=f"{second.group.name} {second.starts_at:%Y-%m-%d %H:%M} UTC"), "warning")
             return redirect(url_for("groups.detail", group_id=group.id))
     return _render_detail(group, status=400, moderator_form=form)
-
-
-@bp.route("/<int:group_id>/meetings", methods=["POST"])
-@login_required
-def add_meeting(group_id: int):
-    group = load_group(group_id)
-    require_group_manager(current_user)
-    form = MeetingForm(prefix="meeting")
-    if form.validate_on_submit():
-        try:
-            scheduling.create_meeting(group, form.starts_at.data, form.duration_minutes.data,
-                                      form.timezone.data.strip(), form.title.data or "")
-        except scheduling.MeetingError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("The meeting has been planned."), "success")
-            return redirect(url_for("groups.detail", group_id=group.id))
-    return _render_detail(group, status=400, meeting_form=form)
 
 
 @bp.route("/<int:group_id>/invites", methods=["POST"])

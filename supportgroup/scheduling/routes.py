@@ -1,6 +1,257 @@
 """Meeting planning, personal meeting lists and rotas, calendar export."""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import Form
+
+from ..extensions import db
+from ..models import Group, Meeting
+from ..permissions import (require_authenticated, require_calendar_viewer, require_rota_viewer,
+                           require_schedule_planner, require_schedule_viewer)
+from . import ics, services
+from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedForm, NewMeetingForm
 
 bp = Blueprint("scheduling", __name__)
+
+CALENDAR_WEEKS = 4
+# A service error names a field of the service; the form may call it differently.
+FIELD_ALIASES = {"starts_at": "starts_on", "frequency": "repeat"}
+
+
+def _load_group(group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _load_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _show_error(form: Form, error: services.MeetingError) -> None:
+    """Put a service's refusal next to the field it is about (or above the form)."""
+    db.session.rollback()
+    field = getattr(form, FIELD_ALIASES.get(error.field, error.field), None)
+    if field is None:
+        form.form_errors.append(str(error.message))
+    else:
+        field.errors.append(str(error.message))
+
+
+def _viewer_zone() -> ZoneInfo:
+    try:
+        return services.zone(current_user.timezone)
+    except services.MeetingError:
+        return ZoneInfo("Europe/Amsterdam")
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Lists ---------------------------------------------------------------------------------------
+
+@bp.route("/mine")
+@login_required
+def mine():
+    require_authenticated(current_user)
+    meetings = services.member_meetings(current_user)
+    return render_template("scheduling/list.html", meetings=meetings, heading=_("My meetings"),
+                           empty=_("No meetings planned for your groups."))
+
+
+@bp.route("/rota")
+@login_required
+def rota():
+    require_rota_viewer(current_user)
+    meetings = services.rota_meetings(current_user)
+    return render_template("scheduling/list.html", meetings=meetings, heading=_("My rota"),
+                           empty=_("No meetings planned for the groups you moderate."))
+
+
+def _week_start(today: date) -> date:
+    return today - timedelta(days=today.weekday())
+
+
+def _calendar_start(tz: ZoneInfo) -> date:
+    """The Monday of the week asked for (?week=YYYY-MM-DD), else of this week, in the viewer's zone."""
+    asked = request.args.get("week", "")
+    try:
+        day = date.fromisoformat(asked) if asked else datetime.now(tz).date()
+    except ValueError:
+        day = datetime.now(tz).date()
+    return _week_start(day)
+
+
+@bp.route("/calendar")
+@login_required
+def calendar():
+    """All groups' meetings by week, in a fixed number of queries however many there are."""
+    require_calendar_viewer(current_user)
+    tz = _viewer_zone()
+    first = _calendar_start(tz)
+    weeks = [first + timedelta(weeks=n) for n in range(CALENDAR_WEEKS)]
+    start = datetime.combine(first, datetime.min.time(), tz)
+    end = datetime.combine(first + timedelta(weeks=CALENDAR_WEEKS), datetime.min.time(), tz)
+    meetings = services.all_meetings_between(start, end)
+    by_week: dict[date, list[Meeting]] = {week: [] for week in weeks}
+    for meeting in meetings:
+        by_week[_week_start(meeting.starts_at.astimezone(tz).date())].append(meeting)
+    names = services.moderator_names(sorted({m.group_id for m in meetings}))
+    return render_template("scheduling/calendar.html", by_week=by_week, moderator_names=names,
+                           groups=services.plannable_groups(),
+                           previous=first - timedelta(weeks=CALENDAR_WEEKS),
+                           following=first + timedelta(weeks=CALENDAR_WEEKS))
+
+
+# --- Planning, changing, cancelling --------------------------------------------------------------
+
+def _plan(group: Group, form: NewMeetingForm) -> None:
+    tz_name = form.timezone.data.strip()
+    title = form.title.data or ""
+    if form.repeat.data == ONCE:
+        local = datetime.combine(form.starts_on.data, form.local_start.data)
+        services.create_meeting(group, local, form.duration_minutes.data, tz_name, title)
+        return
+    monthly = form.repeat.data == services.MONTHLY
+    services.create_series(
+        group, title=title, frequency=form.repeat.data, interval=form.interval.data, weekday=form.weekday.data,
+        week_of_month=form.week_of_month.data if monthly else None, local_start=form.local_start.data,
+        duration_minutes=form.duration_minutes.data, tz_name=tz_name, starts_on=form.starts_on.data,
+        until=form.until.data, count=form.count.data,
+    )
+
+
+@bp.route("/groups/<int:group_id>/meetings/new", methods=["GET", "POST"])
+@login_required
+def new_meeting(group_id: int):
+    form = NewMeetingForm()
+    group = _load_group(group_id)
+    require_schedule_planner(current_user, group)
+    if form.validate_on_submit():
+        try:
+            _plan(group, form)
+        except services.MeetingError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The meeting has been planned.") if form.repeat.data == ONCE
+                  else _("The series has been planned."), "success")
+            return redirect(url_for("scheduling.calendar", week=form.starts_on.data.isoformat()))
+    status = 400 if request.method == "POST" else 200
+    return render_template("scheduling/new.html", form=form, group=group), status
+
+
+def _prefill(form: EditMeetingForm, meeting: Meeting) -> None:
+    local = services.local_start_of(meeting)
+    form.title.data = meeting.title
+    form.starts_on.data, form.local_start.data = local.date(), local.time()
+    form.duration_minutes.data = meeting.duration_minutes
+    form.timezone.data = meeting.timezone
+
+
+def _back_to_calendar(meeting: Meeting):
+    return redirect(url_for("scheduling.calendar", week=meeting.starts_at.astimezone(_viewer_zone()).date()))
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_meeting(meeting_id: int):
+    form = EditMeetingForm()
+    meeting = _load_meeting(meeting_id)
+    require_schedule_planner(current_user, meeting.group)
+    if request.method == "GET":
+        _prefill(form, meeting)
+    elif form.validate_on_submit():
+        try:
+            changed = services.edit_meeting(
+                meeting, current_user, title=form.title.data or "", duration_minutes=form.duration_minutes.data,
+                local_start=datetime.combine(form.starts_on.data, form.local_start.data),
+                tz_name=form.timezone.data.strip(), scope=form.scope.data,
+            )
+        except services.MeetingError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(n)d meeting(s) changed.", n=len(changed)), "success")
+            return _back_to_calendar(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("scheduling/edit.html", form=form, meeting=meeting), status
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_meeting(meeting_id: int):
+    form = CancelMeetingForm()
+    meeting = _load_meeting(meeting_id)
+    require_schedule_planner(current_user, meeting.group)
+    if form.validate_on_submit():
+        try:
+            changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data, scope=form.scope.data)
+        except services.MeetingError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(n)d meeting(s) cancelled.", n=len(changed)), "success")
+            return _back_to_calendar(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("scheduling/cancel.html", form=form, meeting=meeting), status
+
+
+# --- Calendar export -----------------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>.ics")
+@login_required
+def meeting_ics(meeting_id: int):
+    meeting = _load_meeting(meeting_id)
+    require_schedule_viewer(current_user, meeting)
+    body = ics.calendar_for([meeting], meeting.group.name)
+    return _ics_response(body, f"meeting-{meeting.id}.ics")
+
+
+@bp.route("/feed/<token>.ics")
+def feed(token: str):
+    """The personal feed: no login (calendar apps cannot log in), the secret in the URL is the key."""
+    user = services.user_for_feed(token)
+    if user is None:
+        abort(404)
+    body = ics.calendar_for(services.feed_meetings(user), _("My meetings"))
+    response = _ics_response(body, "meetings.ics")
+    response.headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
+    return response
+
+
+@bp.route("/feed", methods=["GET", "POST"])
+@login_required
+def feed_settings():
+    require_authenticated(current_user)
+    form = FeedForm()
+    if form.validate_on_submit():
+        if form.disable.data:
+            services.disable_feed(current_user)
+            message = _("Your calendar feed is off.")
+        elif form.renew.data:
+            services.renew_feed(current_user)
+            message = _("Your calendar feed has a new address. The old address no longer works.")
+        else:
+            services.enable_feed(current_user)
+            message = _("Your calendar feed is on.")
+        db.session.commit()
+        flash(message, "success")
+        return redirect(url_for("scheduling.feed_settings"))
+    token = current_user.calendar_token
+    feed_url = url_for("scheduling.feed", token=token, _external=True) if token else None
+    return render_template("scheduling/feed.html", form=form, feed_url=feed_url)

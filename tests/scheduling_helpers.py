@@ -1,0 +1,70 @@
+"""Shared helpers for the scheduling and calendar tests."""
+from __future__ import annotations
+
+import calendar
+from contextlib import contextmanager
+from datetime import date, time, timedelta
+
+from sqlalchemy import event
+
+from supportgroup.extensions import db
+from supportgroup.models import Meeting, MeetingSeries
+from supportgroup.scheduling import services
+from tests.conftest import csrf_token
+
+
+def post_form(http, page: str, action: str, data: dict):
+    return http.post(action, data={"csrf_token": csrf_token(http, page), **data})
+
+
+def next_year() -> int:
+    return date.today().year + 1
+
+
+def last_sunday(year: int, month: int) -> date:
+    return date(year, month, max(week[6] for week in calendar.monthcalendar(year, month)))
+
+
+def soon(days: int = 7) -> date:
+    return date.today() + timedelta(days=days)
+
+
+def series(group, *, starts_on: date | None = None, frequency: str = "weekly", interval: int = 1,
+           weekday: int | None = None, week_of_month: int | None = None, local_start: time = time(19, 30),
+           duration_minutes: int = 90, tz_name: str = "Europe/Amsterdam", until: date | None = None,
+           count: int | None = 6, title: str = "Evening") -> MeetingSeries:
+    """Plan a series through the service and commit, as a route would."""
+    starts_on = starts_on or soon()
+    made = services.create_series(
+        group, title=title, frequency=frequency, interval=interval,
+        weekday=starts_on.weekday() if weekday is None else weekday, week_of_month=week_of_month,
+        local_start=local_start, duration_minutes=duration_minutes, tz_name=tz_name, starts_on=starts_on,
+        until=until, count=count,
+    )
+    db.session.commit()
+    return made
+
+
+def occurrences(made: MeetingSeries | int) -> list[Meeting]:
+    series_id = made if isinstance(made, int) else made.id
+    return db.session.query(Meeting).filter(Meeting.series_id == series_id).order_by(Meeting.starts_at).all()
+
+
+def local(meeting: Meeting):
+    return services.local_start_of(meeting)
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements run inside the block (including those of test-client requests)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
