@@ -22,6 +22,11 @@ STATUS_LABELS = {
     MembershipStatus.REMOVED: _l("Removed"),
     MembershipStatus.BANNED: _l("Banned"),
 }
+SOURCE_LABELS = {
+    "invite": _l("Invite code"),
+    "referral": _l("Referral"),
+    "request": _l("Own request"),
+}
 STATE_LABELS = {
     MeetingState.SCHEDULED: _l("Not open yet"),
     MeetingState.OPEN: _l("Open"),
@@ -36,4 +41,5 @@ def init_labels(app: Flask) -> None:
         language_label=lambda code: LANGUAGE_LABELS.get(code, code),
         status_label=lambda status: STATUS_LABELS.get(status, status),
         state_label=lambda state: STATE_LABELS.get(state, state),
+        source_label=lambda source: SOURCE_LABELS.get(source, source),
     )
