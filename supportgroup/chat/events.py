@@ -145,7 +145,7 @@ def join(user, meeting_id: int, after: int | None):
     # Opens a stay unless this member has one open (another socket). Presence is written before the
     # commit releases the member's row lock, so a racing leave of their other socket sees this one.
     attendance.record_join(meeting, membership)
-    stores().presence.add(meeting_id, request.sid, membership.id)
+    stores().presence.add(meeting_id, request.sid, membership.id, membership.is_moderator)
     try:
         db.session.commit()
     except Exception:

@@ -21,13 +21,27 @@ class MemoryPresence:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, int]] = defaultdict(dict)
+        self._moderators: dict[int, set[str]] = defaultdict(set)
 
-    def add(self, meeting_id: int, sid: str, membership_id: int) -> None:
+    def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
         with self._lock:
             self._rooms[meeting_id][sid] = membership_id
+            if is_moderator:
+                self._moderators[meeting_id].add(sid)
+            else:
+                self._moderators[meeting_id].discard(sid)
+
+    def moderator_present(self, meeting_id: int) -> bool:
+        with self._lock:
+            return bool(self._moderators.get(meeting_id))
+
+    def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
+        with self._lock:
+            return {sid for sid, m in self._rooms.get(meeting_id, {}).items() if m == membership_id}
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
         with self._lock:
+            self._moderators.get(meeting_id, set()).discard(sid)
             return self._rooms.get(meeting_id, {}).pop(sid, None)
 
     def membership_ids(self, meeting_id: int) -> set[int]:
@@ -37,6 +51,7 @@ class MemoryPresence:
     def clear(self) -> None:
         with self._lock:
             self._rooms.clear()
+            self._moderators.clear()
 
 
 class RedisPresence:
@@ -49,8 +64,8 @@ class RedisPresence:
     def _key(self, meeting_id: int) -> str:
         return f"{self._prefix}:presence:{meeting_id}"
 
-    def add(self, meeting_id: int, sid: str, membership_id: int) -> None:
-        self._redis.hset(self._key(meeting_id), sid, membership_id)
+    def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
+        self._redis.hset(self._key(meeting_id), sid, f"{membership_id}:{'m' if is_moderator else 'p'}")
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
         key = self._key(meeting_id)
@@ -58,10 +73,20 @@ class RedisPresence:
         pipe.hget(key, sid)
         pipe.hdel(key, sid)
         value, _ = pipe.execute()
-        return int(value) if value is not None else None
+        return int(value.split(":")[0]) if value is not None else None
+
+    def _entries(self, meeting_id: int) -> dict[str, tuple[int, bool]]:
+        raw = self._redis.hgetall(self._key(meeting_id))
+        return {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items()}
 
     def membership_ids(self, meeting_id: int) -> set[int]:
-        return {int(v) for v in self._redis.hvals(self._key(meeting_id))}
+        return {m for m, _mod in self._entries(meeting_id).values()}
+
+    def moderator_present(self, meeting_id: int) -> bool:
+        return any(mod for _m, mod in self._entries(meeting_id).values())
+
+    def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
+        return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
 
     def clear(self) -> None:
         for key in self._redis.scan_iter(f"{self._prefix}:presence:*"):

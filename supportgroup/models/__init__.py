@@ -2,14 +2,19 @@
 from .audit import ModerationAction
 from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, Role
 from .group import EnrolmentConflict, Group, Invite, Membership
-from .meeting import Attendance, Meeting, MeetingSeries
-from .message import Message
+from .meeting import Admission, Attendance, Hand, Meeting, MeetingRemoval, MeetingSeries, Mute
+from .message import Message, Report
 from .organisation import Organisation
 from .types import utcnow
 from .user import PeerExpertProfile, User
 
 __all__ = [
+    "Admission",
     "Attendance",
+    "Hand",
+    "MeetingRemoval",
+    "Mute",
+    "Report",
     "EnrolmentConflict",
     "Group",
     "Invite",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Time
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -59,6 +59,14 @@ class Meeting(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Shown to members when a meeting is cancelled.
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Live moderation state (every process reads it from here).
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # None follows the group's setting; True/False is a moderator's live choice for this meeting.
+    premoderation: Mapped[bool | None] = mapped_column(Boolean)
+    floor_membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
+    floor_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned_seq: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship()
@@ -72,6 +80,10 @@ class Meeting(db.Model):
     def is_open(self) -> bool:
         return self.state == MeetingState.OPEN
 
+    @property
+    def premoderated(self) -> bool:
+        return self.group.premoderation if self.premoderation is None else self.premoderation
+
 
 class Attendance(db.Model):
     """One stay of a member in a meeting's live chat: from joining to leaving (or the socket dropping)."""
@@ -83,3 +95,53 @@ class Attendance(db.Model):
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Mute(db.Model):
+    """A participant muted in a meeting, for some minutes (`until`) or until lifted."""
+
+    __tablename__ = "mutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), index=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Hand(db.Model):
+    """A raised hand: the queue for the floor is the order of `raised_at`."""
+
+    __tablename__ = "hands"
+    __table_args__ = (UniqueConstraint("meeting_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Admission(db.Model):
+    """Waiting room: a participant let in to this meeting by a moderator."""
+
+    __tablename__ = "admissions"
+    __table_args__ = (UniqueConstraint("meeting_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    admitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MeetingRemoval(db.Model):
+    """A participant removed from one meeting (they stay in the group; a ban is a membership state)."""
+
+    __tablename__ = "meeting_removals"
+    __table_args__ = (UniqueConstraint("meeting_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -32,5 +32,28 @@ class Message(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # chat | announcement (from a moderator, to all) | whisper (one moderator <-> one participant) |
+    # backchannel (moderators only)
+    kind: Mapped[str] = mapped_column(String(20), default="chat")
+    # visible | pending (held for a moderator) | rejected
+    status: Mapped[str] = mapped_column(String(20), default="visible")
+    # Why a message is held: "premoderation" (or, later, "identifying_details").
+    held_reason: Mapped[str | None] = mapped_column(String(30))
+    # A whisper's other party (the participant, for both directions).
+    whisper_membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
 
-    author: Mapped[Membership] = relationship()
+    author: Mapped[Membership] = relationship(foreign_keys=[author_membership_id])
+
+
+class Report(db.Model):
+    """A participant reports a message; only moderators see who reported."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    reporter_membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
