@@ -49,6 +49,7 @@ def _init_extensions(app: Flask) -> None:
     # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
     # handlers declared while unbound, and replays them onto every app it is bound to later.
     from .chat import events  # noqa: F401
+    from .moderation import events as moderation_events  # noqa: F401
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel

@@ -10,20 +10,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User, utcnow
+from .models import (Admission, Attendance, Meeting, MeetingRemoval, MeetingState, Membership, MembershipRole,
+                     MembershipStatus, Message, Mute, Role, User, utcnow)
 
 
 class Denied(Exception):
     """An action is not allowed. `code` is stable (see docs/protocol.md); `message` is for people."""
 
-    def __init__(self, code: str, message, status: int = 403):
+    def __init__(self, code: str, message, status: int = 403, **extra):
         super().__init__(code)
         self.code = code
         self.message = message
         self.status = status
+        self.extra = extra  # machine-readable details for the client, e.g. retry_after
 
 
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
@@ -180,3 +182,68 @@ def require_rota_viewer(user) -> User:
 def require_calendar_viewer(user) -> User:
     """The calendar of all groups is for coordinators and admins."""
     return require_role(user, *STAFF_ROLES)
+
+
+
+# --- the live meeting -------------------------------------------------------------------------------
+
+def is_removed_from(meeting: Meeting, membership: Membership) -> bool:
+    return db.session.scalar(select(func.count()).select_from(MeetingRemoval).where(
+        MeetingRemoval.meeting_id == meeting.id, MeetingRemoval.membership_id == membership.id)) > 0
+
+
+def require_not_removed(meeting: Meeting, membership: Membership) -> None:
+    if is_removed_from(meeting, membership):
+        raise Denied("removed", _l("A peer expert has removed you from this meeting."))
+
+
+def require_unlocked_for(meeting: Meeting, membership: Membership) -> None:
+    """A locked meeting takes no new joiners; people who were already in may come back after a drop."""
+    if not meeting.locked or membership.is_moderator:
+        return
+    was_in = db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)) > 0
+    if not was_in:
+        raise Denied("meeting_locked", _l("This meeting is closed to new participants."))
+
+
+def is_waiting(meeting: Meeting, membership: Membership) -> bool:
+    """Waiting room: a participant waits until a moderator lets them in."""
+    if not meeting.group.waiting_room or membership.is_moderator:
+        return False
+    return db.session.scalar(select(func.count()).select_from(Admission).where(
+        Admission.meeting_id == meeting.id, Admission.membership_id == membership.id)) == 0
+
+
+def active_mute(meeting: Meeting, membership: Membership) -> Mute | None:
+    now = utcnow()
+    return db.session.scalar(
+        select(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == membership.id,
+                           Mute.lifted_at.is_(None), (Mute.until.is_(None)) | (Mute.until > now))
+        .order_by(Mute.id.desc()).limit(1))
+
+
+def require_can_post(meeting: Meeting, membership: Membership, moderator_present: bool) -> None:
+    """Everything that may stop a participant's chat message right now. Moderators are never stopped."""
+    require_meeting_open(meeting)
+    if membership.is_moderator:
+        return
+    require_not_removed(meeting, membership)
+    if is_waiting(meeting, membership):
+        raise Denied("waiting", _l("Please wait until the peer expert lets you in."))
+    if not moderator_present:
+        raise Denied("no_moderator", _l("No peer expert is connected right now, so the chat is read-only."))
+    mute = active_mute(meeting, membership)
+    if mute is not None:
+        raise Denied("muted", _l("A peer expert has muted you for now."), until=mute.until.isoformat() if mute.until else None)
+    if meeting.floor_only and meeting.floor_membership_id != membership.id:
+        raise Denied("floor_only", _l("Only the person who has the floor can write now."))
+    if meeting.slow_mode_seconds:
+        last = db.session.scalar(select(func.max(Message.created_at)).where(
+            Message.meeting_id == meeting.id, Message.author_membership_id == membership.id,
+            Message.kind == "chat"))
+        if last is not None:
+            wait = meeting.slow_mode_seconds - (utcnow() - last).total_seconds()
+            if wait > 0:
+                raise Denied("slow_mode", _l("Slow mode is on: please wait a moment before your next message."),
+                             retry_after=int(wait) + 1)

@@ -1,17 +1,9 @@
 """The live chat over Socket.IO: connect, join, send, receive, acknowledge, and every refusal."""
 import pytest
 
+from tests.chat_helpers import present_scene, received, send
 from tests.conftest import AuthActions, socket_test_client
 from supportgroup.models import MeetingState, Membership, MembershipStatus, Message
-
-
-def received(sio, name):
-    """Payloads of the events `name` this client got (the test client unwraps an event named "message")."""
-    return [p["args"] if p["name"] == "message" else p["args"][0] for p in sio.get_received() if p["name"] == name]
-
-
-def send(sio, meeting, text="Hello", client_id="client-0001"):
-    return sio.emit("send", {"meeting_id": meeting.id, "client_id": client_id, "text": text}, callback=True)
 
 
 def test_connect_refused_without_login(app):
@@ -71,7 +63,7 @@ def test_join_returns_recent_messages_and_people_present(factory, socket_client)
 
 
 def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, db):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     join_ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
@@ -92,7 +84,7 @@ def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, d
 
 
 def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice, bob, expert = socket_client("alice"), socket_client("bob"), socket_client("expert")
     for sio in (alice, bob, expert):
         assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
@@ -111,7 +103,7 @@ def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
 
 
 def test_server_ids_grow_within_a_meeting(factory, socket_client):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     ids = [send(alice, scene.meeting, f"line {n}", f"client-{n:04d}")["id"] for n in range(5)]
@@ -119,7 +111,7 @@ def test_server_ids_grow_within_a_meeting(factory, socket_client):
 
 
 def test_same_client_id_is_stored_and_delivered_once(factory, socket_client, db):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     for sio in (alice, bob):
         sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
@@ -132,7 +124,7 @@ def test_same_client_id_is_stored_and_delivered_once(factory, socket_client, db)
 
 
 def test_reconnect_replays_what_was_missed(factory, socket_client):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     send(alice, scene.meeting, "one", "client-0001")
@@ -154,7 +146,7 @@ def test_join_refused_when_meeting_is_over(factory, socket_client, state):
 
 
 def test_send_refused_when_meeting_closed_meanwhile(factory, socket_client, db):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     scene.meeting.state = MeetingState.CLOSED
@@ -187,7 +179,7 @@ def test_lobby_not_yet_open_far_before_start(factory, socket_client):
 
 
 def test_send_refused_without_joining(factory, socket_client):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     assert send(socket_client("alice"), scene.meeting)["error"]["code"] == "not_joined"
 
 
@@ -198,7 +190,7 @@ def test_send_refused_for_non_member(factory, socket_client):
 
 def test_removed_member_cannot_send_any_more(factory, socket_client, db):
     """Authorization is read from the database on every event, not remembered from the join."""
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     scene.memberships["alice"].status = MembershipStatus.REMOVED
@@ -224,7 +216,7 @@ MEETING = object()  # stands for the scene's meeting id in parametrized payloads
     ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x", "role": "moderator"}, "invalid_payload"),
 ])
 def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload, code):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     if isinstance(payload, dict) and payload.get("meeting_id") is MEETING:
@@ -235,7 +227,7 @@ def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload,
 
 
 def test_multiline_text_is_kept(factory, socket_client):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     assert send(alice, scene.meeting, "line one\r\nline two")["ok"]
@@ -249,7 +241,7 @@ def app_overrides(request):
 
 @pytest.mark.parametrize("app_overrides", [{"SOCKET_EVENT_RATE_LIMIT": "3 per minute"}], indirect=True)
 def test_socket_events_are_rate_limited_per_user(factory, socket_client):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     acks = [send(alice, scene.meeting, f"n{n}", f"client-{n:04d}") for n in range(3)]
@@ -267,9 +259,9 @@ def test_logout_ends_the_socket_session(factory, socket_client, login_client, ap
     assert not sio.is_connected()  # disconnected by the server at once
 
 
-def test_old_socket_session_is_refused_after_logout_elsewhere(factory, login_client, app, db):
+def test_old_socket_session_is_refused_after_logout_elsewhere(factory, socket_client, login_client, app, db):
     """Even a socket the server could not reach is refused: the account's session token has changed."""
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     http = login_client("alice")
     sio = socket_test_client(app, http)
     assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
@@ -295,18 +287,19 @@ def test_going_away_updates_presence(factory, socket_client, goes_away):
 
 def test_retry_after_the_meeting_closed_still_gets_its_ack(factory, socket_client, db):
     """The ack was lost, the meeting closed, the client retries: it learns the message was stored."""
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
     alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
     first = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
     scene.meeting.state = MeetingState.CLOSED
     db.session.commit()
     retry = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
-    assert retry == {"ok": True, "id": first["id"], "client_id": "client-lost-ack", "duplicate": True}
+    assert retry == {"ok": True, "id": first["id"], "client_id": "client-lost-ack", "duplicate": True,
+                     "status": "visible"}
 
 
 def test_same_client_id_from_two_authors_is_two_messages(factory, socket_client, db):
-    scene = factory.scene()
+    scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     for sio in (alice, bob):
         sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)

@@ -76,6 +76,8 @@ def test_connection_without_login_is_refused(app, live_servers):
 def test_two_processes_share_one_meeting(factory, live_servers, sockets):
     scene = factory.scene()
     first, second = live_servers(), live_servers()
+    expert = sockets(first.socket(first.login("expert", DEFAULT_PASSWORD)))
+    assert expert.call("join", {"meeting_id": scene.meeting.id})["ok"]  # participants write while a peer expert is in
     alice = sockets(first.socket(first.login("alice", DEFAULT_PASSWORD)))
     bob = sockets(second.socket(second.login("bob", DEFAULT_PASSWORD)))
     assert alice.call("join", {"meeting_id": scene.meeting.id})["ok"]

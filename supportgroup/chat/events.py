@@ -21,12 +21,15 @@ from sqlalchemy.exc import IntegrityError
 from ..attendance import services as attendance
 from ..auth.idle import session_is_idle
 from ..extensions import db, socketio
-from ..models import Meeting
-from ..permissions import (Denied, require_authenticated, require_joinable, require_meeting_member,
-                           require_meeting_open, require_rules_accepted)
+from ..models import Meeting, Membership, Message
+from ..moderation import services as moderation
+from ..permissions import (Denied, active_mute, is_waiting, require_authenticated, require_can_post,
+                           require_joinable, require_meeting_member, require_meeting_open, require_not_removed,
+                           require_rules_accepted, require_unlocked_for)
 from . import services
-from .payloads import ClientId, Int, PayloadError, Text, parse
+from .payloads import ClientId, Int, Member, PayloadError, Reason, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
+from .state import emit_meeting_state, meeting_state
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
@@ -35,8 +38,8 @@ JOINED = "sg_joined_meetings"  # socket-session key: the meetings this socket ha
 SOCKET_USER = "sg_socket_user"  # socket-session key: the account that opened this socket
 
 
-def error_ack(code: str, message) -> dict:
-    return {"ok": False, "error": {"code": code, "message": str(message)}}
+def error_ack(code: str, message, **extra) -> dict:
+    return {"ok": False, "error": {"code": code, "message": str(message), **extra}}
 
 
 def chat_event(name: str, fields: dict | Callable[[], dict] | None = None):
@@ -58,7 +61,7 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None):
                 return {"ok": True, **(result or {})}
             except (PayloadError, Denied) as refusal:
                 db.session.rollback()
-                return error_ack(refusal.code, refusal.message)
+                return error_ack(refusal.code, refusal.message, **getattr(refusal, "extra", {}))
             except Exception:
                 db.session.rollback()
                 log.exception("socket event %s failed", name)
@@ -86,9 +89,9 @@ def on_disconnect(*_reason):
     user_id = session.get(SOCKET_USER)
     for meeting_id in list(session.get(JOINED, [])):
         try:
-            _leave(meeting_id)
+            moderator_left = _leave(meeting_id)
             db.session.commit()
-            _broadcast_presence(meeting_id)
+            _after_leave(meeting_id, moderator_left)
         except Exception:
             db.session.rollback()
             log.exception("leaving meeting %s on disconnect failed", meeting_id)
@@ -104,26 +107,54 @@ def load_meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
-def _broadcast_presence(meeting_id: int) -> None:
-    people = services.present_people(stores().presence.membership_ids(meeting_id))
+def broadcast_presence(meeting_id: int) -> None:
+    """Who is present to the meeting; who waits in the waiting room to its moderators."""
+    meeting = db.session.get(Meeting, meeting_id)
+    ids = stores().presence.membership_ids(meeting_id)
+    people = services.present_people(ids, meeting)
     socketio.emit("presence", {"meeting_id": meeting_id, "present": people}, to=meeting_room(meeting_id))
+    if meeting is not None and meeting.group.waiting_room:
+        waiting = services.present_people(ids, meeting, waiting=True)
+        socketio.emit("waiting", {"meeting_id": meeting_id, "waiting": waiting}, to=moderators_room(meeting_id))
 
 
-def _leave(meeting_id: int) -> None:
+def emit_to_member(meeting_id: int, membership_id: int, event: str, payload: dict) -> None:
+    """To one person's sockets in this meeting, whichever process holds them."""
+    for sid in stores().presence.sids_of(meeting_id, membership_id):
+        socketio.emit(event, payload, to=sid)
+
+
+def _leave(meeting_id: int) -> bool:
     """Take this socket out of the meeting; end the member's stay if this was their last socket there.
 
     Works from the socket's own data (presence maps socket id to membership id), never from
     `current_user`, which may be gone on disconnect. The caller commits, then broadcasts presence.
+    Returns whether a moderator left (then the meeting's state must be pushed: maybe none is left).
     """
     membership_id = stores().presence.remove(meeting_id, request.sid)
     leave_room(meeting_room(meeting_id))
     leave_room(moderators_room(meeting_id))
     session[JOINED] = [m for m in session.get(JOINED, []) if m != meeting_id]
-    if membership_id is not None:
-        attendance.record_leave(
-            meeting_id, membership_id,
-            still_present=lambda: membership_id in stores().presence.membership_ids(meeting_id),
-        )
+    if membership_id is None:
+        return False
+    attendance.record_leave(
+        meeting_id, membership_id,
+        still_present=lambda: membership_id in stores().presence.membership_ids(meeting_id),
+    )
+    membership = db.session.get(Membership, membership_id)
+    return membership is not None and membership.is_moderator
+
+
+def _after_leave(meeting_id: int, moderator_left: bool) -> None:
+    broadcast_presence(meeting_id)
+    if moderator_left:
+        emit_meeting_state(meeting_id)
+
+
+def _moderation_snapshot(meeting: Meeting) -> dict:
+    ids = stores().presence.membership_ids(meeting.id)
+    return {"pending": services.pending_messages(meeting), "reports": services.open_reports(meeting),
+            "waiting": services.present_people(ids, meeting, waiting=True)}
 
 
 @chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)})
@@ -132,79 +163,195 @@ def join(user, meeting_id: int, after: int | None):
     membership = require_meeting_member(user, meeting)
     require_rules_accepted(membership)
     require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
+    require_not_removed(meeting, membership)
+    require_unlocked_for(meeting, membership)
+    waiting = is_waiting(meeting, membership)
     cfg = current_app.config
-    messages = services.messages_for(meeting, after, cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"])
+    limit = cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"]
+    messages = [] if waiting else services.messages_for(meeting, after, limit, membership)
+    mute = active_mute(meeting, membership)
     # Built before the commit, which expires the loaded objects.
     reply = {
         "meeting": services.meeting_payload(meeting),
         "me": services.person(membership),
         "messages": [services.message_payload(m) for m in messages],
+        "waiting": waiting,
+        "muted": {"until": mute.until.isoformat() if mute.until else None, "reason": mute.reason} if mute else None,
+        "hands": services.hand_queue(meeting),
     }
+    if membership.is_moderator:
+        reply["moderation"] = _moderation_snapshot(meeting)
     is_moderator = membership.is_moderator
     already_joined = meeting_id in session.get(JOINED, [])
     # Opens a stay unless this member has one open (another socket). Presence is written before the
     # commit releases the member's row lock, so a racing leave of their other socket sees this one.
-    attendance.record_join(meeting, membership)
-    stores().presence.add(meeting_id, request.sid, membership.id, membership.is_moderator)
+    if not waiting:
+        attendance.record_join(meeting, membership)
+    stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
     try:
         db.session.commit()
     except Exception:
         if not already_joined:
             stores().presence.remove(meeting_id, request.sid)
         raise
-    join_room(meeting_room(meeting_id))
+    if not waiting:
+        join_room(meeting_room(meeting_id))
     if is_moderator:
         join_room(moderators_room(meeting_id))
     if not already_joined:
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
-    _broadcast_presence(meeting_id)
-    return {**reply, "present": services.present_people(stores().presence.membership_ids(meeting_id))}
+    broadcast_presence(meeting_id)
+    if is_moderator:
+        emit_meeting_state(meeting_id)  # a moderator is present (again): the chat is open for participants
+    meeting = db.session.get(Meeting, meeting_id)
+    return {**reply, "state": meeting_state(meeting),
+            "present": services.present_people(stores().presence.membership_ids(meeting_id), meeting)}
 
 
 @chat_event("leave", {"meeting_id": Int(minimum=1)})
 def leave(user, meeting_id: int):
     if meeting_id in session.get(JOINED, []):
-        _leave(meeting_id)
+        moderator_left = _leave(meeting_id)
         db.session.commit()
-        _broadcast_presence(meeting_id)
+        _after_leave(meeting_id, moderator_left)
     return {}
 
 
-def _send_fields() -> dict:
-    # The text limit comes from config, so this schema is built per call.
-    return {"meeting_id": Int(minimum=1), "client_id": ClientId(),
-            "text": Text(max_length=current_app.config["MAX_MESSAGE_LENGTH"])}
+def text_fields(**more) -> Callable[[], dict]:
+    """Schema of events that carry a chat text; the length limit comes from config, so it is built per call."""
+    def fields() -> dict:
+        return {"meeting_id": Int(minimum=1), "client_id": ClientId(),
+                "text": Text(max_length=current_app.config["MAX_MESSAGE_LENGTH"]), **more}
+    return fields
 
 
-@chat_event("send", _send_fields)
-def send(user, meeting_id: int, client_id: str, text: str):
-    meeting = load_meeting(meeting_id)
-    membership = require_meeting_member(user, meeting)
-    # A retry of a stored message gets the same answer, even if the meeting closed since.
-    if (sent := services.find_sent(meeting, membership, client_id)) is not None:
-        return _send_ack(sent, duplicate=True)
-    require_meeting_open(meeting)
+def require_joined(meeting_id: int) -> None:
     if meeting_id not in session.get(JOINED, []):
         raise Denied("not_joined", _l("Join the meeting before sending."), status=409)
+
+
+def store_message(meeting: Meeting, membership: Membership, client_id: str, text: str, **kind) -> tuple[Message, bool]:
+    """Store once per client id (retries and simultaneous copies resolve to one message) and commit."""
     try:
-        message = services.post_message(meeting, membership, client_id, text)
+        message = services.post_message(meeting, membership, client_id, text, **kind)
         db.session.commit()
     except IntegrityError:
         # The same client id arrived twice at once: the other copy won; answer as for a retry.
         db.session.rollback()
         if (sent := services.find_sent(meeting, membership, client_id)) is None:
             raise
-        return _send_ack(sent, duplicate=True)
-    socketio.emit("message", services.message_payload(message), to=meeting_room(meeting.id))
-    return _send_ack(message, duplicate=False)
+        return sent, False
+    return message, True
 
 
-def _send_ack(message, duplicate: bool) -> dict:
-    return {"id": message.seq, "client_id": message.client_id, "duplicate": duplicate}
+def deliver(message: Message) -> None:
+    """Send a stored, visible message to exactly the people who may see it."""
+    payload = services.message_payload(message)
+    if message.kind in ("chat", "announcement"):
+        socketio.emit("message", payload, to=meeting_room(message.meeting_id))
+        return
+    socketio.emit("message", payload, to=moderators_room(message.meeting_id))
+    if message.kind == "whisper":
+        emit_to_member(message.meeting_id, message.whisper_membership_id, "message", payload)
 
 
-def emit_meeting_state(meeting: Meeting) -> None:
-    """Tell everyone in the meeting that its state changed (after the change is committed)."""
-    socketio.emit("meeting_state", {"meeting_id": meeting.id, "state": meeting.state.value},
-                  to=meeting_room(meeting.id))
+@chat_event("send", text_fields())
+def send(user, meeting_id: int, client_id: str, text: str):
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(user, meeting)
+    # A retry of a stored message gets the same answer, even if the meeting closed since.
+    if (sent := services.find_sent(meeting, membership, client_id)) is not None:
+        return send_ack(sent, duplicate=True)
+    require_joined(meeting_id)
+    require_can_post(meeting, membership, stores().presence.moderator_present(meeting_id))
+    held = meeting.premoderated and not membership.is_moderator
+    message, created = store_message(meeting, membership, client_id, text,
+                                     status="pending" if held else "visible",
+                                     held_reason="premoderation" if held else None)
+    if created and message.status == "pending":
+        socketio.emit("pending", {"meeting_id": meeting_id, "message": services.message_payload(message)},
+                      to=moderators_room(meeting_id))
+    elif created:
+        deliver(message)
+    return send_ack(message, duplicate=not created)
+
+
+@chat_event("whisper", text_fields(to=Member(required=False)))
+def whisper(user, meeting_id: int, client_id: str, text: str, to: str | None):
+    """A moderator writes privately to one participant; a participant answers the moderators."""
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(user, meeting)
+    if (sent := services.find_sent(meeting, membership, client_id)) is not None:
+        return send_ack(sent, duplicate=True)
+    require_joined(meeting_id)
+    require_meeting_open(meeting)
+    if membership.is_moderator:
+        if to is None:
+            raise PayloadError(_l("The field %(name)s is missing.", name="to"))
+        other = services.find_member(meeting, to)
+        if other.is_moderator:
+            raise Denied("not_allowed", _l("Use the backchannel to write to other peer experts."))
+    else:
+        require_not_removed(meeting, membership)
+        other = membership
+    message, created = store_message(meeting, membership, client_id, text, kind="whisper",
+                                     whisper_membership_id=other.id)
+    if created:
+        deliver(message)
+    return send_ack(message, duplicate=not created)
+
+
+@chat_event("delete_message", {"meeting_id": Int(minimum=1), "id": Int(minimum=1)})
+def delete_message(user, meeting_id: int, id: int):  # noqa: A002  (the protocol's name)
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(user, meeting)
+    message = services.find_message(meeting, id)
+    if membership.is_moderator:
+        moderation.delete_message(meeting, message, membership)
+    else:
+        services.delete_message(message, membership)
+    db.session.commit()
+    socketio.emit("message_deleted", {"meeting_id": meeting_id, "id": id}, to=meeting_room(meeting_id))
+    if meeting.pinned_seq is None:
+        emit_meeting_state(meeting_id)
+    return {}
+
+
+def _hand_event(raise_it: bool):
+    def handler(user, meeting_id: int):
+        meeting = load_meeting(meeting_id)
+        membership = require_meeting_member(user, meeting)
+        require_joined(meeting_id)
+        require_meeting_open(meeting)
+        if raise_it:
+            services.raise_hand(meeting, membership)
+        else:
+            services.lower_hand(meeting, membership.id)
+        db.session.commit()
+        socketio.emit("hands", {"meeting_id": meeting_id, "queue": services.hand_queue(meeting)},
+                      to=meeting_room(meeting_id))
+        return {}
+    return handler
+
+
+chat_event("raise_hand", {"meeting_id": Int(minimum=1)})(_hand_event(True))
+chat_event("lower_hand", {"meeting_id": Int(minimum=1)})(_hand_event(False))
+
+
+@chat_event("report", {"meeting_id": Int(minimum=1), "id": Int(minimum=1), "reason": Reason(required=True)})
+def report(user, meeting_id: int, id: int, reason: str):  # noqa: A002
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(user, meeting)
+    report_row = services.report_message(services.find_message(meeting, id), membership, reason)
+    db.session.commit()
+    # Only the moderators learn who reported.
+    socketio.emit("report", {"meeting_id": meeting_id, "report": services.report_payload(report_row)},
+                  to=moderators_room(meeting_id))
+    return {"report_id": report_row.id}
+
+
+def send_ack(message, duplicate: bool) -> dict:
+    return {"id": message.seq, "client_id": message.client_id, "duplicate": duplicate, "status": message.status}
+
+
 

@@ -79,3 +79,49 @@ def parse(data: Any, fields: dict[str, Any]) -> dict[str, Any]:
             raise PayloadError(_l("The field %(name)s is missing.", name=name))
         cleaned[name] = field.clean(name, data.get(name))
     return cleaned
+
+
+@dataclass(frozen=True)
+class Bool:
+    def clean(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise PayloadError(_l("The field %(name)s must be true or false.", name=name))
+        return value
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A short plain-text reason (for reports, mutes, removals)."""
+
+    max_length: int = 300
+    required: bool = False
+
+    def clean(self, name: str, value: Any) -> str:
+        if value is None and not self.required:
+            return ""
+        if not isinstance(value, str):
+            raise PayloadError(_l("The field %(name)s must be text.", name=name))
+        text = value.strip()
+        if self.required and not text:
+            raise PayloadError(_l("Please give a reason."), code="reason_required")
+        if len(text) > self.max_length or any(unicodedata.category(c) == "Cc" for c in text):
+            raise PayloadError(_l("The reason is too long or has characters that are not allowed."))
+        return text
+
+
+MEMBER_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A membership's public id (as in a Person); `nullable` allows null (e.g. to take back the floor)."""
+
+    required: bool = True
+    nullable: bool = False
+
+    def clean(self, name: str, value: Any) -> str | None:
+        if value is None and (self.nullable or not self.required):
+            return None
+        if not isinstance(value, str) or not MEMBER_RE.fullmatch(value):
+            raise PayloadError(_l("The field %(name)s must be a member id.", name=name))
+        return value

@@ -10,7 +10,8 @@ from ..extensions import db
 from ..permissions import require_meeting_member, require_meeting_moderator
 from ..scheduling import services as scheduling
 from . import services
-from .events import emit_meeting_state, load_meeting
+from .events import load_meeting
+from .state import emit_meeting_state
 
 bp = Blueprint("chat", __name__)
 
@@ -35,7 +36,7 @@ def _change_state(meeting_id: int, change, done_message: str):
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            emit_meeting_state(meeting)
+            emit_meeting_state(meeting.id)
             flash(done_message, "success")
     return redirect(url_for("chat.meeting", meeting_id=meeting.id))
 

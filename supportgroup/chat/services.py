@@ -4,13 +4,13 @@ Services change models and flush; the socket event (the edge) commits, then emit
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Meeting, MeetingState, Membership, Message, User
+from ..models import Admission, Hand, Meeting, MeetingState, Membership, Message, Report, User, utcnow
 from ..permissions import Denied
 
 
@@ -22,7 +22,9 @@ def find_sent(meeting: Meeting, author: Membership, client_id: str) -> Message |
     )
 
 
-def post_message(meeting: Meeting, author: Membership, client_id: str, text: str) -> Message:
+def post_message(meeting: Meeting, author: Membership, client_id: str, text: str, *, kind: str = "chat",
+                 status: str = "visible", held_reason: str | None = None,
+                 whisper_membership_id: int | None = None) -> Message:
     """Store a new message. The caller has checked with `find_sent` that it is not a retry.
 
     The server id comes from the meeting's counter, incremented under its row lock in the same
@@ -36,16 +38,29 @@ def post_message(meeting: Meeting, author: Membership, client_id: str, text: str
     ).scalar()
     if seq is None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
-    message = Message(meeting_id=meeting.id, seq=seq, author_membership_id=author.id, client_id=client_id, text=text)
+    message = Message(meeting_id=meeting.id, seq=seq, author_membership_id=author.id, client_id=client_id, text=text,
+                      kind=kind, status=status, held_reason=held_reason,
+                      whisper_membership_id=whisper_membership_id)
     message.author = author
     db.session.add(message)
     db.session.flush()
     return message
 
 
-def messages_for(meeting: Meeting, after: int | None, limit: int) -> list[Message]:
-    """Visible messages in order: the most recent `limit`, or every one after server id `after`."""
-    query = (select(Message).where(Message.meeting_id == meeting.id, Message.deleted_at.is_(None))
+def visible_to(viewer: Membership):
+    """The messages a member may see: public ones, their own whispers, and for moderators everything
+    shown to moderators (whispers, backchannel). Never deleted, held or rejected ones."""
+    public = Message.kind.in_(("chat", "announcement"))
+    if viewer.is_moderator:
+        allowed = public | Message.kind.in_(("whisper", "backchannel"))
+    else:
+        allowed = public | ((Message.kind == "whisper") & (Message.whisper_membership_id == viewer.id))
+    return (Message.deleted_at.is_(None)) & (Message.status == "visible") & allowed
+
+
+def messages_for(meeting: Meeting, after: int | None, limit: int, viewer: Membership) -> list[Message]:
+    """Messages the viewer may see, in order: the most recent `limit`, or up to `limit` after server id `after`."""
+    query = (select(Message).where(Message.meeting_id == meeting.id, visible_to(viewer))
              .options(selectinload(Message.author).selectinload(Membership.user).selectinload(User.profile)))
     if after is not None:
         return list(db.session.scalars(query.where(Message.seq > after).order_by(Message.seq).limit(limit)))
@@ -66,23 +81,105 @@ def person(membership: Membership) -> dict:
 
 
 def message_payload(message: Message) -> dict:
-    return {
+    payload = {
         "id": message.seq,
         "meeting_id": message.meeting_id,
         "client_id": message.client_id,
         "author": person(message.author),
         "text": message.text,
         "created_at": message.created_at.isoformat(),
+        "kind": message.kind,
     }
+    if message.kind == "whisper" and message.whisper_membership_id is not None:
+        payload["to"] = person(db.session.get(Membership, message.whisper_membership_id))
+    return payload
 
 
-def present_people(membership_ids: set[int]) -> list[dict]:
+def find_message(meeting: Meeting, seq: int) -> Message:
+    message = db.session.scalar(select(Message).where(Message.meeting_id == meeting.id, Message.seq == seq,
+                                                      Message.deleted_at.is_(None)))
+    if message is None:
+        raise Denied("message_not_found", _l("This message does not exist (any more)."), status=404)
+    return message
+
+
+def delete_message(message: Message, by: Membership) -> None:
+    """Authors delete their own messages; moderators any. Gone for everyone and from every replay."""
+    if not by.is_moderator and message.author_membership_id != by.id:
+        raise Denied("not_allowed", _l("You can only delete your own messages."))
+    message.deleted_at = utcnow()
+    db.session.flush()
+
+
+def find_member(meeting: Meeting, public_id: str) -> Membership:
+    membership = db.session.scalar(select(Membership).where(Membership.group_id == meeting.group_id,
+                                                            Membership.public_id == public_id))
+    if membership is None:
+        raise Denied("member_not_found", _l("This person is not in this group."), status=404)
+    return membership
+
+
+def raise_hand(meeting: Meeting, membership: Membership) -> None:
+    exists = db.session.scalar(select(Hand.id).where(Hand.meeting_id == meeting.id,
+                                                     Hand.membership_id == membership.id))
+    if exists is None:
+        db.session.add(Hand(meeting_id=meeting.id, membership_id=membership.id))
+        db.session.flush()
+
+
+def lower_hand(meeting: Meeting, membership_id: int) -> None:
+    db.session.execute(delete(Hand).where(Hand.meeting_id == meeting.id, Hand.membership_id == membership_id))
+
+
+def hand_queue(meeting: Meeting) -> list[dict]:
+    members = db.session.scalars(
+        select(Membership).join(Hand, Hand.membership_id == Membership.id).where(Hand.meeting_id == meeting.id)
+        .order_by(Hand.raised_at, Hand.id).options(selectinload(Membership.user).selectinload(User.profile)))
+    return [person(m) for m in members]
+
+
+def report_message(message: Message, reporter: Membership, reason: str) -> Report:
+    if message.kind not in ("chat", "announcement") or message.status != "visible":
+        raise Denied("message_not_found", _l("This message does not exist (any more)."), status=404)
+    report = Report(meeting_id=message.meeting_id, message_id=message.id, reporter_membership_id=reporter.id,
+                    reason=reason)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def report_payload(report: Report) -> dict:
+    message = db.session.get(Message, report.message_id)
+    return {"id": report.id, "message": message_payload(message), "reason": report.reason,
+            "reporter": person(db.session.get(Membership, report.reporter_membership_id)),
+            "created_at": report.created_at.isoformat()}
+
+
+def open_reports(meeting: Meeting) -> list[dict]:
+    reports = db.session.scalars(select(Report).where(Report.meeting_id == meeting.id, Report.resolved_at.is_(None))
+                                 .order_by(Report.id))
+    return [report_payload(r) for r in reports]
+
+
+def pending_messages(meeting: Meeting) -> list[dict]:
+    held = db.session.scalars(select(Message).where(Message.meeting_id == meeting.id, Message.status == "pending",
+                                                    Message.deleted_at.is_(None)).order_by(Message.seq))
+    return [message_payload(m) for m in held]
+
+
+def present_people(membership_ids: set[int], meeting: Meeting | None = None, *, waiting: bool = False) -> list[dict]:
+    """People present (or, with `waiting`, those in the waiting room) as Persons."""
     if not membership_ids:
         return []
-    members = db.session.scalars(
+    members = list(db.session.scalars(
         select(Membership).where(Membership.id.in_(membership_ids))
         .options(selectinload(Membership.user).selectinload(User.profile))
-    )
+    ))
+    if meeting is not None and meeting.group.waiting_room:
+        admitted = set(db.session.scalars(select(Admission.membership_id).where(Admission.meeting_id == meeting.id)))
+        members = [m for m in members if (m.is_moderator or m.id in admitted) != waiting]
+    elif waiting:
+        return []
     people = [person(m) for m in members]
     # Peer experts first, then aliases alphabetically: a stable order that reveals nothing.
     people.sort(key=lambda p: (p["role"] != "peer_expert", (p["name"] or "").lower()))

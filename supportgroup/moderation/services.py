@@ -1,8 +1,15 @@
 """The audit log. Records who did what to which id and why; never message content."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+
 from ..extensions import db
-from ..models import ModerationAction, User
+from ..models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message,
+                      ModerationAction, Mute, Report, User, utcnow)
+from ..permissions import Denied
 
 
 def record_action(actor: User | None, action: str, target_type: str, target_id, *, group_id: int | None = None,
@@ -18,3 +25,113 @@ def record_action(actor: User | None, action: str, target_type: str, target_id, 
     )
     db.session.add(entry)
     return entry
+
+
+# --- live moderation: each action changes state and is audited; the socket edge commits and emits ----
+
+def _audit(actor: Membership, action: str, target_type: str, target_id, meeting: Meeting, reason: str = "") -> None:
+    record_action(actor.user, action, target_type, target_id, group_id=meeting.group_id, meeting_id=meeting.id,
+                  reason=reason)
+
+
+def _participant(target: Membership) -> Membership:
+    if target.is_moderator:
+        raise Denied("not_allowed", _l("This cannot be done to a peer expert."))
+    return target
+
+
+def mute(meeting: Meeting, target: Membership, minutes: int | None, reason: str, actor: Membership) -> Mute:
+    _participant(target)
+    unmute(meeting, target, actor, audit=False)
+    until = utcnow() + timedelta(minutes=minutes) if minutes else None
+    mute_row = Mute(meeting_id=meeting.id, membership_id=target.id, until=until, reason=reason)
+    db.session.add(mute_row)
+    _audit(actor, "mute", "membership", target.id, meeting, reason)
+    db.session.flush()
+    return mute_row
+
+
+def unmute(meeting: Meeting, target: Membership, actor: Membership, audit: bool = True) -> None:
+    db.session.execute(update(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == target.id,
+                                          Mute.lifted_at.is_(None)).values(lifted_at=utcnow()))
+    if audit:
+        _audit(actor, "unmute", "membership", target.id, meeting)
+
+
+def remove_from_meeting(meeting: Meeting, target: Membership, reason: str, actor: Membership) -> None:
+    _participant(target)
+    exists = db.session.scalar(select(MeetingRemoval.id).where(MeetingRemoval.meeting_id == meeting.id,
+                                                               MeetingRemoval.membership_id == target.id))
+    if exists is None:
+        db.session.add(MeetingRemoval(meeting_id=meeting.id, membership_id=target.id))
+    _audit(actor, "remove_from_meeting", "membership", target.id, meeting, reason)
+    db.session.flush()
+
+
+def ban(meeting: Meeting, target: Membership, reason: str, actor: Membership) -> None:
+    """Out of the meeting and the group for good (a membership state, kept for the record)."""
+    _participant(target)
+    from ..groups.services import end_membership
+
+    remove_from_meeting(meeting, target, reason, actor)
+    end_membership(target, actor.user, MembershipStatus.BANNED, reason)
+
+
+def delete_message(meeting: Meeting, message: Message, actor: Membership) -> None:
+    message.deleted_at = utcnow()
+    if meeting.pinned_seq == message.seq:
+        meeting.pinned_seq = None
+    _audit(actor, "delete_message", "message", message.seq, meeting)
+    db.session.flush()
+
+
+def approve(meeting: Meeting, message: Message, actor: Membership) -> None:
+    if message.status != "pending":
+        raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
+    message.status = "visible"
+    _audit(actor, "approve_message", "message", message.seq, meeting)
+    db.session.flush()
+
+
+def reject(meeting: Meeting, message: Message, reason: str, actor: Membership) -> None:
+    if message.status != "pending":
+        raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
+    message.status = "rejected"
+    _audit(actor, "reject_message", "message", message.seq, meeting, reason)
+    db.session.flush()
+
+
+def set_setting(meeting: Meeting, actor: Membership, **changes) -> None:
+    """Slow mode, pre-moderation, lock, floor-only, pin: one audited change of the meeting's live state."""
+    for name, value in changes.items():
+        setattr(meeting, name, value)
+        _audit(actor, f"set_{name}", "meeting", meeting.id, meeting, reason=str(value))
+    db.session.flush()
+
+
+def give_floor(meeting: Meeting, target: Membership | None, actor: Membership) -> None:
+    meeting.floor_membership_id = target.id if target else None
+    if target is not None:
+        db.session.execute(delete(Hand).where(Hand.meeting_id == meeting.id, Hand.membership_id == target.id))
+    _audit(actor, "give_floor", "membership", target.id if target else "-", meeting)
+    db.session.flush()
+
+
+def admit(meeting: Meeting, targets: list[Membership], actor: Membership) -> list[Membership]:
+    admitted = set(db.session.scalars(select(Admission.membership_id).where(Admission.meeting_id == meeting.id)))
+    new = [t for t in targets if t.id not in admitted and not t.is_moderator]
+    for target in new:
+        db.session.add(Admission(meeting_id=meeting.id, membership_id=target.id))
+        _audit(actor, "admit", "membership", target.id, meeting)
+    db.session.flush()
+    return new
+
+
+def resolve_report(meeting: Meeting, report_id: int, actor: Membership) -> Report:
+    report = db.session.scalar(select(Report).where(Report.id == report_id, Report.meeting_id == meeting.id))
+    if report is None:
+        raise Denied("report_not_found", _l("This report does not exist."), status=404)
+    report.resolved_at = utcnow()
+    _audit(actor, "resolve_report", "report", report.id, meeting)
+    db.session.flush()
+    return report

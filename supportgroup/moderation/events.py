@@ -1,0 +1,238 @@
+"""Socket events of the meeting's moderators (docs/protocol.md §4a). Each one: the same pipeline as the chat
+events (`chat_event`), authorized by `require_meeting_moderator` from the database, audited in the service,
+committed once, then pushed to the people concerned within the second."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..chat import services as chat
+from ..chat.events import (broadcast_presence, chat_event, deliver, emit_to_member, load_meeting, require_joined,
+                           send_ack, store_message, text_fields)
+from ..chat.payloads import Bool, Int, Member, Reason
+from ..chat.rooms import disconnect_user, meeting_room, moderators_room
+from ..chat.state import emit_meeting_state
+from ..chat.stores import stores
+from ..extensions import db, socketio
+from ..models import Meeting, Membership
+from ..permissions import Denied, require_meeting_moderator, require_meeting_open
+from ..scheduling.services import MeetingError, close_meeting
+from . import services
+
+MEETING = {"meeting_id": Int(minimum=1)}
+
+
+def moderating(user, meeting_id: int) -> tuple[Meeting, Membership]:
+    """Load the meeting and the acting moderator's membership, or refuse."""
+    meeting = load_meeting(meeting_id)
+    return meeting, require_meeting_moderator(user, meeting)
+
+
+def _hands(meeting: Meeting) -> None:
+    socketio.emit("hands", {"meeting_id": meeting.id, "queue": chat.hand_queue(meeting)}, to=meeting_room(meeting.id))
+
+
+def _take_out(meeting_id: int, target: Membership) -> None:
+    """Take a person's sockets out of the meeting's rooms and presence, in whichever process they are."""
+    for sid in stores().presence.sids_of(meeting_id, target.id):
+        socketio.server.leave_room(sid, meeting_room(meeting_id), namespace="/")
+        stores().presence.remove(meeting_id, sid)
+
+
+@chat_event("backchannel", text_fields())
+def backchannel(user, meeting_id: int, client_id: str, text: str):
+    meeting, me = moderating(user, meeting_id)
+    return _moderator_text(meeting, me, client_id, text, "backchannel")
+
+
+@chat_event("announce", text_fields())
+def announce(user, meeting_id: int, client_id: str, text: str):
+    meeting, me = moderating(user, meeting_id)
+    return _moderator_text(meeting, me, client_id, text, "announcement")
+
+
+def _moderator_text(meeting: Meeting, me: Membership, client_id: str, text: str, kind: str) -> dict:
+    if (sent := chat.find_sent(meeting, me, client_id)) is not None:
+        return send_ack(sent, duplicate=True)
+    require_joined(meeting.id)
+    require_meeting_open(meeting)
+    message, created = store_message(meeting, me, client_id, text, kind=kind)
+    if created:
+        deliver(message)
+    return send_ack(message, duplicate=not created)
+
+
+@chat_event("mute", {**MEETING, "member": Member(), "minutes": Int(required=False, minimum=1, maximum=240),
+                     "reason": Reason()})
+def mute(user, meeting_id: int, member: str, minutes: int | None, reason: str):
+    meeting, me = moderating(user, meeting_id)
+    target = chat.find_member(meeting, member)
+    row = services.mute(meeting, target, minutes, reason, me)
+    db.session.commit()
+    emit_to_member(meeting_id, target.id, "mute_state", {
+        "meeting_id": meeting_id, "muted": True, "until": row.until.isoformat() if row.until else None,
+        "reason": reason})
+    return {}
+
+
+@chat_event("unmute", {**MEETING, "member": Member()})
+def unmute(user, meeting_id: int, member: str):
+    meeting, me = moderating(user, meeting_id)
+    target = chat.find_member(meeting, member)
+    services.unmute(meeting, target, me)
+    db.session.commit()
+    emit_to_member(meeting_id, target.id, "mute_state",
+                   {"meeting_id": meeting_id, "muted": False, "until": None, "reason": ""})
+    return {}
+
+
+@chat_event("remove", {**MEETING, "member": Member(), "reason": Reason()})
+def remove(user, meeting_id: int, member: str, reason: str):
+    meeting, me = moderating(user, meeting_id)
+    target = chat.find_member(meeting, member)
+    services.remove_from_meeting(meeting, target, reason, me)
+    db.session.commit()
+    emit_to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": False})
+    _take_out(meeting_id, target)
+    broadcast_presence(meeting_id)
+    return {}
+
+
+@chat_event("ban", {**MEETING, "member": Member(), "reason": Reason()})
+def ban(user, meeting_id: int, member: str, reason: str):
+    meeting, me = moderating(user, meeting_id)
+    target = chat.find_member(meeting, member)
+    services.ban(meeting, target, reason, me)
+    db.session.commit()
+    emit_to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": True})
+    _take_out(meeting_id, target)
+    disconnect_user(target.user_id)  # every socket, in every process: they cannot come back
+    broadcast_presence(meeting_id)
+    return {}
+
+
+def _pending_message(meeting: Meeting, seq: int):
+    message = chat.find_message(meeting, seq)
+    if message.status != "pending":
+        raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
+    return message
+
+
+@chat_event("approve", {**MEETING, "id": Int(minimum=1)})
+def approve(user, meeting_id: int, id: int):  # noqa: A002
+    meeting, me = moderating(user, meeting_id)
+    message = _pending_message(meeting, id)
+    services.approve(meeting, message, me)
+    db.session.commit()
+    deliver(message)
+    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "visible"},
+                  to=moderators_room(meeting_id))
+    return {}
+
+
+@chat_event("reject", {**MEETING, "id": Int(minimum=1), "reason": Reason()})
+def reject(user, meeting_id: int, id: int, reason: str):  # noqa: A002
+    meeting, me = moderating(user, meeting_id)
+    message = _pending_message(meeting, id)
+    services.reject(meeting, message, reason, me)
+    author_id = message.author_membership_id
+    db.session.commit()
+    emit_to_member(meeting_id, author_id, "message_rejected", {"meeting_id": meeting_id, "id": id, "reason": reason})
+    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "rejected"},
+                  to=moderators_room(meeting_id))
+    return {}
+
+
+def _setting(user, meeting_id: int, **changes) -> dict:
+    meeting, me = moderating(user, meeting_id)
+    services.set_setting(meeting, me, **changes)
+    db.session.commit()
+    emit_meeting_state(meeting_id)
+    return {}
+
+
+@chat_event("set_slow_mode", {**MEETING, "seconds": Int(minimum=0, maximum=3600)})
+def set_slow_mode(user, meeting_id: int, seconds: int):
+    return _setting(user, meeting_id, slow_mode_seconds=seconds)
+
+
+@chat_event("set_premoderation", {**MEETING, "on": Bool()})
+def set_premoderation(user, meeting_id: int, on: bool):
+    return _setting(user, meeting_id, premoderation=on)
+
+
+@chat_event("set_floor_only", {**MEETING, "on": Bool()})
+def set_floor_only(user, meeting_id: int, on: bool):
+    return _setting(user, meeting_id, floor_only=on)
+
+
+@chat_event("lock", {**MEETING, "locked": Bool()})
+def lock(user, meeting_id: int, locked: bool):
+    return _setting(user, meeting_id, locked=locked)
+
+
+@chat_event("pin", {**MEETING, "id": Int(required=False, minimum=1)})
+def pin(user, meeting_id: int, id: int | None):  # noqa: A002
+    meeting, _me = moderating(user, meeting_id)
+    if id is not None:
+        message = chat.find_message(meeting, id)
+        if message.kind not in ("chat", "announcement") or message.status != "visible":
+            raise Denied("not_allowed", _l("Only a message everyone can see can be pinned."))
+    return _setting(user, meeting_id, pinned_seq=id)
+
+
+@chat_event("give_floor", {**MEETING, "member": Member(nullable=True)})
+def give_floor(user, meeting_id: int, member: str | None):
+    meeting, me = moderating(user, meeting_id)
+    target = chat.find_member(meeting, member) if member else None
+    services.give_floor(meeting, target, me)
+    db.session.commit()
+    emit_meeting_state(meeting_id)
+    _hands(db.session.get(Meeting, meeting_id))
+    return {}
+
+
+@chat_event("close", MEETING)
+def close(user, meeting_id: int):
+    meeting, _me = moderating(user, meeting_id)
+    try:
+        close_meeting(meeting, user)
+    except MeetingError as error:
+        raise Denied("meeting_not_open", error.message, status=409) from None
+    db.session.commit()
+    emit_meeting_state(meeting_id)
+    return {}
+
+
+def _admit(meeting: Meeting, me: Membership, targets: list[Membership]) -> int:
+    admitted = services.admit(meeting, targets, me)
+    db.session.commit()
+    for target in admitted:
+        emit_to_member(meeting.id, target.id, "admitted", {"meeting_id": meeting.id})
+    broadcast_presence(meeting.id)
+    return len(admitted)
+
+
+@chat_event("admit", {**MEETING, "member": Member()})
+def admit(user, meeting_id: int, member: str):
+    meeting, me = moderating(user, meeting_id)
+    _admit(meeting, me, [chat.find_member(meeting, member)])
+    return {}
+
+
+@chat_event("admit_all", MEETING)
+def admit_all(user, meeting_id: int):
+    meeting, me = moderating(user, meeting_id)
+    ids = stores().presence.membership_ids(meeting_id)
+    waiting = [m for m in db.session.scalars(db.select(Membership).where(Membership.id.in_(ids)))
+               if not m.is_moderator] if ids else []
+    return {"admitted": _admit(meeting, me, waiting)}
+
+
+@chat_event("resolve_report", {**MEETING, "report_id": Int(minimum=1)})
+def resolve_report(user, meeting_id: int, report_id: int):
+    meeting, me = moderating(user, meeting_id)
+    services.resolve_report(meeting, report_id, me)
+    db.session.commit()
+    socketio.emit("report_resolved", {"meeting_id": meeting_id, "report_id": report_id},
+                  to=moderators_room(meeting_id))
+    return {}
