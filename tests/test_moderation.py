@@ -319,3 +319,31 @@ def test_removed_in_the_database_even_if_the_socket_was_missed(room, db):
     db.session.commit()
     assert send(room.bob_socket, room.meeting, "x", "bob-00099")["error"]["code"] == "removed"
     assert db.session.get(Meeting, room.meeting.id) is not None and Membership
+
+
+PARTICIPANT_EVENTS = {
+    "join": lambda m: {"meeting_id": m},
+    "send": lambda m: {"meeting_id": m, "client_id": "state-0001", "text": "hi"},
+    "whisper": lambda m: {"meeting_id": m, "client_id": "state-0002", "text": "hi"},
+    "raise_hand": lambda m: {"meeting_id": m},
+    "lower_hand": lambda m: {"meeting_id": m},
+    "report": lambda m: {"meeting_id": m, "id": 1, "reason": "r"},
+    "delete_message": lambda m: {"meeting_id": m, "id": 1},
+}
+
+
+@pytest.mark.parametrize("status,code", [(None, "not_member"), (MembershipStatus.BANNED, "banned"),
+                                         (MembershipStatus.REMOVED, "membership_inactive"),
+                                         (MembershipStatus.LEFT, "membership_inactive"),
+                                         (MembershipStatus.WAITLISTED, "membership_inactive"),
+                                         (MembershipStatus.PENDING, "membership_inactive")])
+@pytest.mark.parametrize("event", sorted(PARTICIPANT_EVENTS))
+def test_participant_events_need_an_active_membership(room, factory, socket_client, db, status, code, event):
+    if status is None:
+        sio = socket_client("eve")
+    else:
+        room.memberships["bob"].status = status
+        db.session.commit()
+        sio = room.bob_socket
+    ack = sio.emit(event, PARTICIPANT_EVENTS[event](room.meeting.id), callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == code
