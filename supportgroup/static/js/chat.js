@@ -1,33 +1,86 @@
-/* The meeting chat. Plain text only: every string is set with textContent, never as HTML.
+/* The meeting chat (docs/protocol.md). Plain text only: every string is set with textContent, never as HTML.
+ * Every visible string comes from the template (data-text-* on #chat), translated there.
  *
- * Delivery: each message gets a client id; until the server acknowledges it, it stays "pending" and
+ * Delivery: each message gets a client id; until the server acknowledges it, it stays "sending" and
  * is sent again (same id) after a timeout or a reconnect, so the server stores it once.
- * After a reconnect the client joins with the last server id it saw and receives what it missed.
+ * After a reconnect the client joins with the last server id it saw and receives what it missed, page by
+ * page (REPLAY_LIMIT).
+ *
+ * Peer experts also load moderator.js first; it registers window.SGModerator, which this file calls with
+ * a small API and which returns hooks for the console.
  */
 (function () {
   "use strict";
   var root = document.getElementById("chat");
   if (!root || typeof io === "undefined") { return; }
 
-  var meetingId = parseInt(root.dataset.meetingId, 10);
-  var myId = root.dataset.me;
-  var me = { id: myId, name: root.dataset.myName, role: root.dataset.myRole };
-  var text = root.dataset;
-  var list = document.getElementById("messages");
-  var presentList = document.getElementById("present");
-  var input = document.getElementById("message-input");
-  var sendButton = document.getElementById("send-button");
-  var form = document.getElementById("send-form");
-  var status = document.getElementById("chat-status");
-  var stateLabel = document.getElementById("meeting-state");
+  var T = root.dataset;
+  var meetingId = parseInt(T.meetingId, 10);
+  var myId = T.me;
+  var me = { id: myId, name: T.myName, role: T.myRole };
+  var isModerator = T.moderator === "1";
+  var replayLimit = parseInt(T.replayLimit, 10) || 1000;
+  var ACK_TIMEOUT_MS = 5000;
+
+  function $(id) { return document.getElementById(id); }
+  var list = $("messages");
+  var scroller = list.parentElement;
+  var presentList = $("present");
+  var input = $("message-input");
+  var sendButton = $("send-button");
+  var sendLabel = sendButton.textContent;
+  var form = $("send-form");
+  var sendNote = $("send-note");
+  var status = $("chat-status");
+  var stateLabel = $("meeting-state");
+  var layout = $("chat-layout");
+  var pinnedBox = $("pinned");
+  var waitingRoom = $("waiting-room");
+  var removedNotice = $("removed-notice");
+  var handButton = $("hand-button");
+  var handState = $("hand-state");
+  var whispers = $("whispers");
+  var whisperList = $("whisper-list");
+  var whisperForm = $("whisper-form");
+  var whisperInput = $("whisper-input");
+  var whisperCount = $("whisper-count");
+  var notices = {
+    noModerator: $("notice-no-moderator"), muted: $("notice-muted"), floor: $("notice-floor"),
+    slow: $("notice-slow"), premoderation: $("notice-premoderation"), locked: $("notice-locked")
+  };
 
   var lastId = 0;            // the highest server id rendered
   var rendered = {};         // server id -> element
-  var pending = {};          // client id -> {text, element}
-  var state = stateLabel ? stateLabel.dataset.state : "scheduled";
-  var ACK_TIMEOUT_MS = 5000;
+  var deleted = {};          // server id -> true (never render again)
+  var outbox = {};           // client id -> {event, payload, kind, element, source, note}
+  var awaiting = {};         // client id -> {id, element}: own messages waiting for approval
+  var joined = false;
+  var waiting = false;
+  var removed = false;
+  var muted = null;          // null or {until, reason}
+  var muteTimer = null;
+  var hands = [];
+  var retryUntil = 0;        // slow mode: no send before this time (ms)
+  var retryTimer = null;
+  var unreadWhispers = 0;
+  var ms = { state: stateLabel ? stateLabel.dataset.state : "scheduled" };  // the MeetingState
+  var quiet = false;         // true while the first history is drawn: nothing in it is news
 
   var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+
+  // ---- helpers -------------------------------------------------------------------------------------------
+
+  function fmt(template, vars) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (whole, key) {
+      return vars && Object.prototype.hasOwnProperty.call(vars, key) ? String(vars[key]) : whole;
+    });
+  }
+
+  function formatTime(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) { return ""; }
+    return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+  }
 
   function newClientId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
@@ -36,83 +89,490 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (content !== undefined && content !== null) { node.textContent = content; }
+    return node;
+  }
+
+  function button(label, className, onClick) {
+    var b = el("button", className, label);
+    b.type = "button";
+    if (onClick) { b.addEventListener("click", onClick); }
+    return b;
+  }
+
+  /* Show a short text in a note element (role=status); isError marks it visually. */
+  function setNote(note, message, isError) {
+    if (!note) { return; }
+    note.textContent = message || "";
+    note.classList.toggle("error", !!isError && !!message);
+  }
+
+  /* The note inside a container (created when missing). */
+  function noteIn(container) {
+    var note = container.querySelector(":scope > .form-note");
+    if (!note) { note = el("p", "form-note"); note.setAttribute("role", "status"); container.appendChild(note); }
+    return note;
+  }
+
+  /* Emit with an ack and a timeout. Errors (the server's message, or a timeout) go to `note`. */
+  function emitAck(event, payload, note, onOk, onError) {
+    setNote(note, "");
+    if (!socket.connected) {
+      // Not buffered for later: a moderation step must not happen by surprise after a reconnect.
+      setNote(note, T.textReconnecting, true);
+      if (onError) { onError({ code: "offline", message: T.textReconnecting }); }
+      return;
+    }
+    socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, function (err, ack) {
+      var error = null;
+      if (err) { error = { code: "timeout", message: T.textTimeout }; }
+      else if (!ack || !ack.ok) { error = (ack && ack.error) || { code: "unknown", message: T.textError }; }
+      if (error) {
+        setNote(note, error.message || T.textError, true);
+        if (onError) { onError(error); }
+        return;
+      }
+      if (onOk) { onOk(ack); }
+    });
+  }
+
   function showStatus(message) {
     if (message) { status.textContent = message; status.hidden = false; }
     else { status.textContent = ""; status.hidden = true; }
   }
 
-  function setState(newState) {
-    state = newState;
-    if (stateLabel) {
-      var key = "state" + newState.charAt(0).toUpperCase() + newState.slice(1);
-      stateLabel.textContent = text[key] || newState;
-      stateLabel.dataset.state = newState;
-      stateLabel.className = "tag state-" + newState;
-    }
-    var canWrite = newState === "open" && socket.connected;
-    input.disabled = !canWrite;
-    sendButton.disabled = !canWrite;
-    if (newState === "closed" || newState === "cancelled") { showStatus(text.textClosed); }
-    else if (newState !== "open") { showStatus(text.textNotOpen); }
-    else if (socket.connected) { showStatus(""); }
+  function showNotice(node, message) {
+    if (!node) { return; }
+    if (message) {
+      if (node.textContent !== message) { node.textContent = message; }
+      node.hidden = false;
+    } else { node.textContent = ""; node.hidden = true; }
+  }
+
+  /* Enter sends, Shift+Enter makes a new line. */
+  function enterSubmits(textarea, targetForm) {
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); targetForm.requestSubmit(); }
+    });
   }
 
   function authorLine(author) {
-    var who = document.createElement("span");
-    who.className = "author" + (author.role === "peer_expert" ? " peer-expert" : "");
-    who.textContent = author.name || "";
+    var who = el("span", "author" + (author.role === "peer_expert" ? " peer-expert" : ""), author.name || "");
     if (author.role === "peer_expert") {
-      var badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = text.textPeerExpert;
       who.appendChild(document.createTextNode(" "));
-      who.appendChild(badge);
+      who.appendChild(el("span", "badge", T.textPeerExpert));
     }
     if (author.id === myId) {
-      who.appendChild(document.createTextNode(" (" + text.textYou + ")"));
+      who.appendChild(document.createTextNode(" (" + T.textYou + ")"));
     }
     return who;
   }
 
-  function messageElement(author, body) {
-    var item = document.createElement("li");
-    item.className = "message" + (author.id === myId ? " mine" : "");
-    item.appendChild(authorLine(author));
-    var p = document.createElement("p");
-    p.className = "text";
-    p.textContent = body;
-    item.appendChild(p);
+  function nearBottom(box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 80; }
+
+  // ---- messages --------------------------------------------------------------------------------------------
+
+  var hooks = {};
+
+  function listFor(kind) {
+    if (kind === "whisper") { return isModerator ? (hooks.listFor && hooks.listFor(kind)) : whisperList; }
+    if (kind === "backchannel") { return isModerator && hooks.listFor ? hooks.listFor(kind) : null; }
+    return list;
+  }
+
+  function messageElement(message) {
+    var kind = message.kind || "chat";
+    var item = el("li", "message kind-" + kind + (message.author && message.author.id === myId ? " mine" : ""));
+    var meta = el("p", "meta");
+    if (kind === "announcement") { meta.appendChild(el("span", "kind-label", T.textAnnouncement)); meta.appendChild(document.createTextNode(" ")); }
+    meta.appendChild(authorLine(message.author));
+    if (message.created_at) { meta.appendChild(el("time", "when", formatTime(message.created_at))).dateTime = message.created_at; }
+    item.appendChild(meta);
+    item.appendChild(el("p", "text", message.text));
     return item;
   }
 
+  function insertSorted(target, item, id) {
+    var before = null;
+    for (var i = 0; i < target.children.length; i++) {
+      var child = target.children[i];
+      if (child === item) { continue; }
+      if (!child.dataset.id || parseInt(child.dataset.id, 10) > id) { before = child; break; }  // unsent ones stay last
+    }
+    target.insertBefore(item, before);
+  }
+
+  function messageActions(item, message) {
+    var kind = message.kind || "chat";
+    if (kind !== "chat" && kind !== "announcement") { return; }
+    var row = el("div", "msg-actions");
+    var mine = message.author && message.author.id === myId;
+    if (isModerator) {
+      row.appendChild(button(T.textPin, "small", function () {
+        emitAck("pin", { meeting_id: meetingId, id: message.id }, noteIn(item));
+      }));
+    } else if (!mine && kind === "chat") {
+      var report = button(T.textReport, "small", function () { openReport(item, message, report); });
+      report.setAttribute("aria-expanded", "false");
+      row.appendChild(report);
+    }
+    if (mine || isModerator) {
+      row.appendChild(button(T.textDelete, "small", function () { deleteMessage(message.id, item); }));
+    }
+    item.appendChild(row);
+  }
+
+  function deleteMessage(id, item) {
+    emitAck("delete_message", { meeting_id: meetingId, id: id }, noteIn(item), function () { removeMessage(id); });
+  }
+
+  function openReport(item, message, reportButton) {
+    var existing = item.querySelector(".report-form");
+    if (existing) { existing.querySelector("input").focus(); return; }
+    var reportForm = el("form", "report-form");
+    reportForm.autocomplete = "off";
+    var fieldId = "report-" + message.id;
+    var label = el("label", null, T.textReportLabel);
+    label.htmlFor = fieldId;
+    var reason = el("input");
+    reason.type = "text"; reason.id = fieldId; reason.maxLength = 300; reason.required = true;
+    var submit = el("button", "small primary", T.textReportSend);
+    submit.type = "submit";
+    var note = el("p", "form-note"); note.setAttribute("role", "status");
+    function close() {
+      reportForm.remove(); reportButton.setAttribute("aria-expanded", "false"); reportButton.focus();
+    }
+    var cancel = button(T.textCancel, "small", close);
+    var buttons = el("div", "button-row");
+    buttons.appendChild(submit); buttons.appendChild(cancel);
+    reportForm.appendChild(label); reportForm.appendChild(reason); reportForm.appendChild(buttons); reportForm.appendChild(note);
+    reportForm.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
+    reportForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var why = reason.value.trim();
+      if (!why) { reason.focus(); return; }
+      submit.disabled = true;
+      emitAck("report", { meeting_id: meetingId, id: message.id, reason: why }, note, function () {
+        var thanks = el("p", "form-note done", T.textReportThanks);
+        thanks.setAttribute("role", "status");
+        thanks.tabIndex = -1;
+        reportForm.replaceWith(thanks);
+        reportButton.textContent = T.textReported;
+        reportButton.disabled = true;
+        reportButton.setAttribute("aria-expanded", "false");
+        thanks.focus();
+      }, function () { submit.disabled = false; });
+    });
+    item.appendChild(reportForm);
+    reportButton.setAttribute("aria-expanded", "true");
+    reason.focus();
+  }
+
   function render(message) {
-    if (rendered[message.id]) { return; }
-    var waiting = pending[message.client_id];
-    var item;
-    if (waiting && message.author.id === myId) {
-      item = waiting.element;
-      item.classList.remove("pending");
-      var note = item.querySelector(".delivery");
-      if (note) { note.remove(); }
-      delete pending[message.client_id];
-    } else {
-      item = messageElement(message.author, message.text);
+    if (!message || typeof message.id !== "number" || deleted[message.id] || rendered[message.id]) { return; }
+    var kind = message.kind || "chat";
+    var target = listFor(kind);
+    if (!target) { return; }
+    if (message.status === "pending") {  // a held message of our own, e.g. in a replay
+      if (message.author && message.author.id === myId && !awaiting[message.client_id] && !outbox[message.client_id]) {
+        var held = messageElement(message);
+        held.classList.add("pending");
+        held.appendChild(el("span", "delivery", T.textSending));
+        target.appendChild(held);
+        outbox[message.client_id] = { element: held };
+        awaitApproval(message.client_id, message.id);
+      }
+      return;
+    }
+    var box = target === list ? scroller : target;
+    var stick = nearBottom(box);
+    var item = messageElement(message);
+    var own = message.author && message.author.id === myId;
+    var earlier = own && (outbox[message.client_id] || awaiting[message.client_id]);
+    if (earlier) {
+      // Our own message came back: it takes the place of the "sending" or "waiting for approval" line.
+      earlier.element.remove();
+      delete outbox[message.client_id];
+      delete awaiting[message.client_id];
+      stick = true;
     }
     item.dataset.id = message.id;
     rendered[message.id] = item;
-    // Keep server order: insert before the first rendered message with a higher id.
-    var before = null;
-    for (var i = 0; i < list.children.length; i++) {
-      var child = list.children[i];
-      if (child.dataset.id && parseInt(child.dataset.id, 10) > message.id) { before = child; break; }
-      if (!child.dataset.id) { before = child; break; }  // pending ones stay at the end
-    }
-    list.insertBefore(item, before);
+    messageActions(item, message);
+    if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
+    insertSorted(target, item, message.id);
     if (message.id > lastId) { lastId = message.id; }
-    list.parentElement.scrollTop = list.parentElement.scrollHeight;
+    if (stick) { box.scrollTop = box.scrollHeight; }
+    if (quiet) { return; }
+    if (kind === "whisper" && !isModerator && !own) { whisperArrived(); }
+    if (hooks.onMessage) { hooks.onMessage(message); }
+  }
+
+  function removeMessage(id) {
+    deleted[id] = true;
+    var item = rendered[id];
+    Object.keys(awaiting).forEach(function (clientId) {
+      if (awaiting[clientId].id === id) { item = item || awaiting[clientId].element; delete awaiting[clientId]; }
+    });
+    if (item) {
+      var hadFocus = item.contains(document.activeElement);
+      item.remove();
+      if (hadFocus) { (input.disabled ? $("messages-title") : input).focus(); }
+    }
+    delete rendered[id];
+    if (ms.pinned && ms.pinned.id === id) { ms.pinned = null; renderPinned(); }
+    if (hooks.onDeleted) { hooks.onDeleted(id); }
+  }
+
+  function whisperArrived() {
+    if (!whispers) { return; }
+    if (!whispers.open) {
+      unreadWhispers += 1;
+      whisperCount.textContent = String(unreadWhispers);
+      whisperCount.hidden = false;
+      setNote(sendNote, T.textNewWhisper);
+    }
+  }
+
+  // ---- sending (chat, whisper, announcement, backchannel share one outbox) ----------------------------------
+
+  var KIND_OF = { send: "chat", whisper: "whisper", announce: "announcement", backchannel: "backchannel" };
+
+  /* Queue a text for `event`; `source` is the textarea it came from (refilled if the server refuses). */
+  function queueText(event, fields, source, note, extra) {
+    var body = source.value.trim();
+    if (!body) { return false; }
+    var clientId = newClientId();
+    var kind = KIND_OF[event];
+    var payload = { meeting_id: meetingId, client_id: clientId, text: body };
+    Object.keys(fields || {}).forEach(function (key) { payload[key] = fields[key]; });
+    var target = listFor(kind) || list;
+    var item = messageElement({ kind: kind, author: me, text: body });
+    item.classList.add("pending");
+    item.appendChild(el("span", "delivery", T.textSending));
+    target.appendChild(item);
+    (target === list ? scroller : target).scrollTop = 1e9;
+    outbox[clientId] = { event: event, payload: payload, kind: kind, element: item, source: source, note: note,
+                         extra: extra || {} };
+    source.value = "";
+    setNote(note, "");
+    trySend(clientId);
+    return true;
+  }
+
+  function trySend(clientId) {
+    var entry = outbox[clientId];
+    if (!entry || !socket.connected || !joined) { return; }
+    socket.timeout(ACK_TIMEOUT_MS).emit(entry.event, entry.payload, function (err, ack) {
+      if (outbox[clientId] !== entry) { return; }
+      if (err) { markFailed(clientId); setTimeout(function () { trySend(clientId); }, 2000); return; }
+      if (ack && ack.ok) {
+        // Held for approval: the ack says so; if it does not, the meeting's pre-moderation setting does.
+        var held = ack.status ? ack.status === "pending"
+          : entry.event === "send" && !isModerator && !!ms.premoderation;
+        if (held) { awaitApproval(clientId, ack.id); return; }
+        var message = { id: ack.id, meeting_id: meetingId, client_id: clientId, author: me, kind: entry.kind,
+                        text: entry.payload.text, created_at: new Date().toISOString() };
+        if (entry.extra.to) { message.to = entry.extra.to; }
+        render(message);
+      } else {
+        refused(clientId, (ack && ack.error) || { code: "unknown", message: T.textError });
+      }
+    });
+  }
+
+  function markFailed(clientId) {
+    var entry = outbox[clientId];
+    if (entry) { entry.element.querySelector(".delivery").textContent = T.textFailed; }
+  }
+
+  function awaitApproval(clientId, id) {
+    var entry = outbox[clientId];
+    delete outbox[clientId];
+    if (deleted[id] || rendered[id]) { entry.element.remove(); return; }
+    entry.element.classList.add("awaiting");
+    entry.element.querySelector(".delivery").textContent = T.textAwaiting;
+    entry.element.dataset.pendingId = id;
+    awaiting[clientId] = { id: id, element: entry.element };
+    var row = el("div", "msg-actions");
+    row.appendChild(button(T.textDelete, "small", function () {
+      emitAck("delete_message", { meeting_id: meetingId, id: id }, noteIn(entry.element), function () { removeMessage(id); });
+    }));
+    entry.element.appendChild(row);
+  }
+
+  /* The server said no: take the line away, give the text back, and say why. */
+  function refused(clientId, error) {
+    var entry = outbox[clientId];
+    delete outbox[clientId];
+    entry.element.remove();
+    if (!entry.source.value) { entry.source.value = entry.payload.text; }
+    setNote(entry.note, error.message || T.textError, true);
+    if (error.code === "slow_mode" && typeof error.retry_after === "number") { startRetryCountdown(error.retry_after); }
+    else if (error.code === "waiting") { setWaiting(true); }
+    else if (error.code === "not_joined") { joined = false; join(lastId > 0 ? lastId : null); }
+  }
+
+  function startRetryCountdown(seconds) {
+    retryUntil = Date.now() + Math.max(1, Math.ceil(seconds)) * 1000;
+    setNote(sendNote, fmt(T.textRetryAfter, { seconds: Math.ceil(seconds) }));
+    clearInterval(retryTimer);
+    tickRetry();
+    retryTimer = setInterval(tickRetry, 1000);
+  }
+
+  function tickRetry() {
+    var left = Math.ceil((retryUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(retryTimer); retryTimer = null; retryUntil = 0;
+      sendButton.textContent = sendLabel;
+      setNote(sendNote, "");
+    } else {
+      sendButton.textContent = fmt(T.textWait, { seconds: left });
+    }
+    updateComposer();
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (input.disabled || retryUntil > Date.now()) { return; }
+    queueText("send", null, input, sendNote);
+  });
+  enterSubmits(input, form);
+
+  if (whisperForm) {
+    var whisperNote = whisperForm.querySelector(".form-note");
+    whisperForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!joined || removed) { setNote(whisperNote, T.textReconnecting, true); return; }
+      queueText("whisper", null, whisperInput, whisperNote);
+    });
+    enterSubmits(whisperInput, whisperForm);
+    whispers.addEventListener("toggle", function () {
+      if (!whispers.open) { return; }
+      unreadWhispers = 0; whisperCount.hidden = true; whisperList.scrollTop = whisperList.scrollHeight;
+      if (sendNote.textContent === T.textNewWhisper) { setNote(sendNote, ""); }
+    });
+  }
+
+  // ---- meeting state, notices and who may write ------------------------------------------------------------
+
+  function writeBlocker() {
+    if (removed) { return "removed"; }
+    if (!socket.connected || !joined) { return "offline"; }
+    if (waiting) { return "waiting"; }
+    if (ms.state !== "open") { return "state"; }
+    if (isModerator) { return null; }
+    if (muted) { return "muted"; }
+    if (ms.moderator_present === false) { return "no_moderator"; }
+    if (ms.floor_only && !(ms.floor && ms.floor.id === myId)) { return "floor_only"; }
+    return null;
+  }
+
+  function updateComposer() {
+    var blocker = writeBlocker();
+    input.disabled = !!blocker;
+    sendButton.disabled = !!blocker || retryUntil > Date.now();
+    if (handButton) {
+      handButton.disabled = removed || waiting || !joined || !socket.connected || ms.state !== "open";
+    }
+  }
+
+  function renderNotices() {
+    var open = ms.state === "open" && !removed && !waiting;
+    showNotice(notices.noModerator, open && !isModerator && ms.moderator_present === false ? T.textNoModerator : "");
+    var mutedText = "";
+    if (open && muted) {
+      mutedText = muted.until ? fmt(T.textMutedUntil, { time: formatTime(muted.until) }) : T.textMuted;
+      if (muted.reason) { mutedText += " " + fmt(T.textReason, { reason: muted.reason }); }
+    }
+    showNotice(notices.muted, mutedText);
+    var floorText = "";
+    if (open && ms.floor && ms.floor.id === myId) { floorText = T.textFloorMine; }
+    else if (open && ms.floor_only) { floorText = ms.floor ? fmt(T.textFloorOnly, { name: ms.floor.name }) : T.textFloorOnlyNobody; }
+    else if (open && ms.floor) { floorText = fmt(T.textFloorHolder, { name: ms.floor.name }); }
+    showNotice(notices.floor, floorText);
+    showNotice(notices.slow, open && !isModerator && ms.slow_mode_seconds > 0 ? fmt(T.textSlowMode, { seconds: ms.slow_mode_seconds }) : "");
+    showNotice(notices.premoderation, open && ms.premoderation && !isModerator ? T.textPremoderation : "");
+    showNotice(notices.locked, open && ms.locked ? T.textLocked : "");
+  }
+
+  function renderPinned() {
+    if (!pinnedBox) { return; }
+    var pinned = ms.pinned;
+    if (!pinned || removed || deleted[pinned.id]) { pinnedBox.hidden = true; return; }
+    var author = pinnedBox.querySelector(".pinned-author");
+    author.textContent = "";
+    author.appendChild(authorLine(pinned.author));
+    pinnedBox.querySelector(".pinned-text").textContent = pinned.text;
+    pinnedBox.hidden = false;
+  }
+
+  function renderStateLabel() {
+    if (!stateLabel) { return; }
+    var key = "state" + ms.state.charAt(0).toUpperCase() + ms.state.slice(1);
+    stateLabel.textContent = T[key] || ms.state;
+    stateLabel.dataset.state = ms.state;
+    stateLabel.className = "tag state-" + ms.state;
+  }
+
+  /* Merge a (possibly partial) MeetingState and redraw what depends on it. */
+  function applyState(data) {
+    Object.keys(data || {}).forEach(function (key) { if (key !== "meeting_id") { ms[key] = data[key]; } });
+    renderStateLabel();
+    if (removed) { return; }
+    if (ms.state === "closed" || ms.state === "cancelled") { showStatus(T.textClosed); }
+    else if (ms.state !== "open") { showStatus(T.textNotOpen); }
+    else if (socket.connected && joined) { showStatus(""); }
+    renderNotices();
+    renderPinned();
+    updateComposer();
+    if (hooks.onState) { hooks.onState(ms); }
+  }
+
+  function setMuted(value) {
+    muted = value;
+    clearTimeout(muteTimer);
+    if (muted && muted.until) {
+      var ms_left = new Date(muted.until).getTime() - Date.now();
+      if (ms_left <= 0) { muted = null; }
+      else { muteTimer = setTimeout(function () { setMuted(null); }, Math.min(ms_left + 500, 2147483000)); }
+    }
+    renderNotices();
+    updateComposer();
+  }
+
+  function setWaiting(value) {
+    waiting = !!value;
+    if (waitingRoom) { waitingRoom.hidden = !waiting; }
+    layout.hidden = waiting;
+    renderNotices();
+    updateComposer();
+  }
+
+  function renderHands(queue) {
+    hands = queue || [];
+    if (handButton) {
+      var raised = hands.some(function (person) { return person.id === myId; });
+      handButton.setAttribute("aria-pressed", raised ? "true" : "false");
+      handButton.textContent = raised ? T.textLowerHand : T.textRaiseHand;
+      handState.textContent = raised ? T.textHandRaised : "";
+    }
+    if (hooks.onHands) { hooks.onHands(hands); }
+  }
+
+  if (handButton) {
+    handButton.addEventListener("click", function () {
+      var raised = handButton.getAttribute("aria-pressed") === "true";
+      emitAck(raised ? "lower_hand" : "raise_hand", { meeting_id: meetingId }, handState);
+    });
   }
 
   function renderPresence(people) {
+    if (hooks.renderPresence) { hooks.renderPresence(people); return; }
     presentList.textContent = "";
     people.forEach(function (person) {
       var li = document.createElement("li");
@@ -121,70 +581,127 @@
     });
   }
 
-  function trySend(clientId) {
-    var entry = pending[clientId];
-    if (!entry || !socket.connected) { return; }
-    socket.timeout(ACK_TIMEOUT_MS).emit("send", { meeting_id: meetingId, client_id: clientId, text: entry.text },
-      function (err, ack) {
-        if (!pending[clientId]) { return; }
-        if (err) { markFailed(clientId); setTimeout(function () { trySend(clientId); }, 2000); return; }
-        if (ack && ack.ok) {
-          render({ id: ack.id, client_id: clientId, author: me, text: entry.text });
-        } else {
-          var note = entry.element.querySelector(".delivery");
-          note.textContent = ack && ack.error ? ack.error.message : text.textFailed;
-          entry.element.classList.add("refused");
-          delete pending[clientId];
-        }
-      });
+  /* Removed or banned: nothing of the chat stays on the page. */
+  function showRemoved(reason, banned, explanation) {
+    removed = true;
+    outbox = {}; awaiting = {};
+    clearInterval(retryTimer); clearTimeout(muteTimer);
+    [list, whisperList, presentList].forEach(function (node) { if (node) { node.textContent = ""; } });
+    rendered = {};
+    if (hooks.clear) { hooks.clear(); }
+    if (pinnedBox) { pinnedBox.hidden = true; }
+    layout.hidden = true;
+    if (waitingRoom) { waitingRoom.hidden = true; }
+    Object.keys(notices).forEach(function (key) { showNotice(notices[key], ""); });
+    showStatus("");
+    $("removed-text").textContent = explanation || (banned ? T.textBanned : T.textRemoved);
+    $("removed-reason").textContent = reason ? fmt(T.textReason, { reason: reason }) : "";
+    removedNotice.hidden = false;
+    removedNotice.focus();
+    updateComposer();
+    socket.disconnect();
   }
 
-  function markFailed(clientId) {
-    var entry = pending[clientId];
-    if (entry) { entry.element.querySelector(".delivery").textContent = text.textFailed; }
+  // ---- joining and the connection --------------------------------------------------------------------------
+
+  function join(after) {
+    if (removed) { return; }
+    var payload = { meeting_id: meetingId };
+    if (after !== null && after !== undefined) { payload.after = after; }
+    socket.timeout(ACK_TIMEOUT_MS * 2).emit("join", payload, function (err, ack) {
+      if (removed) { return; }
+      if (err) {
+        showStatus(T.textTimeout);
+        setTimeout(function () { if (socket.connected && !joined) { join(lastId > 0 ? lastId : null); } }, 3000);
+        return;
+      }
+      if (!ack || !ack.ok) {
+        var error = (ack && ack.error) || { code: "unknown", message: T.textError };
+        if (error.code === "removed" || error.code === "banned") { showRemoved("", error.code === "banned", error.message); }
+        else { showStatus(error.message || T.textError); }
+        return;
+      }
+      joined = true;
+      var messages = ack.messages || [];
+      quiet = lastId === 0;
+      try { messages.forEach(render); } finally { quiet = false; }
+      if (ack.present) { renderPresence(ack.present); }
+      if (ack.hands) { renderHands(ack.hands); }
+      if (ack.muted !== undefined) { setMuted(ack.muted); }
+      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation); }
+      setWaiting(ack.waiting);
+      applyState(ack.state || (ack.meeting ? { state: ack.meeting.state } : {}));
+      if (after !== null && after !== undefined && messages.length >= replayLimit) {
+        // A full page: there may be more. Ask for the next page before sending anything queued.
+        join(messages[messages.length - 1].id);
+        return;
+      }
+      Object.keys(outbox).forEach(trySend);
+    });
   }
-
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var body = input.value.trim();
-    if (!body || input.disabled) { return; }
-    var clientId = newClientId();
-    var item = messageElement(me, body);
-    item.classList.add("pending");
-    var note = document.createElement("span");
-    note.className = "delivery";
-    note.textContent = text.textSending;
-    item.appendChild(note);
-    list.appendChild(item);
-    pending[clientId] = { text: body, element: item };
-    input.value = "";
-    trySend(clientId);
-  });
-
-  input.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
-  });
 
   socket.on("connect", function () {
-    var payload = { meeting_id: meetingId };
-    if (lastId > 0) { payload.after = lastId; }
-    socket.emit("join", payload, function (ack) {
-      if (!ack || !ack.ok) { showStatus(ack && ack.error ? ack.error.message : text.textReconnecting); return; }
-      ack.messages.forEach(render);
-      renderPresence(ack.present);
-      setState(ack.meeting.state);
-      Object.keys(pending).forEach(trySend);
-    });
+    joined = false;
+    join(lastId > 0 ? lastId : null);
   });
   socket.on("disconnect", function (reason) {
-    input.disabled = true; sendButton.disabled = true;
-    showStatus(text.textReconnecting);
-    // The server ended this session (logout, password change, removal): the client will not reconnect
+    joined = false;
+    updateComposer();
+    if (removed) { return; }
+    showStatus(T.textReconnecting);
+    // The server ended this session (logout, password change, ban): the client will not reconnect
     // by itself. Reload: the server then shows the login page, or this page again if still allowed.
-    if (reason === "io server disconnect") { setTimeout(function () { window.location.reload(); }, 1500); }
+    if (reason === "io server disconnect") { setTimeout(function () { if (!removed) { window.location.reload(); } }, 1500); }
   });
-  socket.on("connect_error", function () { showStatus(text.textReconnecting); });
-  socket.on("message", function (message) { if (message.meeting_id === meetingId) { render(message); } });
-  socket.on("presence", function (data) { if (data.meeting_id === meetingId) { renderPresence(data.present); } });
-  socket.on("meeting_state", function (data) { if (data.meeting_id === meetingId) { setState(data.state); } });
+  socket.on("connect_error", function () { if (!removed) { showStatus(T.textReconnecting); } });
+
+  function forThisMeeting(handler) {
+    return function (data) { if (data && data.meeting_id === meetingId && !removed) { handler(data); } };
+  }
+
+  socket.on("message", forThisMeeting(render));
+  socket.on("presence", forThisMeeting(function (data) { renderPresence(data.present || []); }));
+  socket.on("meeting_state", forThisMeeting(applyState));
+  socket.on("message_deleted", forThisMeeting(function (data) { removeMessage(data.id); }));
+  socket.on("hands", forThisMeeting(function (data) { renderHands(data.queue); }));
+  socket.on("mute_state", forThisMeeting(function (data) {
+    setMuted(data.muted ? { until: data.until || null, reason: data.reason || "" } : null);
+  }));
+  socket.on("removed", forThisMeeting(function (data) { showRemoved(data.reason, data.banned); }));
+  socket.on("admitted", forThisMeeting(function () {
+    setWaiting(false);
+    joined = false;
+    join(lastId > 0 ? lastId : null);
+  }));
+  socket.on("message_rejected", forThisMeeting(function (data) {
+    Object.keys(awaiting).forEach(function (clientId) {
+      var entry = awaiting[clientId];
+      if (entry.id !== data.id) { return; }
+      delete awaiting[clientId];
+      entry.element.classList.remove("awaiting");
+      entry.element.classList.add("refused");
+      var actions = entry.element.querySelector(".msg-actions");
+      if (actions) { actions.remove(); }
+      var textNote = T.textRejected + (data.reason ? " " + fmt(T.textReason, { reason: data.reason }) : "");
+      entry.element.querySelector(".delivery").textContent = textNote;
+    });
+  }));
+
+  if (pinnedBox && $("unpin-button")) {
+    $("unpin-button").addEventListener("click", function () {
+      emitAck("pin", { meeting_id: meetingId, id: null }, noteIn(pinnedBox));
+    });
+  }
+
+  // ---- the console (peer experts) --------------------------------------------------------------------------
+
+  if (isModerator && typeof window.SGModerator === "function") {
+    hooks = window.SGModerator({
+      socket: socket, meetingId: meetingId, me: me, text: T, fmt: fmt, formatTime: formatTime, el: el,
+      button: button, setNote: setNote, noteIn: noteIn, emit: emitAck, authorLine: authorLine,
+      queueText: queueText, enterSubmits: enterSubmits, removeMessage: removeMessage,
+      forThisMeeting: forThisMeeting, state: function () { return ms; },
+      connected: function () { return socket.connected && joined; }
+    }) || {};
+  }
 })();
