@@ -347,3 +347,17 @@ def test_participant_events_need_an_active_membership(room, factory, socket_clie
         sio = room.bob_socket
     ack = sio.emit(event, PARTICIPANT_EVENTS[event](room.meeting.id), callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == code
+
+
+def test_an_approved_message_reaches_a_client_that_reconnects_later(room, socket_client):
+    """Approval gives a new server id, so "replay after the last id I saw" includes it."""
+    assert mod(room, "set_premoderation", on=True)["ok"]
+    held = send(room.alice_socket, room.meeting, "held for a while", "alice-0060")
+    later = send(room.expert_socket, room.meeting, "meanwhile", "exp-00060")
+    assert later["id"] > held["id"]
+    room.bob_socket.disconnect()
+    approved = mod(room, "approve", id=held["id"])
+    assert approved["id"] > later["id"]
+    bob = socket_client("bob")
+    replay = bob.emit("join", {"meeting_id": room.meeting.id, "after": later["id"]}, callback=True)["messages"]
+    assert [m["text"] for m in replay] == ["held for a while"]

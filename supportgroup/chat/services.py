@@ -22,14 +22,8 @@ def find_sent(meeting: Meeting, author: Membership, client_id: str) -> Message |
     )
 
 
-def post_message(meeting: Meeting, author: Membership, client_id: str, text: str, *, kind: str = "chat",
-                 status: str = "visible", held_reason: str | None = None,
-                 whisper_membership_id: int | None = None) -> Message:
-    """Store a new message. The caller has checked with `find_sent` that it is not a retry.
-
-    The server id comes from the meeting's counter, incremented under its row lock in the same
-    transaction, so ids grow in commit order and a replay "after id N" never skips a message.
-    """
+def next_seq(meeting: Meeting) -> int:
+    """The next server id, taken under the meeting's row lock, so ids grow in commit order."""
     seq = db.session.execute(
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.state == MeetingState.OPEN)
@@ -38,6 +32,18 @@ def post_message(meeting: Meeting, author: Membership, client_id: str, text: str
     ).scalar()
     if seq is None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
+    return seq
+
+
+def post_message(meeting: Meeting, author: Membership, client_id: str, text: str, *, kind: str = "chat",
+                 status: str = "visible", held_reason: str | None = None,
+                 whisper_membership_id: int | None = None) -> Message:
+    """Store a new message. The caller has checked with `find_sent` that it is not a retry.
+
+    The server id comes from the meeting's counter, incremented under its row lock in the same
+    transaction, so ids grow in commit order and a replay "after id N" never skips a message.
+    """
+    seq = next_seq(meeting)
     message = Message(meeting_id=meeting.id, seq=seq, author_membership_id=author.id, client_id=client_id, text=text,
                       kind=kind, status=status, held_reason=held_reason,
                       whisper_membership_id=whisper_membership_id)

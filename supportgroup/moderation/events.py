@@ -123,10 +123,10 @@ def approve(user, meeting_id: int, id: int):  # noqa: A002
     message = _pending_message(meeting, id)
     services.approve(meeting, message, me)
     db.session.commit()
-    deliver(message)
-    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "visible"},
-                  to=moderators_room(meeting_id))
-    return {}
+    deliver(message)  # under its new server id; the author's client matches it by client_id
+    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "visible",
+                                       "new_id": message.seq}, to=moderators_room(meeting_id))
+    return {"id": message.seq}
 
 
 @chat_event("reject", {**MEETING, "id": Int(minimum=1), "reason": Reason()})

@@ -85,12 +85,20 @@ def delete_message(meeting: Meeting, message: Message, actor: Membership) -> Non
     db.session.flush()
 
 
-def approve(meeting: Meeting, message: Message, actor: Membership) -> None:
+def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
+    """Make a held message visible. It gets a new server id now: clients that reconnect after "the last id
+    they saw" must receive it, and it was not visible when the ids before it were handed out.
+    Returns the id it had while held."""
     if message.status != "pending":
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
+    from ..chat.services import next_seq
+
+    held_seq = message.seq
     message.status = "visible"
-    _audit(actor, "approve_message", "message", message.seq, meeting)
+    message.seq = next_seq(meeting)
+    _audit(actor, "approve_message", "message", held_seq, meeting)
     db.session.flush()
+    return held_seq
 
 
 def reject(meeting: Meeting, message: Message, reason: str, actor: Membership) -> None:
