@@ -5,11 +5,16 @@ from .group import EnrolmentConflict, Group, Invite, Membership
 from .meeting import Admission, Attendance, Hand, Meeting, MeetingRemoval, MeetingSeries, Mute
 from .message import Message, Report
 from .organisation import Organisation
+from .safety import Alert, HandoverNote, Incident, SafetyCheck
 from .types import utcnow
 from .user import PeerExpertProfile, User
 
 __all__ = [
     "Admission",
+    "Alert",
+    "HandoverNote",
+    "Incident",
+    "SafetyCheck",
     "Attendance",
     "Hand",
     "MeetingRemoval",

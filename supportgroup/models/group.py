@@ -29,6 +29,8 @@ class Group(db.Model):
     waiting_room: Mapped[bool] = mapped_column(Boolean, default=False)
     premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    # Hold messages that may show who someone is (phone, e-mail, address, profile link) for a moderator.
+    hold_identifying: Mapped[bool] = mapped_column(Boolean, default=False)
     # Participants may ask to join from the group list; a coordinator approves.
     open_for_requests: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
