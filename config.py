@@ -23,6 +23,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -65,6 +70,14 @@ class Config:
     REPLAY_LIMIT = _int("REPLAY_LIMIT", 1000)
     # Participants may enter a scheduled meeting's lobby this many minutes before its start.
     LOBBY_MINUTES = _int("LOBBY_MINUTES", 15)
+    # Presence in Redis (chat/stores.py): a socket counts as present while its process refreshed it
+    # within PRESENCE_TTL seconds; each process refreshes its sockets every HEARTBEAT_SECONDS. The
+    # protocol promises moderator_present false within 10 s of a moderator dropping, even with their
+    # process: the worst case is PRESENCE_TTL + HEARTBEAT_SECONDS, so keep that sum under 10.
+    PRESENCE_TTL = _float("PRESENCE_TTL", 6.0)
+    HEARTBEAT_SECONDS = _float("HEARTBEAT_SECONDS", 2.0)
+    # Run the heartbeat (chat/heartbeat.py) in the real servers (serve.py, wsgi.py under gunicorn).
+    PRESENCE_HEARTBEAT = _bool("PRESENCE_HEARTBEAT", True)
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "sg_session"
@@ -101,6 +114,16 @@ class Config:
     # calendar may be seen by others) or "group" (the group's name and the meeting's title).
     CALENDAR_TITLES = os.environ.get("CALENDAR_TITLES", "neutral")
 
+    # Safety. Quick exit lands on a neutral site; crisis resources and phrase lists are data files a
+    # deployment can replace (one JSON / text file per language).
+    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.weeronline.nl/")
+    CRISIS_RESOURCES_DIR = os.environ.get("CRISIS_RESOURCES_DIR") or None
+    PHRASES_DIR = os.environ.get("PHRASES_DIR") or None
+    # Incident snapshots outlive the chat they come from, for safeguarding.
+    INCIDENT_RETENTION_DAYS = _int("INCIDENT_RETENTION_DAYS", 365)
+    # The server's purge job (0 = off, e.g. when cron runs `flask purge`).
+    PURGE_INTERVAL_MINUTES = _int("PURGE_INTERVAL_MINUTES", 60)
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 
     @classmethod
@@ -129,6 +152,10 @@ class TestingConfig(Config):
     REDIS_URL = None
     SOCKETIO_MESSAGE_QUEUE = None  # Flask-SocketIO's in-process test client cannot use a queue
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # The in-process test app runs no heartbeat, so presence must outlive a slow test; tests of expiry
+    # set a short PRESENCE_TTL themselves.
+    PRESENCE_HEARTBEAT = False
+    PRESENCE_TTL = 300.0
 
 
 class ProductionConfig(Config):

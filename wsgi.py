@@ -1,4 +1,16 @@
-"""WSGI entry point for gunicorn (gevent worker, one worker per process) and for the `flask` CLI."""
+"""WSGI entry point for gunicorn (gevent worker, one worker per process) and for the `flask` CLI.
+
+Under gunicorn each worker imports this after it forked, so each starts its own presence heartbeat
+(do not use `--preload`: a greenlet started before the fork would not run in the worker). The `flask`
+CLI (`db upgrade`, `seed-demo`) serves nothing and needs none.
+"""
+import os
+
 from supportgroup import create_app
+from supportgroup.chat.heartbeat import start_heartbeat
+from supportgroup.safety.retention import start_purge_job
 
 app = create_app()
+if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # Flask sets this for every `flask` command
+    start_heartbeat(app)
+    start_purge_job(app)  # hard-deletes chat past its retention period, hourly

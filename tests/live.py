@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, database_url: str, redis_url: str | None, redis_prefix: str, log_path: Path):
+    def __init__(self, database_url: str, redis_url: str | None, redis_prefix: str, log_path: Path,
+                 extra_env: dict[str, str] | None = None):
+        """Start `serve.py`; `extra_env` adds or overrides environment variables (e.g. `PRESENCE_TTL`)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -40,6 +42,7 @@ class LiveServer:
         env.pop("SOCKETIO_MESSAGE_QUEUE", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
+        env.update(extra_env or {})
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env,
@@ -103,13 +106,17 @@ class LiveSocket:
     def call(self, event: str, data: dict, timeout: float = 5) -> dict:
         return self.client.call(event, data, timeout=timeout)
 
-    def events(self, name: str) -> list[dict]:
-        return [data for event, data in self.received if event == name]
+    def events(self, name: str, since: int = 0) -> list[dict]:
+        return [data for event, data in self.received[since:] if event == name]
 
-    def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 5) -> dict:
+    def mark(self) -> int:
+        """A position in what was received, for `wait_for(..., since=mark)`: only what came later."""
+        return len(self.received)
+
+    def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 5, since: int = 0) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for data in self.events(name):
+            for data in self.events(name, since):
                 if predicate(data):
                     return data
             time.sleep(0.02)
@@ -118,3 +125,6 @@ class LiveSocket:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+        # When the server process died, python-engineio ends the session but leaves its WebSocket open.
+        if (ws := getattr(self.client.eio, "ws", None)) is not None:
+            ws.close()

@@ -2,9 +2,16 @@
 
 With `REDIS_URL` set both live in Redis, so any process sees the same state. Without it (the embedded
 default, one process) they live in this process's memory, which is then the only process there is.
+
+Presence must survive a process that dies without running its disconnect handlers (SIGKILL, OOM, a
+lost host): every entry in Redis carries a last-seen time, the process that holds the socket refreshes
+it every `HEARTBEAT_SECONDS` (`chat/heartbeat.py`), and readers ignore entries older than
+`PRESENCE_TTL`. So a crashed process's sockets drop out of presence within `PRESENCE_TTL` seconds,
+and "is a moderator here?" turns false without anyone having to notice the crash.
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 
@@ -14,9 +21,59 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+# Times are Redis server time in milliseconds (`TIME`), so clock skew between hosts cannot make a live
+# socket look stale. Lua turns numbers into strings with 14 significant digits: exact for milliseconds.
+_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+# KEYS: hash (socket id -> value), sorted set (socket id -> last seen). ARGV: key lifetime (s), then
+# pairs of socket id and value. Sets the value and stamps the socket as seen now.
+_TOUCH = _NOW_MS + """
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[2], now, ARGV[i])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return now
+"""
+
+# KEYS: hash, sorted set. ARGV: age (ms) beyond which an entry is dead. Deletes dead entries and
+# returns how many it deleted (so only one process reports a given crash).
+_PRUNE = _NOW_MS + """
+local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[1])))
+for _, sid in ipairs(dead) do
+  redis.call('ZREM', KEYS[2], sid)
+  redis.call('HDEL', KEYS[1], sid)
+end
+return #dead
+"""
+
+# KEYS: a sorted set (socket id -> last seen). ARGV: key lifetime (s), age (ms) beyond which an entry
+# is dropped, then socket ids to stamp as seen now.
+_TOUCH_SET = _NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
+for i = 3, #ARGV do
+  redis.call('ZADD', KEYS[1], now, ARGV[i])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return now
+"""
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _key_lifetime(ttl: float) -> int:
+    """How long a key outlives its last refresh: cleans up after processes that all died."""
+    return max(60, math.ceil(ttl * 6))
+
 
 class MemoryPresence:
-    """Presence for a single process: meeting -> socket id -> membership id."""
+    """Presence for a single process: meeting -> socket id -> membership id.
+
+    Nothing expires: when this process dies, its memory (the only presence there is) goes with it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -42,11 +99,27 @@ class MemoryPresence:
     def remove(self, meeting_id: int, sid: str) -> int | None:
         with self._lock:
             self._moderators.get(meeting_id, set()).discard(sid)
-            return self._rooms.get(meeting_id, {}).pop(sid, None)
+            membership_id = self._rooms.get(meeting_id, {}).pop(sid, None)
+            if not self._rooms.get(meeting_id):
+                self._rooms.pop(meeting_id, None)
+                self._moderators.pop(meeting_id, None)
+            return membership_id
 
     def membership_ids(self, meeting_id: int) -> set[int]:
         with self._lock:
             return set(self._rooms.get(meeting_id, {}).values())
+
+    def local_meetings(self) -> set[int]:
+        """Meetings in which this process holds sockets."""
+        with self._lock:
+            return set(self._rooms)
+
+    def refresh(self) -> None:
+        """Nothing to keep alive in memory."""
+
+    def prune(self) -> set[int]:
+        """Nothing can go stale in memory: no meeting lost anyone."""
+        return set()
 
     def clear(self) -> None:
         with self._lock:
@@ -55,29 +128,60 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """Presence in a Redis hash per meeting: field = socket id, value = membership id."""
+    """Presence shared by every process, with entries that expire when their process dies.
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    Per meeting: a hash `presence:<meeting>` (socket id -> "<membership id>:m|p") and a sorted set
+    `presence-seen:<meeting>` (socket id -> last seen, Redis time in ms). An entry counts while it was
+    seen within `ttl` seconds. This process keeps its own sockets in `_local` and `refresh()` stamps
+    them all (the heartbeat calls it); `prune()` deletes entries nobody has stamped for `ttl`.
+
+    Remove a socket only in the process that holds it (disconnect it through Socket.IO otherwise):
+    the holder's next refresh would otherwise write it back.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl: float) -> None:
         self._redis = client
         self._prefix = prefix
+        self._ttl_ms = _ms(ttl)
+        self._lifetime = _key_lifetime(ttl)
+        self._touch = client.register_script(_TOUCH)
+        self._prune = client.register_script(_PRUNE)
+        # (meeting id, socket id) -> stored value, for the sockets this process holds. Writes to Redis
+        # happen under this lock too, so a refresh never writes back a socket removed meanwhile.
+        self._local: dict[tuple[int, str], str] = {}
+        self._lock = threading.RLock()
 
-    def _key(self, meeting_id: int) -> str:
-        return f"{self._prefix}:presence:{meeting_id}"
+    def _keys(self, meeting_id: int) -> list[str]:
+        return [f"{self._prefix}:presence:{meeting_id}", f"{self._prefix}:presence-seen:{meeting_id}"]
 
     def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
-        self._redis.hset(self._key(meeting_id), sid, f"{membership_id}:{'m' if is_moderator else 'p'}")
+        value = f"{membership_id}:{'m' if is_moderator else 'p'}"
+        with self._lock:
+            self._local[(meeting_id, sid)] = value
+            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value])
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
-        key = self._key(meeting_id)
-        pipe = self._redis.pipeline()
-        pipe.hget(key, sid)
-        pipe.hdel(key, sid)
-        value, _ = pipe.execute()
+        hash_key, seen_key = self._keys(meeting_id)
+        with self._lock:
+            self._local.pop((meeting_id, sid), None)
+            pipe = self._redis.pipeline()
+            pipe.hget(hash_key, sid)
+            pipe.hdel(hash_key, sid)
+            pipe.zrem(seen_key, sid)
+            value, _, _ = pipe.execute()
         return int(value.split(":")[0]) if value is not None else None
 
     def _entries(self, meeting_id: int) -> dict[str, tuple[int, bool]]:
-        raw = self._redis.hgetall(self._key(meeting_id))
-        return {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items()}
+        """The live entries: socket id -> (membership id, is moderator)."""
+        hash_key, seen_key = self._keys(meeting_id)
+        pipe = self._redis.pipeline()  # MULTI/EXEC: one consistent snapshot
+        pipe.time()
+        pipe.zrange(seen_key, 0, -1, withscores=True)
+        pipe.hgetall(hash_key)
+        (seconds, micros), seen, raw = pipe.execute()
+        oldest = seconds * 1000 + micros // 1000 - self._ttl_ms
+        live = {sid for sid, score in seen if score >= oldest}
+        return {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items() if sid in live}
 
     def membership_ids(self, meeting_id: int) -> set[int]:
         return {m for m, _mod in self._entries(meeting_id).values()}
@@ -88,9 +192,39 @@ class RedisPresence:
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
 
+    def local_meetings(self) -> set[int]:
+        """Meetings in which this process holds sockets."""
+        with self._lock:
+            return {meeting_id for meeting_id, _sid in self._local}
+
+    def refresh(self) -> None:
+        """Stamp every socket this process holds as seen now (and write back any pruned meanwhile)."""
+        with self._lock:
+            by_meeting: dict[int, list[str]] = defaultdict(list)
+            for (meeting_id, sid), value in self._local.items():
+                by_meeting[meeting_id] += [sid, value]
+            pipe = self._redis.pipeline(transaction=False)
+            for meeting_id, pairs in by_meeting.items():
+                self._touch(keys=self._keys(meeting_id), args=[self._lifetime, *pairs], client=pipe)
+            pipe.execute()
+
+    def prune(self) -> set[int]:
+        """Delete dead entries in the meetings this process serves; return the meetings that lost some.
+
+        Meetings this process has no socket in are left to the processes that do, and to key expiry.
+        """
+        meetings = sorted(self.local_meetings())
+        pipe = self._redis.pipeline(transaction=False)
+        for meeting_id in meetings:
+            self._prune(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
+        return {m for m, dropped in zip(meetings, pipe.execute()) if dropped}
+
     def clear(self) -> None:
-        for key in self._redis.scan_iter(f"{self._prefix}:presence:*"):
-            self._redis.delete(key)
+        with self._lock:
+            self._local.clear()
+            for pattern in ("presence:*", "presence-seen:*"):
+                for key in self._redis.scan_iter(f"{self._prefix}:{pattern}"):
+                    self._redis.delete(key)
 
 
 class MemoryConnections:
@@ -106,31 +240,66 @@ class MemoryConnections:
 
     def remove(self, user_id: int, sid: str) -> None:
         with self._lock:
-            self._sids.get(user_id, set()).discard(sid)
+            sids = self._sids.get(user_id)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._sids[user_id]
 
     def sids(self, user_id: int) -> set[str]:
         with self._lock:
             return set(self._sids.get(user_id, ()))
 
+    def refresh(self) -> None:
+        """Nothing to keep alive in memory."""
+
 
 class RedisConnections:
-    """Which socket ids belong to which user, shared by every process."""
+    """Which socket ids belong to which user, shared by every process.
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    A sorted set per user (`user-sockets:<user>`: socket id -> last seen, Redis time in ms). The
+    holding process refreshes its sockets with the heartbeat; entries of a crashed process are pruned
+    once older than the key lifetime (`6 * ttl`, at least a minute) whenever another socket of the user
+    is stamped, or vanish with the key. `sids()` still
+    returns entries past `ttl` but not yet pruned: disconnecting a dead socket is harmless, missing a
+    live one after a ban is not.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl: float) -> None:
         self._redis = client
         self._prefix = prefix
+        self._lifetime = _key_lifetime(ttl)
+        self._touch = client.register_script(_TOUCH_SET)
+        self._local: set[tuple[int, str]] = set()
+        self._lock = threading.RLock()
 
     def _key(self, user_id: int) -> str:
-        return f"{self._prefix}:user-sids:{user_id}"
+        return f"{self._prefix}:user-sockets:{user_id}"
 
     def add(self, user_id: int, sid: str) -> None:
-        self._redis.sadd(self._key(user_id), sid)
+        with self._lock:
+            self._local.add((user_id, sid))
+            self._touch(keys=[self._key(user_id)], args=[self._lifetime, _ms(self._lifetime), sid])
 
     def remove(self, user_id: int, sid: str) -> None:
-        self._redis.srem(self._key(user_id), sid)
+        with self._lock:
+            self._local.discard((user_id, sid))
+            self._redis.zrem(self._key(user_id), sid)
 
     def sids(self, user_id: int) -> set[str]:
-        return set(self._redis.smembers(self._key(user_id)))
+        return set(self._redis.zrange(self._key(user_id), 0, -1))
+
+    def refresh(self) -> None:
+        """Stamp this process's sockets as seen now and drop its users' entries that went stale."""
+        with self._lock:
+            by_user: dict[int, list[str]] = defaultdict(list)
+            for user_id, sid in self._local:
+                by_user[user_id].append(sid)
+            pipe = self._redis.pipeline(transaction=False)
+            for user_id, sids in by_user.items():
+                self._touch(keys=[self._key(user_id)], args=[self._lifetime, _ms(self._lifetime), *sids],
+                            client=pipe)
+            pipe.execute()
 
 
 class EventLimiter:
@@ -164,7 +333,8 @@ def init_stores(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     if url:
         client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
-        presence, connections = RedisPresence(client, prefix), RedisConnections(client, prefix)
+        ttl = float(app.config["PRESENCE_TTL"])
+        presence, connections = RedisPresence(client, prefix, ttl), RedisConnections(client, prefix, ttl)
     else:
         client = None
         presence, connections = MemoryPresence(), MemoryConnections()
