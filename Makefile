@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 TRANSLATIONS := supportgroup/translations
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations extract-messages vendor clean-venv
+.PHONY: run test install install-dev translations extract-messages vendor clean-venv chromium
 
 run: install translations
 	SUPPORTGROUP_ENV=development $(FLASK) db upgrade
@@ -16,8 +16,20 @@ run: install translations
 	@echo "Demo password: $${DEMO_PASSWORD:-demo-password}"
 	SUPPORTGROUP_ENV=development $(PY) serve.py
 
-test: install-dev translations
+test: install-dev translations chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/browser) drive Debian's Chromium. Install it when missing and we can (root with
+# apt-get); otherwise say so and go on: the browser tests then skip (in CI, where CI is set, they fail).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+				|| echo "Could not install Chromium: the browser tests will skip."; \
+		else \
+			echo "Chromium (/usr/bin/chromium) is missing: the browser tests will skip (apt-get install chromium)."; \
+		fi; \
+	fi
 
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)

@@ -87,6 +87,8 @@ def _register_blueprints(app: Flask) -> None:
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
     from .home import bp as home_bp
+    from .safety.incident_routes import bp as incidents_bp
+    from .safety.routes import bp as safety_bp
     from .scheduling.routes import bp as scheduling_bp
 
     app.register_blueprint(home_bp)
@@ -95,9 +97,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(chat_bp, url_prefix="/meetings")
     app.register_blueprint(scheduling_bp, url_prefix="/schedule")
     app.register_blueprint(attendance_bp, url_prefix="/attendance")
+    app.register_blueprint(incidents_bp, url_prefix="/safety/incidents")
+    app.register_blueprint(safety_bp, url_prefix="/safety")
 
 
 def _configure_logging(app: Flask) -> None:
     """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off)."""
     level = logging.DEBUG if app.debug else logging.INFO
     logging.getLogger("supportgroup").setLevel(level)
+    # At DEBUG these write result rows (message text, hashes) and the database's address: never let them.
+    for name in ("sqlalchemy", "psycopg"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,4 +1,4 @@
-"""Operations commands: `flask create-user`, `flask seed-demo`."""
+"""Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`."""
 from __future__ import annotations
 
 import click
@@ -43,6 +43,18 @@ def seed_demo_command(force: bool) -> None:
     click.echo(summary)
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Hard-delete transcripts, reports, alerts, notes and incidents past their retention period (for cron)."""
+    from .safety.retention import format_counts, purge
+
+    counts = purge()
+    db.session.commit()
+    click.echo(f"Purged: {format_counts(counts)}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(purge_command)

@@ -247,3 +247,26 @@ def require_can_post(meeting: Meeting, membership: Membership, moderator_present
             if wait > 0:
                 raise Denied("slow_mode", _l("Slow mode is on: please wait a moment before your next message."),
                              retry_after=int(wait) + 1)
+
+
+# --- safeguarding records: incidents (issue #5) -------------------------------------------------------
+
+def incident_group_ids(user) -> list[int] | None:
+    """Whose incidents this user may see: None for all (coordinators, admins), else the ids of the groups a
+    trained peer expert actively moderates. Participants (and untrained peer experts) are refused."""
+    require_authenticated(user)
+    if user.role in STAFF_ROLES:
+        return None
+    if _may_moderate(user):
+        return list(db.session.scalars(select(Membership.group_id).where(
+            Membership.user_id == user.id, Membership.role == MembershipRole.MODERATOR,
+            Membership.status == MembershipStatus.ACTIVE)))
+    raise Denied("forbidden", _l("You do not have permission to see incidents."))
+
+
+def require_incident_viewer(user, group_id: int) -> User:
+    """One group's incidents: coordinators and admins, or a trained peer expert moderating that group."""
+    allowed = incident_group_ids(user)
+    if allowed is not None and group_id not in allowed:
+        raise Denied("forbidden", _l("You do not have permission to see incidents."))
+    return user

@@ -50,13 +50,22 @@ def _scaleout_params():
     return [pytest.param("scale-out", id="postgresql+redis", marks=pytest.mark.skip(reason=reason))]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium with Playwright (runs once, on the embedded backend)")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `scaleout_only` (several processes) do not apply to the embedded backend: deselect them."""
+    """Tests marked `scaleout_only` (several processes) do not apply to the embedded backend, and browser
+    tests (marked `browser`) run on the embedded backend only: deselect the other variants."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        embedded = callspec is not None and callspec.params.get("backend") == "embedded"
-        (drop if embedded and item.get_closest_marker("scaleout_only") else keep).append(item)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        embedded = backend == "embedded"
+        scaleout = backend == "scale-out"
+        unwanted = (embedded and item.get_closest_marker("scaleout_only")) or \
+            (scaleout and item.get_closest_marker("browser"))
+        (drop if unwanted else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -52,3 +52,13 @@ class SettingsForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("", _l("As my browser says")),
                                                   SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
     submit = SubmitField(_l("Save"))
+
+
+class EraseAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    confirm = BooleanField(
+        _l("I understand that my account, my messages and my places in groups are deleted for good."),
+        validators=[DataRequired(message=_l("Please tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Delete my account"))

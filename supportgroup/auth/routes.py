@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import json
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,7 +14,8 @@ from ..extensions import db, limiter
 from .idle import mark_active
 from ..ratelimit_keys import username_address_key
 from . import services
-from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
+from . import data
+from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 
 bp = Blueprint("auth", __name__)
 
@@ -143,3 +146,45 @@ def settings():
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("auth.settings"))
     return render_template("auth/settings.html", form=form), 400 if form.errors else 200
+
+
+# --- your own data: export and erasure ---------------------------------------------------------------
+
+@bp.route("/account/export")
+@login_required
+def export_account():
+    """The person's own data as a JSON download; never cached (a shared device must not keep it)."""
+    user = current_user._get_current_object()
+    body = json.dumps(data.export_data(user), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="supportgroup-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/erase", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+def erase_account():
+    form = EraseAccountForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        user_id = user.id
+        try:
+            data.erase_account(user, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error.message))
+        else:
+            db.session.commit()
+            disconnect_user(user_id)
+            logout_user()
+            session.clear()
+            session["_remember"] = "clear"  # Flask-Login then deletes a remember cookie too
+            return redirect(url_for("auth.account_erased"))
+    return render_template("auth/erase.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/erased")
+def account_erased():
+    return render_template("auth/erased.html")

@@ -26,6 +26,7 @@ from ..moderation import services as moderation
 from ..permissions import (Denied, active_mute, is_waiting, require_authenticated, require_can_post,
                            require_joinable, require_meeting_member, require_meeting_open, require_not_removed,
                            require_rules_accepted, require_unlocked_for)
+from ..safety import services as safety
 from . import services
 from .payloads import ClientId, Int, Member, PayloadError, Reason, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
@@ -153,8 +154,9 @@ def _after_leave(meeting_id: int, moderator_left: bool) -> None:
 
 def _moderation_snapshot(meeting: Meeting) -> dict:
     ids = stores().presence.membership_ids(meeting.id)
-    return {"pending": services.pending_messages(meeting), "reports": services.open_reports(meeting),
-            "waiting": services.present_people(ids, meeting, waiting=True)}
+    return {"pending": safety.pending_with_reasons(meeting), "reports": services.open_reports(meeting),
+            "waiting": services.present_people(ids, meeting, waiting=True),
+            "alerts": safety.open_alerts(meeting), "handover": safety.recent_handover_notes(meeting.group_id)}
 
 
 @chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)})
@@ -230,10 +232,15 @@ def require_joined(meeting_id: int) -> None:
         raise Denied("not_joined", _l("Join the meeting before sending."), status=409)
 
 
-def store_message(meeting: Meeting, membership: Membership, client_id: str, text: str, **kind) -> tuple[Message, bool]:
-    """Store once per client id (retries and simultaneous copies resolve to one message) and commit."""
+def store_message(meeting: Meeting, membership: Membership, client_id: str, text: str, *,
+                  also: Callable[[Message], object] | None = None, **kind) -> tuple[Message, bool]:
+    """Store once per client id (retries and simultaneous copies resolve to one message) and commit.
+
+    `also` runs in the same transaction after the message is flushed (e.g. storing crisis alerts)."""
     try:
         message = services.post_message(meeting, membership, client_id, text, **kind)
+        if also is not None:
+            also(message)
         db.session.commit()
     except IntegrityError:
         # The same client id arrived twice at once: the other copy won; answer as for a retry.
@@ -264,16 +271,29 @@ def send(user, meeting_id: int, client_id: str, text: str):
         return send_ack(sent, duplicate=True)
     require_joined(meeting_id)
     require_can_post(meeting, membership, stores().presence.moderator_present(meeting_id))
-    held = meeting.premoderated and not membership.is_moderator
+    # Pure Python checks before storing: identifying details may hold the message; crisis signals add alerts
+    # in the same transaction (one INSERT per alert, only when something matched).
+    held_reason = safety.hold_reason(meeting, membership, text)
+    categories = safety.crisis_categories(membership, text)
+    alerts = []
     message, created = store_message(meeting, membership, client_id, text,
-                                     status="pending" if held else "visible",
-                                     held_reason="premoderation" if held else None)
+                                     status="pending" if held_reason else "visible", held_reason=held_reason,
+                                     also=lambda m: alerts.extend(safety.record_alerts(m, categories)))
     if created and message.status == "pending":
-        socketio.emit("pending", {"meeting_id": meeting_id, "message": services.message_payload(message)},
-                      to=moderators_room(meeting_id))
+        socketio.emit("pending", {"meeting_id": meeting_id, "message": services.message_payload(message),
+                                  "reason": message.held_reason}, to=moderators_room(meeting_id))
     elif created:
         deliver(message)
-    return send_ack(message, duplicate=not created)
+    if created and alerts:
+        for alert in alerts:
+            socketio.emit("alert", {"meeting_id": meeting_id, "alert": safety.alert_payload(alert, message)},
+                          to=moderators_room(meeting_id))
+        socketio.emit("crisis_note", safety.crisis_note(meeting_id, message, [a.category for a in alerts]),
+                      to=user_room(user.id))
+    ack = send_ack(message, duplicate=not created)
+    if message.status == "pending":
+        ack["held_reason"] = message.held_reason
+    return ack
 
 
 @chat_event("whisper", text_fields(to=Member(required=False)))

@@ -12,6 +12,7 @@ from ..scheduling import services as scheduling
 from . import services
 from .events import load_meeting
 from .state import emit_meeting_state
+from ..safety.routes import safety_check_done
 
 bp = Blueprint("chat", __name__)
 
@@ -21,8 +22,10 @@ bp = Blueprint("chat", __name__)
 def meeting(meeting_id: int):
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(current_user, meeting)
+    # Participants go through the (skippable) safety check once per meeting before the live chat.
     return render_template("chat/meeting.html", meeting=meeting, membership=membership,
-                           me=services.person(membership), form=FlaskForm())
+                           me=services.person(membership), form=FlaskForm(),
+                           safety_check_done=safety_check_done(meeting, membership))
 
 
 def _change_state(meeting_id: int, change, done_message: str):

@@ -15,6 +15,8 @@ from ..chat.stores import stores
 from ..extensions import db, socketio
 from ..models import Meeting, Membership
 from ..permissions import Denied, require_meeting_moderator, require_meeting_open
+from ..safety import services as safety
+from ..safety.payloads import IdList, Note
 from ..scheduling.services import MeetingError, close_meeting
 from . import services
 
@@ -32,10 +34,13 @@ def _hands(meeting: Meeting) -> None:
 
 
 def _take_out(meeting_id: int, target: Membership) -> None:
-    """Take a person's sockets out of the meeting's rooms and presence, in whichever process they are."""
+    """End a person's sockets in this meeting, in whichever process holds them.
+
+    Only the owning process may take a socket out of presence (its heartbeat would write it back), so this
+    disconnects through Socket.IO; the owner's disconnect handler then leaves the meeting properly.
+    """
     for sid in stores().presence.sids_of(meeting_id, target.id):
-        socketio.server.leave_room(sid, meeting_room(meeting_id), namespace="/")
-        stores().presence.remove(meeting_id, sid)
+        socketio.server.disconnect(sid, namespace="/")
 
 
 @chat_event("backchannel", text_fields())
@@ -236,3 +241,35 @@ def resolve_report(user, meeting_id: int, report_id: int):
     socketio.emit("report_resolved", {"meeting_id": meeting_id, "report_id": report_id},
                   to=moderators_room(meeting_id))
     return {}
+
+
+# --- safeguarding: crisis alerts, incidents, handover notes (issue #5) -------------------------------------
+
+@chat_event("resolve_alert", {**MEETING, "alert_id": Int(minimum=1)})
+def resolve_alert(user, meeting_id: int, alert_id: int):
+    meeting, me = moderating(user, meeting_id)
+    alert = safety.resolve_alert(meeting, alert_id, me)
+    resolved_at = alert.resolved_at.isoformat()
+    db.session.commit()
+    socketio.emit("alert_resolved", {"meeting_id": meeting_id, "alert_id": alert_id, "resolved_at": resolved_at},
+                  to=moderators_room(meeting_id))
+    return {"resolved_at": resolved_at}
+
+
+@chat_event("record_incident", {**MEETING, "ids": IdList(max_items=50), "note": Note(max_length=2000)})
+def record_incident(user, meeting_id: int, ids: list[int], note: str):
+    meeting, me = moderating(user, meeting_id)
+    incident = safety.record_incident(meeting, ids, note, me)
+    incident_id = incident.id
+    db.session.commit()
+    return {"incident_id": incident_id}
+
+
+@chat_event("handover_note", {**MEETING, "note": Note(max_length=2000)})
+def handover_note(user, meeting_id: int, note: str):
+    meeting, me = moderating(user, meeting_id)
+    row = safety.add_handover_note(meeting, note, me)
+    payload = safety.handover_payload(row)
+    db.session.commit()
+    socketio.emit("handover", {"meeting_id": meeting_id, "note": payload}, to=moderators_room(meeting_id))
+    return {"handover_id": payload["id"]}

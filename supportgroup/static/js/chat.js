@@ -304,6 +304,7 @@
     messageActions(item, message);
     if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
     insertSorted(target, item, message.id);
+    if (notesFor[message.id] && target === list) { placeNote(notesFor[message.id], item); delete notesFor[message.id]; }
     if (message.id > lastId) { lastId = message.id; }
     if (stick) { box.scrollTop = box.scrollHeight; }
     if (quiet) { return; }
@@ -436,9 +437,54 @@
     updateComposer();
   }
 
+  // ---- identifying details: warn before a message that may show who the writer is ---------------------------
+
+  var idWarning = $("identifying-warning");
+  var idChange = $("identifying-change");
+  var idSend = $("identifying-send");
+  var idReturnFocus = null;
+
+  function identifyingKinds(text) {
+    return window.SGIdentifying && typeof window.SGIdentifying.kinds === "function" ? window.SGIdentifying.kinds(text) : [];
+  }
+
+  function closeIdentifyingWarning() {
+    if (!idWarning || idWarning.hidden) { return; }
+    idWarning.hidden = true;
+    form.removeAttribute("aria-hidden");
+  }
+
+  function openIdentifyingWarning() {
+    idReturnFocus = input;
+    idWarning.hidden = false;
+    idChange.focus();
+  }
+
+  if (idWarning) {
+    idChange.addEventListener("click", function () {
+      closeIdentifyingWarning();
+      (idReturnFocus || input).focus();
+    });
+    idSend.addEventListener("click", function () {
+      closeIdentifyingWarning();
+      if (!input.disabled && retryUntil <= Date.now()) { queueText("send", null, input, sendNote); }
+      input.focus();
+    });
+    idWarning.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); idChange.click(); return; }
+      if (event.key !== "Tab") { return; }
+      // Keep Tab between the two choices while the question is open.
+      var first = idChange, last = idSend;
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
+    input.addEventListener("input", closeIdentifyingWarning);
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (input.disabled || retryUntil > Date.now()) { return; }
+    if (idWarning && identifyingKinds(input.value).length) { openIdentifyingWarning(); return; }
     queueText("send", null, input, sendNote);
   });
   enterSubmits(input, form);
@@ -602,6 +648,67 @@
     socket.disconnect();
   }
 
+  // ---- the private crisis note (only the author receives it) -----------------------------------------------
+
+  var notesFor = {};  // message id -> note element waiting for its message to be drawn
+
+  function crisisNoteElement(data) {
+    var item = el("li", "crisis-note");
+    item.setAttribute("role", "note");
+    item.setAttribute("aria-label", T.textCrisisNoteTitle);
+    item.appendChild(el("p", "crisis-note-title", T.textCrisisNoteTitle));
+    if (data.text) { item.appendChild(el("p", "crisis-note-text", data.text)); }
+    var resources = Array.isArray(data.resources) ? data.resources : [];
+    if (resources.length) {
+      var ul = el("ul", "crisis-list");
+      resources.forEach(function (resource) {
+        if (!resource || !resource.phone) { return; }
+        var li = el("li");
+        li.appendChild(el("span", "crisis-name", (resource.name || "") + ": "));
+        var phone = String(resource.phone);
+        var link = el("a", null, phone);
+        // "113 / 0800 0113": link the first number; the rest stays as text.
+        var first = phone.split("/")[0];
+        link.href = "tel:" + (first.trim().charAt(0) === "+" ? "+" : "") + first.replace(/\D/g, "");
+        li.appendChild(link);
+        if (resource.description) { li.appendChild(el("span", "crisis-description", " " + resource.description)); }
+        ul.appendChild(li);
+      });
+      item.appendChild(ul);
+    }
+    item.appendChild(el("p", "crisis-note-private", T.textCrisisNotePrivate));
+    return item;
+  }
+
+  function placeNote(note, afterItem) {
+    var stick = nearBottom(scroller);
+    afterItem.parentNode.insertBefore(note, afterItem.nextSibling);
+    if (stick) { scroller.scrollTop = scroller.scrollHeight; }
+  }
+
+  function showCrisisNote(data) {
+    var note = crisisNoteElement(data);
+    var id = typeof data.message_id === "number" ? data.message_id : lastId;
+    note.dataset.id = id;  // keeps its place when later messages are sorted in
+    var own = rendered[id] || (Object.keys(awaiting).map(function (key) { return awaiting[key]; })
+      .filter(function (entry) { return entry.id === id; }).map(function (entry) { return entry.element; })[0]);
+    if (own) { placeNote(note, own); return; }
+    // The note can arrive before the message's own acknowledgement: place it when the message is drawn.
+    notesFor[id] = note;
+    setTimeout(function () {
+      if (notesFor[id] === note) { delete notesFor[id]; list.appendChild(note); scroller.scrollTop = scroller.scrollHeight; }
+    }, 3000);
+  }
+
+  /* Quick exit (safety.js): leave the meeting on the server at once and stop the connection. */
+  document.addEventListener("sg:quick-exit", function () {
+    removed = true;  // no reconnect, no reload
+    try { if (socket.connected) { socket.emit("leave", { meeting_id: meetingId }); } } catch (ignore) { /* leaving anyway */ }
+    socket.disconnect();
+    [list, whisperList, presentList].forEach(function (node) { if (node) { node.textContent = ""; } });
+    if (hooks.clear) { hooks.clear(); }
+  });
+
   // ---- joining and the connection --------------------------------------------------------------------------
 
   function join(after) {
@@ -660,6 +767,7 @@
   }
 
   socket.on("message", forThisMeeting(render));
+  socket.on("crisis_note", forThisMeeting(showCrisisNote));
   socket.on("presence", forThisMeeting(function (data) { renderPresence(data.present || []); }));
   socket.on("meeting_state", forThisMeeting(applyState));
   socket.on("message_deleted", forThisMeeting(function (data) { removeMessage(data.id); }));

@@ -528,6 +528,58 @@
         function (control) { control.disabled = !open; });
     }
 
+    // ---- alerts (crisis signals in a message): private to the peer experts -----------------------------------
+
+    var alertList = $("alert-list");
+    var alertSection = $("sec-alerts");
+    var alertRows = {};      // alert id -> li
+    var ALERT_LABELS = { suicide: T.textAlertSelfHarm, self_harm: T.textAlertSelfHarm, danger: T.textAlertDanger,
+                         weapons: T.textAlertWeapons, child: T.textAlertChild };
+
+    function refreshAlerts() {
+      var count = Object.keys(alertRows).length;
+      if (alertSection) { alertSection.hidden = count === 0; }
+      var badge = $("count-alerts");
+      if (badge) { badge.textContent = count ? String(count) : ""; badge.hidden = !count; }
+    }
+
+    function addAlert(alert, quiet) {
+      if (!alertList || !alert || alertRows[alert.id] || alert.resolved_at) { return; }
+      var li = el("li", "queue-item alert-item");
+      li.setAttribute("aria-labelledby", nextId("alert"));
+      var head = el("p", "meta alert-category", ALERT_LABELS[alert.category] || T.textAlert);
+      head.id = li.getAttribute("aria-labelledby");
+      if (alert.created_at) { head.appendChild(el("span", "when", " · " + api.formatTime(alert.created_at))); }
+      li.appendChild(head);
+      if (alert.message) { li.appendChild(messageQuote(alert.message)); }
+      var note = el("p", "form-note"); note.setAttribute("role", "status");
+      var seen = button(T.textAlertSeen, "primary small", function () {
+        seen.disabled = true;
+        emit("resolve_alert", { alert_id: alert.id }, note, function () { removeAlert(alert.id); },
+             function () { seen.disabled = false; });
+      });
+      seen.classList.add("alert-seen");
+      var row = el("div", "button-row");
+      row.appendChild(seen);
+      li.appendChild(row);
+      li.appendChild(note);
+      li.messageId = alert.message ? alert.message.id : null;
+      alertRows[alert.id] = li;
+      alertList.insertBefore(li, alertList.firstChild);
+      refreshAlerts();
+      if (!quiet) { announce(T.textNewAlert); }
+    }
+
+    function removeAlert(id) {
+      var li = alertRows[id];
+      if (!li) { return; }
+      var hadFocus = li.contains(document.activeElement);
+      li.remove();
+      delete alertRows[id];
+      refreshAlerts();
+      if (hadFocus) { (alertList.querySelector("button") || $("console-title")).focus(); }
+    }
+
     // ---- events only moderators receive --------------------------------------------------------------------
 
     var on = function (event, handler) { api.socket.on(event, api.forThisMeeting(handler)); };
@@ -536,6 +588,8 @@
     on("report", function (data) { if (data.report) { addReport(data.report); } });
     on("report_resolved", function (data) { removeReport(data.report_id); });
     on("waiting", function (data) { renderWaiting(data.waiting); });
+    on("alert", function (data) { if (data.alert) { addAlert(data.alert); } });
+    on("alert_resolved", function (data) { removeAlert(data.alert_id); });
 
     return {
       listFor: function (kind) { return kind === "whisper" ? whisperList : kind === "backchannel" ? backchannelList : null; },
@@ -553,6 +607,12 @@
         setCount("count-pending", Object.keys(pendingRows).length);
         setCount("count-reports", Object.keys(reportRows).length);
         renderWaiting(moderation.waiting, true);
+        if (Array.isArray(moderation.alerts)) {
+          Object.keys(alertRows).forEach(function (id) { alertRows[id].remove(); });
+          alertRows = {};
+          moderation.alerts.forEach(function (alert) { addAlert(alert, true); });
+          refreshAlerts();
+        }
       },
       onDeleted: function (id) {
         removePending(id);
@@ -572,6 +632,7 @@
       clear: function () {
         [presentList, handsList, pendingList, reportList, waitingList, whisperList, backchannelList].forEach(function (node) { node.textContent = ""; });
         personRows = {}; pendingRows = {}; reportRows = {};
+        if (alertList) { alertList.textContent = ""; alertRows = {}; refreshAlerts(); }
       }
     };
   };

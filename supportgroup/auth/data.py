@@ -1,0 +1,146 @@
+"""A person's own data: export it, or erase the account. Services flush; the caller commits.
+
+Erasure deletes the memberships rather than blanking their aliases: `Membership.user_id` is required and
+cascades from the account, so a membership cannot outlive its account, and a row kept with a NULL alias
+would still hold the person's dates, status and referral. Deleting it releases the alias (the unique
+(group, alias) pair frees up) and cascades to what hangs off it: attendance, mutes, hands, admissions,
+removals, safety checks, their reports, and whispers addressed to them.
+
+The audit log survives: entries the person made as a peer expert or coordinator keep who-did-what as a
+stable pseudonym (a keyed hash) instead of the account.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+
+from ..extensions import db
+from ..models import Group, Meeting, Membership, MembershipStatus, Message, ModerationAction, User, utcnow
+from .passwords import verify_password
+from .services import AccountError
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_data(user: User) -> dict:
+    """Everything stored about this account that is theirs: the account, memberships, own messages."""
+    memberships = db.session.execute(
+        select(Membership, Group).join(Group, Membership.group_id == Group.id)
+        .where(Membership.user_id == user.id).order_by(Membership.created_at, Membership.id)
+    ).all()
+    messages = db.session.execute(
+        select(Message, Meeting, Group)
+        .join(Membership, Message.author_membership_id == Membership.id)
+        .join(Meeting, Message.meeting_id == Meeting.id)
+        .join(Group, Meeting.group_id == Group.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    data = {
+        "exported_at": _iso(utcnow()),
+        "account": {
+            "username": user.username,
+            "role": user.role.value,
+            "created_at": _iso(user.created_at),
+            "timezone": user.timezone,
+            "locale": user.locale,
+        },
+        "memberships": [
+            {
+                "group": group.name,
+                "alias": membership.alias,
+                "role": membership.role.value,
+                "status": membership.status.value,
+                "joined_at": _iso(membership.created_at),
+                "status_changed_at": _iso(membership.status_changed_at),
+                "house_rules_accepted_at": _iso(membership.consented_at),
+            }
+            for membership, group in memberships
+        ],
+        "messages": [
+            {
+                "group": group.name,
+                "meeting": meeting.title,
+                "meeting_starts_at": _iso(meeting.starts_at),
+                "sent_at": _iso(message.created_at),
+                "text": message.text,
+                "kind": message.kind,
+                "status": message.status,
+                "deleted": message.deleted_at is not None,
+            }
+            for message, meeting, group in messages
+        ],
+    }
+    if user.profile is not None:
+        profile = user.profile
+        data["peer_expert_profile"] = {
+            "first_name": profile.first_name,
+            "story": profile.story,
+            "experience_kinds": list(profile.experience_kinds or []),
+            "languages": list(profile.languages or []),
+            "trained": profile.trained,
+            "trained_on": profile.trained_on.isoformat() if profile.trained_on else None,
+        }
+    return data
+
+
+def actor_pseudonym(user_id: int, created_at: datetime | None = None) -> str:
+    """A stable pseudonym for an erased account in the audit log: a keyed hash (HMAC with SECRET_KEY).
+
+    The account's creation time is part of the input: SQLite may hand out an erased account's id again,
+    and two people must never share a pseudonym.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    stamp = _iso(created_at) or ""
+    digest = hmac.new(secret, f"erased-actor:{user_id}:{stamp}".encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+def erase_account(user: User, password: str) -> dict[str, int]:
+    """Erase the account after checking the password (raises AccountError). One transaction: flush only.
+
+    Returns counts (no content). The caller commits, then disconnects the user's sockets and logs out.
+    """
+    if not verify_password(user.password_hash, password or ""):
+        raise AccountError("password", _l("The password is not correct."))
+    user_id = user.id
+    membership_ids = select(Membership.id).where(Membership.user_id == user_id)
+    groups_with_a_place = db.session.scalars(
+        select(Membership.group_id).where(Membership.user_id == user_id,
+                                          Membership.status == MembershipStatus.ACTIVE)
+    ).all()
+
+    audited = db.session.execute(
+        update(ModerationAction).where(ModerationAction.actor_user_id == user_id)
+        .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    messages = db.session.execute(
+        delete(Message).where(Message.author_membership_id.in_(membership_ids)),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    memberships = db.session.execute(
+        delete(Membership).where(Membership.user_id == user_id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    # The profile, conflicts and the rest cascade in the database; the audit entries were already detached.
+    db.session.execute(delete(User).where(User.id == user_id), execution_options={"synchronize_session": False})
+    db.session.expunge(user)
+    db.session.expire_all()
+
+    # A place freed in a full group goes to the next person on its waitlist.
+    from ..groups.services import promote_waitlist
+
+    for group_id in set(groups_with_a_place):
+        group = db.session.get(Group, group_id)
+        if group is not None:
+            promote_waitlist(group)
+    db.session.flush()
+    return {"audit_entries": audited or 0, "messages": messages or 0, "memberships": memberships or 0}

@@ -1,0 +1,42 @@
+"""Payload fields of the safeguarding socket events (same contract as `chat/payloads.py`)."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from ..chat.payloads import Int, PayloadError
+
+
+@dataclass(frozen=True)
+class IdList:
+    """A list of 1..`max_items` server ids (ints), duplicates ignored."""
+
+    max_items: int = 50
+
+    def clean(self, name: str, value: Any) -> list[int]:
+        if not isinstance(value, list) or not 1 <= len(value) <= self.max_items:
+            raise PayloadError(_l("The field %(name)s must be a list of 1 to %(max)d ids.", name=name,
+                                  max=self.max_items))
+        item = Int(minimum=1)
+        return sorted({item.clean(name, v) for v in value})
+
+
+@dataclass(frozen=True)
+class Note:
+    """A moderator's note: plain text, 1..`max_length` characters; newlines and tabs allowed."""
+
+    max_length: int = 2000
+
+    def clean(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise PayloadError(_l("The field %(name)s must be text.", name=name))
+        text = value.replace("\r\n", "\n").strip()
+        if not text:
+            raise PayloadError(_l("Please write a note."), code="note_required")
+        if len(text) > self.max_length or any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+            raise PayloadError(_l("The note is too long (at most %(max)d characters) or has characters that are "
+                                  "not allowed.", max=self.max_length))
+        return text

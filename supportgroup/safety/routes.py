@@ -1,0 +1,84 @@
+"""What keeps people safe in the browser: quick exit, crisis resources and the safety check.
+
+- Every page gets `quick_exit_url` and `crisis` (the help panel and footer) from the context
+  processor below.
+- `POST /safety/check/<meeting_id>` records that a participant went through (or skipped) the safety
+  check before a meeting. Only *that* it happened is stored, never the answers: the answers stay in the
+  browser (the radio buttons are not part of the form that is sent).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import MeetingState, Meeting, Membership, SafetyCheck
+from ..permissions import Denied, require_meeting_member
+from . import resources
+
+bp = Blueprint("safety", __name__)
+
+DEFAULT_QUICK_EXIT_URL = "https://www.weeronline.nl/"
+
+
+def quick_exit_url() -> str:
+    """The neutral page quick exit goes to: an absolute http(s) URL or a path on this site."""
+    url = current_app.config.get("QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return url
+    if not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//"):
+        return url
+    return DEFAULT_QUICK_EXIT_URL
+
+
+@bp.app_context_processor
+def safety_context() -> dict:
+    locale = get_locale()
+    return {
+        "quick_exit_url": quick_exit_url(),
+        "crisis": resources.load(locale.language if locale else None),
+    }
+
+
+def safety_check_done(meeting: Meeting, membership: Membership) -> bool:
+    """Moderators never see the check; participants once per meeting they can still enter
+    (a cancelled or closed meeting just shows what happened)."""
+    if membership.is_moderator or meeting.state in (MeetingState.CANCELLED, MeetingState.CLOSED):
+        return True
+    return db.session.scalar(
+        select(SafetyCheck.id).where(SafetyCheck.meeting_id == meeting.id,
+                                     SafetyCheck.membership_id == membership.id)
+    ) is not None
+
+
+class SafetyCheckForm(FlaskForm):
+    """Only the CSRF token, and (from the button pressed) whether it was skipped: never the answers."""
+
+
+@bp.route("/check/<int:meeting_id>", methods=["POST"])
+@login_required
+def check(meeting_id: int):
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise Denied("meeting_not_found", _("This meeting does not exist."), status=404)
+    membership = require_meeting_member(current_user, meeting)
+    form = SafetyCheckForm()
+    if not form.validate_on_submit():
+        flash(_("That did not work. Please try again."), "error")
+        return redirect(url_for("chat.meeting", meeting_id=meeting.id))
+    if not safety_check_done(meeting, membership):
+        db.session.add(SafetyCheck(meeting_id=meeting.id, membership_id=membership.id,
+                                   skipped=request.form.get("action") == "skip"))
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same check sent twice at once (two tabs): one row is enough
+            db.session.rollback()
+    return redirect(url_for("chat.meeting", meeting_id=meeting.id))

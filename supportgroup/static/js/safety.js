@@ -1,0 +1,133 @@
+/* Safety on every page: quick exit, the help panel, and the safety check's advice.
+ *
+ * Quick exit (the button, or Escape pressed three times within two seconds):
+ *   1. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; chat.js listens),
+ *   2. removes the page's content (messages, inputs) so nothing stays on screen,
+ *   3. replaces this page with a neutral website (location.replace: Back does not come here).
+ * It cannot hide earlier pages in the browser history or what monitoring software saw (see README).
+ */
+(function () {
+  "use strict";
+
+  var ESCAPES_NEEDED = 3;
+  var ESCAPE_WINDOW_MS = 2000;
+  var EXITED_KEY = "sg-quick-exit";
+  var leaving = false;
+  var escapes = [];
+
+  function storage() {
+    try { return window.sessionStorage; } catch (error) { return null; }
+  }
+
+  /* After a quick exit, this tab must not show our pages again by Back (or Forward): go to the neutral
+   * site again at once. This runs in <head>, before anything of the page is drawn. Opening the site anew
+   * (typing the address, a link) clears it. */
+  function navigationType() {
+    var entries = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+    return entries && entries[0] ? entries[0].type : "";
+  }
+  (function guardHistory() {
+    var store = storage();
+    var exitedTo = store && store.getItem(EXITED_KEY);
+    if (!exitedTo) { return; }
+    if (navigationType() === "back_forward") {
+      document.documentElement.hidden = true;
+      window.location.replace(exitedTo);
+    } else {
+      store.removeItem(EXITED_KEY);
+    }
+  })();
+  window.addEventListener("pageshow", function (event) {
+    var store = storage();
+    var exitedTo = store && store.getItem(EXITED_KEY);
+    if (event.persisted && exitedTo) { document.documentElement.hidden = true; window.location.replace(exitedTo); }
+  });
+
+  function quickExitUrl() {
+    var link = document.getElementById("quick-exit");
+    return (link && (link.dataset.url || link.getAttribute("href"))) || "https://www.weeronline.nl/";
+  }
+
+  function clearPage() {
+    // Everything personal goes: the chat (messages, inputs), the menu with the alias, the help panel.
+    Array.prototype.forEach.call(document.querySelectorAll("main, header, footer, #help-panel, form, textarea, input"),
+      function (node) { node.remove(); });
+    document.title = "";
+  }
+
+  function quickExit(event) {
+    if (event) { event.preventDefault(); }
+    if (leaving) { return; }
+    leaving = true;
+    var url = quickExitUrl();
+    var store = storage();
+    try { if (store) { store.setItem(EXITED_KEY, url); } } catch (ignore) { /* private mode without storage */ }
+    try {
+      document.dispatchEvent(new CustomEvent("sg:quick-exit"));  // chat.js: leave + disconnect, now
+    } catch (ignore) { /* leaving must never fail */ }
+    try { clearPage(); } catch (ignore) { /* idem */ }
+    window.location.replace(url);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.repeat) { return; }
+    var now = Date.now();
+    escapes = escapes.filter(function (time) { return now - time < ESCAPE_WINDOW_MS; });
+    escapes.push(now);
+    if (escapes.length >= ESCAPES_NEEDED) { escapes = []; quickExit(event); }
+  }, true);
+
+  function init() {
+    var exitLink = document.getElementById("quick-exit");
+    if (exitLink) { exitLink.addEventListener("click", quickExit); }
+
+    // ---- the help panel ----
+    var helpButton = document.getElementById("help-button");
+    var helpPanel = document.getElementById("help-panel");
+    var helpClose = document.getElementById("help-close");
+    function setHelp(open, returnFocus) {
+      if (!helpPanel || !helpButton) { return; }
+      helpPanel.hidden = !open;
+      helpButton.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) { helpPanel.focus(); }
+      else if (returnFocus) { helpButton.focus(); }
+    }
+    if (helpButton && helpPanel) {
+      helpButton.addEventListener("click", function () { setHelp(helpPanel.hidden, true); });
+      if (helpClose) { helpClose.addEventListener("click", function () { setHelp(false, true); }); }
+      helpPanel.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && !helpPanel.hidden) { setHelp(false, true); }
+      });
+    }
+
+    // ---- the safety check: show the advice for the chosen answer (the answers are never sent) ----
+    var check = document.getElementById("safety-check");
+    var checkForm = document.getElementById("safety-check-form");
+    if (checkForm && window.fetch && window.FormData) {
+      // Sent in the background, then the meeting *replaces* this page: no extra history entry that Back
+      // could bring back after a quick exit.
+      checkForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var data = new FormData(checkForm);
+        if (event.submitter && event.submitter.name) { data.append(event.submitter.name, event.submitter.value); }
+        Array.prototype.forEach.call(checkForm.querySelectorAll("button"), function (b) { b.disabled = true; });
+        fetch(checkForm.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+          .then(function () { window.location.replace(checkForm.dataset.next); })
+          .catch(function () { window.location.replace(checkForm.dataset.next); });
+      });
+    }
+    if (check) {
+      check.addEventListener("change", function (event) {
+        var choice = event.target;
+        if (!choice || choice.type !== "radio") { return; }
+        var question = choice.closest(".safety-question");
+        Array.prototype.forEach.call(question.querySelectorAll(".advice"), function (advice) {
+          advice.hidden = advice.id !== choice.dataset.advice;
+        });
+      });
+    }
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }
+  else { init(); }
+})();
