@@ -212,3 +212,40 @@ def test_clients_of_a_killed_process_reconnect_and_replay_exactly_once(factory, 
     seen_after = [m for m in again.events("message") if m["meeting_id"] == meeting_id]
     messages = [m for m in alice.events("message") if m["meeting_id"] == meeting_id] + replayed + seen_after
     assert [(m["id"], m["text"]) for m in messages] == [(m["id"], m["text"]) for m in truth]
+
+
+def test_moderation_crosses_processes(factory, live_servers, sockets):
+    """A peer expert on one process deletes, mutes and bans; participants on the other feel it at once."""
+    scene = factory.scene()
+    first, second = live_servers(), live_servers()
+    expert = connect(first, "expert", sockets)
+    alice, bob = connect(second, "alice", sockets), connect(second, "bob", sockets)
+    for sock in (expert, alice, bob):
+        assert sock.call("join", {"meeting_id": scene.meeting.id})["ok"]
+    meeting_id = scene.meeting.id
+
+    # Deletion: gone for alice and bob on the other process.
+    sent = bob.call("send", {"meeting_id": meeting_id, "client_id": "cross-del-1", "text": "to be deleted"})
+    assert sent["ok"]
+    assert expert.call("delete_message", {"meeting_id": meeting_id, "id": sent["id"]})["ok"]
+    assert alice.wait_for("message_deleted", lambda d: d["id"] == sent["id"])
+
+    # Mute: bob's input is disabled by the event, and the server refuses him.
+    bob_member = [p for p in alice.events("presence")[-1]["present"]
+                  if p["name"] == scene.memberships["bob"].alias][0]["id"]
+    assert expert.call("mute", {"meeting_id": meeting_id, "member": bob_member, "reason": "pause"})["ok"]
+    assert bob.wait_for("mute_state", lambda d: d["muted"])["reason"] == "pause"
+    refused = bob.call("send", {"meeting_id": meeting_id, "client_id": "cross-mute-1", "text": "x"})
+    assert refused["error"]["code"] == "muted"
+    assert expert.call("unmute", {"meeting_id": meeting_id, "member": bob_member})["ok"]
+    assert bob.wait_for("mute_state", lambda d: not d["muted"])
+
+    # Ban: bob's socket on the other process is disconnected at once, and presence drops him.
+    assert expert.call("ban", {"meeting_id": meeting_id, "member": bob_member, "reason": "threats"})["ok"]
+    deadline = time.monotonic() + 5
+    while bob.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bob.client.connected
+    alice.wait_for("presence", lambda p: scene.memberships["bob"].alias not in names(p))
+    rejoin = connect(second, "bob", sockets).call("join", {"meeting_id": meeting_id})
+    assert rejoin["error"]["code"] == "banned"
