@@ -437,7 +437,68 @@
     });
     api.enterSubmits(backchannelInput, $("backchannel-form"));
 
+    // ---- incidents and handover -----------------------------------------------------------------------------
+
+    var incidentIds = {};  // server id -> true while ticked
+    var incidentSelected = $("incident-selected");
+
+    function refreshIncidentCount() {
+      var count = Object.keys(incidentIds).length;
+      incidentSelected.textContent = count ? fmt(T.textSelectedCount, { count: count }) : "";
+    }
+
+    function addIncidentCheckbox(item, message) {
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = nextId("incident");
+      box.addEventListener("change", function () {
+        if (box.checked) { incidentIds[message.id] = true; } else { delete incidentIds[message.id]; }
+        refreshIncidentCount();
+      });
+      var wrap = el("div", "msg-actions incident-pick");
+      wrap.appendChild(labelled(T.textIncludeIncident, box));
+      item.appendChild(wrap);
+    }
+
+    $("incident-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var note = sectionNote($("incident-form"));
+      var ids = Object.keys(incidentIds).map(Number);
+      if (!ids.length) { api.setNote(note, T.textIncidentNone); return; }
+      emit("record_incident", { ids: ids, note: $("incident-note").value.trim() }, note, function () {
+        api.setNote(note, T.textIncidentSaved);
+        $("incident-note").value = "";
+        incidentIds = {};
+        Array.prototype.forEach.call(document.querySelectorAll(".incident-pick input"), function (box) { box.checked = false; });
+        refreshIncidentCount();
+      });
+    });
+
+    function renderHandover(notes) {
+      var list = $("handover-list");
+      list.textContent = "";
+      (notes || []).forEach(function (item) { list.appendChild(handoverItem(item)); });
+    }
+
+    function handoverItem(item) {
+      var li = el("li", "", item.note || "");
+      if (item.author && item.author.name) { li.appendChild(el("span", "muted", " (" + item.author.name + ")")); }
+      return li;
+    }
+
+    $("handover-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var note = sectionNote($("handover-form"));
+      var text = $("handover-note").value.trim();
+      if (!text) { return; }
+      emit("handover_note", { note: text }, note, function () {
+        api.setNote(note, T.textHandoverSaved);
+        $("handover-note").value = "";
+      });
+    });
+
     function decorateMessage(item, message) {
+      if (message.kind === "chat" || message.kind === "announcement" || !message.kind) { addIncidentCheckbox(item, message); }
       if (message.kind !== "whisper") { return; }
       var other = message.to || (message.author && message.author.role === "participant" ? message.author : null);
       if (!other) { return; }
@@ -590,6 +651,9 @@
     on("waiting", function (data) { renderWaiting(data.waiting); });
     on("alert", function (data) { if (data.alert) { addAlert(data.alert); } });
     on("alert_resolved", function (data) { removeAlert(data.alert_id); });
+    on("handover", function (data) {
+      if (data.note) { var list = $("handover-list"); list.insertBefore(handoverItem(data.note), list.firstChild); }
+    });
 
     return {
       listFor: function (kind) { return kind === "whisper" ? whisperList : kind === "backchannel" ? backchannelList : null; },
@@ -607,6 +671,7 @@
         setCount("count-pending", Object.keys(pendingRows).length);
         setCount("count-reports", Object.keys(reportRows).length);
         renderWaiting(moderation.waiting, true);
+        renderHandover(moderation.handover);
         if (Array.isArray(moderation.alerts)) {
           Object.keys(alertRows).forEach(function (id) { alertRows[id].remove(); });
           alertRows = {};
