@@ -269,3 +269,42 @@ def socket_client(app, login_client):
     for sio in clients:
         if sio.is_connected():
             sio.disconnect()
+
+
+
+@pytest.fixture
+def live_server_env() -> dict:
+    """Extra environment for live servers; override in a module that needs other limits."""
+    return {}
+
+
+@pytest.fixture
+def live_servers(app, schema, redis_prefix, tmp_path, live_server_env):
+    """Start real server processes (`python serve.py`) on free loopback ports: `live_servers()`."""
+    from tests.live import LiveServer
+
+    servers = []
+
+    def start():
+        server = LiveServer(schema.database_url, schema.redis_url, redis_prefix,
+                            tmp_path / f"server{len(servers)}.log", extra_env=live_server_env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sockets():
+    """Track live Socket.IO clients so each test closes its own: `sockets(server.socket(http))`."""
+    opened = []
+
+    def track(sock):
+        opened.append(sock)
+        return sock
+
+    yield track
+    for sock in opened:
+        sock.close()

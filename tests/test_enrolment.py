@@ -372,7 +372,7 @@ def test_pool_shows_who_moderates_what_and_double_bookings(coordinator, factory,
 
 
 def test_assigning_a_double_booked_expert_warns(coordinator, factory, db):
-    scene = factory.scene()
+    factory.scene()  # the expert moderates a meeting that starts now
     other = factory.group("Evening group")
     factory.meeting(other, title="Clash")
     response = post_form(coordinator, f"/groups/{other.id}", f"/groups/{other.id}/moderators",

@@ -7,37 +7,8 @@ import pytest
 import socketio
 
 from tests.conftest import DEFAULT_PASSWORD
-from tests.live import LiveServer
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def live_servers(app, schema, redis_prefix, tmp_path):
-    servers = []
-
-    def start() -> LiveServer:
-        server = LiveServer(schema.database_url, schema.redis_url, redis_prefix,
-                            tmp_path / f"server{len(servers)}.log")
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def sockets():
-    opened = []
-
-    def track(sock):
-        opened.append(sock)
-        return sock
-
-    yield track
-    for sock in opened:
-        sock.close()
 
 
 def test_chat_over_the_real_server(factory, live_servers, sockets):

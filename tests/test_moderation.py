@@ -3,7 +3,7 @@ import pytest
 
 from supportgroup.models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message,
                                  ModerationAction, Mute, Report)
-from tests.chat_helpers import present_scene, received, send
+from tests.chat_helpers import mod, open_room, present_scene, received, send
 
 MODERATOR_EVENTS = {
     "mute": lambda m, s: {"meeting_id": m, "member": s.memberships["bob"].public_id, "minutes": 5, "reason": "r"},
@@ -30,17 +30,7 @@ MODERATOR_EVENTS = {
 @pytest.fixture
 def room(factory, socket_client):
     """An open meeting with the peer expert, alice and bob all joined."""
-    scene = present_scene(factory, socket_client)
-    scene.alice_socket, scene.bob_socket = socket_client("alice"), socket_client("bob")
-    for sio in (scene.alice_socket, scene.bob_socket):
-        assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
-    for sio in (scene.alice_socket, scene.bob_socket, scene.expert_socket):
-        sio.get_received()
-    return scene
-
-
-def mod(scene, event, **payload):
-    return scene.expert_socket.emit(event, {"meeting_id": scene.meeting.id, **payload}, callback=True)
+    return open_room(factory, socket_client)
 
 
 @pytest.mark.parametrize("event", sorted(MODERATOR_EVENTS))

@@ -3,23 +3,13 @@ import pytest
 from sqlalchemy import event
 
 from supportgroup.models import Alert, HandoverNote, Incident, Message, ModerationAction, Role
-from tests.chat_helpers import present_scene, received, send
+from tests.chat_helpers import mod, open_room, received, send
 
 
 @pytest.fixture
 def room(factory, socket_client):
     """An open meeting with the peer expert, alice and bob all joined."""
-    scene = present_scene(factory, socket_client)
-    scene.alice_socket, scene.bob_socket = socket_client("alice"), socket_client("bob")
-    for sio in (scene.alice_socket, scene.bob_socket):
-        assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
-    for sio in (scene.alice_socket, scene.bob_socket, scene.expert_socket):
-        sio.get_received()
-    return scene
-
-
-def mod(scene, name, **payload):
-    return scene.expert_socket.emit(name, {"meeting_id": scene.meeting.id, **payload}, callback=True)
+    return open_room(factory, socket_client)
 
 
 # --- crisis signals -----------------------------------------------------------------------------------

@@ -17,37 +17,11 @@ from tests.live import LiveServer
 
 pytestmark = [pytest.mark.live, pytest.mark.scaleout_only]
 
-# Enough events for a burst of messages; the per-user limit itself is tested elsewhere.
-SERVER_ENV = {"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"}
+@pytest.fixture
+def live_server_env() -> dict:
+    """Enough events for a burst of messages; the per-user limit itself is tested elsewhere."""
+    return {"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"}
 READ_ONLY_WITHIN = 10.0  # seconds: the protocol's promise
-
-
-@pytest.fixture
-def live_servers(app, schema, redis_prefix, tmp_path):
-    servers = []
-
-    def start() -> LiveServer:
-        server = LiveServer(schema.database_url, schema.redis_url, redis_prefix,
-                            tmp_path / f"server{len(servers)}.log", extra_env=SERVER_ENV)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def sockets():
-    opened = []
-
-    def track(sock):
-        opened.append(sock)
-        return sock
-
-    yield track
-    for sock in opened:
-        sock.close()
 
 
 def connect(server: LiveServer, username: str, sockets, http=None):

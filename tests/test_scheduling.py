@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role, utcnow
+from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role
 from supportgroup.scheduling import services
 from tests.scheduling_helpers import (count_queries, last_sunday, local, next_year, occurrences, post_form, series,
                                       soon)
