@@ -22,6 +22,10 @@ def index():
 @bp.route("/home")
 @login_required
 def dashboard():
+    if can_manage_groups(current_user):
+        from .groups.overview import dashboard_data
+
+        return render_template("coordinator_dashboard.html", **dashboard_data())
     memberships = groups_of(current_user)
     # Cancelled meetings stay in the list with their reason, so nobody waits for a meeting that is off.
     meetings = member_meetings(current_user, limit=20)
