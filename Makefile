@@ -56,11 +56,14 @@ extract-messages: install
 	$(VENV)/bin/pybabel extract --no-location -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
-# Copy the pinned browser libraries from node_modules into our static files (needs npm; the copies are committed).
+# Copy the pinned browser libraries from node_modules into our static files, and axe-core (the browser tests'
+# accessibility scan, tests/browser/vendor/) for the tests (needs npm; the copies are committed).
 vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p supportgroup/static/vendor/socket.io
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/LICENSE supportgroup/static/vendor/socket.io/
+	mkdir -p tests/browser/vendor/axe-core
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/browser/vendor/axe-core/
 
 clean-venv:
 	rm -rf $(VENV)

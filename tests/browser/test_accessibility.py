@@ -1,0 +1,134 @@
+"""An automated accessibility scan (axe-core) of the main pages, as each role sees them.
+
+axe-core (MPL-2.0) is pinned in package.json and vendored by `make vendor` into tests/browser/vendor/axe-core/;
+the test injects it into the page. Only WCAG 2.0/2.1 A and AA rules run; a violation of impact "serious" or
+"critical" fails the test. An automated scan finds only part of the problems: it does not replace testing
+with a keyboard and a screen reader. Screenshots go to test-output/a11y-*.png.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import login, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_RUN = "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def new_page(browser, live):
+    """Like conftest's `new_page`, but the context bypasses the site's Content Security Policy (script-src 'self'),
+    which would otherwise block the axe-core script the test injects. Only the test's own script needs it."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 800, locale: str = "en-GB"):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
+                                      base_url=live.url, bypass_csp=True)
+        context.set_default_timeout(8000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def scan(page, name: str) -> None:
+    """Screenshot the page, run axe-core on it and fail on serious or critical violations."""
+    page.wait_for_load_state("load")
+    screenshot(page, f"a11y-{name}")
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate(AXE_RUN)
+    blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING]
+    if blocking:
+        lines = [f"{name} ({page.url}): {len(blocking)} serious/critical accessibility violation(s)"]
+        for violation in blocking:
+            lines.append(f"- {violation['id']} [{violation['impact']}]: {violation['help']} ({violation['helpUrl']})")
+            for node in violation["nodes"]:
+                lines.append(f"    {' '.join(map(str, node['target']))}")
+                summary = (node.get("failureSummary") or "").replace("\n", " ")
+                if summary:
+                    lines.append(f"      {summary[:300]}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def enter_meeting(page, meeting_id: int) -> None:
+    page.goto(f"/meetings/{meeting_id}")
+    page.get_by_role("button", name="Skip the check").click()
+    page.locator("#send-form").wait_for()
+
+
+def test_login_and_register(factory, live, new_page):
+    page = new_page()
+    page.goto("/login")
+    scan(page, "login")
+    page.goto("/register")
+    scan(page, "register")
+
+
+def test_participant_pages(factory, live, new_page):
+    scene = factory.scene()
+    page = new_page()
+    login(page, "alice")
+    page.goto("/home")
+    scan(page, "participant-home")
+    page.goto(f"/groups/{scene.group.id}/about")
+    scan(page, "participant-group-about")
+    page.goto(f"/meetings/{scene.meeting.id}")
+    page.get_by_role("button", name="Skip the check").wait_for()
+    scan(page, "participant-safety-check")
+    page.get_by_role("button", name="Skip the check").click()
+    page.locator("#send-form").wait_for()
+    scan(page, "participant-meeting")
+
+
+def test_participant_meeting_on_a_phone(factory, live, new_page):
+    scene = factory.scene()
+    page = new_page(width=360, height=640)
+    login(page, "alice")
+    enter_meeting(page, scene.meeting.id)
+    scan(page, "participant-meeting-phone")
+
+
+def test_peer_expert_console(factory, live, new_page):
+    scene = factory.scene()
+    alice = new_page()
+    login(alice, "alice")
+    enter_meeting(alice, scene.meeting.id)  # someone present, so the console has a person in it
+    page = new_page()
+    login(page, "expert")
+    page.goto(f"/meetings/{scene.meeting.id}")
+    page.locator("#message-input:not([disabled])").wait_for()
+    scan(page, "expert-meeting")
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # every action panel
+    scan(page, "expert-meeting-all-open")
+
+
+def test_help_panel_open(factory, live, new_page):
+    factory.user("alice")
+    page = new_page(width=360, height=640)
+    login(page, "alice")
+    page.goto("/home")
+    page.get_by_role("button", name="Help").click()
+    page.locator("#help-panel").wait_for(state="visible")
+    scan(page, "help-panel-phone")
+
+
+def test_coordinator_pages(factory, live, new_page):
+    scene = factory.scene()
+    page = new_page()
+    login(page, "coord")
+    for path, name in [("/groups/", "coordinator-groups"),
+                       (f"/groups/{scene.group.id}", "coordinator-group-detail"),
+                       ("/groups/pool", "coordinator-pool"),
+                       ("/schedule/calendar", "coordinator-calendar"),
+                       (f"/schedule/groups/{scene.group.id}/meetings/new", "coordinator-new-meeting")]:
+        response = page.goto(path)
+        assert response is not None and response.ok, (path, response and response.status)
+        scan(page, name)
