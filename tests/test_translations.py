@@ -26,3 +26,20 @@ def test_every_string_is_translated_to_dutch():
                   if m.id and m.string and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])}
     missing = sorted(extracted_ids() - translated)
     assert not missing, f"{len(missing)} strings lack a Dutch translation (run `make extract-messages`): {missing[:10]}"
+
+
+def test_pages_and_form_errors_follow_the_chosen_language(client):
+    """A visitor switches to Dutch; WTForms' own messages come in Dutch too."""
+    from tests.conftest import csrf_token
+
+    assert "Inloggen" in client.get("/login?lang=nl").get_data(as_text=True)
+    token = csrf_token(client, "/register")
+    html = client.post("/register", data={"csrf_token": token, "username": "", "password": "", "confirm": ""}) \
+        .get_data(as_text=True)
+    assert "Dit veld is vereist." in html and "This field is required." not in html
+    assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
+
+
+def test_language_from_the_browser(client):
+    page = client.get("/login", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="nl">' in page
