@@ -48,6 +48,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     # hide_parameters: an error never writes bound values (message text, aliases) into a log.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # Server databases only (see `server_pool_options`).
+    DB_POOL_OPTIONS = {"pool_size": _int("DB_POOL_SIZE", 20), "max_overflow": _int("DB_MAX_OVERFLOW", 10),
+                       "pool_timeout": _int("DB_POOL_TIMEOUT", 30)}
     # How many reverse proxies (nginx) stand in front of the app; 0 = none, trust no forwarded header.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
@@ -76,6 +79,9 @@ class Config:
     # process: the worst case is PRESENCE_TTL + HEARTBEAT_SECONDS, so keep that sum under 10.
     PRESENCE_TTL = _float("PRESENCE_TTL", 6.0)
     HEARTBEAT_SECONDS = _float("HEARTBEAT_SECONDS", 2.0)
+    # Joins and leaves of one meeting within this window are pushed to its room as one presence list
+    # (chat/coalesce.py); 0 pushes every change at once.
+    PRESENCE_PUSH_MS = _int("PRESENCE_PUSH_MS", 250)
     # Run the heartbeat (chat/heartbeat.py) in the real servers (serve.py, wsgi.py under gunicorn).
     PRESENCE_HEARTBEAT = _bool("PRESENCE_HEARTBEAT", True)
 
@@ -91,6 +97,10 @@ class Config:
     # The session cookie ends with the browser; the server also ends a session idle this long.
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 60)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Over HTTPS Flask-WTF would also demand a same-site Referer on every POST, but we tell browsers to send
+    # no referrer at all (Referrer-Policy: no-referrer: a URL can say which group someone attends). The
+    # CSRF token in the session and the SameSite session cookie are the protection.
+    WTF_CSRF_SSL_STRICT = False
 
     # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
@@ -156,6 +166,7 @@ class TestingConfig(Config):
     # set a short PRESENCE_TTL themselves.
     PRESENCE_HEARTBEAT = False
     PRESENCE_TTL = 300.0
+    PRESENCE_PUSH_MS = 0  # the in-process test client reads what was emitted right after each call
 
 
 class ProductionConfig(Config):

@@ -20,6 +20,12 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     app.config.from_object(config_class)
     if overrides:
         app.config.update(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One gevent process runs hundreds of handlers at once, each holding a connection from its first query
+        # to its commit while it waits for the CPU. SQLAlchemy's default pool (5 + 10) made a reconnect storm
+        # of 900 clients queue for connections until they timed out (docs/benchmarks.md).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["DB_POOL_OPTIONS"],
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx: take the client's address and scheme from the proxy's headers (that many hops).
@@ -50,6 +56,8 @@ def _init_extensions(app: Flask) -> None:
     # handlers declared while unbound, and replays them onto every app it is bound to later.
     from .chat import events  # noqa: F401
     from .moderation import events as moderation_events  # noqa: F401
+    from .chat.rights import install as install_rights_invalidation
+    from .chat.coalesce import init_presence_pushes
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
@@ -79,6 +87,8 @@ def _init_extensions(app: Flask) -> None:
         engineio_logger=False,
     )
     init_stores(app)
+    init_presence_pushes(app)
+    install_rights_invalidation()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -86,11 +96,13 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
+    from .health.routes import bp as health_bp
     from .home import bp as home_bp
     from .safety.incident_routes import bp as incidents_bp
     from .safety.routes import bp as safety_bp
     from .scheduling.routes import bp as scheduling_bp
 
+    app.register_blueprint(health_bp)  # /healthz, /readyz for load balancers
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp, url_prefix="/groups")

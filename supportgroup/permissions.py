@@ -7,7 +7,9 @@ Nothing here trusts what a client sent about roles, groups or aliases: it reads 
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -223,30 +225,81 @@ def active_mute(meeting: Meeting, membership: Membership) -> Mute | None:
         .order_by(Mute.id.desc()).limit(1))
 
 
-def require_can_post(meeting: Meeting, membership: Membership, moderator_present: bool) -> None:
-    """Everything that may stop a participant's chat message right now. Moderators are never stopped."""
-    require_meeting_open(meeting)
-    if membership.is_moderator:
+@dataclass(frozen=True)
+class PostingFacts:
+    """Everything `check_can_post` needs to know about one member in one meeting, read from the database.
+
+    Plain values, so a socket can keep them between messages (`chat/rights.py` caches them and drops the
+    copy as soon as anything they were read from changes)."""
+
+    meeting_id: int
+    group_id: int
+    membership_id: int
+    is_moderator: bool
+    meeting_open: bool
+    removed: bool
+    waiting: bool
+    muted: bool
+    mute_until: datetime | None
+    floor_only: bool
+    has_floor: bool
+    slow_mode_seconds: int
+    premoderated: bool
+    hold_identifying: bool
+
+
+def posting_facts(meeting: Meeting, membership: Membership) -> PostingFacts:
+    moderator = membership.is_moderator
+    mute = None if moderator else active_mute(meeting, membership)
+    return PostingFacts(
+        meeting_id=meeting.id, group_id=meeting.group_id, membership_id=membership.id, is_moderator=moderator,
+        meeting_open=meeting.state == MeetingState.OPEN,
+        removed=not moderator and is_removed_from(meeting, membership),
+        waiting=is_waiting(meeting, membership),
+        muted=mute is not None, mute_until=mute.until if mute else None,
+        floor_only=meeting.floor_only, has_floor=meeting.floor_membership_id == membership.id,
+        slow_mode_seconds=meeting.slow_mode_seconds or 0,
+        premoderated=meeting.premoderated, hold_identifying=meeting.group.hold_identifying)
+
+
+def last_chat_at(meeting_id: int, membership_id: int) -> datetime | None:
+    """When this member last wrote a chat message in this meeting (slow mode)."""
+    return db.session.scalar(select(func.max(Message.created_at)).where(
+        Message.meeting_id == meeting_id, Message.author_membership_id == membership_id, Message.kind == "chat"))
+
+
+def check_can_post(facts: PostingFacts, moderator_present: bool,
+                   last_post_at: Callable[[], datetime | None]) -> None:
+    """Everything that may stop a chat message right now. Moderators are only stopped by a closed meeting.
+
+    `last_post_at` is asked only when slow mode is on (it costs a query)."""
+    if not facts.meeting_open:
+        raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
+    if facts.is_moderator:
         return
-    require_not_removed(meeting, membership)
-    if is_waiting(meeting, membership):
+    if facts.removed:
+        raise Denied("removed", _l("A peer expert has removed you from this meeting."))
+    if facts.waiting:
         raise Denied("waiting", _l("Please wait until the peer expert lets you in."))
     if not moderator_present:
         raise Denied("no_moderator", _l("No peer expert is connected right now, so the chat is read-only."))
-    mute = active_mute(meeting, membership)
-    if mute is not None:
-        raise Denied("muted", _l("A peer expert has muted you for now."), until=mute.until.isoformat() if mute.until else None)
-    if meeting.floor_only and meeting.floor_membership_id != membership.id:
+    now = utcnow()
+    if facts.muted and (facts.mute_until is None or facts.mute_until > now):
+        raise Denied("muted", _l("A peer expert has muted you for now."),
+                     until=facts.mute_until.isoformat() if facts.mute_until else None)
+    if facts.floor_only and not facts.has_floor:
         raise Denied("floor_only", _l("Only the person who has the floor can write now."))
-    if meeting.slow_mode_seconds:
-        last = db.session.scalar(select(func.max(Message.created_at)).where(
-            Message.meeting_id == meeting.id, Message.author_membership_id == membership.id,
-            Message.kind == "chat"))
-        if last is not None:
-            wait = meeting.slow_mode_seconds - (utcnow() - last).total_seconds()
-            if wait > 0:
-                raise Denied("slow_mode", _l("Slow mode is on: please wait a moment before your next message."),
-                             retry_after=int(wait) + 1)
+    if facts.slow_mode_seconds and (last := last_post_at()) is not None:
+        wait = facts.slow_mode_seconds - (now - last).total_seconds()
+        if wait > 0:
+            raise Denied("slow_mode", _l("Slow mode is on: please wait a moment before your next message."),
+                         retry_after=int(wait) + 1)
+
+
+def require_can_post(meeting: Meeting, membership: Membership, moderator_present: bool) -> None:
+    """`check_can_post` with the facts read from the database now."""
+    check_can_post(posting_facts(meeting, membership), moderator_present,
+                   lambda: last_chat_at(meeting.id, membership.id))
 
 
 # --- safeguarding records: incidents (issue #5) -------------------------------------------------------

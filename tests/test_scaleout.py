@@ -205,8 +205,9 @@ def test_moderation_crosses_processes(factory, live_servers, sockets):
     assert alice.wait_for("message_deleted", lambda d: d["id"] == sent["id"])
 
     # Mute: bob's input is disabled by the event, and the server refuses him.
-    bob_member = [p for p in alice.events("presence")[-1]["present"]
-                  if p["name"] == scene.memberships["bob"].alias][0]["id"]
+    bob_alias = scene.memberships["bob"].alias
+    present = alice.wait_for("presence", lambda p: bob_alias in names(p))["present"]
+    bob_member = [p for p in present if p["name"] == bob_alias][0]["id"]
     assert expert.call("mute", {"meeting_id": meeting_id, "member": bob_member, "reason": "pause"})["ok"]
     assert bob.wait_for("mute_state", lambda d: d["muted"])["reason"] == "pause"
     refused = bob.call("send", {"meeting_id": meeting_id, "client_id": "cross-mute-1", "text": "x"})

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..attendance import services as attendance
@@ -23,11 +24,12 @@ from ..auth.idle import session_is_idle
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, Message
 from ..moderation import services as moderation
-from ..permissions import (Denied, active_mute, is_waiting, require_authenticated, require_can_post,
-                           require_joinable, require_meeting_member, require_meeting_open, require_not_removed,
-                           require_rules_accepted, require_unlocked_for)
+from ..permissions import (Denied, active_mute, check_can_post, is_waiting, last_chat_at, posting_facts,
+                           require_authenticated, require_joinable, require_meeting_member, require_meeting_open,
+                           require_not_removed, require_rules_accepted, require_unlocked_for)
 from ..safety import services as safety
-from . import services
+from . import rights, services
+from .coalesce import request_presence_push
 from .payloads import ClientId, Int, Member, PayloadError, Reason, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
 from .state import emit_meeting_state, meeting_state
@@ -43,18 +45,24 @@ def error_ack(code: str, message, **extra) -> dict:
     return {"ok": False, "error": {"code": code, "message": str(message), **extra}}
 
 
-def chat_event(name: str, fields: dict | Callable[[], dict] | None = None):
+def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, load_account: bool = True):
     """Register a socket event handler with parsing, authentication, rate limiting and error acks.
 
-    `fields` is the payload schema, or a function that builds it (for limits read from config).
+    `fields` is the payload schema, or a function that builds it (for limits read from config). The handler
+    gets the account, reloaded and checked from the database; with `load_account=False` it gets the id of
+    the account that opened the socket instead, and must check the account itself (`send` does, through
+    `posting_rights`, whose cached answer is dropped when the account changes).
     """
 
     def decorator(fn):
         @functools.wraps(fn)
         def handler(data=None, *_extra):
             try:
-                user = require_authenticated(current_user)
-                if not stores().limiter.hit(user.id):
+                if load_account:
+                    user = require_authenticated(current_user)
+                elif (user := session.get(SOCKET_USER)) is None:
+                    raise Denied("not_authenticated", _l("Please log in first."), status=401)
+                if not stores().limiter.hit(user.id if load_account else user):
                     return error_ack("rate_limited", _("You are sending too fast. Please wait a moment."))
                 schema = fields() if callable(fields) else (fields or {})
                 payload = parse(data if data is not None else {}, schema)
@@ -133,6 +141,7 @@ def _leave(meeting_id: int) -> bool:
     Returns whether a moderator left (then the meeting's state must be pushed: maybe none is left).
     """
     membership_id = stores().presence.remove(meeting_id, request.sid)
+    rights.forget(meeting_id)
     leave_room(meeting_room(meeting_id))
     leave_room(moderators_room(meeting_id))
     session[JOINED] = [m for m in session.get(JOINED, []) if m != meeting_id]
@@ -147,7 +156,7 @@ def _leave(meeting_id: int) -> bool:
 
 
 def _after_leave(meeting_id: int, moderator_left: bool) -> None:
-    broadcast_presence(meeting_id)
+    request_presence_push(meeting_id, broadcast_presence)
     if moderator_left:
         emit_meeting_state(meeting_id)
 
@@ -202,7 +211,7 @@ def join(user, meeting_id: int, after: int | None):
         join_room(moderators_room(meeting_id))
     if not already_joined:
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
-    broadcast_presence(meeting_id)
+    request_presence_push(meeting_id, broadcast_presence)
     if is_moderator:
         emit_meeting_state(meeting_id)  # a moderator is present (again): the chat is open for participants
     meeting = db.session.get(Meeting, meeting_id)
@@ -262,38 +271,75 @@ def deliver(message: Message) -> None:
         emit_to_member(message.meeting_id, message.whisper_membership_id, "message", payload)
 
 
-@chat_event("send", text_fields())
-def send(user, meeting_id: int, client_id: str, text: str):
+def posting_rights(meeting_id: int, user_id: int) -> rights.Entry:
+    """What this socket's account may post in the meeting: the cached answer, or one read from the database.
+
+    The slow path reads the scopes' epochs before anything else it reads (the meeting's group id never
+    changes), so a change committed after that read invalidates the answer it stores."""
+    if (entry := rights.cached(meeting_id)) is not None:
+        return entry
+    group_id = db.session.scalar(select(Meeting.group_id).where(Meeting.id == meeting_id))
+    if group_id is None:
+        raise Denied("meeting_not_found", _l("This meeting does not exist."), status=404)
+    epochs = rights.read_epochs(meeting_id, group_id, user_id)
+    user = require_authenticated(current_user)  # the account and its session token, read now
+    if user.id != user_id:
+        raise Denied("not_authenticated", _l("Please log in first."), status=401)
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(user, meeting)
-    # A retry of a stored message gets the same answer, even if the meeting closed since.
-    if (sent := services.find_sent(meeting, membership, client_id)) is not None:
-        return send_ack(sent, duplicate=True)
-    require_joined(meeting_id)
-    require_can_post(meeting, membership, stores().presence.moderator_present(meeting_id))
+    entry = rights.Entry(epochs, user_id, posting_facts(meeting, membership), services.person(membership))
+    rights.remember(meeting_id, entry)
+    return entry
+
+
+@chat_event("send", text_fields(), load_account=False)
+def send(user_id: int, meeting_id: int, client_id: str, text: str):
+    """The hot path: at steady state two SQL statements (the counter UPDATE and the INSERT)."""
+    try:
+        entry = posting_rights(meeting_id, user_id)
+        require_joined(meeting_id)
+        facts = entry.facts
+        check_can_post(facts, stores().presence.moderator_present(meeting_id),
+                       lambda: last_chat_at(meeting_id, facts.membership_id))
+    except Denied:
+        # A retry of a stored message gets the same answer, even if the meeting closed since.
+        db.session.rollback()
+        if (sent := services.find_sent_by_account(meeting_id, user_id, client_id)) is not None:
+            return send_ack(sent, duplicate=True)
+        raise
     # Pure Python checks before storing: identifying details may hold the message; crisis signals add alerts
     # in the same transaction (one INSERT per alert, only when something matched).
-    held_reason = safety.hold_reason(meeting, membership, text)
-    categories = safety.crisis_categories(membership, text)
-    alerts = []
-    message, created = store_message(meeting, membership, client_id, text,
-                                     status="pending" if held_reason else "visible", held_reason=held_reason,
-                                     also=lambda m: alerts.extend(safety.record_alerts(m, categories)))
-    if created and message.status == "pending":
-        socketio.emit("pending", {"meeting_id": meeting_id, "message": services.message_payload(message),
-                                  "reason": message.held_reason}, to=moderators_room(meeting_id))
-    elif created:
-        deliver(message)
-    if created and alerts:
-        for alert in alerts:
-            socketio.emit("alert", {"meeting_id": meeting_id, "alert": safety.alert_payload(alert, message)},
-                          to=moderators_room(meeting_id))
-        socketio.emit("crisis_note", safety.crisis_note(meeting_id, message, [a.category for a in alerts]),
-                      to=user_room(user.id))
-    ack = send_ack(message, duplicate=not created)
-    if message.status == "pending":
-        ack["held_reason"] = message.held_reason
-    return ack
+    held_reason = safety.hold_reason(facts, text)
+    categories = safety.crisis_categories(facts, text)
+    try:
+        message = services.insert_message(meeting_id, facts.membership_id, client_id, text, held_reason=held_reason,
+                                          status="pending" if held_reason else "visible")
+        payload = services.message_payload(message, entry.person)
+        alert_payloads, note = [], None
+        if categories:  # rare: the alerts' rows and payloads want the ORM's message
+            stored = db.session.get(Message, message.id)
+            alerts = safety.record_alerts(stored, categories)
+            alert_payloads = [safety.alert_payload(a, stored) for a in alerts]
+            note = safety.crisis_note(meeting_id, stored, categories)
+        db.session.commit()
+    except IntegrityError:
+        # The same client id arrived twice at once, or again after a lost ack: answer as for a retry.
+        db.session.rollback()
+        if (sent := services.find_sent_by_account(meeting_id, user_id, client_id)) is None:
+            raise
+        return send_ack(sent, duplicate=True)
+    if held_reason:
+        socketio.emit("pending", {"meeting_id": meeting_id, "message": payload, "reason": held_reason},
+                      to=moderators_room(meeting_id))
+    else:
+        socketio.emit("message", payload, to=meeting_room(meeting_id))
+    for alert in alert_payloads:
+        socketio.emit("alert", {"meeting_id": meeting_id, "alert": alert}, to=moderators_room(meeting_id))
+    if note is not None:
+        socketio.emit("crisis_note", note, to=user_room(user_id))
+    ack = {"id": payload["id"], "client_id": client_id, "duplicate": False,
+           "status": "pending" if held_reason else "visible"}
+    return {**ack, "held_reason": held_reason} if held_reason else ack
 
 
 @chat_event("whisper", text_fields(to=Member(required=False)))
@@ -371,7 +417,10 @@ def report(user, meeting_id: int, id: int, reason: str):  # noqa: A002
 
 
 def send_ack(message, duplicate: bool) -> dict:
-    return {"id": message.seq, "client_id": message.client_id, "duplicate": duplicate, "status": message.status}
+    ack = {"id": message.seq, "client_id": message.client_id, "duplicate": duplicate, "status": message.status}
+    if message.status == "pending":
+        ack["held_reason"] = message.held_reason
+    return ack
 
 
 

@@ -1,4 +1,4 @@
-"""Chat state that several server processes must share: presence and event rate limits.
+"""Chat state that several server processes must share: presence, event rate limits, authorization epochs.
 
 With `REDIS_URL` set both live in Redis, so any process sees the same state. Without it (the embedded
 default, one process) they live in this process's memory, which is then the only process there is.
@@ -12,6 +12,7 @@ and "is a moderator here?" turns false without anyone having to notice the crash
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 from collections import defaultdict
 
@@ -57,6 +58,21 @@ for i = 3, #ARGV do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return now
+"""
+
+
+# KEYS: hash, sorted set (as for _TOUCH). ARGV: age (ms) beyond which an entry is dead. 1 when a live
+# moderator socket is in the meeting. Runs on every chat message: answered inside Redis, one integer back.
+_MODERATOR_PRESENT = _NOW_MS + """
+local oldest = now - tonumber(ARGV[1])
+local raw = redis.call('HGETALL', KEYS[1])
+for i = 1, #raw, 2 do
+  if string.sub(raw[i + 1], -2) == ':m' then
+    local seen = redis.call('ZSCORE', KEYS[2], raw[i])
+    if seen and tonumber(seen) >= oldest then return 1 end
+  end
+end
+return 0
 """
 
 
@@ -146,6 +162,7 @@ class RedisPresence:
         self._lifetime = _key_lifetime(ttl)
         self._touch = client.register_script(_TOUCH)
         self._prune = client.register_script(_PRUNE)
+        self._moderator_present = client.register_script(_MODERATOR_PRESENT)
         # (meeting id, socket id) -> stored value, for the sockets this process holds. Writes to Redis
         # happen under this lock too, so a refresh never writes back a socket removed meanwhile.
         self._local: dict[tuple[int, str], str] = {}
@@ -187,7 +204,7 @@ class RedisPresence:
         return {m for m, _mod in self._entries(meeting_id).values()}
 
     def moderator_present(self, meeting_id: int) -> bool:
-        return any(mod for _m, mod in self._entries(meeting_id).values())
+        return self._moderator_present(keys=self._keys(meeting_id), args=[self._ttl_ms]) == 1
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
@@ -320,12 +337,64 @@ class EventLimiter:
         self._storage.reset()
 
 
+class MemoryEpochs:
+    """Version tokens of authorization scopes (see `chat/rights.py`), in this process's memory."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def read(self, keys: list[str]) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._tokens.setdefault(k, secrets.token_hex(8)) for k in keys)
+
+    def bump(self, keys: set[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._tokens[key] = secrets.token_hex(8)
+
+
+class RedisEpochs:
+    """Version tokens of authorization scopes, shared by every process through Redis.
+
+    Tokens are random, not counters: after a Redis restart (it keeps nothing on disk) a counter could climb
+    back to a value a stale cache holds; a fresh random token never matches. A reader creates a missing
+    token itself, so a cache never holds "no token". Keys expire after a week of no change; a reader then
+    draws a new token and every cache of that scope reloads, which is safe.
+    """
+
+    LIFETIME = 7 * 24 * 3600
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = f"{prefix}:epoch:"
+
+    def read(self, keys: list[str]) -> tuple[str, ...]:
+        names = [self._prefix + k for k in keys]
+        tokens = self._redis.mget(names)
+        if None in tokens:  # rare: a new scope, or Redis lost its data
+            pipe = self._redis.pipeline(transaction=False)
+            for name in names:
+                pipe.set(name, secrets.token_hex(8), nx=True, ex=self.LIFETIME)
+            pipe.mget(names)
+            tokens = pipe.execute()[-1]
+        return tuple(tokens)
+
+    def bump(self, keys: set[str]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(self._prefix + key, secrets.token_hex(8), ex=self.LIFETIME)
+        pipe.execute()
+
+
 class ChatStores:
-    def __init__(self, presence, connections, limiter: EventLimiter, redis_client: redis.Redis | None) -> None:
+    def __init__(self, presence, connections, limiter: EventLimiter, redis_client: redis.Redis | None,
+                 epochs: MemoryEpochs | RedisEpochs) -> None:
         self.presence = presence
         self.connections = connections
         self.limiter = limiter
         self.redis = redis_client
+        self.epochs = epochs
 
 
 def init_stores(app: Flask) -> None:
@@ -335,11 +404,12 @@ def init_stores(app: Flask) -> None:
         client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         ttl = float(app.config["PRESENCE_TTL"])
         presence, connections = RedisPresence(client, prefix, ttl), RedisConnections(client, prefix, ttl)
+        epochs: MemoryEpochs | RedisEpochs = RedisEpochs(client, prefix)
     else:
         client = None
-        presence, connections = MemoryPresence(), MemoryConnections()
+        presence, connections, epochs = MemoryPresence(), MemoryConnections(), MemoryEpochs()
     limiter = EventLimiter(url or "memory://", app.config["SOCKET_EVENT_RATE_LIMIT"], f"{prefix}-events")
-    app.extensions["chat_stores"] = ChatStores(presence, connections, limiter, client)
+    app.extensions["chat_stores"] = ChatStores(presence, connections, limiter, client, epochs)
 
 
 def stores() -> ChatStores:

@@ -95,7 +95,7 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
 
     held_seq = message.seq
     message.status = "visible"
-    message.seq = next_seq(meeting)
+    message.seq = next_seq(meeting.id)
     _audit(actor, "approve_message", "message", held_seq, meeting)
     db.session.flush()
     return held_seq

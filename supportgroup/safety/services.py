@@ -15,7 +15,7 @@ from ..chat.services import message_payload, person
 from ..extensions import db
 from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, User, utcnow
 from ..moderation.services import record_action
-from ..permissions import Denied
+from ..permissions import Denied, PostingFacts
 from . import detection
 from .resources import crisis_resources
 
@@ -25,20 +25,20 @@ SELF_HARM_CATEGORIES = ("suicide", "self_harm")
 
 # --- the send path -----------------------------------------------------------------------------------
 
-def hold_reason(meeting: Meeting, membership: Membership, text: str) -> str | None:
+def hold_reason(facts: PostingFacts, text: str) -> str | None:
     """Why a new message must wait for a peer expert, or None. Moderators' messages are never held."""
-    if membership.is_moderator:
+    if facts.is_moderator:
         return None
-    if meeting.group.hold_identifying and detection.identifying_details(text):
+    if facts.hold_identifying and detection.identifying_details(text):
         return "identifying_details"
-    if meeting.premoderated:
+    if facts.premoderated:
         return "premoderation"
     return None
 
 
-def crisis_categories(membership: Membership, text: str) -> list[str]:
+def crisis_categories(facts: PostingFacts, text: str) -> list[str]:
     """Crisis signals in a participant's message (peer experts' messages are not scanned)."""
-    if membership.is_moderator:
+    if facts.is_moderator:
         return []
     return detection.crisis_categories(text)
 

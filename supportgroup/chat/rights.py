@@ -1,0 +1,151 @@
+"""What a socket may post, kept between messages and dropped the moment anything it was read from changes.
+
+Checking every rule from the database on every chat message costs about ten queries (the account and its
+session token, the membership, the meeting, removals, mutes, the group...). A socket instead keeps the
+answer (`PostingFacts` plus how its author appears) and the *epochs* of the three scopes the answer was
+read from: the meeting, the group and the account. Epochs are random tokens in the shared stores (Redis in
+a scale-out deployment, so every process sees them). Whenever a transaction changes a row that the rules
+read (an account, a peer-expert profile, a group, a membership, a meeting, a mute, a removal, an
+admission), the epochs of its scopes are replaced, once before the commit and once after it:
+
+- after: a socket that reloaded between the first bump and the commit (reading the old rows) is
+  invalidated again;
+- before: a process that dies between its commit and the second bump has invalidated the caches already.
+
+A cached answer is used only while all three tokens are unchanged, so a mute, a ban, a closed meeting, a
+logout or a disabled account takes effect from the next message on, in every process. The database stays
+the only source of truth; the cache holds nothing it cannot rebuild. Bulk UPDATE/DELETE statements on
+those tables (which the ORM does not track) replace a global epoch that every answer also depends on.
+
+The one UPDATE that chat messages make to the meeting row (the message counter) does not change any rule,
+and is marked with `RULES_NEUTRAL` so that it bumps nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from flask import has_app_context, session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from ..models import Admission, Group, Meeting, MeetingRemoval, Membership, Mute, PeerExpertProfile, User
+from ..permissions import PostingFacts
+from .stores import stores
+
+log = logging.getLogger("supportgroup.chat")
+
+CACHE_KEY = "sg_posting_rights"  # socket-session key: meeting id -> (epochs, facts, person)
+GLOBAL = "all"
+RULES_NEUTRAL = "sg_rules_neutral"  # execution option: this bulk statement changes no authorization rule
+_PENDING = "sg_rule_scopes"  # session.info key: scopes touched by the current transaction
+_WATCHED_TABLES = {m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute,
+                                               MeetingRemoval, Admission)}
+
+
+def scopes(meeting_id: int, group_id: int, user_id: int) -> list[str]:
+    return [GLOBAL, f"meeting:{meeting_id}", f"group:{group_id}", f"user:{user_id}"]
+
+
+def _scopes_of(obj) -> set[str]:
+    match obj:
+        case User():
+            return {f"user:{obj.id}"}
+        case PeerExpertProfile():
+            return {f"user:{obj.user_id}"}
+        case Group():
+            return {f"group:{obj.id}"}
+        case Membership():
+            return {f"group:{obj.group_id}", f"user:{obj.user_id}"}
+        case Meeting():
+            return {f"meeting:{obj.id}"}
+        case Mute() | MeetingRemoval() | Admission():
+            return {f"meeting:{obj.meeting_id}"}
+    return set()
+
+
+# --- the cache ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    epochs: tuple
+    user_id: int
+    facts: PostingFacts
+    person: dict  # how the author appears in message payloads (alias or first name, never the account)
+
+
+def cached(meeting_id: int) -> Entry | None:
+    """This socket's answer for the meeting, if no scope it was read from has changed since."""
+    entry: Entry | None = session.get(CACHE_KEY, {}).get(meeting_id)
+    if entry is None or read_epochs(meeting_id, entry.facts.group_id, entry.user_id) != entry.epochs:
+        return None
+    return entry
+
+
+def read_epochs(meeting_id: int, group_id: int, user_id: int) -> tuple:
+    """Read these BEFORE loading the facts: a change committed after the read then invalidates the answer."""
+    return stores().epochs.read(scopes(meeting_id, group_id, user_id))
+
+
+def remember(meeting_id: int, entry: Entry) -> None:
+    session[CACHE_KEY] = {**session.get(CACHE_KEY, {}), meeting_id: entry}
+
+
+def forget(meeting_id: int) -> None:
+    session[CACHE_KEY] = {k: v for k, v in session.get(CACHE_KEY, {}).items() if k != meeting_id}
+
+
+# --- invalidation -------------------------------------------------------------------------------------
+
+def _touched(session_: Session) -> set[str]:
+    return session_.info.setdefault(_PENDING, set())
+
+
+def _collect(session_: Session, _flush_context=None) -> None:
+    touched = _touched(session_)
+    for obj in (*session_.new, *session_.dirty, *session_.deleted):
+        touched |= _scopes_of(obj)
+
+
+def _collect_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete) or state.execution_options.get(RULES_NEUTRAL):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and table.name in _WATCHED_TABLES:
+        _touched(state.session).add(GLOBAL)
+
+
+def _bump_before_commit(session_: Session) -> None:
+    _collect(session_)  # what the commit's own flush is about to write
+    if session_.info.get(_PENDING) and has_app_context():
+        stores().epochs.bump(session_.info[_PENDING])  # unreachable stores fail the commit: fail closed
+
+
+def _bump_after_commit(session_: Session) -> None:
+    touched = session_.info.pop(_PENDING, None)
+    if touched and has_app_context():
+        try:
+            stores().epochs.bump(touched)
+        except Exception:  # committed already; the bump before the commit has invalidated the caches
+            log.exception("could not bump authorization epochs after commit")
+
+
+def _discard(session_: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # the whole transaction is gone, and with it its changes
+        session_.info.pop(_PENDING, None)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Listen on every ORM session (once per process)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "do_orm_execute", _collect_bulk)
+    event.listen(Session, "before_commit", _bump_before_commit)
+    event.listen(Session, "after_commit", _bump_after_commit)
+    event.listen(Session, "after_soft_rollback", _discard)
+    _installed = True

@@ -1,0 +1,137 @@
+"""The chat's hot path (issue #7): at most two SQL statements per message at steady state, while every rule
+still takes effect from the next message on, because a cached answer is dropped the moment anything it was
+read from changes (supportgroup/chat/rights.py)."""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, update
+
+from supportgroup.models import Membership, MembershipStatus, Mute
+
+from .chat_helpers import mod, open_room, send
+
+
+@contextmanager
+def statements_of(db):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def room(factory, socket_client):
+    """alice, bob and the peer expert in an open meeting; alice has sent once (her answer is cached)."""
+    scene = open_room(factory, socket_client)
+    assert send(scene.alice_socket, scene.meeting, "warm", "warm-0001")["ok"]
+    return scene
+
+
+def alice_sends(room, n: int):
+    return send(room.alice_socket, room.meeting, f"message {n}", f"alice-{n:04d}")
+
+
+def test_a_chat_message_costs_two_statements(room, db):
+    with statements_of(db) as seen:
+        for n in range(8):
+            assert alice_sends(room, n)["ok"]
+    assert len(seen) == 16, seen[:6]
+    assert all(s.startswith(("UPDATE meetings SET last_message_seq", "INSERT INTO messages")) for s in seen), seen
+
+
+def test_a_moderators_message_costs_two_statements_too(room, db):
+    assert send(room.expert_socket, room.meeting, "welcome", "expert-0000")["ok"]
+    with statements_of(db) as seen:
+        for n in range(1, 6):
+            assert send(room.expert_socket, room.meeting, f"note {n}", f"expert-{n:04d}")["ok"]
+    assert len(seen) == 10, seen[:6]
+
+
+def test_a_retry_is_answered_with_the_stored_message(room):
+    first = alice_sends(room, 1)
+    again = alice_sends(room, 1)
+    assert again["duplicate"] and again["id"] == first["id"]
+
+
+def test_a_mute_applies_to_the_next_message(room):
+    assert mod(room, "mute", member=room.memberships["alice"].public_id, reason="pause")["ok"]
+    assert alice_sends(room, 1)["error"]["code"] == "muted"
+
+
+def test_an_unmute_by_bulk_update_applies_to_the_next_message(room):
+    assert mod(room, "mute", member=room.memberships["alice"].public_id, reason="pause")["ok"]
+    assert alice_sends(room, 1)["error"]["code"] == "muted"
+    assert mod(room, "unmute", member=room.memberships["alice"].public_id)["ok"]  # an UPDATE of mutes
+    assert alice_sends(room, 2)["ok"]
+
+
+@pytest.mark.parametrize("event_name, payload, code", [
+    ("set_floor_only", {"on": True}, "floor_only"),
+    ("close", {}, "meeting_not_open"),
+])
+def test_meeting_settings_apply_to_the_next_message(room, event_name, payload, code):
+    assert mod(room, event_name, **payload)["ok"]
+    assert alice_sends(room, 1)["error"]["code"] == code
+
+
+def test_slow_mode_applies_to_the_next_message(room):
+    assert mod(room, "set_slow_mode", seconds=60)["ok"]
+    assert alice_sends(room, 1)["error"]["code"] == "slow_mode"  # she wrote "warm" a moment ago
+
+
+def test_premoderation_holds_the_next_message(room):
+    assert mod(room, "set_premoderation", on=True)["ok"]
+    ack = alice_sends(room, 1)
+    assert ack["ok"] and ack["status"] == "pending" and ack["held_reason"] == "premoderation"
+
+
+def test_group_settings_changed_elsewhere_apply_to_the_next_message(room, db):
+    room.group.hold_identifying = True  # e.g. a coordinator's settings page, in another request
+    db.session.commit()
+    ack = send(room.alice_socket, room.meeting, "bel me op 06-12345678", "alice-phone")
+    assert ack["ok"] and ack["held_reason"] == "identifying_details"
+
+
+def test_a_ban_written_elsewhere_applies_to_the_next_message(room, db):
+    membership = db.session.get(Membership, room.memberships["alice"].id)
+    membership.status = MembershipStatus.BANNED
+    db.session.commit()
+    assert alice_sends(room, 1)["error"]["code"] == "banned"
+
+
+@pytest.mark.parametrize("change", ["disable", "rotate_token"])
+def test_account_changes_apply_to_the_next_message(room, db, change):
+    """A disabled account, or a logout / password change elsewhere (a new session token), posts nothing more."""
+    user = db.session.get(type(room.alice), room.alice.id)
+    if change == "disable":
+        user.is_enabled = False
+    else:
+        user.rotate_session_token()
+    db.session.commit()
+    assert alice_sends(room, 1)["error"]["code"] == "not_authenticated"
+
+
+def test_a_bulk_statement_on_a_rules_table_drops_every_cached_answer(room, db):
+    db.session.execute(update(Mute).where(Mute.id == -1).values(reason="none"))  # touches no row, still counts
+    db.session.commit()
+    with statements_of(db) as seen:
+        assert alice_sends(room, 1)["ok"]
+    assert len(seen) > 2  # the answer was read again from the database
+
+
+def test_lost_epochs_reload_rather_than_trust_the_cache(room, app, db):
+    """After a Redis restart (it keeps nothing on disk) the tokens are new: every socket reloads its answer."""
+    stores = app.extensions["chat_stores"]
+    if stores.redis is not None:
+        stores.redis.delete(*stores.redis.keys(f"{app.config['REDIS_PREFIX']}:epoch:*"))
+    else:
+        stores.epochs._tokens.clear()
+    with statements_of(db) as seen:
+        assert alice_sends(room, 1)["ok"]
+    assert len(seen) > 2
