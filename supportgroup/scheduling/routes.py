@@ -14,6 +14,7 @@ from ..models import Group, Meeting
 from ..permissions import (require_authenticated, require_calendar_viewer, require_rota_viewer,
                            require_schedule_planner, require_schedule_viewer)
 from . import ics, services
+from .lines import MeetingLine, MeetingLines, UrlTemplate
 from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedForm, NewMeetingForm
 
 bp = Blueprint("scheduling", __name__)
@@ -68,8 +69,9 @@ def _ics_response(body: bytes, filename: str) -> Response:
 @login_required
 def mine():
     require_authenticated(current_user)
-    meetings = services.member_meetings(current_user)
-    return render_template("scheduling/list.html", meetings=meetings, heading=_("My meetings"),
+    lines = MeetingLines()
+    return render_template("scheduling/list.html", meetings=lines.lines(services.member_meetings(current_user)),
+                           texts=lines.texts, heading=_("My meetings"),
                            empty=_("No meetings planned for your groups."))
 
 
@@ -77,8 +79,9 @@ def mine():
 @login_required
 def rota():
     require_rota_viewer(current_user)
-    meetings = services.rota_meetings(current_user)
-    return render_template("scheduling/list.html", meetings=meetings, heading=_("My rota"),
+    lines = MeetingLines()
+    return render_template("scheduling/list.html", meetings=lines.lines(services.rota_meetings(current_user)),
+                           texts=lines.texts, heading=_("My rota"),
                            empty=_("No meetings planned for the groups you moderate."))
 
 
@@ -107,12 +110,15 @@ def calendar():
     start = datetime.combine(first, datetime.min.time(), tz)
     end = datetime.combine(first + timedelta(weeks=CALENDAR_WEEKS), datetime.min.time(), tz)
     meetings = services.all_meetings_between(start, end)
-    by_week: dict[date, list[Meeting]] = {week: [] for week in weeks}
-    for meeting in meetings:
-        by_week[_week_start(meeting.starts_at.astimezone(tz).date())].append(meeting)
     names = services.moderator_names(sorted({m.group_id for m in meetings}))
-    return render_template("scheduling/calendar.html", by_week=by_week, moderator_names=names,
-                           groups=services.plannable_groups(),
+    lines = MeetingLines()
+    by_week: dict[date, list[MeetingLine]] = {week: [] for week in weeks}
+    for meeting in meetings:
+        week = _week_start(meeting.starts_at.astimezone(tz).date())
+        by_week[week].append(lines.line(meeting, names.get(meeting.group_id)))
+    plan_url = UrlTemplate("scheduling.new_meeting", "group_id")
+    return render_template("scheduling/calendar.html", by_week=by_week, texts=lines.texts,
+                           groups=[(g.name, plan_url(g.id)) for g in services.plannable_groups()],
                            previous=first - timedelta(weeks=CALENDAR_WEEKS),
                            following=first + timedelta(weeks=CALENDAR_WEEKS))
 
