@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 TRANSLATIONS := supportgroup/translations
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations extract-messages vendor clean-venv chromium
+.PHONY: run test install install-dev translations extract-messages vendor clean-venv chromium nginx bench
 
 run: install translations
 	SUPPORTGROUP_ENV=development $(FLASK) db upgrade
@@ -16,7 +16,7 @@ run: install translations
 	@echo "Demo password: $${DEMO_PASSWORD:-demo-password}"
 	SUPPORTGROUP_ENV=development $(PY) serve.py
 
-test: install-dev translations chromium
+test: install-dev translations chromium nginx
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The browser tests (tests/browser) drive Debian's Chromium. Install it when missing and we can (root with
@@ -28,6 +28,19 @@ chromium:
 				|| echo "Could not install Chromium: the browser tests will skip."; \
 		else \
 			echo "Chromium (/usr/bin/chromium) is missing: the browser tests will skip (apt-get install chromium)."; \
+		fi; \
+	fi
+
+# tests/test_deploy_nginx.py runs Debian's nginx (openssl makes its certificate) in front of two gunicorn
+# processes. Install them when missing and we can; otherwise that test skips (in CI it fails). The test runs
+# its own nginx on free ports: a system nginx the package may start (port 80, Debian's default site) is unused.
+nginx:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/openssl ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl) \
+				|| echo "Could not install nginx: the nginx deployment test will skip."; \
+		else \
+			echo "nginx (/usr/sbin/nginx) or openssl is missing: the nginx deployment test will skip (apt-get install nginx openssl)."; \
 		fi; \
 	fi
 
@@ -67,3 +80,11 @@ vendor:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The benchmark (docs/benchmarks.md, bench/README.md): the app against a bare Flask-SocketIO server, loaded by
+# Node's socket.io-client; figures into bench/results/latest.json and docs/benchmarks.md. Needs PostgreSQL
+# (BENCH_DATABASE_URL, default database sg_bench on 127.0.0.1, dropped and made again), Redis
+# (BENCH_REDIS_URL, default db 14) and Node.js. BENCH_QUICK=1 for a short smoke run (bench/results/quick.json).
+bench: install translations
+	@[ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
+	$(PY) -m bench.run

@@ -1,4 +1,4 @@
-"""Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`."""
+"""Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`, `flask bench-setup`."""
 from __future__ import annotations
 
 import click
@@ -54,7 +54,42 @@ def purge_command() -> None:
     click.echo(f"Purged: {format_counts(counts)}")
 
 
+@click.command("bench-setup")
+@click.option("--groups", "chat_groups", type=click.IntRange(0, 1000), default=60, show_default=True,
+              help="Chat groups, each with one peer expert and an open meeting.")
+@click.option("--participants", type=click.IntRange(0, 100000), default=900, show_default=True,
+              help="Participants, spread over the chat groups.")
+@click.option("--calendar-groups", type=click.IntRange(0, 1000), default=50, show_default=True,
+              help="Groups with a year of weekly meetings, for the coordinator's calendar.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="JSON file for the session cookies: [{user, role, cookie, meeting_id, group}].")
+@click.option("--force", is_flag=True, help="Also in a database that has accounts other than bench accounts.")
+@with_appcontext
+def bench_setup_command(chat_groups: int, participants: int, calendar_groups: int, out: str, force: bool) -> None:
+    """Create the benchmark's groups, accounts and meetings and write logged-in session cookies (make bench)."""
+    import json
+    import os
+
+    from .benchdata import BenchSetupError, setup
+
+    if participants and not chat_groups:
+        raise click.ClickException("Participants need at least one chat group.")
+    try:
+        summary = setup(current_app._get_current_object(), chat_groups=chat_groups, participants=participants,
+                        calendar_groups=calendar_groups, force=force)
+    except BenchSetupError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    # The cookies are live sessions: readable by this user only.
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump([client.as_dict() for client in summary.clients], handle)
+    click.echo(f"Bench data ready: {summary.describe()} Cookies in {out}.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(bench_setup_command)

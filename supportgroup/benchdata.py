@@ -1,0 +1,245 @@
+"""Data for the benchmark (`flask bench-setup`, `make bench`): chat groups with open meetings, a calendar
+year of weekly meetings, and logged-in session cookies for the load generator.
+
+Everything is built through the app's own services (`create_user`, `create_group`, `assign_moderator`,
+`add_participant`, `accept_house_rules`, `create_meeting`, `open_meeting`, `create_series`), as a
+coordinator would. Two shortcuts keep the set-up fast, and neither changes what the server sees:
+- argon2 is slow on purpose, so one random password is hashed once and its hash is reused for every bench
+  account (nobody knows the password: it is never printed or stored);
+- sessions are made by the login route's own steps (`session.clear()`, `login_user`, `mark_active`)
+  inside a request context and signed with the app's session serializer, instead of a POST /login per
+  account (which would verify argon2 960 times).
+Bench accounts are named `bench...`; `setup_*` refuse to write into a database that holds other accounts
+unless told to (`force`), so a production database is not filled by mistake.
+"""
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+from flask import Flask, session
+from flask_login import login_user
+from sqlalchemy import func, select
+
+from .auth import services as auth_services
+from .auth.idle import mark_active
+from .auth.passwords import hash_password
+from .extensions import db
+from .groups import services as groups
+from .models import Group, GroupKind, Meeting, MeetingState, Membership, MembershipStatus, Role, User
+from .scheduling.services import create_meeting, create_series, open_meeting
+
+PREFIX = "bench"
+TIMEZONE = "Europe/Amsterdam"
+CHAT_GROUP = "Bench group {:03d}"
+CALENDAR_GROUP = "Bench calendar group {:03d}"
+MEETING_TITLE = "Bench meeting"
+SERIES_TITLE = "Weekly bench meeting"
+HOUSE_RULES = "<ul><li>Be kind.</li><li>What is said here stays here.</li></ul>"
+# The generator sends this User-Agent; Flask-Login's session protection hashes it with the address.
+USER_AGENT = "supportgroup-bench/1"
+REMOTE_ADDR = "127.0.0.1"
+
+
+class BenchSetupError(Exception):
+    pass
+
+
+@dataclass
+class BenchClient:
+    """One account the generator connects as: a session cookie, its meeting and its role."""
+
+    user: str
+    role: str  # "participant", "moderator" or "coordinator"
+    cookie: str
+    meeting_id: int | None = None
+    group: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"user": self.user, "role": self.role, "cookie": self.cookie, "meeting_id": self.meeting_id,
+                "group": self.group}
+
+
+@dataclass
+class SetupSummary:
+    chat_groups: int = 0
+    participants: int = 0
+    moderators: int = 0
+    open_meetings: int = 0
+    calendar_groups: int = 0
+    calendar_meetings: int = 0
+    created_users: int = 0
+    clients: list[BenchClient] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (f"{self.chat_groups} chat groups with {self.participants} participants, {self.moderators} peer "
+                f"experts and {self.open_meetings} open meetings; {self.calendar_groups} calendar groups with "
+                f"{self.calendar_meetings} meetings; {self.created_users} accounts created now; "
+                f"{len(self.clients)} session cookies.")
+
+
+# --- accounts -----------------------------------------------------------------------------------------
+
+def check_database(force: bool = False) -> None:
+    """Refuse a database with accounts that are not bench accounts (unless `force`)."""
+    others = db.session.scalar(select(func.count()).select_from(User).where(~User.username.startswith(PREFIX)))
+    if others and not force:
+        raise BenchSetupError(f"This database has {others} accounts that are not bench accounts; bench-setup "
+                              "writes hundreds of accounts and meetings. Use an empty database (or --force).")
+
+
+@contextmanager
+def shared_password_hash():
+    """While active, `create_user` stores one hash of one random password instead of hashing per account."""
+    password = secrets.token_urlsafe(24)
+    shared = hash_password(password)
+    with mock.patch.object(auth_services, "hash_password", lambda _password: shared):
+        yield password
+
+
+def _account(username: str, password: str, role: Role, first_name: str | None = None) -> tuple[User, bool]:
+    user = auth_services.find_user(username)
+    if user is not None:
+        return user, False
+    return auth_services.create_user(username, password, role, first_name=first_name,
+                                     trained=role == Role.PEER_EXPERT), True
+
+
+def _group(name: str, capacity: int) -> tuple[Group, bool]:
+    group = db.session.scalar(select(Group).where(Group.name == name))
+    if group is not None:
+        if group.capacity < capacity:
+            group.capacity = capacity
+        return group, False
+    return groups.create_group(name, GroupKind.SURVIVORS, "en", capacity, "A group for the benchmark.",
+                               HOUSE_RULES), True
+
+
+def _local_now() -> datetime:
+    return datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+# --- chat groups ----------------------------------------------------------------------------------------
+
+def split(total: int, parts: int) -> list[int]:
+    """`total` spread as evenly as possible over `parts`."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)] if parts else []
+
+
+def setup_chat(group_count: int, participant_count: int, password: str, summary: SetupSummary) -> list[dict]:
+    """`group_count` groups, each with one trained peer expert and its share of `participant_count` active
+    participants who accepted the house rules, and one meeting open now. Returns, per group, the meeting and
+    the accounts (moderator first)."""
+    scene = []
+    number = 0
+    for index, size in enumerate(split(participant_count, group_count), start=1):
+        group, _new = _group(CHAT_GROUP.format(index), max(size, 1))
+        expert, created = _account(f"{PREFIX}m{index:03d}", password, Role.PEER_EXPERT, f"Expert{index}")
+        summary.created_users += created
+        if not any(m.user_id == expert.id for m in groups.moderators(group)):
+            groups.assign_moderator(group, expert)
+        members = {m.user_id: m for m in groups.participants(group)}
+        people = []
+        for _ in range(size):
+            number += 1
+            user, created = _account(f"{PREFIX}p{number:05d}", password, Role.PARTICIPANT)
+            summary.created_users += created
+            membership = members.get(user.id)
+            if membership is None:
+                membership = groups.add_participant(group, user)
+            if membership.status != MembershipStatus.ACTIVE:
+                raise BenchSetupError(f"{user.username} is {membership.status.value} in {group.name}")
+            if not groups.has_accepted_rules(membership):
+                groups.accept_house_rules(membership)
+            people.append(user)
+        meeting = db.session.scalar(select(Meeting).where(Meeting.group_id == group.id,
+                                                          Meeting.state == MeetingState.OPEN,
+                                                          Meeting.title == MEETING_TITLE))
+        if meeting is None:
+            meeting = create_meeting(group, _local_now() - timedelta(minutes=5), 480, TIMEZONE, MEETING_TITLE,
+                                     allow_past=True)
+            open_meeting(meeting, expert)  # as the peer expert does on the meeting page
+        db.session.flush()
+        scene.append({"group": index, "meeting_id": meeting.id, "moderator": expert, "participants": people})
+        summary.chat_groups += 1
+        summary.moderators += 1
+        summary.participants += size
+        summary.open_meetings += 1
+    return scene
+
+
+# --- calendar ------------------------------------------------------------------------------------------
+
+def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> User:
+    """A coordinator and `group_count` groups, each with a peer expert and a year of weekly meetings (52),
+    planned as a coordinator plans a series. Returns the coordinator."""
+    coordinator, created = _account(f"{PREFIX}coord", password, Role.COORDINATOR)
+    summary.created_users += created
+    first_day = _local_now().date() + timedelta(days=1)
+    for index in range(1, group_count + 1):
+        group, new = _group(CALENDAR_GROUP.format(index), 12)
+        expert, created = _account(f"{PREFIX}c{index:03d}", password, Role.PEER_EXPERT, f"Planner{index}")
+        summary.created_users += created
+        if not any(m.user_id == expert.id for m in groups.moderators(group)):
+            groups.assign_moderator(group, expert)
+        if new or not db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)):
+            starts_on = first_day + timedelta(days=index % 7)
+            create_series(group, title=SERIES_TITLE, frequency="weekly", interval=1, weekday=starts_on.weekday(),
+                          week_of_month=None, local_start=time(17 + index % 4, 30), duration_minutes=90,
+                          tz_name=TIMEZONE, starts_on=starts_on, count=52)
+        summary.calendar_groups += 1
+        summary.calendar_meetings += db.session.scalar(
+            select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id))
+    db.session.flush()
+    return coordinator
+
+
+# --- sessions -------------------------------------------------------------------------------------------
+
+def session_cookie(app: Flask, user: User, user_agent: str = USER_AGENT, remote_addr: str = REMOTE_ADDR) -> str:
+    """A `Cookie` header value for a logged-in session of `user`, as POST /login would set it.
+
+    The same steps as the login route after the password check (a new session, `login_user`, the idle
+    stamp), in a request context that looks like the generator's (address and User-Agent, which
+    Flask-Login's session protection hashes), signed with the app's own session serializer.
+    """
+    with app.test_request_context("/login", method="POST", environ_base={"REMOTE_ADDR": remote_addr},
+                                  headers={"User-Agent": user_agent}):
+        session.clear()
+        login_user(user, remember=False)
+        mark_active()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def setup(app: Flask, *, chat_groups: int, participants: int, calendar_groups: int, force: bool = False,
+          user_agent: str = USER_AGENT) -> SetupSummary:
+    """Build (or complete) the bench data set and log every bench account in. The caller commits."""
+    check_database(force)
+    summary = SetupSummary()
+    with shared_password_hash() as password:
+        scene = setup_chat(chat_groups, participants, password, summary)
+        coordinator = setup_calendar(calendar_groups, password, summary) if calendar_groups else None
+    db.session.flush()
+    for entry in scene:
+        summary.clients.append(BenchClient(entry["moderator"].username, "moderator",
+                                           session_cookie(app, entry["moderator"], user_agent),
+                                           entry["meeting_id"], entry["group"]))
+        for user in entry["participants"]:
+            summary.clients.append(BenchClient(user.username, "participant", session_cookie(app, user, user_agent),
+                                               entry["meeting_id"], entry["group"]))
+    if coordinator is not None:
+        summary.clients.append(BenchClient(coordinator.username, "coordinator",
+                                           session_cookie(app, coordinator, user_agent)))
+    return summary
+
+
+def active_membership_count(meeting_id: int) -> int:
+    """Active memberships in a meeting's group (participants and moderators): its possible audience."""
+    meeting = db.session.get(Meeting, meeting_id)
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.group_id == meeting.group_id, Membership.status == MembershipStatus.ACTIVE)) or 0
