@@ -94,7 +94,8 @@ function onMessage(c, m) {
   const t = now();
   if (!m || m.meeting_id !== c.meetingId) { return; }
   if (c.seen.has(m.id)) { counters.duplicates++; } else { c.seen.add(m.id); }
-  if (m.id > c.maxSeen) { c.maxSeen = m.id; }
+  // As chat.js does: a live message that arrives while a join is under way does not move the replay point.
+  if (c.joined && m.id > c.maxSeen) { c.maxSeen = m.id; }
   const rec = inflight.get(m.client_id);
   if (!rec) { counters.unknown_messages++; return; }
   rec.recv++;

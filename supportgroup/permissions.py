@@ -194,9 +194,13 @@ def is_removed_from(meeting: Meeting, membership: Membership) -> bool:
         MeetingRemoval.meeting_id == meeting.id, MeetingRemoval.membership_id == membership.id)) > 0
 
 
+def removed_refusal() -> Denied:
+    return Denied("removed", _l("A peer expert has removed you from this meeting."))
+
+
 def require_not_removed(meeting: Meeting, membership: Membership) -> None:
     if is_removed_from(meeting, membership):
-        raise Denied("removed", _l("A peer expert has removed you from this meeting."))
+        raise removed_refusal()
 
 
 def require_unlocked_for(meeting: Meeting, membership: Membership) -> None:
@@ -241,6 +245,7 @@ class PostingFacts:
     waiting: bool
     muted: bool
     mute_until: datetime | None
+    mute_reason: str | None
     floor_only: bool
     has_floor: bool
     slow_mode_seconds: int
@@ -254,9 +259,9 @@ def posting_facts(meeting: Meeting, membership: Membership) -> PostingFacts:
     return PostingFacts(
         meeting_id=meeting.id, group_id=meeting.group_id, membership_id=membership.id, is_moderator=moderator,
         meeting_open=meeting.state == MeetingState.OPEN,
-        removed=not moderator and is_removed_from(meeting, membership),
+        removed=is_removed_from(meeting, membership),
         waiting=is_waiting(meeting, membership),
-        muted=mute is not None, mute_until=mute.until if mute else None,
+        muted=mute is not None, mute_until=mute.until if mute else None, mute_reason=mute.reason if mute else None,
         floor_only=meeting.floor_only, has_floor=meeting.floor_membership_id == membership.id,
         slow_mode_seconds=meeting.slow_mode_seconds or 0,
         premoderated=meeting.premoderated, hold_identifying=meeting.group.hold_identifying)
@@ -278,7 +283,7 @@ def check_can_post(facts: PostingFacts, moderator_present: bool,
     if facts.is_moderator:
         return
     if facts.removed:
-        raise Denied("removed", _l("A peer expert has removed you from this meeting."))
+        raise removed_refusal()
     if facts.waiting:
         raise Denied("waiting", _l("Please wait until the peer expert lets you in."))
     if not moderator_present:

@@ -138,6 +138,29 @@ def test_reconnect_replays_what_was_missed(factory, socket_client):
     assert [m["text"] for m in replay["messages"]] == ["two", "three"]
 
 
+def test_message_committed_during_a_join_reaches_the_joiner(factory, socket_client, monkeypatch):
+    """A message stored after the join read its replay, but before the join finished, is not lost: the
+    socket is in the room before the replay is read, so it arrives live (or in the replay, or both)."""
+    from supportgroup.attendance import services as attendance
+
+    scene = present_scene(factory, socket_client)
+    alice, bob = socket_client("alice"), socket_client("bob")
+    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    original = attendance.record_join
+    sent = {}
+
+    def join_with_a_message_in_between(meeting, membership, *args, **kwargs):
+        if "ack" not in sent:  # once: alice's message is committed and broadcast in the middle of bob's join
+            sent["ack"] = send(alice, scene.meeting, "while bob joins", "race-0001")
+        return original(meeting, membership, *args, **kwargs)
+
+    monkeypatch.setattr(attendance, "record_join", join_with_a_message_in_between)
+    ack = bob.emit("join", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
+    assert ack["ok"] and sent["ack"]["ok"]
+    seen = {m["id"] for m in ack["messages"]} | {m["id"] for m in received(bob, "message")}
+    assert sent["ack"]["id"] in seen
+
+
 @pytest.mark.parametrize("state", [MeetingState.CLOSED, MeetingState.CANCELLED])
 def test_join_refused_when_meeting_is_over(factory, socket_client, state):
     scene = factory.scene(state)

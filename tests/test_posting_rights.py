@@ -45,6 +45,15 @@ def test_a_chat_message_costs_two_statements(room, db):
     assert all(s.startswith(("UPDATE meetings SET last_message_seq", "INSERT INTO messages")) for s in seen), seen
 
 
+def test_the_first_message_after_joining_reuses_what_the_join_read(factory, socket_client, db):
+    """`join` reads the same rules a message needs: its answer is kept, so the first message is no dearer."""
+    scene = open_room(factory, socket_client)
+    with statements_of(db) as seen:
+        assert send(scene.alice_socket, scene.meeting, "first", "first-0001")["ok"]
+        assert send(scene.expert_socket, scene.meeting, "welcome", "first-0002")["ok"]
+    assert len(seen) == 4, seen
+
+
 def test_a_moderators_message_costs_two_statements_too(room, db):
     assert send(room.expert_socket, room.meeting, "welcome", "expert-0000")["ok"]
     with statements_of(db) as seen:

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from ..attendance import services as attendance
 from ..auth.idle import session_is_idle
 from ..extensions import db, socketio
-from ..models import Meeting, Membership, Message
+from ..models import Meeting, Membership, Message, User
 from ..moderation import services as moderation
-from ..permissions import (Denied, active_mute, check_can_post, is_waiting, last_chat_at, posting_facts,
+from ..permissions import (Denied, check_can_post, last_chat_at, posting_facts, removed_refusal,
                            require_authenticated, require_joinable, require_meeting_member, require_meeting_open,
                            require_not_removed, require_rules_accepted, require_unlocked_for)
 from ..safety import services as safety
@@ -50,8 +50,8 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
 
     `fields` is the payload schema, or a function that builds it (for limits read from config). The handler
     gets the account, reloaded and checked from the database; with `load_account=False` it gets the id of
-    the account that opened the socket instead, and must check the account itself (`send` does, through
-    `posting_rights`, whose cached answer is dropped when the account changes).
+    the account that opened the socket instead, and must check the account itself (`join` and `send` do,
+    through `load_posting_rights`, whose answer a socket keeps only until the account changes).
     """
 
     def decorator(fn):
@@ -168,55 +168,63 @@ def _moderation_snapshot(meeting: Meeting) -> dict:
             "alerts": safety.open_alerts(meeting), "handover": safety.recent_handover_notes(meeting.group_id)}
 
 
-@chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)})
-def join(user, meeting_id: int, after: int | None):
-    meeting = load_meeting(meeting_id)
-    membership = require_meeting_member(user, meeting)
+@chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)}, load_account=False)
+def join(user_id: int, meeting_id: int, after: int | None):
+    """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state.
+
+    The socket enters its rooms *before* the replay is read: a message committed meanwhile then reaches it
+    live, in the replay, or both (clients drop ids they have), never neither. The posting rights read here
+    are kept for the socket's first messages (`posting_rights`)."""
+    entry, user, meeting, membership = load_posting_rights(meeting_id, user_id)
+    facts = entry.facts
     require_rules_accepted(membership)
     require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
-    require_not_removed(meeting, membership)
+    if facts.removed:
+        raise removed_refusal()
     require_unlocked_for(meeting, membership)
-    waiting = is_waiting(meeting, membership)
-    cfg = current_app.config
-    limit = cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"]
-    messages = [] if waiting else services.messages_for(meeting, after, limit, membership)
-    mute = active_mute(meeting, membership)
-    # Built before the commit, which expires the loaded objects.
-    reply = {
-        "meeting": services.meeting_payload(meeting),
-        "me": services.person(membership),
-        "messages": [services.message_payload(m) for m in messages],
-        "waiting": waiting,
-        "muted": {"until": mute.until.isoformat() if mute.until else None, "reason": mute.reason} if mute else None,
-        "hands": services.hand_queue(meeting),
-    }
-    if membership.is_moderator:
-        reply["moderation"] = _moderation_snapshot(meeting)
-    is_moderator = membership.is_moderator
+    waiting, is_moderator = facts.waiting, membership.is_moderator
     already_joined = meeting_id in session.get(JOINED, [])
-    # Opens a stay unless this member has one open (another socket). Presence is written before the
-    # commit releases the member's row lock, so a racing leave of their other socket sees this one.
-    if not waiting:
-        attendance.record_join(meeting, membership)
-    stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
-    try:
-        db.session.commit()
-    except Exception:
-        if not already_joined:
-            stores().presence.remove(meeting_id, request.sid)
-        raise
     if not waiting:
         join_room(meeting_room(meeting_id))
     if is_moderator:
         join_room(moderators_room(meeting_id))
+    try:
+        cfg = current_app.config
+        limit = cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"]
+        messages = [] if waiting else services.messages_for(meeting, after, limit, membership)
+        # Built before the commit, which expires the loaded objects.
+        reply = {
+            "meeting": services.meeting_payload(meeting),
+            "me": entry.person,
+            "messages": [services.message_payload(m) for m in messages],
+            "waiting": waiting,
+            "muted": {"until": facts.mute_until.isoformat() if facts.mute_until else None,
+                      "reason": facts.mute_reason} if facts.muted else None,
+            "hands": services.hand_queue(meeting),
+        }
+        if is_moderator:
+            reply["moderation"] = _moderation_snapshot(meeting)
+        # Opens a stay unless this member has one open (another socket). Presence is written before the
+        # commit releases the member's row lock, so a racing leave of their other socket sees this one.
+        if not waiting:
+            attendance.record_join(meeting, membership)
+        stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
+        reply["state"] = meeting_state(meeting)
+        reply["present"] = services.present_people(stores().presence.membership_ids(meeting_id), meeting)
+        db.session.commit()
+    except Exception:
+        if not already_joined:
+            stores().presence.remove(meeting_id, request.sid)
+            leave_room(meeting_room(meeting_id))
+            leave_room(moderators_room(meeting_id))
+        raise
+    rights.remember(meeting_id, entry)
     if not already_joined:
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
     request_presence_push(meeting_id, broadcast_presence)
     if is_moderator:
         emit_meeting_state(meeting_id)  # a moderator is present (again): the chat is open for participants
-    meeting = db.session.get(Meeting, meeting_id)
-    return {**reply, "state": meeting_state(meeting),
-            "present": services.present_people(stores().presence.membership_ids(meeting_id), meeting)}
+    return reply
 
 
 @chat_event("leave", {"meeting_id": Int(minimum=1)})
@@ -271,13 +279,11 @@ def deliver(message: Message) -> None:
         emit_to_member(message.meeting_id, message.whisper_membership_id, "message", payload)
 
 
-def posting_rights(meeting_id: int, user_id: int) -> rights.Entry:
-    """What this socket's account may post in the meeting: the cached answer, or one read from the database.
+def load_posting_rights(meeting_id: int, user_id: int) -> tuple[rights.Entry, User, Meeting, Membership]:
+    """The account, the meeting, the membership and what it may post, read from the database now.
 
-    The slow path reads the scopes' epochs before anything else it reads (the meeting's group id never
-    changes), so a change committed after that read invalidates the answer it stores."""
-    if (entry := rights.cached(meeting_id)) is not None:
-        return entry
+    The scopes' epochs are read before anything else (the meeting's group id never changes), so a change
+    committed after that read invalidates the answer wherever it is kept."""
     group_id = db.session.scalar(select(Meeting.group_id).where(Meeting.id == meeting_id))
     if group_id is None:
         raise Denied("meeting_not_found", _l("This meeting does not exist."), status=404)
@@ -288,6 +294,15 @@ def posting_rights(meeting_id: int, user_id: int) -> rights.Entry:
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(user, meeting)
     entry = rights.Entry(epochs, user_id, posting_facts(meeting, membership), services.person(membership))
+    return entry, user, meeting, membership
+
+
+def posting_rights(meeting_id: int, user_id: int) -> rights.Entry:
+    """What this socket's account may post in the meeting: the answer kept since `join` or the last
+    message while no scope it was read from has changed, else one read from the database now."""
+    if (entry := rights.cached(meeting_id)) is not None:
+        return entry
+    entry = load_posting_rights(meeting_id, user_id)[0]
     rights.remember(meeting_id, entry)
     return entry
 

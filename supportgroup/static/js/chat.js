@@ -305,7 +305,9 @@
     if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
     insertSorted(target, item, message.id);
     if (notesFor[message.id] && target === list) { placeNote(notesFor[message.id], item); delete notesFor[message.id]; }
-    if (message.id > lastId) { lastId = message.id; }
+    // Live messages that arrive while a join is under way do not move the replay point: if that join fails,
+    // the next one must still ask for everything after the last id the previous join covered.
+    if (joined && message.id > lastId) { lastId = message.id; }
     if (stick) { box.scrollTop = box.scrollHeight; }
     if (quiet) { return; }
     if (kind === "whisper" && !isModerator && !own) { whisperArrived(); }
