@@ -1,4 +1,5 @@
-"""The chat's hot path (issue #7): at most two SQL statements per message at steady state, while every rule
+"""The chat's hot path (issue #7): one SQL statement per message at steady state on PostgreSQL (two on SQLite,
+whose CTEs cannot hold the counter UPDATE), while every rule
 still takes effect from the next message on, because a cached answer is dropped the moment anything it was
 read from changes (supportgroup/chat/rights.py)."""
 from contextlib import contextmanager
@@ -33,16 +34,23 @@ def room(factory, socket_client):
     return scene
 
 
+def per_message(db) -> int:
+    """Statements one chat message costs at steady state."""
+    return 1 if db.engine.dialect.name == "postgresql" else 2
+
+
 def alice_sends(room, n: int):
     return send(room.alice_socket, room.meeting, f"message {n}", f"alice-{n:04d}")
 
 
-def test_a_chat_message_costs_two_statements(room, db):
+def test_a_chat_message_costs_one_statement_on_postgresql(room, db):
     with statements_of(db) as seen:
         for n in range(8):
             assert alice_sends(room, n)["ok"]
-    assert len(seen) == 16, seen[:6]
-    assert all(s.startswith(("UPDATE meetings SET last_message_seq", "INSERT INTO messages")) for s in seen), seen
+    assert len(seen) == 8 * per_message(db), seen[:6]
+    starts = ("WITH counter AS (UPDATE meetings SET last_message_seq",) if per_message(db) == 1 else (
+        "UPDATE meetings SET last_message_seq", "INSERT INTO messages")
+    assert all(s.startswith(starts) for s in seen), seen
 
 
 def test_the_first_message_after_joining_reuses_what_the_join_read(factory, socket_client, db):
@@ -51,15 +59,15 @@ def test_the_first_message_after_joining_reuses_what_the_join_read(factory, sock
     with statements_of(db) as seen:
         assert send(scene.alice_socket, scene.meeting, "first", "first-0001")["ok"]
         assert send(scene.expert_socket, scene.meeting, "welcome", "first-0002")["ok"]
-    assert len(seen) == 4, seen
+    assert len(seen) == 2 * per_message(db), seen
 
 
-def test_a_moderators_message_costs_two_statements_too(room, db):
+def test_a_moderators_message_costs_the_same(room, db):
     assert send(room.expert_socket, room.meeting, "welcome", "expert-0000")["ok"]
     with statements_of(db) as seen:
         for n in range(1, 6):
             assert send(room.expert_socket, room.meeting, f"note {n}", f"expert-{n:04d}")["ok"]
-    assert len(seen) == 10, seen[:6]
+    assert len(seen) == 5 * per_message(db), seen[:6]
 
 
 def test_a_retry_is_answered_with_the_stored_message(room):
@@ -131,7 +139,7 @@ def test_a_bulk_statement_on_a_rules_table_drops_every_cached_answer(room, db):
     db.session.commit()
     with statements_of(db) as seen:
         assert alice_sends(room, 1)["ok"]
-    assert len(seen) > 2  # the answer was read again from the database
+    assert len(seen) > per_message(db)  # the answer was read again from the database
 
 
 def test_lost_epochs_reload_rather_than_trust_the_cache(room, app, db):
@@ -143,4 +151,4 @@ def test_lost_epochs_reload_rather_than_trust_the_cache(room, app, db):
         stores.epochs._tokens.clear()
     with statements_of(db) as seen:
         assert alice_sends(room, 1)["ok"]
-    assert len(seen) > 2
+    assert len(seen) > per_message(db)

@@ -331,11 +331,10 @@ def send(user_id: int, meeting_id: int, client_id: str, text: str):
                                           status="pending" if held_reason else "visible")
         payload = services.message_payload(message, entry.person)
         alert_payloads, note = [], None
-        if categories:  # rare: the alerts' rows and payloads want the ORM's message
-            stored = db.session.get(Message, message.id)
-            alerts = safety.record_alerts(stored, categories)
-            alert_payloads = [safety.alert_payload(a, stored) for a in alerts]
-            note = safety.crisis_note(meeting_id, stored, categories)
+        if categories:  # rare: one INSERT for the alerts, in the same transaction
+            alerts = safety.record_alerts(message, categories)
+            alert_payloads = [safety.alert_payload(a, message_json=payload) for a in alerts]
+            note = safety.crisis_note(meeting_id, message, categories)
         db.session.commit()
     except IntegrityError:
         # The same client id arrived twice at once, or again after a lost ack: answer as for a retry.

@@ -43,8 +43,9 @@ def crisis_categories(facts: PostingFacts, text: str) -> list[str]:
     return detection.crisis_categories(text)
 
 
-def record_alerts(message: Message, categories: list[str]) -> list[Alert]:
-    """One alert per category found in the message (in the storing transaction)."""
+def record_alerts(message, categories: list[str]) -> list[Alert]:
+    """One alert per category found in the message (a `Message` or the send path's `StoredMessage`), in the
+    storing transaction."""
     alerts = [Alert(meeting_id=message.meeting_id, message_id=message.id, category=c) for c in categories]
     if alerts:
         db.session.add_all(alerts)
@@ -52,9 +53,11 @@ def record_alerts(message: Message, categories: list[str]) -> list[Alert]:
     return alerts
 
 
-def alert_payload(alert: Alert, message: Message | None = None) -> dict:
-    message = message or db.session.get(Message, alert.message_id)
-    return {"id": alert.id, "category": alert.category, "message": message_payload(message),
+def alert_payload(alert: Alert, message: Message | None = None, *, message_json: dict | None = None) -> dict:
+    """An alert for the moderators; `message_json` is the message's payload when the caller has built it."""
+    if message_json is None:
+        message_json = message_payload(message or db.session.get(Message, alert.message_id))
+    return {"id": alert.id, "category": alert.category, "message": message_json,
             "created_at": alert.created_at.isoformat(),
             "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None}
 
@@ -86,7 +89,7 @@ def _locale_resources(locale: str) -> list[dict]:
             for r in crisis_resources(locale)]
 
 
-def crisis_note(meeting_id: int, message: Message, categories: list[str]) -> dict:
+def crisis_note(meeting_id: int, message, categories: list[str]) -> dict:
     """The gentle, private note to the author, in their language (built in the author's socket event)."""
     locale = str(get_locale() or "en").split("_")[0]
     resources = _locale_resources(locale)
