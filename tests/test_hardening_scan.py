@@ -135,7 +135,7 @@ def _rate_limit_keys(app, redis_prefix) -> list[str]:
         finally:
             client.close()
     keys = list(limiter.storage.storage.keys())
-    keys += list(stores().limiter._storage.storage.keys())
+    keys += stores().gate.counter_names()
     return keys
 
 

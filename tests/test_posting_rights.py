@@ -152,3 +152,48 @@ def test_lost_epochs_reload_rather_than_trust_the_cache(room, app, db):
     with statements_of(db) as seen:
         assert alice_sends(room, 1)["ok"]
     assert len(seen) > per_message(db)
+
+
+@contextmanager
+def redis_round_trips():
+    """Commands sent to Redis (a pipeline or a script is one)."""
+    import redis.connection
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def send_packed_command(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    redis.connection.AbstractConnection.send_packed_command = send_packed_command
+    try:
+        yield sent
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original
+
+
+@pytest.mark.scaleout_only  # the embedded backend keeps these in memory: no Redis to count
+def test_a_chat_message_costs_one_redis_round_trip(room, app):
+    """The event's count, the kept answer's epochs and moderator presence come back in one script call
+    (the broadcast's PUBLISH comes on top in a served process; the test client has no message queue)."""
+    with redis_round_trips() as sent:
+        for n in range(5):
+            assert alice_sends(room, n)["ok"]
+    assert len(sent) == 5
+
+
+def test_the_peer_expert_leaving_stops_participants_at_once(room):
+    """Presence is not cached: it is read with every participant's message."""
+    room.expert_socket.disconnect()
+    refused = alice_sends(room, 1)
+    assert refused["ok"] is False and refused["error"]["code"] == "no_moderator"
+
+
+def test_malformed_messages_count_against_the_budget(factory, socket_client, app):
+    app.extensions["chat_stores"].gate._windows.windows = [(4, 60)]  # 4 events a minute for this test
+    scene = open_room(factory, socket_client)  # alice joined: 1 event
+    bad = [scene.alice_socket.emit("send", {"meeting_id": scene.meeting.id, "client_id": "", "text": ""},
+                                   callback=True) for _ in range(4)]
+    assert [a["error"]["code"] for a in bad] == ["invalid_payload"] * 3 + ["rate_limited"]
+    assert send(scene.alice_socket, scene.meeting, "now", "late-0001")["error"]["code"] == "rate_limited"

@@ -45,13 +45,25 @@ def error_ack(code: str, message, **extra) -> dict:
     return {"ok": False, "error": {"code": code, "message": str(message), **extra}}
 
 
-def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, load_account: bool = True):
+def rate_limited_ack() -> dict:
+    return error_ack("rate_limited", _("You are sending too fast. Please wait a moment."))
+
+
+class OverBudget(Exception):
+    """Raised by a handler that counts its own event (`counts_itself`) when the account is over budget."""
+
+
+def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, load_account: bool = True,
+               counts_itself: bool = False):
     """Register a socket event handler with parsing, authentication, rate limiting and error acks.
 
     `fields` is the payload schema, or a function that builds it (for limits read from config). The handler
     gets the account, reloaded and checked from the database; with `load_account=False` it gets the id of
     the account that opened the socket instead, and must check the account itself (`join` and `send` do,
     through `load_posting_rights`, whose answer a socket keeps only until the account changes).
+    Every event counts against the account's budget (`chat/gate.py`); `counts_itself` handlers count a
+    well-formed event themselves (`send`, in the same round trip as its other Redis reads) and raise
+    `OverBudget`; a malformed one is counted here.
     """
 
     def decorator(fn):
@@ -62,12 +74,21 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
                     user = require_authenticated(current_user)
                 elif (user := session.get(SOCKET_USER)) is None:
                     raise Denied("not_authenticated", _l("Please log in first."), status=401)
-                if not stores().limiter.hit(user.id if load_account else user):
-                    return error_ack("rate_limited", _("You are sending too fast. Please wait a moment."))
+                gate = stores().gate
+                if not counts_itself and not gate.hit(user.id if load_account else user):
+                    return rate_limited_ack()
                 schema = fields() if callable(fields) else (fields or {})
-                payload = parse(data if data is not None else {}, schema)
+                try:
+                    payload = parse(data if data is not None else {}, schema)
+                except PayloadError:
+                    if counts_itself and not gate.hit(user.id if load_account else user):
+                        return rate_limited_ack()
+                    raise
                 result = fn(user, **payload)
                 return {"ok": True, **(result or {})}
+            except OverBudget:
+                db.session.rollback()
+                return rate_limited_ack()
             except (PayloadError, Denied) as refusal:
                 db.session.rollback()
                 return error_ack(refusal.code, refusal.message, **getattr(refusal, "extra", {}))
@@ -297,25 +318,38 @@ def load_posting_rights(meeting_id: int, user_id: int) -> tuple[rights.Entry, Us
     return entry, user, meeting, membership
 
 
-def posting_rights(meeting_id: int, user_id: int) -> rights.Entry:
-    """What this socket's account may post in the meeting: the answer kept since `join` or the last
-    message while no scope it was read from has changed, else one read from the database now."""
-    if (entry := rights.cached(meeting_id)) is not None:
-        return entry
-    entry = load_posting_rights(meeting_id, user_id)[0]
-    rights.remember(meeting_id, entry)
-    return entry
+def posting_rights(meeting_id: int, user_id: int) -> tuple[rights.Entry, bool]:
+    """What this socket's account may post in the meeting, and whether a peer expert is present.
+
+    One Redis round trip counts the event against the account's budget and reads the epochs of the answer
+    this socket keeps (since `join` or its last message) and, for a participant, moderator presence. The
+    kept answer is used while no scope it was read from has changed; else it is read from the database now.
+    """
+    kept = rights.kept(meeting_id)
+    participant = kept is not None and not kept.facts.is_moderator
+    answer = stores().gate.check(user_id, rights.scopes_of(kept) if kept else [], meeting_id if participant else None)
+    if not answer.allowed:
+        raise OverBudget()
+    if kept is not None and answer.epochs == kept.epochs:
+        entry, present = kept, answer.moderator_present
+    else:
+        entry = load_posting_rights(meeting_id, user_id)[0]
+        rights.remember(meeting_id, entry)
+        present = None
+    if present is None:
+        present = entry.facts.is_moderator or stores().presence.moderator_present(meeting_id)
+    return entry, present
 
 
-@chat_event("send", text_fields(), load_account=False)
+@chat_event("send", text_fields(), load_account=False, counts_itself=True)
 def send(user_id: int, meeting_id: int, client_id: str, text: str):
-    """The hot path: at steady state two SQL statements (the counter UPDATE and the INSERT)."""
+    """The hot path: at steady state one Redis round trip and one SQL statement (two on SQLite), then the
+    commit."""
     try:
-        entry = posting_rights(meeting_id, user_id)
+        entry, moderator_present = posting_rights(meeting_id, user_id)
         require_joined(meeting_id)
         facts = entry.facts
-        check_can_post(facts, stores().presence.moderator_present(meeting_id),
-                       lambda: last_chat_at(meeting_id, facts.membership_id))
+        check_can_post(facts, moderator_present, lambda: last_chat_at(meeting_id, facts.membership_id))
     except Denied:
         # A retry of a stored message gets the same answer, even if the meeting closed since.
         db.session.rollback()

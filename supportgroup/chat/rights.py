@@ -74,12 +74,14 @@ class Entry:
     person: dict  # how the author appears in message payloads (alias or first name, never the account)
 
 
-def cached(meeting_id: int) -> Entry | None:
-    """This socket's answer for the meeting, if no scope it was read from has changed since."""
-    entry: Entry | None = session.get(CACHE_KEY, {}).get(meeting_id)
-    if entry is None or read_epochs(meeting_id, entry.facts.group_id, entry.user_id) != entry.epochs:
-        return None
-    return entry
+def kept(meeting_id: int) -> Entry | None:
+    """The answer this socket keeps for the meeting, if any; valid only while `scopes_of(entry)` still
+    have the epochs it holds (the caller compares: `chat/gate.py` reads them with the event's count)."""
+    return session.get(CACHE_KEY, {}).get(meeting_id)
+
+
+def scopes_of(entry: Entry) -> list[str]:
+    return scopes(entry.facts.meeting_id, entry.facts.group_id, entry.user_id)
 
 
 def read_epochs(meeting_id: int, group_id: int, user_id: int) -> tuple:

@@ -1,4 +1,4 @@
-"""Chat state that several server processes must share: presence, event rate limits, authorization epochs.
+"""Chat state that several server processes must share: presence, authorization epochs, event budgets.
 
 With `REDIS_URL` set both live in Redis, so any process sees the same state. Without it (the embedded
 default, one process) they live in this process's memory, which is then the only process there is.
@@ -18,9 +18,6 @@ from collections import defaultdict
 
 import redis
 from flask import Flask, current_app
-from limits import parse_many
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 # Times are Redis server time in milliseconds (`TIME`), so clock skew between hosts cannot make a live
 # socket look stale. Lua turns numbers into strings with 14 significant digits: exact for milliseconds.
@@ -61,19 +58,23 @@ return now
 """
 
 
-# KEYS: hash, sorted set (as for _TOUCH). ARGV: age (ms) beyond which an entry is dead. 1 when a live
-# moderator socket is in the meeting. Runs on every chat message: answered inside Redis, one integer back.
-_MODERATOR_PRESENT = _NOW_MS + """
-local oldest = now - tonumber(ARGV[1])
-local raw = redis.call('HGETALL', KEYS[1])
+# Lua, with hash_key, seen_key (as for _TOUCH) and oldest (ms) set: `present` is 1 when a live moderator
+# socket is in the meeting. Runs on every chat message (chat/gate.py): answered inside Redis.
+_FIND_MODERATOR = """
+local present = 0
+local raw = redis.call('HGETALL', hash_key)
 for i = 1, #raw, 2 do
   if string.sub(raw[i + 1], -2) == ':m' then
-    local seen = redis.call('ZSCORE', KEYS[2], raw[i])
-    if seen and tonumber(seen) >= oldest then return 1 end
+    local seen = redis.call('ZSCORE', seen_key, raw[i])
+    if seen and tonumber(seen) >= oldest then present = 1 break end
   end
 end
-return 0
 """
+
+# KEYS: hash, sorted set (as for _TOUCH). ARGV: age (ms) beyond which an entry is dead. 1 when a live
+# moderator socket is in the meeting.
+_MODERATOR_PRESENT = (_NOW_MS + "local hash_key, seen_key = KEYS[1], KEYS[2]\n"
+                      "local oldest = now - tonumber(ARGV[1])\n" + _FIND_MODERATOR + "return present\n")
 
 
 def _ms(seconds: float) -> int:
@@ -168,8 +169,15 @@ class RedisPresence:
         self._local: dict[tuple[int, str], str] = {}
         self._lock = threading.RLock()
 
-    def _keys(self, meeting_id: int) -> list[str]:
+    @property
+    def ttl_ms(self) -> int:
+        return self._ttl_ms
+
+    def keys_of(self, meeting_id: int) -> list[str]:
+        """The meeting's hash (socket id -> value) and sorted set (socket id -> last seen)."""
         return [f"{self._prefix}:presence:{meeting_id}", f"{self._prefix}:presence-seen:{meeting_id}"]
+
+    _keys = keys_of
 
     def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
         value = f"{membership_id}:{'m' if is_moderator else 'p'}"
@@ -319,24 +327,6 @@ class RedisConnections:
             pipe.execute()
 
 
-class EventLimiter:
-    """Per-user limit on socket events (HTTP limiters do not see socket traffic)."""
-
-    def __init__(self, storage_uri: str, limit: str, prefix: str) -> None:
-        options = {"key_prefix": prefix} if storage_uri.startswith("redis") else {}
-        self._storage = storage_from_string(storage_uri, **options)
-        self._limiter = FixedWindowRateLimiter(self._storage)
-        self._limits = parse_many(limit)
-
-    def hit(self, user_id: int) -> bool:
-        """Count one event; False when the user is over the limit."""
-        key = str(user_id)
-        return all(self._limiter.hit(item, "socket", key) for item in self._limits)
-
-    def reset(self) -> None:
-        self._storage.reset()
-
-
 class MemoryEpochs:
     """Version tokens of authorization scopes (see `chat/rights.py`), in this process's memory."""
 
@@ -369,8 +359,11 @@ class RedisEpochs:
         self._redis = client
         self._prefix = f"{prefix}:epoch:"
 
+    def names(self, keys: list[str]) -> list[str]:
+        return [self._prefix + k for k in keys]
+
     def read(self, keys: list[str]) -> tuple[str, ...]:
-        names = [self._prefix + k for k in keys]
+        names = self.names(keys)
         tokens = self._redis.mget(names)
         if None in tokens:  # rare: a new scope, or Redis lost its data
             pipe = self._redis.pipeline(transaction=False)
@@ -388,16 +381,19 @@ class RedisEpochs:
 
 
 class ChatStores:
-    def __init__(self, presence, connections, limiter: EventLimiter, redis_client: redis.Redis | None,
-                 epochs: MemoryEpochs | RedisEpochs) -> None:
+    def __init__(self, presence, connections, redis_client: redis.Redis | None, epochs: MemoryEpochs | RedisEpochs,
+                 gate) -> None:
         self.presence = presence
         self.connections = connections
-        self.limiter = limiter
         self.redis = redis_client
         self.epochs = epochs
+        self.gate = gate  # the socket event budget, and the send path's one round trip (chat/gate.py)
 
 
 def init_stores(app: Flask) -> None:
+    from .gate import MemoryGate, RedisGate
+
+    limit = app.config["SOCKET_EVENT_RATE_LIMIT"]
     prefix = app.config["REDIS_PREFIX"]
     url = app.config.get("REDIS_URL")
     if url:
@@ -405,11 +401,12 @@ def init_stores(app: Flask) -> None:
         ttl = float(app.config["PRESENCE_TTL"])
         presence, connections = RedisPresence(client, prefix, ttl), RedisConnections(client, prefix, ttl)
         epochs: MemoryEpochs | RedisEpochs = RedisEpochs(client, prefix)
+        gate: MemoryGate | RedisGate = RedisGate(client, prefix, limit, epochs, presence)
     else:
         client = None
         presence, connections, epochs = MemoryPresence(), MemoryConnections(), MemoryEpochs()
-    limiter = EventLimiter(url or "memory://", app.config["SOCKET_EVENT_RATE_LIMIT"], f"{prefix}-events")
-    app.extensions["chat_stores"] = ChatStores(presence, connections, limiter, client, epochs)
+        gate = MemoryGate(limit, epochs, presence)
+    app.extensions["chat_stores"] = ChatStores(presence, connections, client, epochs, gate)
 
 
 def stores() -> ChatStores:
