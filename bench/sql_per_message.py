@@ -20,6 +20,7 @@ import json
 import re
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -37,7 +38,11 @@ def normalise(statement: str) -> str:
 
 
 class Counters:
+    """Only what the measuring thread sends counts: background tasks (the coalesced presence push after the
+    joins) run in threads of their own in this in-process set-up."""
+
     def __init__(self) -> None:
+        self.thread = threading.get_ident()
         self.on = False
         self.statements: list[str] = []
         self.redis = 0
@@ -63,13 +68,13 @@ def install(app, counters: Counters) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        if counters.on:
+        if counters.on and threading.get_ident() == counters.thread:
             counters.statements.append(statement)
 
     original = redis.connection.AbstractConnection.send_packed_command
 
     def send_packed_command(self, command, check_health=True):
-        if counters.on:
+        if counters.on and threading.get_ident() == counters.thread:
             counters.redis += 1
         return original(self, command, check_health)
 

@@ -10,12 +10,13 @@ from datetime import datetime
 
 from sqlalchemy import TextClause, bindparam, delete, select, update
 from sqlalchemy import text as sql
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Admission, Hand, Meeting, MeetingState, Membership, Message, Report, User, utcnow
+from ..models import (Admission, Hand, Meeting, MeetingState, Membership, MembershipRole, Message, PeerExpertProfile,
+                      Report, User, utcnow)
 from ..models.types import UTCDateTime
 from ..permissions import Denied
 
@@ -139,6 +140,12 @@ def insert_message(meeting_id: int, author_membership_id: int, client_id: str, t
                          status=status, held_reason=held_reason)
 
 
+# What `person` reads, loaded in the same query (all many-to-one: no rows are multiplied): one query where
+# a chain of select-in loads took four. Joins and replays are what a reconnect storm costs.
+MEMBER_AS_PERSON = joinedload(Membership.user).joinedload(User.profile)
+AUTHOR_AS_PERSON = joinedload(Message.author).joinedload(Membership.user).joinedload(User.profile)
+
+
 def visible_to(viewer: Membership):
     """The messages a member may see: public ones, their own whispers, and for moderators everything
     shown to moderators (whispers, backchannel). Never deleted, held or rejected ones."""
@@ -153,7 +160,7 @@ def visible_to(viewer: Membership):
 def messages_for(meeting: Meeting, after: int | None, limit: int, viewer: Membership) -> list[Message]:
     """Messages the viewer may see, in order: the most recent `limit`, or up to `limit` after server id `after`."""
     query = (select(Message).where(Message.meeting_id == meeting.id, visible_to(viewer))
-             .options(selectinload(Message.author).selectinload(Membership.user).selectinload(User.profile)))
+             .options(AUTHOR_AS_PERSON))
     if after is not None:
         return list(db.session.scalars(query.where(Message.seq > after).order_by(Message.seq).limit(limit)))
     rows = list(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
@@ -166,10 +173,15 @@ def person(membership: Membership) -> dict:
 
     Never an account id or a username.
     """
-    if membership.is_moderator:
-        profile = membership.user.profile
-        return {"id": membership.public_id, "name": profile.first_name if profile else "", "role": "peer_expert"}
-    return {"id": membership.public_id, "name": membership.alias, "role": "participant"}
+    profile = membership.user.profile if membership.is_moderator else None
+    return _person(membership.public_id, membership.alias, membership.is_moderator,
+                   profile.first_name if profile else None)
+
+
+def _person(public_id: str, alias: str, is_moderator: bool, first_name: str | None) -> dict:
+    if is_moderator:
+        return {"id": public_id, "name": first_name or "", "role": "peer_expert"}
+    return {"id": public_id, "name": alias, "role": "participant"}
 
 
 def message_payload(message: Message, author: dict | None = None) -> dict:
@@ -227,7 +239,7 @@ def lower_hand(meeting: Meeting, membership_id: int) -> None:
 def hand_queue(meeting: Meeting) -> list[dict]:
     members = db.session.scalars(
         select(Membership).join(Hand, Hand.membership_id == Membership.id).where(Hand.meeting_id == meeting.id)
-        .order_by(Hand.raised_at, Hand.id).options(selectinload(Membership.user).selectinload(User.profile)))
+        .order_by(Hand.raised_at, Hand.id).options(MEMBER_AS_PERSON))
     return [person(m) for m in members]
 
 
@@ -264,16 +276,19 @@ def present_people(membership_ids: set[int], meeting: Meeting | None = None, *, 
     """People present (or, with `waiting`, those in the waiting room) as Persons."""
     if not membership_ids:
         return []
-    members = list(db.session.scalars(
-        select(Membership).where(Membership.id.in_(membership_ids))
-        .options(selectinload(Membership.user).selectinload(User.profile))
-    ))
+    # Columns, not objects: every join and every presence push reads the whole room.
+    rows = db.session.execute(
+        select(Membership.id, Membership.public_id, Membership.alias, Membership.role, PeerExpertProfile.first_name)
+        .outerjoin(PeerExpertProfile, PeerExpertProfile.user_id == Membership.user_id)
+        .where(Membership.id.in_(membership_ids))
+    ).all()
+    members = [(row.id, row.role == MembershipRole.MODERATOR, row) for row in rows]
     if meeting is not None and meeting.group.waiting_room:
         admitted = set(db.session.scalars(select(Admission.membership_id).where(Admission.meeting_id == meeting.id)))
-        members = [m for m in members if (m.is_moderator or m.id in admitted) != waiting]
+        members = [m for m in members if (m[1] or m[0] in admitted) != waiting]
     elif waiting:
         return []
-    people = [person(m) for m in members]
+    people = [_person(row.public_id, row.alias, moderator, row.first_name) for _id, moderator, row in members]
     # Peer experts first, then aliases alphabetically: a stable order that reveals nothing.
     people.sort(key=lambda p: (p["role"] != "peer_expert", (p["name"] or "").lower()))
     return people

@@ -9,11 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ..chat.services import message_payload, person
+from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..extensions import db
-from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, User, utcnow
+from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, utcnow
 from ..moderation.services import record_action
 from ..permissions import Denied, PostingFacts
 from . import detection
@@ -66,7 +65,7 @@ def open_alerts(meeting: Meeting) -> list[dict]:
     rows = db.session.execute(
         select(Alert, Message).join(Message, Message.id == Alert.message_id)
         .where(Alert.meeting_id == meeting.id, Alert.resolved_at.is_(None))
-        .options(selectinload(Message.author).selectinload(Membership.user).selectinload(User.profile))
+        .options(AUTHOR_AS_PERSON)
         .order_by(Alert.id))
     return [alert_payload(alert, message) for alert, message in rows]
 
@@ -121,7 +120,7 @@ def record_incident(meeting: Meeting, ids: list[int], note: str, actor: Membersh
     """A moderator's record with a snapshot of the messages (of this meeting only), deleted ones marked."""
     messages = list(db.session.scalars(
         select(Message).where(Message.meeting_id == meeting.id, Message.seq.in_(set(ids)))
-        .options(selectinload(Message.author).selectinload(Membership.user).selectinload(User.profile))
+        .options(AUTHOR_AS_PERSON)
         .order_by(Message.seq)))
     if not messages:
         raise Denied("message_not_found", _l("This message does not exist (any more)."), status=404)
