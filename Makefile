@@ -85,6 +85,6 @@ clean-venv:
 # Node's socket.io-client; figures into bench/results/latest.json and docs/benchmarks.md. Needs PostgreSQL
 # (BENCH_DATABASE_URL, default database sg_bench on 127.0.0.1, dropped and made again), Redis
 # (BENCH_REDIS_URL, default db 14) and Node.js. BENCH_QUICK=1 for a short smoke run (bench/results/quick.json).
-bench: install translations
+bench: install-dev translations
 	@[ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 	$(PY) -m bench.run

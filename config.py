@@ -82,6 +82,8 @@ class Config:
     # Joins and leaves of one meeting within this window are pushed to its room as one presence list
     # (chat/coalesce.py); 0 pushes every change at once.
     PRESENCE_PUSH_MS = _int("PRESENCE_PUSH_MS", 250)
+    # Serving processes collect the young generation every this many allocations (supportgroup/runtime.py).
+    GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50_000)
     # Run the heartbeat (chat/heartbeat.py) in the real servers (serve.py, wsgi.py under gunicorn).
     PRESENCE_HEARTBEAT = _bool("PRESENCE_HEARTBEAT", True)
 

@@ -57,12 +57,10 @@ class NoDelayWSGIServer(pywsgi.WSGIServer):
 
 def main() -> None:
     from supportgroup import create_app
-    from supportgroup.chat.heartbeat import start_heartbeat
-    from supportgroup.safety.retention import start_purge_job
+    from supportgroup.runtime import start_serving
 
     app = create_app()
-    start_heartbeat(app)  # keeps this process's presence alive in Redis (a greenlet)
-    start_purge_job(app)  # hard-deletes chat past its retention period, hourly (PURGE_INTERVAL_MINUTES)
+    start_serving(app)  # presence heartbeat, purge job, garbage-collector tuning
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     server = NoDelayWSGIServer((host, port), app, log=None)

@@ -7,10 +7,8 @@ CLI (`db upgrade`, `seed-demo`) serves nothing and needs none.
 import os
 
 from supportgroup import create_app
-from supportgroup.chat.heartbeat import start_heartbeat
-from supportgroup.safety.retention import start_purge_job
+from supportgroup.runtime import start_serving
 
 app = create_app()
 if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # Flask sets this for every `flask` command
-    start_heartbeat(app)
-    start_purge_job(app)  # hard-deletes chat past its retention period, hourly
+    start_serving(app)  # presence heartbeat, purge job, garbage-collector tuning

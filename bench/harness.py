@@ -481,8 +481,10 @@ def machine_info(database_url: str, redis_url: str, pinning: str) -> dict:
 # --- profiles (optional: py-spy) ---------------------------------------------------------------------------
 
 def pyspy_binary() -> str | None:
-    """py-spy from BENCH_PYSPY, else from the PATH; None when there is none (profiling is optional)."""
-    return os.environ.get("BENCH_PYSPY") or shutil.which("py-spy")
+    """py-spy from BENCH_PYSPY, else the one requirements-dev.txt installs beside this Python, else from the
+    PATH; None when there is none (profiling is optional)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return os.environ.get("BENCH_PYSPY") or (str(beside) if beside.exists() else None) or shutil.which("py-spy")
 
 
 class Profiler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -89,6 +89,25 @@ def _init_extensions(app: Flask) -> None:
     init_stores(app)
     init_presence_pushes(app)
     install_rights_invalidation()
+    _route_socket_path(app)
+
+
+def _route_socket_path(app: Flask) -> None:
+    """Give the Socket.IO path a URL rule, so that every socket event's request context routes cleanly.
+
+    Flask-SocketIO runs each event in a request context made from the connection's environ, whose path
+    (/socket.io/) matched no rule: routing raised NotFound and kept it, with its traceback, on the request,
+    a reference cycle of about sixty objects per event that only the garbage collector could free; its
+    pauses then set the chat's p99 latency (docs/benchmarks.md). HTTP requests to this path never reach
+    Flask (Engine.IO answers them first); should one, it gets a 404.
+    """
+    for websocket in (False, True):  # polling requests, and WebSocket upgrades (a rule matches only one kind)
+        app.add_url_rule("/socket.io/", endpoint=f"socketio_path_{'ws' if websocket else 'http'}",
+                         view_func=_not_a_page, strict_slashes=False, websocket=websocket)
+
+
+def _not_a_page():
+    abort(404)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -51,7 +51,7 @@ def beat(seen: dict[int, bool]) -> dict[int, bool]:
     stores().connections.refresh()
     for meeting_id in presence.prune():
         broadcast_presence(meeting_id)
-    now = {meeting_id: presence.moderator_present(meeting_id) for meeting_id in presence.local_meetings()}
+    now = presence.moderators_present(sorted(presence.local_meetings()))
     for meeting_id, present in now.items():
         # A meeting new to this process has no earlier value here: the join that brought it pushed
         # the state. Every process serving the meeting pushes a change it sees; a client may get the

@@ -109,6 +109,9 @@ class MemoryPresence:
         with self._lock:
             return bool(self._moderators.get(meeting_id))
 
+    def moderators_present(self, meeting_ids: list[int]) -> dict[int, bool]:
+        return {meeting_id: self.moderator_present(meeting_id) for meeting_id in meeting_ids}
+
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         with self._lock:
             return {sid for sid, m in self._rooms.get(meeting_id, {}).items() if m == membership_id}
@@ -213,6 +216,13 @@ class RedisPresence:
 
     def moderator_present(self, meeting_id: int) -> bool:
         return self._moderator_present(keys=self._keys(meeting_id), args=[self._ttl_ms]) == 1
+
+    def moderators_present(self, meeting_ids: list[int]) -> dict[int, bool]:
+        """`moderator_present` for several meetings in one round trip (the heartbeat asks for all of its own)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for meeting_id in meeting_ids:
+            self._moderator_present(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
+        return {m: present == 1 for m, present in zip(meeting_ids, pipe.execute())}
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
