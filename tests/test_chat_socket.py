@@ -161,6 +161,59 @@ def test_message_committed_during_a_join_reaches_the_joiner(factory, socket_clie
     assert sent["ack"]["id"] in seen
 
 
+def test_a_whisper_sent_during_a_join_reaches_the_joiner(factory, socket_client, monkeypatch):
+    """Whispers go to a person's sockets through presence: the joining socket is in presence before the
+    replay is read, so a whisper stored in between reaches it live or in the replay."""
+    from supportgroup.attendance import services as attendance
+
+    scene = present_scene(factory, socket_client)
+    bob = socket_client("bob")
+    original = attendance.record_join
+    sent = {}
+
+    def join_with_a_whisper_in_between(meeting, membership, *args, **kwargs):
+        if "ack" not in sent:
+            sent["ack"] = scene.expert_socket.emit("whisper", {
+                "meeting_id": scene.meeting.id, "to": scene.memberships["bob"].public_id,
+                "client_id": "whisper-race-1", "text": "just for you"}, callback=True)
+        return original(meeting, membership, *args, **kwargs)
+
+    monkeypatch.setattr(attendance, "record_join", join_with_a_whisper_in_between)
+    ack = bob.emit("join", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
+    assert ack["ok"] and sent["ack"]["ok"]
+    seen = {m["id"] for m in ack["messages"]} | {m["id"] for m in received(bob, "message")}
+    assert sent["ack"]["id"] in seen
+
+
+def test_a_removal_committed_during_a_join_refuses_it(factory, socket_client, monkeypatch):
+    """The join read "not removed", then the peer expert removed the person before the socket was in
+    presence (so the removal found no socket to disconnect): the join notices the changed rules and
+    refuses, instead of leaving a removed person reading the chat."""
+    from supportgroup.chat import stores as chat_stores
+
+    scene = present_scene(factory, socket_client)
+    bob = socket_client("bob")
+    removed = {}
+
+    def removing_first(original):
+        def add(self, meeting_id, sid, membership_id, is_moderator=False):
+            if "ack" not in removed and not is_moderator:
+                removed["ack"] = scene.expert_socket.emit("remove", {
+                    "meeting_id": scene.meeting.id, "member": scene.memberships["bob"].public_id,
+                    "reason": "test"}, callback=True)
+            return original(self, meeting_id, sid, membership_id, is_moderator)
+        return add
+
+    for cls in (chat_stores.MemoryPresence, chat_stores.RedisPresence):
+        monkeypatch.setattr(cls, "add", removing_first(cls.add))
+    ack = bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert removed["ack"]["ok"], removed
+    assert ack["ok"] is False and ack["error"]["code"] == "removed"
+    # Bob is neither in the room nor present: a message does not reach him.
+    assert send(scene.expert_socket, scene.meeting, "after the removal", "after-rm-01")["ok"]
+    assert received(bob, "message") == []
+
+
 @pytest.mark.parametrize("state", [MeetingState.CLOSED, MeetingState.CANCELLED])
 def test_join_refused_when_meeting_is_over(factory, socket_client, state):
     scene = factory.scene(state)

@@ -189,14 +189,31 @@ def _moderation_snapshot(meeting: Meeting) -> dict:
             "alerts": safety.open_alerts(meeting), "handover": safety.recent_handover_notes(meeting.group_id)}
 
 
+class RightsChanged(Exception):
+    """A rule the join had read changed while it ran (its scopes' epochs moved): read them again."""
+
+
 @chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)}, load_account=False)
 def join(user_id: int, meeting_id: int, after: int | None):
-    """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state.
+    """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state."""
+    for _attempt in range(2):
+        try:
+            return _join(user_id, meeting_id, after)
+        except RightsChanged:
+            db.session.rollback()
+    return _join(user_id, meeting_id, after)  # a third change while joining fails the event (internal_error)
 
-    The socket enters its rooms *before* the replay is read: a message committed meanwhile then reaches it
-    live, in the replay, or both (clients drop ids they have), never neither. The posting rights read here
-    are kept for the socket's first messages (`posting_rights`)."""
-    entry, user, meeting, membership = load_posting_rights(meeting_id, user_id)
+
+def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
+    """One attempt at `join`.
+
+    The socket enters its rooms and presence *before* the replay is read: a message committed meanwhile then
+    reaches it live, in the replay, or both (clients drop ids they have), never neither; and whispers and
+    other events sent to this person (through presence) reach it too. Then the epochs of what was read are
+    checked again: a removal, ban or mute committed after they were first read either changed them (this
+    attempt is undone and the join reads everything again) or comes after this socket was in presence (its
+    author then finds and disconnects it). The rights read here are kept for the socket's first messages."""
+    entry, _user, meeting, membership = load_posting_rights(meeting_id, user_id)
     facts = entry.facts
     require_rules_accepted(membership)
     require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
@@ -204,12 +221,16 @@ def join(user_id: int, meeting_id: int, after: int | None):
         raise removed_refusal()
     require_unlocked_for(meeting, membership)
     waiting, is_moderator = facts.waiting, membership.is_moderator
-    already_joined = meeting_id in session.get(JOINED, [])
     if not waiting:
         join_room(meeting_room(meeting_id))
     if is_moderator:
         join_room(moderators_room(meeting_id))
     try:
+        # Presence is written before `record_join` takes the member's row lock and before the commit, so a
+        # racing leave of their other socket sees this one.
+        stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
+        if stores().epochs.read(rights.scopes_of(entry)) != entry.epochs:
+            raise RightsChanged()
         cfg = current_app.config
         limit = cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"]
         messages = [] if waiting else services.messages_for(meeting, after, limit, membership)
@@ -225,22 +246,20 @@ def join(user_id: int, meeting_id: int, after: int | None):
         }
         if is_moderator:
             reply["moderation"] = _moderation_snapshot(meeting)
-        # Opens a stay unless this member has one open (another socket). Presence is written before the
-        # commit releases the member's row lock, so a racing leave of their other socket sees this one.
         if not waiting:
-            attendance.record_join(meeting, membership)
-        stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
+            attendance.record_join(meeting, membership)  # a stay, unless one is open (another socket)
         reply["state"] = meeting_state(meeting)
         reply["present"] = services.present_people(stores().presence.membership_ids(meeting_id), meeting)
         db.session.commit()
     except Exception:
-        if not already_joined:
+        # Undo only what no other join of this socket has completed meanwhile (events run concurrently).
+        if meeting_id not in session.get(JOINED, []):
             stores().presence.remove(meeting_id, request.sid)
             leave_room(meeting_room(meeting_id))
             leave_room(moderators_room(meeting_id))
         raise
     rights.remember(meeting_id, entry)
-    if not already_joined:
+    if meeting_id not in session.get(JOINED, []):
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
     request_presence_push(meeting_id, broadcast_presence)
     if is_moderator:
@@ -326,17 +345,17 @@ def posting_rights(meeting_id: int, user_id: int) -> tuple[rights.Entry, bool]:
     kept answer is used while no scope it was read from has changed; else it is read from the database now.
     """
     kept = rights.kept(meeting_id)
-    participant = kept is not None and not kept.facts.is_moderator
-    answer = stores().gate.check(user_id, rights.scopes_of(kept) if kept else [], meeting_id if participant else None)
+    ask_presence = kept is None or not kept.facts.is_moderator  # without a kept answer: maybe a participant
+    answer = stores().gate.check(user_id, rights.scopes_of(kept) if kept else [], meeting_id if ask_presence else None)
     if not answer.allowed:
         raise OverBudget()
     if kept is not None and answer.epochs == kept.epochs:
-        entry, present = kept, answer.moderator_present
+        entry = kept
     else:
         entry = load_posting_rights(meeting_id, user_id)[0]
         rights.remember(meeting_id, entry)
-        present = None
-    if present is None:
+    present = answer.moderator_present
+    if present is None:  # not asked: a kept moderator's answer, or one that is a moderator's now
         present = entry.facts.is_moderator or stores().presence.moderator_present(meeting_id)
     return entry, present
 

@@ -61,12 +61,15 @@ class Answer:
 
 
 class _Windows:
+    """Fixed windows as `limits` counts them: a window starts with its first event and lasts its length, on
+    the clock of the store that holds the counter (Redis's when shared), never a host's."""
+
     def __init__(self, limit: str) -> None:
         self.windows = [(item.amount, item.get_expiry()) for item in parse_many(limit)]
 
-    def counters(self, user_id: int, now: float) -> list[tuple[str, int, int]]:
-        """(counter name, limit, window seconds) for each window, named after the window they count."""
-        return [(f"{user_id}:{seconds}:{int(now // seconds)}", amount, seconds) for amount, seconds in self.windows]
+    def counters(self, user_id: int) -> list[tuple[str, int, int]]:
+        """(counter name, limit, window seconds) for each window."""
+        return [(f"{user_id}:{amount}:{seconds}", amount, seconds) for amount, seconds in self.windows]
 
 
 class MemoryGate:
@@ -77,19 +80,24 @@ class MemoryGate:
         self._epochs, self._presence = epochs, presence
         self._counts: dict[str, int] = {}
         self._expiry: dict[str, float] = {}
+        self._sweep_at = 1000
         self._lock = threading.Lock()
 
     def hit(self, user_id: int) -> bool:
         """Count one event; False when the account is over its budget."""
-        now = time.time()
+        now = time.monotonic()
         with self._lock:
-            for name in [n for n, until in self._expiry.items() if until <= now]:
-                del self._counts[name], self._expiry[name]
-            for name, amount, seconds in self._windows.counters(user_id, now):
+            for name, amount, seconds in self._windows.counters(user_id):
+                if name in self._expiry and self._expiry[name] <= now:  # that window is over: a new one starts
+                    del self._counts[name], self._expiry[name]
                 self._counts[name] = self._counts.get(name, 0) + 1
                 self._expiry.setdefault(name, now + seconds)
                 if self._counts[name] > amount:
                     return False
+            if len(self._expiry) > self._sweep_at:  # forget accounts whose windows ended long ago
+                for name in [n for n, until in self._expiry.items() if until <= now]:
+                    del self._counts[name], self._expiry[name]
+                self._sweep_at = 2 * len(self._expiry) + 1000
         return True
 
     def check(self, user_id: int, epoch_keys: list[str], presence_of: int | None) -> Answer:
@@ -117,7 +125,7 @@ class RedisGate:
         return self.check(user_id, [], None).allowed
 
     def check(self, user_id: int, epoch_keys: list[str], presence_of: int | None) -> Answer:
-        counters = self._windows.counters(user_id, time.time())
+        counters = self._windows.counters(user_id)
         keys = [self._prefix + name for name, _amount, _seconds in counters]
         keys += self._epochs.names(epoch_keys)
         args: list = [len(counters), len(epoch_keys), "", secrets.token_hex(8), RedisEpochs.LIFETIME]

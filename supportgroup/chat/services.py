@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import TextClause, bindparam, delete, select, update
+from sqlalchemy import TextClause, bindparam, delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import joinedload
 
@@ -37,18 +37,20 @@ def find_sent_by_account(meeting_id: int, user_id: int, client_id: str) -> Messa
     )
 
 
+# The hot path's SQL, written out once: building and compiling Core statements per message cost more CPU than
+# running them. Column names as in models/message.py and models/meeting.py.
+_COUNTER = ("UPDATE meetings SET last_message_seq = last_message_seq + 1 "
+            f"WHERE id = :meeting_id AND state = '{MeetingState.OPEN.value}' RETURNING last_message_seq")
+_MESSAGE_COLUMNS = "meeting_id, seq, author_membership_id, client_id, text, created_at, kind, status, held_reason"
+_MESSAGE_VALUES = ":author_membership_id, :client_id, :text, :created_at, 'chat', :status, :held_reason"
+
+
 def next_seq(meeting_id: int) -> int:
     """The next server id, taken under the meeting's row lock, so ids grow in commit order.
 
-    Core on the session's connection: the ORM's bulk-update bookkeeping would cost more than the statement,
-    and the counter changes no authorization rule (nothing to tell `chat/rights.py`)."""
-    meetings = Meeting.__table__
-    seq = db.session.connection().execute(
-        update(meetings)
-        .where(meetings.c.id == meeting_id, meetings.c.state == MeetingState.OPEN)
-        .values(last_message_seq=meetings.c.last_message_seq + 1)
-        .returning(meetings.c.last_message_seq)
-    ).scalar()
+    The same counter statement as `insert_message`'s, on the session's connection: the counter changes no
+    authorization rule (nothing to tell `chat/rights.py`)."""
+    seq = db.session.connection().execute(sql(_COUNTER), {"meeting_id": meeting_id}).scalar()
     if seq is None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
     return seq
@@ -95,14 +97,6 @@ class StoredMessage:
     status: str
     held_reason: str | None
     whisper_membership_id: int | None = None
-
-
-# The hot path's SQL, written out once: building and compiling Core statements per message cost more CPU than
-# running them. Column names as in models/message.py and models/meeting.py.
-_COUNTER = ("UPDATE meetings SET last_message_seq = last_message_seq + 1 "
-            "WHERE id = :meeting_id AND state = 'open' RETURNING last_message_seq")
-_MESSAGE_COLUMNS = "meeting_id, seq, author_membership_id, client_id, text, created_at, kind, status, held_reason"
-_MESSAGE_VALUES = ":author_membership_id, :client_id, :text, :created_at, 'chat', :status, :held_reason"
 
 
 @functools.cache

@@ -49,7 +49,9 @@
     slow: $("notice-slow"), premoderation: $("notice-premoderation"), locked: $("notice-locked")
   };
 
-  var lastId = 0;            // the highest server id rendered
+  var lastId = 0;            // the replay point: the highest server id rendered while no join was under way
+  var joinsInFlight = 0;     // joins (and replay pages) sent and not yet answered
+  var joinAttempt = 0;       // grows with every join that timed out: only the newest is retried
   var rendered = {};         // server id -> element
   var deleted = {};          // server id -> true (never render again)
   var outbox = {};           // client id -> {event, payload, kind, element, source, note}
@@ -305,9 +307,9 @@
     if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
     insertSorted(target, item, message.id);
     if (notesFor[message.id] && target === list) { placeNote(notesFor[message.id], item); delete notesFor[message.id]; }
-    // Live messages that arrive while a join is under way do not move the replay point: if that join fails,
-    // the next one must still ask for everything after the last id the previous join covered.
-    if (joined && message.id > lastId) { lastId = message.id; }
+    // Live messages that arrive while a join (or a page of its replay) is under way do not move the replay
+    // point: if that join fails, the next one must still ask for everything after the last id it covered.
+    if (joinsInFlight === 0 && message.id > lastId) { lastId = message.id; }
     if (stick) { box.scrollTop = box.scrollHeight; }
     if (quiet) { return; }
     if (kind === "whisper" && !isModerator && !own) { whisperArrived(); }
@@ -717,11 +719,15 @@
     if (removed) { return; }
     var payload = { meeting_id: meetingId };
     if (after !== null && after !== undefined) { payload.after = after; }
+    joinsInFlight += 1;
     socket.timeout(ACK_TIMEOUT_MS * 2).emit("join", payload, function (err, ack) {
+      joinsInFlight -= 1;
       if (removed) { return; }
       if (err) {
         showStatus(T.textTimeout);
-        setTimeout(function () { if (socket.connected && !joined) { join(lastId > 0 ? lastId : null); } }, 3000);
+        // Again from the same point (a page of a replay too); a newer join since then makes this one moot.
+        var attempt = ++joinAttempt;
+        setTimeout(function () { if (socket.connected && attempt === joinAttempt) { join(after); } }, 3000);
         return;
       }
       if (!ack || !ack.ok) {
