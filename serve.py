@@ -61,10 +61,15 @@ def main() -> None:
 
     app = create_app()
     start_serving(app)  # presence heartbeat, purge job, garbage-collector tuning
+    serve(app, 5000, "supportgroup", f"gevent, {app.config['ENV_NAME']}")
+
+
+def serve(app, default_port: int, name: str, detail: str) -> None:
+    """Serve `app` on HOST:PORT (default 127.0.0.1 and `default_port`) until interrupted."""
     host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
+    port = int(os.environ.get("PORT", str(default_port)))
     server = NoDelayWSGIServer((host, port), app, log=None)
-    print(f"supportgroup serving on http://{host}:{port} (gevent, {app.config['ENV_NAME']})", flush=True)
+    print(f"{name} serving on http://{host}:{port} ({detail})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

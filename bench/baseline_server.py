@@ -11,7 +11,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import os  # noqa: E402
 import sys  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO, join_room  # noqa: E402
 
-from serve import NoDelayWSGIServer  # noqa: E402
+from serve import serve  # noqa: E402
 
 app = Flask(__name__)
 socketio = SocketIO(app, async_mode="gevent", max_http_buffer_size=16 * 1024, cors_allowed_origins=None,
@@ -55,14 +54,7 @@ def send(data):
 
 
 def main() -> None:
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5099"))
-    server = NoDelayWSGIServer((host, port), app, log=None)
-    print(f"baseline serving on http://{host}:{port} (gevent)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(app, 5099, "baseline", "gevent")
 
 
 if __name__ == "__main__":

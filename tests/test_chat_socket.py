@@ -138,51 +138,45 @@ def test_reconnect_replays_what_was_missed(factory, socket_client):
     assert [m["text"] for m in replay["messages"]] == ["two", "three"]
 
 
+def join_while(monkeypatch, sio, meeting, in_between):
+    """`sio` joins `meeting` with a replay; `in_between()` runs once in the middle of that join (after the
+    replay was read, before the join commits) and returns an ack. Returns the join's ack, that ack, and the
+    message ids the joiner got (in the replay or live)."""
+    from supportgroup.attendance import services as attendance
+
+    original, done = attendance.record_join, {}
+
+    def record_join(meeting_, membership, *args, **kwargs):
+        if "ack" not in done:
+            done["ack"] = in_between()
+        return original(meeting_, membership, *args, **kwargs)
+
+    monkeypatch.setattr(attendance, "record_join", record_join)
+    ack = sio.emit("join", {"meeting_id": meeting.id, "after": 0}, callback=True)
+    seen = {m["id"] for m in ack.get("messages", [])} | {m["id"] for m in received(sio, "message")}
+    return ack, done["ack"], seen
+
+
 def test_message_committed_during_a_join_reaches_the_joiner(factory, socket_client, monkeypatch):
     """A message stored after the join read its replay, but before the join finished, is not lost: the
     socket is in the room before the replay is read, so it arrives live (or in the replay, or both)."""
-    from supportgroup.attendance import services as attendance
-
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
-    original = attendance.record_join
-    sent = {}
-
-    def join_with_a_message_in_between(meeting, membership, *args, **kwargs):
-        if "ack" not in sent:  # once: alice's message is committed and broadcast in the middle of bob's join
-            sent["ack"] = send(alice, scene.meeting, "while bob joins", "race-0001")
-        return original(meeting, membership, *args, **kwargs)
-
-    monkeypatch.setattr(attendance, "record_join", join_with_a_message_in_between)
-    ack = bob.emit("join", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
-    assert ack["ok"] and sent["ack"]["ok"]
-    seen = {m["id"] for m in ack["messages"]} | {m["id"] for m in received(bob, "message")}
-    assert sent["ack"]["id"] in seen
+    ack, sent, seen = join_while(monkeypatch, bob, scene.meeting,
+                                 lambda: send(alice, scene.meeting, "while bob joins", "race-0001"))
+    assert ack["ok"] and sent["ok"] and sent["id"] in seen
 
 
 def test_a_whisper_sent_during_a_join_reaches_the_joiner(factory, socket_client, monkeypatch):
     """Whispers go to a person's sockets through presence: the joining socket is in presence before the
     replay is read, so a whisper stored in between reaches it live or in the replay."""
-    from supportgroup.attendance import services as attendance
-
     scene = present_scene(factory, socket_client)
     bob = socket_client("bob")
-    original = attendance.record_join
-    sent = {}
-
-    def join_with_a_whisper_in_between(meeting, membership, *args, **kwargs):
-        if "ack" not in sent:
-            sent["ack"] = scene.expert_socket.emit("whisper", {
-                "meeting_id": scene.meeting.id, "to": scene.memberships["bob"].public_id,
-                "client_id": "whisper-race-1", "text": "just for you"}, callback=True)
-        return original(meeting, membership, *args, **kwargs)
-
-    monkeypatch.setattr(attendance, "record_join", join_with_a_whisper_in_between)
-    ack = bob.emit("join", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
-    assert ack["ok"] and sent["ack"]["ok"]
-    seen = {m["id"] for m in ack["messages"]} | {m["id"] for m in received(bob, "message")}
-    assert sent["ack"]["id"] in seen
+    ack, sent, seen = join_while(monkeypatch, bob, scene.meeting, lambda: scene.expert_socket.emit("whisper", {
+        "meeting_id": scene.meeting.id, "to": scene.memberships["bob"].public_id,
+        "client_id": "whisper-race-1", "text": "just for you"}, callback=True))
+    assert ack["ok"] and sent["ok"] and sent["id"] in seen
 
 
 def test_a_removal_committed_during_a_join_refuses_it(factory, socket_client, monkeypatch):
