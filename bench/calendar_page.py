@@ -11,13 +11,14 @@ is timed in full (routing, session, queries, template) with the Flask test clien
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import write_result  # noqa: E402
 
 from supportgroup.benchdata import USER_AGENT  # noqa: E402
 
@@ -106,11 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, queries {page['queries']}", file=sys.stderr)
     result["fixed_query_count"] = result["small"]["queries"] == result["large"]["queries"] and \
         len(result["large"]["queries"]) == 1
-    text = json.dumps(result, indent=1)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text)
+    write_result(result, args.out)
     return result
 
 

@@ -478,6 +478,15 @@ def machine_info(database_url: str, redis_url: str, pinning: str) -> dict:
     return info
 
 
+def write_result(result: dict, out: str | None) -> None:
+    """An in-process measurement's result: as JSON to `out` (for bench/run.py), else to standard output."""
+    text = json.dumps(result, indent=1)
+    if out:
+        Path(out).write_text(text)
+    else:
+        print(text)
+
+
 # --- profiles (optional: py-spy) ---------------------------------------------------------------------------
 
 def pyspy_binary() -> str | None:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import write_result  # noqa: E402
+
 USER_AGENT = "supportgroup-bench/1"
 
 
@@ -169,11 +171,7 @@ def main(argv: list[str] | None = None) -> dict:
                                 "PRESENCE_TTL": 600.0})
     clients = json.loads(Path(args.clients).read_text())
     result = measure(app, clients, args.messages, args.warmup)
-    text = json.dumps(result, indent=1)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text)
+    write_result(result, args.out)
     return result
 
 
