@@ -106,6 +106,24 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/account/quick-exit", methods=["POST"])
+def quick_exit():
+    """Quick exit ends the session on the server too, not only the page (safety.js sends this with
+    `navigator.sendBeacon` while the page goes away; nobody waits for the answer). Like logout it rotates
+    the account's session token, so every session and socket of the account ends, on every device: a
+    partner who holds another logged-in device must not find the groups there either. CSRF-protected
+    (the token comes in the form-encoded body); the remember cookie is deleted as well."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.rotate_session_token()
+        db.session.commit()
+        disconnect_user(user.id)
+    logout_user()
+    session.clear()
+    session["_remember"] = "clear"  # Flask-Login then deletes a remember cookie too
+    return "", 204
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
