@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
+    from .realtime.queue import client_manager
 
     db.init_app(app)
     init_engine_events(app)
@@ -78,8 +79,8 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        channel=f"{app.config['REDIS_PREFIX']}-socketio",
+        # The message queue (SOCKETIO_MESSAGE_QUEUE) with a listener that survives Redis restarts.
+        client_manager=client_manager(app),
         max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"],
         # None keeps python-engineio's same-origin check: a handshake from a foreign Origin is refused.
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
@@ -133,7 +134,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off)."""
+    """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off).
+
+    Every record of the process, from any library, has its control characters escaped and its addresses
+    replaced (`logsafe.py`), so no logged value can forge a line.
+    """
+    from . import logsafe
+
+    logsafe.install()
     level = logging.DEBUG if app.debug else logging.INFO
     logging.getLogger("supportgroup").setLevel(level)
     # At DEBUG these write result rows (message text, hashes) and the database's address: never let them.

@@ -6,10 +6,12 @@ import gc
 from flask import Flask
 
 from .chat.heartbeat import start_heartbeat
+from .realtime.queue import start_listener
 from .safety.retention import start_purge_job
 
 
 def start_serving(app: Flask) -> None:
+    start_listener(app)  # subscribes to the Socket.IO queue now, not at the first connection (readiness)
     start_heartbeat(app)  # keeps this process's presence alive in Redis (a greenlet)
     start_purge_job(app)  # hard-deletes chat past its retention period, hourly (PURGE_INTERVAL_MINUTES)
     tune_gc(app)

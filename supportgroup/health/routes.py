@@ -3,7 +3,9 @@
 - `/healthz`: the process answers. Touches neither the database nor Redis, so a database outage does
   not make a supervisor restart every process. Restart a process when this fails.
 - `/readyz`: the process can serve: `SELECT 1` on the database, `PING` on Redis (presence, rate limits,
-  the Socket.IO queue) and on the message queue when that is another Redis. Take a process out of
+  the Socket.IO queue) and on the message queue when that is another Redis, and the queue's listener is
+  subscribed (`message_queue_listener`, `realtime/queue.py`): a process that publishes but does not hear
+  the other processes would acknowledge messages its own clients never see. Take a process out of
   rotation while this answers 503.
 
 Both are unauthenticated (a load balancer has no login), exempt from rate limits, set no cookie and are
@@ -21,6 +23,7 @@ from sqlalchemy import text
 
 from ..chat.stores import stores
 from ..extensions import db, limiter
+from ..realtime.queue import queue_manager
 
 bp = Blueprint("health", __name__)
 limiter.exempt(bp)
@@ -59,6 +62,15 @@ def _queue_client() -> redis.Redis | None:
     return client
 
 
+class NotSubscribed(Exception):
+    """The message queue's listener is between a Redis error and its next confirmed SUBSCRIBE."""
+
+
+def _listener() -> None:
+    if not queue_manager(current_app).subscribed:
+        raise NotSubscribed
+
+
 def _run(name: str, check: Callable[[], object], results: dict[str, str]) -> None:
     try:
         check()
@@ -78,5 +90,7 @@ def readyz():
     queue = _queue_client()
     if queue is not None:
         _run("message_queue", queue.ping, checks)
+    if queue_manager(current_app) is not None:
+        _run("message_queue_listener", _listener, checks)
     ready = all(result == OK for result in checks.values())
     return _uncached(jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503)

@@ -1,0 +1,213 @@
+"""A Redis restart under two live server processes (issue #12): the queue listener and presence come back.
+
+Each test runs its own `redis-server` (tests/faults.py; never the shared one), points two `serve.py`
+processes at it, kills it with SIGKILL for `OUTAGE` seconds while members on both processes keep sending,
+and starts it again on the same port, empty. It proves:
+1. `/readyz` answers 503 (`message_queue_listener` failed) while the listener is down, and 200 again within
+   a second of Redis's return; a process that says ready hears the other process;
+2. a message sent a second after Redis is back reaches the connected members on the other process;
+3. the moderator's presence is back in Redis within half a second, so no participant is refused
+   `no_moderator` after that, and no client is told the moderator left.
+Messages acknowledged before the listeners subscribed again are lost to the other process's members (Redis
+pub/sub keeps nothing); the test prints how many, for the clients' gap detection to recover.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.conftest import DEFAULT_PASSWORD
+from tests.faults import RedisProcess
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.live, pytest.mark.scaleout_only]
+
+OUTAGE = 5.0  # seconds Redis is away
+READY_WITHIN = 1.0  # after Redis is back: subscribed again, and so ready
+DELIVERED_AFTER = 1.0  # messages sent this long after Redis is back reach the other process
+PRESENCE_WITHIN = 0.5  # the moderator's presence is back in Redis
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisProcess(tmp_path / "redis.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def servers_on_own_redis(app, schema, redis_prefix, tmp_path, own_redis):
+    started: list[LiveServer] = []
+
+    def start() -> LiveServer:
+        server = LiveServer(schema.database_url, own_redis.url, redis_prefix, tmp_path / f"server{len(started)}.log",
+                            extra_env={"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"})
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def connect(server: LiveServer, username: str, sockets):
+    """A socket that also records when each event arrived (`arrivals`: monotonic time, event, data)."""
+    sock = sockets(server.socket(server.login(username, DEFAULT_PASSWORD)))
+    sock.arrivals = []
+
+    def record(event, data=None):
+        sock.received.append((event, data))
+        sock.arrivals.append((time.monotonic(), event, data))
+
+    sock.client.on("*", record)
+    return sock
+
+
+class Sender(threading.Thread):
+    """Sends a line every `interval` until stopped, recording (sent at, answered at, ack or None)."""
+
+    def __init__(self, sock, meeting_id: int, name: str, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.sock, self.meeting_id, self.name, self.interval = sock, meeting_id, name, interval
+        self.records: list[tuple[float, float, dict | None]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        number = 0
+        while not self.stop.is_set():
+            number += 1
+            sent = time.monotonic()
+            try:
+                ack = self.sock.call("send", {"meeting_id": self.meeting_id, "client_id": f"{self.name}-{number:05d}",
+                                              "text": f"{self.name} {number}"}, timeout=2)
+            except Exception:  # no answer within the timeout
+                ack = None
+            self.records.append((sent, time.monotonic(), ack))
+            self.stop.wait(self.interval)
+
+
+class Poller(threading.Thread):
+    """Polls a URL (a server's `/readyz`) every `interval`: (time, status, JSON body)."""
+
+    def __init__(self, url: str, interval: float = 0.02):
+        super().__init__(daemon=True)
+        self.url, self.interval = url, interval
+        self.records: list[tuple[float, int, dict]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                response = requests.get(self.url, timeout=1)
+                self.records.append((time.monotonic(), response.status_code, response.json()))
+            except requests.RequestException:
+                self.records.append((time.monotonic(), 0, {}))
+            self.stop.wait(self.interval)
+
+    def first_ready_after(self, since: float) -> float | None:
+        return next((t for t, status, _ in self.records if t >= since and status == 200), None)
+
+
+def moderator_entry_back(redis_process: RedisProcess, prefix: str, meeting_id: int, since: float,
+                         timeout: float = 5.0) -> float:
+    """Seconds after `since` at which a moderator's socket is in the meeting's presence hash again."""
+    client = redis_process.client(socket_timeout=0.5)
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        if any(v.endswith(":m") for v in client.hgetall(f"{prefix}:presence:{meeting_id}").values()):
+            return time.monotonic() - since
+        time.sleep(0.005)
+    raise AssertionError(f"the moderator's presence was not written back within {timeout}s")
+
+
+def test_queue_listener_and_presence_come_back_after_a_redis_restart(
+        factory, servers_on_own_redis, sockets, own_redis, redis_prefix):
+    scene = factory.scene()
+    meeting_id = scene.meeting.id
+    first, second = servers_on_own_redis(), servers_on_own_redis()
+    expert = connect(first, "expert", sockets)  # the only moderator, on `first`
+    alice = connect(first, "alice", sockets)
+    bob = connect(second, "bob", sockets)  # a participant on the other process
+    for sock in (expert, alice, bob):
+        joined = sock.call("join", {"meeting_id": meeting_id})
+        assert joined["ok"] and joined["state"]["moderator_present"] is True
+    pollers = {server: Poller(server.url + "/readyz") for server in (first, second)}
+    for poller in pollers.values():
+        poller.start()
+    senders = {"alice": Sender(alice, meeting_id, "alice"), "bob": Sender(bob, meeting_id, "bob")}
+    for sender in senders.values():
+        sender.start()
+    time.sleep(1.0)  # steady chat before the fault
+
+    down_at = own_redis.kill()
+    time.sleep(OUTAGE)  # the outage itself: no clock of ours to set, Redis is really away
+    up_at = own_redis.start()
+    presence_back = moderator_entry_back(own_redis, redis_prefix, meeting_id, up_at)
+    time.sleep(DELIVERED_AFTER + 2.0)  # chat on after the restart
+    for sender in senders.values():
+        sender.stop.set()
+        sender.join(timeout=5)
+    time.sleep(1.5)  # let the last messages arrive
+    for poller in pollers.values():
+        poller.stop.set()
+        poller.join(timeout=5)
+
+    # 1. Not ready while the listener is down; ready again within a second of Redis's return.
+    ready_after = {}
+    for server, poller in pollers.items():
+        during = [(status, body) for t, status, body in poller.records if down_at + 0.5 <= t < up_at]
+        assert during and all(status == 503 for status, _ in during), f"ready during the outage: {server.url}"
+        assert all(body["checks"].get("message_queue_listener") == "failed" for _, body in during)
+        ready = poller.first_ready_after(up_at)
+        assert ready is not None, f"{server.url} never ready again"
+        ready_after[server] = ready - up_at
+        final = poller.records[-1]
+        assert final[1] == 200 and final[2]["checks"]["message_queue_listener"] == "ok"
+    # 2. Delivery across processes: alice's lines reach bob (other process), bob's reach alice and the expert.
+    received = {name: {data["id"]: t for t, event, data in sock.arrivals if event == "message"}
+                for name, sock in (("alice", alice), ("bob", bob), ("expert", expert))}
+    crossing = {"alice": ["bob"], "bob": ["alice", "expert"]}
+    figures = {"sent": 0, "acked": 0, "refused": 0, "unanswered": 0, "lost": 0, "lost_after_ready": 0,
+               "lost_late": 0, "late_deliveries": []}
+    for name, sender in senders.items():
+        for sent, _answered, ack in sender.records:
+            figures["sent"] += 1
+            if ack is None:
+                figures["unanswered"] += 1
+                continue
+            if not ack["ok"]:
+                figures["refused"] += 1
+                # 3. Nobody is refused for a missing moderator once presence had its half second.
+                assert not (ack["error"]["code"] == "no_moderator" and sent >= up_at + PRESENCE_WITHIN), \
+                    f"{name} refused no_moderator {sent - up_at:.2f}s after Redis came back"
+                continue
+            figures["acked"] += 1
+            for reader in crossing[name]:
+                arrived = received[reader].get(ack["id"])
+                if arrived is None:
+                    figures["lost"] += 1
+                    # Sent after the readers' process said ready: it hears the queue, so nothing may be lost.
+                    reader_server = second if reader == "bob" else first
+                    if sent >= up_at + ready_after[reader_server]:
+                        figures["lost_after_ready"] += 1
+                    if sent >= up_at + DELIVERED_AFTER:
+                        figures["lost_late"] += 1
+                elif sent >= up_at + DELIVERED_AFTER:
+                    figures["late_deliveries"].append(arrived - sent)
+    slowest = max(figures.pop("late_deliveries"), default=None)
+    print(f"\nFIGURES redis back -> ready (subscribed): "
+          f"{', '.join(f'{t:.3f}s' for t in ready_after.values())}; moderator presence back after "
+          f"{presence_back:.3f}s; messages {figures}; slowest delivery after +{DELIVERED_AFTER}s: "
+          f"{slowest if slowest is None else round(slowest, 3)}s; outage {up_at - down_at:.2f}s")
+    assert all(after < READY_WITHIN for after in ready_after.values()), ready_after
+    assert figures["lost_after_ready"] == 0 and figures["lost_late"] == 0, figures
+    assert presence_back < PRESENCE_WITHIN
+    # No client was told the moderator left: presence came back before anyone judged it.
+    for sock in (alice, bob):
+        assert not [d for _t, event, d in sock.arrivals if event == "meeting_state" and not d["moderator_present"]]
+    # And after the restart, the chat went on with a moderator present, in both directions.
+    late = [ack for s in senders.values() for sent, _a, ack in s.records if ack and sent >= up_at + DELIVERED_AFTER]
+    assert late and all(ack["ok"] for ack in late)
