@@ -155,23 +155,18 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
         poller.stop.set()
         poller.join(timeout=5)
 
-    # 1. Not ready while the listener is down; ready again within a second of Redis's return.
     ready_after = {}
     for server, poller in pollers.items():
-        during = [(status, body) for t, status, body in poller.records if down_at + 0.5 <= t < up_at]
-        assert during and all(status == 503 for status, _ in during), f"ready during the outage: {server.url}"
-        assert all(body["checks"].get("message_queue_listener") == "failed" for _, body in during)
         ready = poller.first_ready_after(up_at)
         assert ready is not None, f"{server.url} never ready again"
         ready_after[server] = ready - up_at
-        final = poller.records[-1]
-        assert final[1] == 200 and final[2]["checks"]["message_queue_listener"] == "ok"
     # 2. Delivery across processes: alice's lines reach bob (other process), bob's reach alice and the expert.
     received = {name: {data["id"]: t for t, event, data in sock.arrivals if event == "message"}
                 for name, sock in (("alice", alice), ("bob", bob), ("expert", expert))}
     crossing = {"alice": ["bob"], "bob": ["alice", "expert"]}
     figures = {"sent": 0, "acked": 0, "refused": 0, "unanswered": 0, "lost": 0, "lost_after_ready": 0,
                "lost_late": 0, "late_deliveries": []}
+    refused_late: list[str] = []
     for name, sender in senders.items():
         for sent, _answered, ack in sender.records:
             figures["sent"] += 1
@@ -180,9 +175,8 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
                 continue
             if not ack["ok"]:
                 figures["refused"] += 1
-                # 3. Nobody is refused for a missing moderator once presence had its half second.
-                assert not (ack["error"]["code"] == "no_moderator" and sent >= up_at + PRESENCE_WITHIN), \
-                    f"{name} refused no_moderator {sent - up_at:.2f}s after Redis came back"
+                if ack["error"]["code"] == "no_moderator" and sent >= up_at + PRESENCE_WITHIN:
+                    refused_late.append(f"{name} +{sent - up_at:.2f}s")
                 continue
             figures["acked"] += 1
             for reader in crossing[name]:
@@ -201,10 +195,21 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
     print(f"\nFIGURES redis back -> ready (subscribed): "
           f"{', '.join(f'{t:.3f}s' for t in ready_after.values())}; moderator presence back after "
           f"{presence_back:.3f}s; messages {figures}; slowest delivery after +{DELIVERED_AFTER}s: "
-          f"{slowest if slowest is None else round(slowest, 3)}s; outage {up_at - down_at:.2f}s")
+          f"{slowest if slowest is None else round(slowest, 3)}s; outage {up_at - down_at:.2f}s; "
+          f"refused no_moderator after +{PRESENCE_WITHIN}s: {len(refused_late)}")
+    # 1. Not ready while the listener is down; ready again within a second of Redis's return.
+    for server, poller in pollers.items():
+        during = [(status, body) for t, status, body in poller.records if down_at + 0.5 <= t < up_at]
+        assert during and all(status == 503 for status, _ in during), f"ready during the outage: {server.url}"
+        assert all(body["checks"].get("message_queue_listener") == "failed" for _, body in during)
+        final = poller.records[-1]
+        assert final[1] == 200 and final[2]["checks"]["message_queue_listener"] == "ok"
     assert all(after < READY_WITHIN for after in ready_after.values()), ready_after
+    # 2. A process that says ready hears the queue; a second after Redis is back nothing is lost.
     assert figures["lost_after_ready"] == 0 and figures["lost_late"] == 0, figures
+    # 3. The moderator's presence is back within half a second; nobody is refused for its absence after that.
     assert presence_back < PRESENCE_WITHIN
+    assert not refused_late, refused_late
     # No client was told the moderator left: presence came back before anyone judged it.
     for sock in (alice, bob):
         assert not [d for _t, event, d in sock.arrivals if event == "meeting_state" and not d["moderator_present"]]
