@@ -61,18 +61,28 @@ def membership_of(user: User, group_id: int) -> Membership | None:
     )
 
 
+def meeting_not_found() -> Denied:
+    return Denied("meeting_not_found", _l("This meeting does not exist."), status=404)
+
+
 def require_meeting_member(user, meeting: Meeting) -> Membership:
-    """The user's active membership in the meeting's group: needed to see or join the meeting."""
+    """The user's active membership in the meeting's group: needed to see or join the meeting.
+
+    Someone with no place in the group gets the very answer a meeting id that does not exist gets
+    (`meeting_not_found`), so guessing ids tells no one which meetings exist. Coordinators and admins, who
+    see every meeting in the calendar anyway, are told they are not members."""
     require_authenticated(user)
     membership = membership_of(user, meeting.group_id)
     if membership is None:
-        raise Denied("not_member", _l("You are not a member of this group."))
+        if user.role in STAFF_ROLES:
+            raise Denied("not_member", _l("You are not a member of this group."))
+        raise meeting_not_found()
     if membership.status == MembershipStatus.BANNED:
         raise Denied("banned", _l("You can no longer take part in this group."))
     if membership.status != MembershipStatus.ACTIVE:
         raise Denied("membership_inactive", _l("Your membership of this group is not active."))
     if membership.role == MembershipRole.MODERATOR and not _may_moderate(user):
-        raise Denied("not_member", _l("You are not a member of this group."))
+        raise meeting_not_found()
     return membership
 
 

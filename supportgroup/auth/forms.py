@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..textcheck import CheckedForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CheckedForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(CheckedForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],
@@ -31,7 +31,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(CheckedForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
                                      render_kw={"autocomplete": "current-password"})
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)],
@@ -42,11 +42,11 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(CheckedForm):
     submit = SubmitField(_l("Log out"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(CheckedForm):
     timezone = StringField(_l("Your timezone"), validators=[DataRequired(), Length(max=64)],
                            description=_l("Meeting times are shown in this timezone, for example Europe/Amsterdam."))
     locale = SelectField(_l("Language"), choices=[SelectChoice("", _l("As my browser says")),
@@ -54,7 +54,7 @@ class SettingsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class EraseAccountForm(FlaskForm):
+class EraseAccountForm(CheckedForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
     confirm = BooleanField(

@@ -6,11 +6,12 @@ A tiny schema of our own: each event names its fields; `parse` returns clean val
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
+from ..textcheck import INVALID_CHARACTERS, bad_character, is_blank
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -48,7 +49,8 @@ class ClientId:
 
 @dataclass(frozen=True)
 class Text:
-    """Chat text: plain, 1..max characters, no control characters but newline and tab."""
+    """Chat text: plain, 1..max characters, no control characters but newline and tab, no lone surrogates or
+    noncharacters (`textcheck`). Text that shows nothing (only whitespace or invisible characters) is empty."""
 
     max_length: int
 
@@ -56,15 +58,19 @@ class Text:
         if not isinstance(value, str):
             raise PayloadError(_l("The field %(name)s must be text.", name=name))
         text = value.replace("\r\n", "\n").strip()
-        if not text:
+        if is_blank(text):
             raise PayloadError(_l("The message is empty."), code="empty_message")
         if len(text) > self.max_length:
             raise PayloadError(_l("The message is too long (at most %(max)d characters).", max=self.max_length),
                                code="message_too_long")
-        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-            raise PayloadError(_l("The message contains characters that are not allowed."),
-                               code="invalid_characters")
+        if bad_character(text, multiline=True) is not None:
+            raise invalid_characters(_l("The message contains characters that are not allowed."))
         return text
+
+
+def invalid_characters(message=INVALID_CHARACTERS) -> PayloadError:
+    """A lone surrogate, a noncharacter or a control character (`textcheck.bad_character`)."""
+    return PayloadError(message, code="invalid_characters")
 
 
 def parse(data: Any, fields: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +97,7 @@ class Bool:
 
 @dataclass(frozen=True)
 class Reason:
-    """A short plain-text reason (for reports, mutes, removals)."""
+    """A short plain-text reason (for reports, mutes, removals): one line; only invisible characters is none."""
 
     max_length: int = 300
     required: bool = False
@@ -102,10 +108,14 @@ class Reason:
         if not isinstance(value, str):
             raise PayloadError(_l("The field %(name)s must be text.", name=name))
         text = value.strip()
-        if self.required and not text:
-            raise PayloadError(_l("Please give a reason."), code="reason_required")
-        if len(text) > self.max_length or any(unicodedata.category(c) == "Cc" for c in text):
+        if is_blank(text):
+            if self.required:
+                raise PayloadError(_l("Please give a reason."), code="reason_required")
+            return ""
+        if len(text) > self.max_length:
             raise PayloadError(_l("The reason is too long or has characters that are not allowed."))
+        if bad_character(text) is not None:
+            raise invalid_characters()
         return text
 
 

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..textcheck import CheckedForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -17,7 +17,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class GroupForm(FlaskForm):
+class GroupForm(CheckedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS))
     language = SelectField(_l("Language"), choices=_choices(LANGUAGE_LABELS))
@@ -39,7 +39,7 @@ class GroupSettingsForm(GroupForm):
     submit = SubmitField(_l("Save"))
 
 
-class UsernameForm(FlaskForm):
+class UsernameForm(CheckedForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Add"))
 
@@ -48,43 +48,43 @@ class ReferralForm(UsernameForm):
     organisation = SelectField(_l("Referred by"), coerce=int, default=0)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(CheckedForm):
     expires_at = DateTimeLocalField(_l("Valid until (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     max_uses = IntegerField(_l("How many people may use it (optional)"),
                             validators=[Optional(), NumberRange(min=1, max=500)])
     submit = SubmitField(_l("Make invite code"))
 
 
-class RedeemForm(FlaskForm):
+class RedeemForm(CheckedForm):
     code = StringField(_l("Invite code"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "off", "autocapitalize": "none"})
     submit = SubmitField(_l("Join the group"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(CheckedForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-class LookupForm(FlaskForm):
+class LookupForm(CheckedForm):
     alias = StringField(_l("Alias"), validators=[DataRequired(), Length(max=64)])
     reason = StringField(_l("Reason for the look-up (written to the audit log)"),
                          validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Look up"))
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(CheckedForm):
     first = StringField(_l("First username"), validators=[DataRequired(), Length(max=64)])
     second = StringField(_l("Second username"), validators=[DataRequired(), Length(max=64)])
     note = TextAreaField(_l("Note for coordinators"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Keep these two apart"))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(CheckedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     submit = SubmitField(_l("Add organisation"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(CheckedForm):
     first_name = StringField(_l("First name shown to groups"), validators=[DataRequired(), Length(max=40)])
     story = TextAreaField(_l("Short story shown to your groups"), validators=[Optional(), Length(max=1500)])
     experience_kinds = MultiCheckboxField(_l("Lived experience"), choices=[])

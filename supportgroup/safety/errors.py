@@ -11,8 +11,28 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("supportgroup.errors")
 
 
+# Refusals that mean "this is not yours": on a URL that names an object by id, a 403 would tell a stranger that
+# the object exists where a wrong id gets 404. Both get the same 404 (staff see every group and meeting anyway).
+HIDES_EXISTENCE = frozenset({"forbidden", "not_member"})
+
+
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+
+
+def _names_an_object() -> bool:
+    return any(isinstance(value, int) for value in (request.view_args or {}).values())
+
+
+def _is_staff() -> bool:
+    from flask_login import current_user
+
+    from ..permissions import can_manage_groups
+    return can_manage_groups(current_user)
+
+
+def _not_found():
+    return _render(404, "not_found", _("This page does not exist."))
 
 
 def init_error_handlers(app: Flask) -> None:
@@ -22,6 +42,9 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(Denied)
     def denied(error: Denied):
         db.session.rollback()
+        if error.status == 404 or (error.status == 403 and error.code in HIDES_EXISTENCE and _names_an_object()
+                                   and not _is_staff()):
+            return _not_found()  # one answer for "no such id" and "not yours", whatever raised it
         return _render(error.status, error.code, str(error.message))
 
     @app.errorhandler(HTTPException)

@@ -1,13 +1,13 @@
 """Payload fields of the safeguarding socket events (same contract as `chat/payloads.py`)."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..chat.payloads import Int, PayloadError
+from ..chat.payloads import Int, PayloadError, invalid_characters
+from ..textcheck import bad_character, is_blank
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,11 @@ class Note:
         if not isinstance(value, str):
             raise PayloadError(_l("The field %(name)s must be text.", name=name))
         text = value.replace("\r\n", "\n").strip()
-        if not text:
+        if is_blank(text):
             raise PayloadError(_l("Please write a note."), code="note_required")
-        if len(text) > self.max_length or any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        if bad_character(text, multiline=True) is not None:
+            raise invalid_characters()
+        if len(text) > self.max_length:
             raise PayloadError(_l("The note is too long (at most %(max)d characters) or has characters that are "
                                   "not allowed.", max=self.max_length))
         return text

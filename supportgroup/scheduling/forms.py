@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..textcheck import CheckedForm
 from wtforms import (DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField, SubmitField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -39,7 +39,7 @@ def _known_timezone(form, field) -> None:
         raise ValidationError(_l("Unknown timezone. Use a name such as Europe/Amsterdam."))
 
 
-class _MeetingFields(FlaskForm):
+class _MeetingFields(CheckedForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
     starts_on = DateField(_l("Date"), validators=[InputRequired()], invalid_value_message=DATE_MESSAGE)
     local_start = TimeField(_l("Start time (local)"), validators=[InputRequired()], invalid_value_message=TIME_MESSAGE)
@@ -93,7 +93,7 @@ class EditMeetingForm(_MeetingFields):
     submit = SubmitField(_l("Save changes"))
 
 
-class CancelMeetingForm(FlaskForm):
+class CancelMeetingForm(CheckedForm):
     reason = TextAreaField(_l("Reason (members will see this)"),
                            validators=[DataRequired(message=_l("Tell the members why the meeting is cancelled.")),
                                        Length(max=300)])
@@ -101,7 +101,7 @@ class CancelMeetingForm(FlaskForm):
     submit = SubmitField(_l("Cancel meeting"))
 
 
-class FeedForm(FlaskForm):
+class FeedForm(CheckedForm):
     enable = SubmitField(_l("Turn on my calendar feed"))
     renew = SubmitField(_l("Make a new address (the old one stops working)"))
     disable = SubmitField(_l("Turn off my calendar feed"))

@@ -17,6 +17,7 @@ from ..models import (Group, Meeting, MeetingSeries, MeetingState, Membership, M
                       PeerExpertProfile, User, utcnow)
 from ..attendance.services import close_open_attendance
 from ..moderation.services import record_action
+from . import wallclock
 
 
 class MeetingError(Exception):
@@ -46,9 +47,16 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
     return local.replace(tzinfo=zone(tz_name)).astimezone(ZoneInfo("UTC"))
 
 
+def require_real_wall_clock(locals_: list[datetime], tz_name: str) -> None:
+    """Refuse a start time that daylight saving skips or repeats on any of these dates (`wallclock`)."""
+    if (message := wallclock.refusal(locals_, zone(tz_name), tz_name)) is not None:
+        raise MeetingError("local_start", message)
+
+
 def create_meeting(group: Group, local_start: datetime, duration_minutes: int, tz_name: str,
                    title: str = "", *, allow_past: bool = False) -> Meeting:
     starts_at = local_to_utc(local_start, tz_name)
+    require_real_wall_clock([local_start], tz_name)
     if not allow_past and starts_at < utcnow() - timedelta(minutes=1):
         raise MeetingError("starts_at", _l("The start lies in the past."))
     if not 15 <= duration_minutes <= 480:
@@ -181,8 +189,8 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
                   starts_on: date, until: date | None = None, count: int | None = None) -> MeetingSeries:
     """Plan a recurring meeting and materialise its occurrences (see the horizon notes above).
 
-    A wall-clock time that does not exist on a spring-forward day (02:30 in Amsterdam) is read with the
-    offset from before the change, so that one meeting starts an hour later on the clock (03:30).
+    A start time that does not exist on one of its dates (02:30 on a spring-forward day in Amsterdam), or
+    exists twice (on the day the clocks go back), is refused with those dates (`wallclock`).
     """
     tz = zone(tz_name)
     _check_rule(frequency, interval, weekday, week_of_month)
@@ -193,6 +201,7 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
         raise MeetingError("until", _l("No meeting falls between the start and the end date."))
     if (locals_[-1].date() - starts_on).days > MAX_SERIES_DAYS:
         raise MeetingError("count", _l("A series can be planned at most one year ahead."))
+    require_real_wall_clock(locals_, tz_name)
     starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in locals_]
     if starts_on < utcnow().astimezone(tz).date() or starts[0] < utcnow():
         raise MeetingError("starts_on", _l("The start lies in the past."))
@@ -287,11 +296,10 @@ def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: date
         raise MeetingError("starts_on", _l("The rest of a series keeps its dates: change the time, or this "
                                            "meeting alone. To move a series to another day, cancel the rest "
                                            "and plan a new series."))
-    new_starts = [
-        datetime.combine(local_start.date() if m is meeting else local_start_of(m).date(), local_start.time())
-        .replace(tzinfo=tz).astimezone(UTC)
-        for m in meetings
-    ]
+    new_locals = [datetime.combine(local_start.date() if m is meeting else local_start_of(m).date(),
+                                   local_start.time()) for m in meetings]
+    require_real_wall_clock(new_locals, tz_name)
+    new_starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in new_locals]
     if new_starts[0] < utcnow() - timedelta(minutes=1):
         raise MeetingError("starts_on", _l("The start lies in the past."))
     if scope == SCOPE_FOLLOWING and len(meetings) > 1:
