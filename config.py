@@ -68,6 +68,9 @@ class Config:
     # A small buffer: a chat line is at most a few KB; nothing legitimate needs more.
     SOCKETIO_MAX_BUFFER = _int("SOCKETIO_MAX_BUFFER", 16 * 1024)
     MAX_CONTENT_LENGTH = 256 * 1024
+    # A client silent this long while sending a request (line, headers or body) is answered 400 and dropped
+    # (safety/request_limits.py, serve.py); WebSocket connections have Engine.IO's ping instead.
+    REQUEST_TIMEOUT_SECONDS = _float("REQUEST_TIMEOUT_SECONDS", 10.0)
     MAX_MESSAGE_LENGTH = _int("MAX_MESSAGE_LENGTH", 2000)
     RECENT_MESSAGES = _int("RECENT_MESSAGES", 100)
     REPLAY_LIMIT = _int("REPLAY_LIMIT", 1000)

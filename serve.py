@@ -5,16 +5,24 @@ package.
 
 Sets TCP_NODELAY on every accepted socket: without it, small Socket.IO frames wait for Nagle's
 algorithm and delayed ACKs, and p99 latency sits near 40 ms. Access logs are off: they would hold
-raw IP addresses, and so would gevent's error reports without `PrivateEnviron`.
+raw IP addresses, and so would gevent's error reports: these go through logging (cleaned by
+supportgroup/logsafe.py) and never show the request environ or the client's address.
+
+A client silent for `REQUEST_TIMEOUT_SECONDS` while sending a request is dropped (a socket timeout, lifted
+for WebSocket connections), and a refused request's body is never read (safety/request_limits.py).
 """
 from gevent import monkey
 
 monkey.patch_all()
 
+import logging  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
 
 from gevent import pywsgi  # noqa: E402
+
+
+log = logging.getLogger("supportgroup.server")
 
 
 class PrivateEnviron(pywsgi.SecureEnviron):
@@ -24,28 +32,48 @@ class PrivateEnviron(pywsgi.SecureEnviron):
 
 
 class ChatHandler(pywsgi.WSGIHandler):
-    """pywsgi's handler, adjusted for WebSocket traffic and privacy."""
+    """pywsgi's handler, adjusted for WebSocket traffic, abandoned requests and privacy."""
+
+    def handle(self):
+        # Reading a request line, headers or a body: a client silent this long is dropped.
+        self.socket.settimeout(self.server.request_timeout)
+        super().handle()
 
     def run_application(self):
+        websocket = self.environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        if websocket:
+            self.socket.settimeout(None)  # idle up to the ping interval; Engine.IO's ping ends a dead one
         try:
             super().run_application()
         finally:
             # After a WebSocket session the socket carries frames, not HTTP: never read it as a request.
-            if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            if websocket:
                 self.close_connection = True
+            if self.close_connection:
+                # pywsgi would read the rest of an unread body (a refused one) before closing; don't.
+                self.wsgi_input._chunked_input_error = True
+
+    def _handle_client_error(self, ex):
+        # pywsgi logs the client's address and the raw request line (it may hold a feed token): neither.
+        if not isinstance(ex, OSError):  # a timeout or a reset is not worth a line
+            reason = str(ex).split(":", 1)[0][:80] or type(ex).__name__
+            log.warning("refused a malformed request: %s", reason)
+        return ("400", pywsgi._BAD_REQUEST_RESPONSE)
 
     def log_error(self, msg, *args):
-        # pywsgi prefixes errors with the client's address; log the error alone.
+        # pywsgi prefixes errors with the client's socket; log the error alone.
         try:
-            message = msg % args
+            message = msg % args if args else msg
         except (TypeError, ValueError):
             message = msg
-        self.server.error_log.write(f"pywsgi: {message[:200]}\n")
+        log.warning("pywsgi: %s", message[:200])
 
 
 class NoDelayWSGIServer(pywsgi.WSGIServer):
     environ_class = PrivateEnviron
+    secure_environ_class = PrivateEnviron  # what pywsgi wraps an environ in before it reports an error
     handler_class = ChatHandler
+    request_timeout = 10.0
 
     def handle(self, sock, address):
         try:
@@ -68,7 +96,11 @@ def serve(app, default_port: int, name: str, detail: str) -> None:
     """Serve `app` on HOST:PORT (default 127.0.0.1 and `default_port`) until interrupted."""
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", str(default_port)))
-    server = NoDelayWSGIServer((host, port), app, log=None)
+    from supportgroup.logsafe import route_gevent_errors
+
+    route_gevent_errors()  # the hub's error reports through logging, cleaned, without the environ
+    server = NoDelayWSGIServer((host, port), app, log=None, error_log=logging.getLogger("gevent.pywsgi"))
+    server.request_timeout = float(app.config.get("REQUEST_TIMEOUT_SECONDS", 10.0))
     print(f"{name} serving on http://{host}:{port} ({detail})", flush=True)
     try:
         server.serve_forever()

@@ -38,6 +38,11 @@ max_requests = 0  # a worker restart would drop every open chat connection
 timeout = 30
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
+# Request limits (nginx has the same in front). Bodies: the app refuses oversize ones before reading and
+# times out silent ones (REQUEST_TIMEOUT_SECONDS, supportgroup/safety/request_limits.py).
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = f"supportgroup-{PORT}"
 

@@ -24,6 +24,11 @@ CSP = "; ".join(
 
 
 def init_security_headers(app: Flask) -> None:
+    from .request_limits import init_request_limits
+
+    # Around Engine.IO too (Flask-SocketIO wrapped app.wsgi_app already): body limits, Cache-Control.
+    init_request_limits(app)
+
     @app.after_request
     def set_headers(response):
         headers = response.headers
