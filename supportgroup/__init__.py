@@ -134,7 +134,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off)."""
+    """Plain, privacy-safe logs: no request lines with addresses (the serve module turns those off).
+
+    Every record of the process, from any library, has its control characters escaped and its addresses
+    replaced (`logsafe.py`), so no logged value can forge a line.
+    """
+    from . import logsafe
+
+    logsafe.install()
     level = logging.DEBUG if app.debug else logging.INFO
     logging.getLogger("supportgroup").setLevel(level)
     # At DEBUG these write result rows (message text, hashes) and the database's address: never let them.
