@@ -1,22 +1,52 @@
 /* Safety on every page: quick exit, the help panel, and the safety check's advice.
  *
  * Quick exit (the button, or Escape pressed three times within two seconds):
- *   1. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; chat.js listens),
- *   2. removes the page's content (messages, inputs) so nothing stays on screen,
- *   3. replaces this page with a neutral website (location.replace: Back does not come here).
- * It cannot hide earlier pages in the browser history or what monitoring software saw (see README).
+ *   1. ends the session on the server (POST /account/quick-exit by navigator.sendBeacon, or a keepalive
+ *      fetch: both outlive the page, and nothing waits for them, so a dead network never delays leaving),
+ *   2. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; chat.js listens),
+ *   3. forgets what this site kept in the browser (localStorage, sessionStorage), except its two markers,
+ *   4. removes the page's content (messages, inputs) so nothing stays on screen,
+ *   5. replaces this page with a neutral website (location.replace: Back does not come here).
+ * If the request to end the session may not have arrived (no network), the next page of ours that opens
+ * logged in ends it before anything is drawn. Quick exit cannot hide earlier pages in the browser history
+ * or what monitoring software saw (see README).
  */
 (function () {
   "use strict";
 
   var ESCAPES_NEEDED = 3;
   var ESCAPE_WINDOW_MS = 2000;
-  var EXITED_KEY = "sg-quick-exit";
+  var EXITED_KEY = "sg-quick-exit";     // sessionStorage: this tab left by quick exit (Back leaves again)
+  var PENDING_KEY = "sg-session-end";   // localStorage: a quick exit's session end may not have arrived
   var leaving = false;
   var escapes = [];
 
   function storage() {
     try { return window.sessionStorage; } catch (error) { return null; }
+  }
+  function localStore() {
+    try { return window.localStorage; } catch (error) { return null; }
+  }
+
+  /* Where and how to end the session: a <meta> in <head> before this script, on logged-in pages only. */
+  function sessionEnd() {
+    var meta = document.querySelector('meta[name="sg-session-end"]');
+    return meta && meta.content ? { url: meta.content, csrf: meta.getAttribute("data-csrf") || "",
+                                    login: meta.getAttribute("data-login") || "/" } : null;
+  }
+  function endBody(end) {
+    // Form-encoded, so Flask-WTF reads the CSRF token from the body (sendBeacon cannot set headers).
+    var body = new URLSearchParams();
+    body.append("csrf_token", end.csrf);
+    return body;
+  }
+  /* Fire and forget: queued by the browser, sent even while the page is torn down. */
+  function sendSessionEnd(end) {
+    try { if (navigator.sendBeacon && navigator.sendBeacon(end.url, endBody(end))) { return; } } catch (ignore) { /* next */ }
+    try {
+      fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
+        .catch(function () { /* no network: the next page of ours ends it (finishSessionEnd) */ });
+    } catch (ignore) { /* leaving must never fail */ }
   }
 
   /* After a quick exit, this tab must not show our pages again by Back (or Forward): go to the neutral
@@ -26,16 +56,34 @@
     var entries = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
     return entries && entries[0] ? entries[0].type : "";
   }
-  (function guardHistory() {
+  var guarded = (function guardHistory() {
     var store = storage();
     var exitedTo = store && store.getItem(EXITED_KEY);
-    if (!exitedTo) { return; }
+    if (!exitedTo) { return false; }
     if (navigationType() === "back_forward") {
       document.documentElement.hidden = true;
       window.location.replace(exitedTo);
-    } else {
-      store.removeItem(EXITED_KEY);
+      return true;
     }
+    store.removeItem(EXITED_KEY);
+    return false;
+  })();
+
+  /* A quick exit without network could not end the session on the server. The first page of ours that
+   * opens still logged in (the address typed again, Back) ends it now, hidden, then shows the login page.
+   * Tried once: whatever the answer, the marker goes, so nobody is ever locked out of the site. */
+  (function finishSessionEnd() {
+    var local = localStore();
+    var neutral = local && local.getItem(PENDING_KEY);
+    if (!neutral) { return; }
+    var end = sessionEnd();
+    local.removeItem(PENDING_KEY);
+    if (!end) { return; }  // logged out already: nothing left to end
+    document.documentElement.hidden = true;
+    if (guarded || !window.fetch) { sendSessionEnd(end); return; }  // guardHistory is leaving already
+    fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
+      .then(function (response) { window.location.replace(response.ok ? end.login : neutral); })
+      .catch(function () { window.location.replace(neutral); });
   })();
   window.addEventListener("pageshow", function (event) {
     var store = storage();
@@ -55,13 +103,25 @@
     document.title = "";
   }
 
+  /* Everything this site kept in the browser goes (all of this origin's storage is ours); then only the
+   * markers: this tab left (Back leaves again), and, if logged in, a session end to finish if need be. */
+  function forgetStorage(url, loggedIn) {
+    var store = storage();
+    var local = localStore();
+    try { if (local) { local.clear(); } } catch (ignore) { /* storage may be switched off */ }
+    try { if (store) { store.clear(); } } catch (ignore) { /* idem */ }
+    try { if (store) { store.setItem(EXITED_KEY, url); } } catch (ignore) { /* private mode without storage */ }
+    try { if (local && loggedIn) { local.setItem(PENDING_KEY, url); } } catch (ignore) { /* idem */ }
+  }
+
   function quickExit(event) {
     if (event) { event.preventDefault(); }
     if (leaving) { return; }
     leaving = true;
     var url = quickExitUrl();
-    var store = storage();
-    try { if (store) { store.setItem(EXITED_KEY, url); } } catch (ignore) { /* private mode without storage */ }
+    var end = sessionEnd();
+    if (end) { sendSessionEnd(end); }  // first: the request is queued before anything else can fail
+    forgetStorage(url, !!end);
     try {
       document.dispatchEvent(new CustomEvent("sg:quick-exit"));  // chat.js: leave + disconnect, now
     } catch (ignore) { /* leaving must never fail */ }
