@@ -89,6 +89,10 @@ def bench_setup_command(chat_groups: int, participants: int, calendar_groups: in
 
 
 def register_cli(app: Flask) -> None:
+    from .auth.account_admin import COMMANDS as account_commands
+
+    for command in account_commands:
+        app.cli.add_command(command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_command)

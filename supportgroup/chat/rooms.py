@@ -1,7 +1,17 @@
-"""Room names and pushing to rooms. Rooms: one per meeting, one for its moderators, one per user."""
+"""Room names, and taking rooms away. Rooms: one per meeting, one for its moderators, one per user.
+
+A socket sits in rooms because of rights it had when it joined: the meeting's room (an active member, not
+removed, let in), the moderators' room (a trained peer expert moderating the group), its user's room (a
+logged-in, enabled account). When a right ends, the rooms that carry it must go at once, in every process
+(docs/architecture.md, "Who may hear what"): `revoke_rooms` does that after the change is committed.
+"""
 from __future__ import annotations
 
-from ..extensions import socketio
+from sqlalchemy import select
+
+from ..extensions import db, socketio
+from ..models import Meeting, Membership, User
+from ..permissions import Denied, is_removed_from, require_meeting_member
 from .stores import stores
 
 
@@ -21,3 +31,68 @@ def disconnect_user(user_id: int) -> None:
     """End every socket of this user, in every server process (after logout, ban, password change)."""
     for sid in stores().connections.sids(user_id):
         socketio.server.disconnect(sid, namespace="/")
+
+
+def may_stay(meeting: Meeting, membership: Membership, entered_as_moderator: bool) -> bool:
+    """Whether a socket that joined `meeting` through `membership` may still be in the rooms it entered.
+
+    The same rules as `join` (through `permissions`), read from the database now, except the conditions of
+    *entering* only: the lobby time, a locked meeting, house rules changed since consent ("accepted before
+    their next meeting") and a waiting room switched on later. A socket that entered as moderator and is no
+    longer one may not stay either, even if it may still take part."""
+    try:
+        require_meeting_member(membership.user, meeting)  # enabled account, active membership, still trained
+    except Denied:
+        return False
+    if entered_as_moderator and not membership.is_moderator:
+        return False
+    return membership.is_moderator or not is_removed_from(meeting, membership)
+
+
+def revoke_rooms(*, user_id: int | None = None, group_id: int | None = None) -> int:
+    """Take away the rooms a right carried: call it after the commit of any change that may end one.
+
+    Re-evaluates, from the database, every socket present in a live meeting (of this user, of this group, or
+    of this user in this group) and disconnects each one that may no longer stay (`may_stay`), in whichever
+    process holds it: python-socketio forwards `disconnect` through the message queue, and that process's
+    disconnect handler then leaves the meeting properly (rooms, presence, attendance, the kept posting
+    rights). A `leave_room` from here would leave the socket's presence (which only its holder may remove),
+    its joined list and its kept rights behind. The client reconnects and joins with the rights it has now.
+    An account that is disabled or gone loses every socket, joined or not (its user room too).
+
+    Cheap when nothing ended (one Redis read, a query, one Redis pipeline), so callers need not know whether
+    anything did. A join racing this is safe: it enters presence before it re-reads the epochs that the
+    change bumped before its commit, so either the join starts over or this finds its socket.
+    Returns how many sockets were disconnected.
+    """
+    if user_id is None and group_id is None:
+        raise ValueError("revoke_rooms needs a user, a group or both")
+    store = stores()
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active:
+            sids = store.connections.sids(user_id)
+            disconnect_user(user_id)
+            return len(sids)
+    live = store.presence.live_meetings()
+    if not live:
+        return 0
+    query = select(Meeting).where(Meeting.id.in_(live))
+    if group_id is not None:
+        query = query.where(Meeting.group_id == group_id)
+    meetings = list(db.session.scalars(query))
+    holders = store.presence.holders([m.id for m in meetings]) if meetings else {}
+    membership_ids = {mid for entries in holders.values() for mid, _mod in entries.values()}
+    if not membership_ids:
+        return 0
+    memberships = {m.id: m for m in db.session.scalars(select(Membership).where(Membership.id.in_(membership_ids)))}
+    ended = 0
+    for meeting in meetings:
+        for sid, (membership_id, as_moderator) in holders[meeting.id].items():
+            membership = memberships.get(membership_id)
+            if membership is not None and user_id is not None and membership.user_id != user_id:
+                continue  # someone else's socket: not this change's business
+            if membership is None or not may_stay(meeting, membership, as_moderator):
+                socketio.server.disconnect(sid, namespace="/")
+                ended += 1
+    return ended

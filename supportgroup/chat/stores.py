@@ -134,6 +134,16 @@ class MemoryPresence:
         with self._lock:
             return set(self._rooms)
 
+    def live_meetings(self) -> set[int]:
+        """Meetings in which any process holds sockets (here: this one)."""
+        return self.local_meetings()
+
+    def holders(self, meeting_ids: list[int]) -> dict[int, dict[str, tuple[int, bool]]]:
+        """Per meeting: socket id -> (membership id, entered as moderator)."""
+        with self._lock:
+            return {m: {sid: (mid, sid in self._moderators.get(m, ())) for sid, mid in self._rooms.get(m, {}).items()}
+                    for m in meeting_ids}
+
     def refresh(self) -> None:
         """Nothing to keep alive in memory."""
 
@@ -165,8 +175,12 @@ class RedisPresence:
         self._ttl_ms = _ms(ttl)
         self._lifetime = _key_lifetime(ttl)
         self._touch = client.register_script(_TOUCH)
+        self._touch_set = client.register_script(_TOUCH_SET)
         self._prune = client.register_script(_PRUNE)
         self._moderator_present = client.register_script(_MODERATOR_PRESENT)
+        # Every meeting in which some process holds sockets (meeting id -> last stamp), so that taking a right
+        # away can find the sockets it carried without scanning keys (`live_meetings`, chat/rooms.py).
+        self._index = f"{prefix}:presence-meetings"
         # (meeting id, socket id) -> stored value, for the sockets this process holds. Writes to Redis
         # happen under this lock too, so a refresh never writes back a socket removed meanwhile.
         self._local: dict[tuple[int, str], str] = {}
@@ -186,7 +200,13 @@ class RedisPresence:
         value = f"{membership_id}:{'m' if is_moderator else 'p'}"
         with self._lock:
             self._local[(meeting_id, sid)] = value
-            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value])
+            pipe = self._redis.pipeline(transaction=False)  # one round trip: the entry and the meeting's index
+            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value], client=pipe)
+            self._stamp_index([meeting_id], pipe)
+            pipe.execute()
+
+    def _stamp_index(self, meeting_ids, pipe) -> None:
+        self._touch_set(keys=[self._index], args=[self._lifetime, _ms(self._lifetime), *meeting_ids], client=pipe)
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
         hash_key, seen_key = self._keys(meeting_id)
@@ -227,6 +247,19 @@ class RedisPresence:
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
 
+    def live_meetings(self) -> set[int]:
+        """Meetings in which some process has stamped sockets within the key lifetime (a minute or more)."""
+        return {int(m) for m in self._redis.zrange(self._index, 0, -1)}
+
+    def holders(self, meeting_ids: list[int]) -> dict[int, dict[str, tuple[int, bool]]]:
+        """Per meeting: socket id -> (membership id, entered as moderator), stale entries included: taking a
+        right away disconnects a dead socket harmlessly, but must not miss a live one."""
+        pipe = self._redis.pipeline(transaction=False)
+        for meeting_id in meeting_ids:
+            pipe.hgetall(self._keys(meeting_id)[0])
+        return {m: {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items()}
+                for m, raw in zip(meeting_ids, pipe.execute())}
+
     def local_meetings(self) -> set[int]:
         """Meetings in which this process holds sockets."""
         with self._lock:
@@ -241,6 +274,8 @@ class RedisPresence:
             pipe = self._redis.pipeline(transaction=False)
             for meeting_id, pairs in by_meeting.items():
                 self._touch(keys=self._keys(meeting_id), args=[self._lifetime, *pairs], client=pipe)
+            if by_meeting:
+                self._stamp_index(sorted(by_meeting), pipe)
             pipe.execute()
 
     def prune(self) -> set[int]:
@@ -257,6 +292,7 @@ class RedisPresence:
     def clear(self) -> None:
         with self._lock:
             self._local.clear()
+            self._redis.delete(self._index)
             for pattern in ("presence:*", "presence-seen:*"):
                 for key in self._redis.scan_iter(f"{self._prefix}:{pattern}"):
                     self._redis.delete(key)

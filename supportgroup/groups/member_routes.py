@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from ..chat.rooms import revoke_rooms
 from ..extensions import db
 from ..models import Group, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated
@@ -117,5 +118,6 @@ def redraw_alias(group_id: int):
 @bp.route("/<int:group_id>/leave", methods=["POST"])
 @login_required
 def leave(group_id: int):
-    _self_action(group_id, services.leave_group, _("You have left the group."))
+    membership = _self_action(group_id, services.leave_group, _("You have left the group."))
+    revoke_rooms(user_id=membership.user_id, group_id=group_id)  # their open meeting pages hear no more
     return redirect(url_for("home.dashboard"))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..auth.services import find_user
+from ..chat.rooms import revoke_rooms
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import require_group_manager, require_profile_editor
@@ -47,6 +48,7 @@ def edit_profile(user_id: int):
             getattr(form, error.field).errors.append(str(error.message))
         else:
             db.session.commit()
+            revoke_rooms(user_id=user_id)  # untrained: out of the moderators' rooms, in every process
             flash(_("The profile has been saved."), "success")
             return redirect(url_for("groups.pool_index") if is_staff else url_for("home.dashboard"))
     return render_template("groups/profile.html", expert=expert, form=form), 400 if form.errors else 200

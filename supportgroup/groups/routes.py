@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth.services import find_user
-from ..chat.rooms import disconnect_user
+from ..chat.rooms import revoke_rooms
 from ..extensions import db
 from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Organisation
 from ..permissions import require_group_manager
@@ -127,6 +127,7 @@ def archive(group_id: int):
     if ReasonForm().validate_on_submit():
         services.archive_group(group, current_user)
         db.session.commit()
+        revoke_rooms(group_id=group.id)  # whatever rights archiving ends (permissions.py decides)
         flash(_("The group has been archived."), "success")
     return redirect(url_for("groups.index"))
 
@@ -242,7 +243,7 @@ def lookup(group_id: int):
     return _render_detail(group, status=200 if looked_up else 400, lookup_form=form, looked_up=looked_up)
 
 
-def _membership_action(membership_id: int, act, done: str, after_commit=None):
+def _membership_action(membership_id: int, act, done: str):
     membership = load_membership(membership_id)
     require_group_manager(current_user)
     form = ReasonForm()
@@ -254,8 +255,9 @@ def _membership_action(membership_id: int, act, done: str, after_commit=None):
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            if after_commit:
-                after_commit(membership)
+            # Out of the rooms of this group's live meetings that the change took away (removal, ban, an
+            # unassigned peer expert), in every process; their other groups' meetings go on.
+            revoke_rooms(user_id=membership.user_id, group_id=membership.group_id)
             flash(done, "success")
             if promoted:
                 flash(_("%(n)d people moved up from the waitlist.", n=len(promoted)), "info")
@@ -280,23 +282,16 @@ def _end(status: MembershipStatus):
     return lambda membership, reason: services.end_membership(membership, current_user, status, reason)
 
 
-def _disconnect(membership: Membership) -> None:
-    """Out of every live meeting at once; their sockets may reconnect, but cannot join this group."""
-    disconnect_user(membership.user_id)
-
-
 @bp.route("/memberships/<int:membership_id>/remove", methods=["POST"])
 @login_required
 def remove(membership_id: int):
-    return _membership_action(membership_id, _end(MembershipStatus.REMOVED), _("The member has been removed."),
-                              after_commit=_disconnect)
+    return _membership_action(membership_id, _end(MembershipStatus.REMOVED), _("The member has been removed."))
 
 
 @bp.route("/memberships/<int:membership_id>/ban", methods=["POST"])
 @login_required
 def ban(membership_id: int):
-    return _membership_action(membership_id, _end(MembershipStatus.BANNED), _("The member has been banned."),
-                              after_commit=_disconnect)
+    return _membership_action(membership_id, _end(MembershipStatus.BANNED), _("The member has been banned."))
 
 
 @bp.route("/memberships/<int:membership_id>/close-referral", methods=["POST"])

@@ -1,0 +1,90 @@
+"""Operators' account changes that take rights away: `flask set-role`, `flask disable-user`, `flask enable-user`.
+
+The app has no page for these; operators run them on a server. Each one is audited, committed, and then takes
+away the rooms the lost right carried (`chat.rooms.revoke_rooms`), in every server process through the
+Socket.IO message queue, exactly as the coordinators' pages do. (Without Redis, in the embedded one-process
+deployment, a command runs in a process of its own and cannot reach the server's sockets: its change applies
+there when the sockets reconnect, so restart the server.)
+"""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..chat.rooms import revoke_rooms
+from ..extensions import db
+from ..models import Role, User
+from ..moderation.services import record_action
+from .services import find_user
+
+
+def set_role(user: User, role: Role) -> None:
+    """Change an account's role (e.g. a peer expert leaves the pool). Flushes; the caller commits."""
+    record_action(None, "set_role", "user", user.id, reason=f"{user.role.value} -> {role.value}")
+    user.role = role
+    db.session.flush()
+
+
+def set_enabled(user: User, enabled: bool) -> None:
+    """Disable or enable an account. Disabling also ends every web session (a new session token)."""
+    record_action(None, "enable_user" if enabled else "disable_user", "user", user.id)
+    user.is_enabled = enabled
+    if not enabled:
+        user.rotate_session_token()
+    db.session.flush()
+
+
+def _user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException("There is no account with this username.")
+    return user
+
+
+def _after(user_id: int) -> None:
+    ended = revoke_rooms(user_id=user_id)
+    click.echo(f"Disconnected sockets: {ended}.")
+    if not current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")
+
+
+@click.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@with_appcontext
+def set_role_command(username: str, role: str) -> None:
+    """Give USERNAME the account role ROLE; rooms the old role carried are taken away at once."""
+    user = _user(username)
+    set_role(user, Role(role))
+    user_id = user.id
+    db.session.commit()
+    click.echo(f"Account '{username}' now has role {role}.")
+    _after(user_id)
+
+
+@click.command("disable-user")
+@click.argument("username")
+@with_appcontext
+def disable_user_command(username: str) -> None:
+    """Disable USERNAME: no login, every session and socket ended."""
+    user = _user(username)
+    set_enabled(user, False)
+    user_id = user.id
+    db.session.commit()
+    click.echo(f"Account '{username}' is disabled.")
+    _after(user_id)
+
+
+@click.command("enable-user")
+@click.argument("username")
+@with_appcontext
+def enable_user_command(username: str) -> None:
+    """Enable USERNAME again."""
+    user = _user(username)
+    set_enabled(user, True)
+    db.session.commit()
+    click.echo(f"Account '{username}' is enabled.")
+
+
+COMMANDS = (set_role_command, disable_user_command, enable_user_command)

@@ -1,0 +1,220 @@
+"""Who may hear the moderators (issue #11): a right that ends takes away the rooms that carry it, at once.
+
+A socket is in a meeting's room, its moderators' room and its user's room because of rights it had when it
+joined. Every way such a right ends (the peer expert untrained, unassigned from the group or given another
+role; the account disabled; the participant leaving the group) must take the socket out, in every process,
+so it hears no more whispers to the moderators, reports (with who reported) or chat. Over two real server
+processes with PostgreSQL and Redis too (the last tests).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from supportgroup.chat.rooms import meeting_room, moderators_room, revoke_rooms
+from supportgroup.chat.stores import stores
+from supportgroup.extensions import db, socketio
+from supportgroup.models import Membership, Role
+from tests.chat_helpers import open_room, received, send
+from tests.conftest import DEFAULT_PASSWORD, csrf_token
+
+
+def post_form(http, page: str, action: str, data: dict | None = None):
+    return http.post(action, data={"csrf_token": csrf_token(http, page), **(data or {})})
+
+
+@pytest.fixture
+def room(factory, socket_client):
+    """The meeting with its peer expert, alice and bob joined, and one message (id 1) to report later."""
+    scene = open_room(factory, socket_client)
+    assert send(scene.alice_socket, scene.meeting, "a first line", "alice-0000")["id"] == 1
+    for sio in (scene.expert_socket, scene.alice_socket, scene.bob_socket):
+        sio.get_received()
+    return scene
+
+
+@pytest.fixture
+def coordinator(room, login_client):
+    return login_client("coord")
+
+
+def untrain(http, expert) -> None:
+    page = f"/groups/pool/{expert.id}/edit"
+    response = post_form(http, page, page, {"first_name": "Sam", "story": "", "trained_on": ""})  # "trained" unticked
+    assert response.status_code == 302
+
+
+def whisper_to_moderators(room, text="I need help", client_id="whisper-0001") -> dict:
+    ack = room.alice_socket.emit("whisper", {"meeting_id": room.meeting.id, "client_id": client_id, "text": text},
+                                 callback=True)
+    assert ack["ok"], ack
+    return ack
+
+
+def in_room(sio, room_name: str) -> bool:
+    """Whether this test client's socket is in a room of the (in-process) server."""
+    return any(eio == sio.eio_sid for _sid, eio in socketio.server.manager.get_participants("/", room_name))
+
+
+def assert_hears_nothing_more(room, who: str = "expert") -> None:
+    """`who`'s socket is out of the meeting's rooms and its presence (disconnected), and what only moderators
+    hear (a whisper to them, a report with who reported) goes on without it."""
+    sio = getattr(room, f"{who}_socket")
+    user = getattr(room, who)
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id,
+                                                             Membership.group_id == room.group.id))
+    assert not sio.is_connected()
+    assert membership.id not in stores().presence.membership_ids(room.meeting.id)
+    others = [s for s in (room.alice_socket, room.bob_socket) if s is not sio]
+    whisper = others[0].emit("whisper", {"meeting_id": room.meeting.id, "client_id": "whisper-0001",
+                                         "text": "I need help"}, callback=True)
+    report = others[0].emit("report", {"meeting_id": room.meeting.id, "id": 1, "reason": "scared"}, callback=True)
+    assert whisper["ok"] and report["ok"]
+    for name in (meeting_room(room.meeting.id), moderators_room(room.meeting.id)):
+        assert not in_room(sio, name)
+
+
+def test_untrained_peer_expert_no_longer_hears_whispers_or_reports(room, coordinator, db):
+    untrain(coordinator, room.expert)
+    db.session.refresh(room.expert.profile)
+    assert room.expert.profile.trained is False
+    assert_hears_nothing_more(room)
+    # No peer expert is present any more: the chat is read-only for participants at once.
+    states = received(room.bob_socket, "meeting_state")
+    assert states and states[-1]["moderator_present"] is False
+    assert send(room.alice_socket, room.meeting, "anyone?", "alice-0002")["error"]["code"] == "no_moderator"
+
+
+def test_editing_a_profile_without_taking_a_right_leaves_the_sockets_alone(room, coordinator):
+    page = f"/groups/pool/{room.expert.id}/edit"
+    assert post_form(coordinator, page, page, {"first_name": "Sam", "story": "New story.",
+                                               "trained": "y"}).status_code == 302
+    assert room.expert_socket.is_connected() and room.alice_socket.is_connected()
+    whisper_to_moderators(room)
+    assert [m["text"] for m in received(room.expert_socket, "message")] == ["I need help"]
+
+
+def test_peer_expert_unassigned_from_the_group(room, coordinator, db):
+    membership = db.session.query(Membership).filter_by(user_id=room.expert.id).one()
+    response = post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove",
+                         {"reason": "stepped down"})
+    assert response.status_code == 302
+    assert_hears_nothing_more(room)
+
+
+def test_unassigned_in_one_group_keeps_the_other_groups_meeting(room, coordinator, factory, socket_client, db):
+    other = factory.group("Evening group")
+    factory.moderator(other, room.expert)
+    evening = factory.meeting(other, title="Evening")
+    second = socket_client("expert")
+    assert second.emit("join", {"meeting_id": evening.id}, callback=True)["ok"]
+    membership = db.session.query(Membership).filter_by(user_id=room.expert.id, group_id=room.group.id).one()
+    post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove")
+    assert not room.expert_socket.is_connected()
+    assert second.is_connected()  # still moderates the evening group
+
+
+def test_role_changed_from_the_command_line(room, runner):
+    result = runner.invoke(args=["set-role", "expert", "participant"])
+    assert result.exit_code == 0, result.output
+    assert "Disconnected sockets: 1." in result.output
+    assert_hears_nothing_more(room)
+
+
+def test_disabled_account_loses_every_socket_joined_or_not(room, runner, socket_client, login_client, db):
+    idle = socket_client("expert")  # connected, in no meeting: only its user room
+    result = runner.invoke(args=["disable-user", "expert"])
+    assert result.exit_code == 0, result.output
+    assert not idle.is_connected()
+    assert_hears_nothing_more(room)
+    assert runner.invoke(args=["enable-user", "expert"]).exit_code == 0
+
+
+def test_participant_who_leaves_the_group_hears_no_more(room, login_client):
+    alice = login_client("alice")
+    page = f"/groups/{room.group.id}/about"
+    assert post_form(alice, page, f"/groups/{room.group.id}/leave").status_code == 302
+    assert_hears_nothing_more(room, "alice")
+
+
+def test_participant_removed_from_the_group(room, coordinator):
+    membership = room.memberships["alice"]
+    post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove")
+    assert not room.alice_socket.is_connected()
+    assert room.bob_socket.is_connected() and room.expert_socket.is_connected()
+
+
+def test_revocation_touches_no_one_who_keeps_their_rights(room, app):
+    with app.test_request_context():
+        assert revoke_rooms(group_id=room.group.id) == 0
+        assert revoke_rooms(user_id=room.expert.id) == 0
+    for sio in (room.expert_socket, room.alice_socket, room.bob_socket):
+        assert sio.is_connected()
+
+
+# --- two real server processes over PostgreSQL and Redis ----------------------------------------------
+
+def _wait(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.live
+@pytest.mark.scaleout_only
+def test_untrained_in_one_process_leaves_the_moderators_room_in_the_other(factory, live_servers, sockets):
+    """The coordinator's page runs on one process, the peer expert's socket lives on another."""
+    from tests.test_scaleout import connect
+
+    scene = factory.scene()
+    meeting_id, expert_id = scene.meeting.id, scene.expert.id
+    first, second = live_servers(), live_servers()
+    expert = connect(second, "expert", sockets)
+    alice = connect(first, "alice", sockets)
+    assert expert.call("join", {"meeting_id": meeting_id})["ok"]
+    assert alice.call("join", {"meeting_id": meeting_id})["ok"]
+    ack = alice.call("whisper", {"meeting_id": meeting_id, "client_id": "whisper-1", "text": "before"})
+    assert ack["ok"], ack
+    expert.wait_for("message", lambda m: m["text"] == "before")
+
+    coordinator = first.login("coord", DEFAULT_PASSWORD)
+    page = f"{first.url}/groups/pool/{expert_id}/edit"
+    token = __import__("re").search(r'name="csrf_token"[^>]*value="([^"]+)"', coordinator.get(page).text).group(1)
+    response = coordinator.post(page, data={"csrf_token": token, "first_name": "Sam"}, allow_redirects=False)
+    assert response.status_code == 302
+
+    assert _wait(lambda: not expert.client.connected), "the untrained expert's socket is still connected"
+    mark = expert.mark()
+    assert alice.call("whisper", {"meeting_id": meeting_id, "client_id": "whisper-2", "text": "after"})["ok"]
+    alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False)
+    assert not [e for e in expert.received[mark:] if e[0] in ("message", "report")]
+
+
+@pytest.mark.live
+@pytest.mark.scaleout_only
+def test_disable_user_from_the_command_line_reaches_every_process(factory, live_servers, sockets, schema,
+                                                                 redis_prefix):
+    import os
+    import subprocess
+    import sys
+
+    from tests.live import ROOT
+    from tests.test_scaleout import connect
+
+    scene = factory.scene()
+    first, second = live_servers(), live_servers()
+    on_first, on_second = connect(first, "expert", sockets), connect(second, "expert", sockets)
+    assert on_second.call("join", {"meeting_id": scene.meeting.id})["ok"]
+    env = {**os.environ, "SUPPORTGROUP_ENV": "development", "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
+           "DATABASE_URL": schema.database_url, "REDIS_URL": schema.redis_url, "REDIS_PREFIX": redis_prefix,
+           "FLASK_APP": "wsgi.py"}
+    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    done = subprocess.run([sys.executable, "-m", "flask", "disable-user", "expert"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _wait(lambda: not on_first.client.connected and not on_second.client.connected)
