@@ -8,16 +8,23 @@ and starts it again on the same port, empty. It proves:
 2. a message sent a second after Redis is back reaches the connected members on the other process;
 3. the moderator's presence is back in Redis within half a second, so no participant is refused
    `no_moderator` after that, and no client is told the moderator left.
+A Redis that freezes (SIGSTOP: the TCP connection stays open, nothing answers) is noticed by the listener
+within `DEAD_AFTER` of silence, and it subscribes again as soon as Redis answers (SIGCONT).
 Messages acknowledged before the listeners subscribed again are lost to the other process's members (Redis
 pub/sub keeps nothing); the test prints how many, for the clients' gap detection to recover.
 """
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
 import pytest
 import requests
+import socketio
+
+from supportgroup.realtime.queue import DEAD_AFTER, PROBE_AFTER, QueueManager
 
 from tests.conftest import DEFAULT_PASSWORD
 from tests.faults import RedisProcess
@@ -216,3 +223,52 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
     # And after the restart, the chat went on with a moderator present, in both directions.
     late = [ack for s in senders.values() for sent, _a, ack in s.records if ack and sent >= up_at + DELIVERED_AFTER]
     assert late and all(ack["ok"] for ack in late)
+
+
+def wait_until(condition, timeout: float) -> float:
+    """Poll `condition` (a clock we cannot set: another process's state); returns when it became true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout}s"
+        time.sleep(0.005)
+    return time.monotonic()
+
+
+def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):
+    manager = QueueManager(own_redis.url, "sgtest-frozen-socketio")
+    socketio.Server(async_mode="threading", client_manager=manager)  # gives the manager its server (sleep)
+    subscriptions: list[float] = []
+    manager.on_subscribed.append(lambda: subscriptions.append(time.monotonic()))
+    heard: list[bytes] = []
+    listener = threading.Thread(target=lambda: heard.extend(m["data"] for m in manager._redis_listen_with_retries()),
+                                daemon=True)
+    listener.start()
+    try:
+        wait_until(lambda: manager.subscribed, timeout=5)
+        publisher = own_redis.client(socket_timeout=1)
+        publisher.publish("sgtest-frozen-socketio", "before")
+        wait_until(lambda: heard == [b"before"], timeout=2)
+
+        os.kill(own_redis.process.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            noticed_after = wait_until(lambda: not manager.subscribed, timeout=DEAD_AFTER + 2 * PROBE_AFTER) \
+                - frozen_at
+            time.sleep(0.5)  # it keeps trying meanwhile; nothing answers
+            assert not manager.subscribed
+        finally:
+            os.kill(own_redis.process.pid, signal.SIGCONT)
+        resumed_at = time.monotonic()
+        back_after = wait_until(lambda: manager.subscribed, timeout=DEAD_AFTER + 2) - resumed_at
+        publisher.publish("sgtest-frozen-socketio", "after")
+        wait_until(lambda: heard == [b"before", b"after"], timeout=2)
+        publisher.close()
+        print(f"\nFIGURES frozen Redis noticed after {noticed_after:.2f}s; subscribed again {back_after:.3f}s "
+              f"after it resumed")
+        assert noticed_after <= DEAD_AFTER + PROBE_AFTER + 0.5
+        assert back_after < 1.0
+        assert len(subscriptions) == 2  # the hooks ran at the first subscription and at the return
+    finally:
+        manager.close()
+        listener.join(timeout=PROBE_AFTER + DEAD_AFTER + 1)
+    assert not listener.is_alive() and not manager.subscribed

@@ -5,8 +5,8 @@ while publishing reconnects at once: after a Redis restart every process stores,
 publishes messages into a channel that the other processes do not hear, and `/readyz` says ready
 (issue #12). `QueueManager` replaces the listener:
 
-- it retries at once and then every 0.1 s doubling to at most 0.5 s (with jitter, so processes do not
-  knock in step), so it subscribes again at most about half a second after Redis is back;
+- it retries at once and then every 0.1 s doubling to at most 0.25 s (with jitter, so processes do not
+  knock in step), so it subscribes again at most about a quarter of a second after Redis is back;
 - it listens on its own connection (the stock manager shares one with publishing, whose reconnect
   replaced the listener's pubsub object under it), with a connect timeout, TCP keepalive, no hidden
   retries inside redis-py (an error must reach this loop), and a PING after a second of silence: a
@@ -37,7 +37,7 @@ from redis.retry import Retry
 log = logging.getLogger("supportgroup.realtime")
 
 RETRY_FIRST = 0.1  # seconds before the second attempt to subscribe (the first is at once)
-RETRY_MAX = 0.5  # the longest wait between attempts, so subscribing again takes at most this after Redis returns
+RETRY_MAX = 0.25  # the longest wait between attempts, so subscribing again takes at most this after Redis returns
 PROBE_AFTER = 1.0  # PING the listener's connection after this much silence
 DEAD_AFTER = 3.0  # drop the connection after this much silence (a PONG would have come)
 CONNECT_TIMEOUT = 1.0
@@ -57,10 +57,13 @@ class QueueManager(socketio.RedisManager):
         self.subscribed = False
         self.on_subscribed: list[Callable[[], None]] = []
         self.last_subscribed_at: float | None = None  # time.monotonic(), for tests and logs
+        self._closed = False
 
     def _listener_pubsub(self) -> redis.client.PubSub:
+        # socket_timeout bounds the handshake and SUBSCRIBE with a frozen server; reads wait in get_message.
         client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=CONNECT_TIMEOUT,
-                                      socket_keepalive=True, retry=Retry(NoBackoff(), 0))
+                                      socket_timeout=DEAD_AFTER, socket_keepalive=True,
+                                      retry=Retry(NoBackoff(), 0))
         return client.pubsub()
 
     def _set_subscribed(self) -> None:
@@ -75,13 +78,13 @@ class QueueManager(socketio.RedisManager):
     def _redis_listen_with_retries(self):  # replaces the stock generator that `_listen` reads
         delay = RETRY_FIRST
         failures = 0
-        while True:
+        while not self._closed:
             pubsub = None
             try:
                 pubsub = self._listener_pubsub()
                 pubsub.subscribe(self.channel)
                 heard = time.monotonic()
-                while True:
+                while not self._closed:
                     message = pubsub.get_message(timeout=PROBE_AFTER)
                     now = time.monotonic()
                     if message is None:
@@ -107,11 +110,20 @@ class QueueManager(socketio.RedisManager):
                 if failures > 1:  # the first retry is immediate: the error may have been a single dropped link
                     self.server.sleep(random.uniform(delay / 2, delay))
                     delay = min(delay * 2, RETRY_MAX)
+            else:
+                _close(pubsub)
+        self.subscribed = False
+
+    def close(self) -> None:
+        """End the listener loop within `PROBE_AFTER` (tests that drive it themselves)."""
+        self._closed = True
 
 
 def _close(pubsub: redis.client.PubSub) -> None:
+    """Close the listener's connection and its client's pool (each attempt makes its own client)."""
     try:
         pubsub.close()
+        pubsub.connection_pool.disconnect()
     except Exception:  # the connection is already broken; nothing to release but the socket
         pass
 
