@@ -24,13 +24,11 @@ import pytest
 import requests
 import socketio
 
-from supportgroup.realtime.queue import DEAD_AFTER, PROBE_AFTER, QueueManager
-
-from tests.conftest import DEFAULT_PASSWORD
+from supportgroup.extensions import db as _db
+from supportgroup.realtime.queue import DEAD_AFTER, PROBE_AFTER, QueueManager, queue_manager, start_listener
+from tests.conftest import DEFAULT_PASSWORD, make_app
 from tests.faults import RedisProcess
 from tests.live import LiveServer
-
-pytestmark = [pytest.mark.live, pytest.mark.scaleout_only]
 
 OUTAGE = 5.0  # seconds Redis is away
 READY_WITHIN = 1.0  # after Redis is back: subscribed again, and so ready
@@ -130,6 +128,8 @@ def moderator_entry_back(redis_process: RedisProcess, prefix: str, meeting_id: i
     raise AssertionError(f"the moderator's presence was not written back within {timeout}s")
 
 
+@pytest.mark.live
+@pytest.mark.scaleout_only
 def test_queue_listener_and_presence_come_back_after_a_redis_restart(
         factory, servers_on_own_redis, sockets, own_redis, redis_prefix):
     scene = factory.scene()
@@ -272,3 +272,32 @@ def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):
         manager.close()
         listener.join(timeout=PROBE_AFTER + DEAD_AFTER + 1)
     assert not listener.is_alive() and not manager.subscribed
+
+
+def test_readyz_is_unavailable_while_the_queue_listener_is_not_subscribed(backend, redis_prefix, own_redis):
+    """In-process, on both backends: an app whose message queue is the private Redis."""
+    app = make_app(backend, redis_prefix, SOCKETIO_MESSAGE_QUEUE=own_redis.url)
+    manager = queue_manager(app)
+    http = app.test_client()
+
+    def listener_check() -> tuple[int, str]:
+        response = http.get("/readyz")
+        return response.status_code, response.get_json()["checks"]["message_queue_listener"]
+
+    try:
+        assert listener_check() == (503, "failed")  # not subscribed yet: python-socketio waits for a client
+        start_listener(app)
+        wait_until(lambda: manager.subscribed, timeout=5)
+        assert listener_check() == (200, "ok")
+        own_redis.kill()
+        wait_until(lambda: not manager.subscribed, timeout=2)
+        assert listener_check() == (503, "failed")
+        up_at = own_redis.start()
+        back_after = wait_until(lambda: manager.subscribed, timeout=5) - up_at
+        assert listener_check() == (200, "ok")
+        assert back_after < 1.0
+    finally:
+        manager.close()
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()

@@ -75,7 +75,13 @@ class QueueManager(socketio.RedisManager):
             except Exception:  # one hook's failure must not stop the listener
                 log.exception("message queue: a subscription hook failed")
 
-    def _redis_listen_with_retries(self):  # replaces the stock generator that `_listen` reads
+    def _listen(self):  # the stock one ends by unsubscribing the publishing client's pubsub: not ours
+        channel = self.channel.encode("utf-8")
+        for message in self._redis_listen_with_retries():
+            if message["channel"] == channel and "data" in message:
+                yield message["data"]
+
+    def _redis_listen_with_retries(self):  # replaces the stock generator
         delay = RETRY_FIRST
         failures = 0
         while not self._closed:
