@@ -203,10 +203,14 @@ def find_message(meeting: Meeting, seq: int) -> Message:
 
 
 def delete_message(message: Message, by: Membership) -> None:
-    """Authors delete their own messages; moderators any. Gone for everyone and from every replay."""
+    """Authors delete their own messages; moderators any. Gone for everyone and from every replay, and its
+    text gone from the database at once (`safety/scrub.py`)."""
     if not by.is_moderator and message.author_membership_id != by.id:
         raise Denied("not_allowed", _l("You can only delete your own messages."))
+    from ..safety.scrub import erase_text
+
     message.deleted_at = utcnow()
+    erase_text(message)
     db.session.flush()
 
 

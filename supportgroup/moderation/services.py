@@ -78,7 +78,11 @@ def ban(meeting: Meeting, target: Membership, reason: str, actor: Membership) ->
 
 
 def delete_message(meeting: Meeting, message: Message, actor: Membership) -> None:
+    """Gone for everyone, and its text gone from the database at once (`safety/scrub.py`)."""
+    from ..safety.scrub import erase_text
+
     message.deleted_at = utcnow()
+    erase_text(message)
     if meeting.pinned_seq == message.seq:
         meeting.pinned_seq = None
     _audit(actor, "delete_message", "message", message.seq, meeting)
@@ -104,7 +108,10 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
 def reject(meeting: Meeting, message: Message, reason: str, actor: Membership) -> None:
     if message.status != "pending":
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
+    from ..safety.scrub import erase_text
+
     message.status = "rejected"
+    erase_text(message)  # nobody sees a rejected message again: its text goes now, not at the purge
     _audit(actor, "reject_message", "message", message.seq, meeting, reason)
     db.session.flush()
 

@@ -11,6 +11,8 @@ its group's `retention_days`:
 - handover notes older than their group's retention period.
 Incident snapshots are safeguarding records with their own period, INCIDENT_RETENTION_DAYS (default 365)
 from their creation. Meetings themselves, attendance and the audit log (which holds no content) stay.
+Deleted means gone from the files too: after the purge's commit `scrub.py` checkpoints SQLite's `-wal` away
+(its deletes overwrite with zeros, `secure_delete`) and VACUUMs PostgreSQL's content tables.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db, socketio
 from ..models import Alert, Group, HandoverNote, Incident, Meeting, MeetingState, Message, Report, SafetyCheck, utcnow
+from . import scrub
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,9 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         .values(pinned_seq=None)
     )
     db.session.flush()
+    # After the commit: the SQLite -wal checkpointed away, PostgreSQL's old row versions vacuumed (scrub.py),
+    # also of texts deleted since the last run.
+    scrub.request_vacuum(db.session)
     return counts
 
 
