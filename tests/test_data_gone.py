@@ -197,3 +197,25 @@ def test_purge_leaves_no_text_in_the_files(factory, db, runner):
     for body in [*secrets_, *pieces]:
         searched = assert_not_in_files(db, body)
     print(f"\n[purge {db.engine.dialect.name}] {searched} bytes searched per text")
+
+
+@pytest.mark.live
+def test_a_delete_in_the_real_server_leaves_no_text_in_the_files(factory, db, runner, live_servers, sockets):
+    """The same through `serve.py` (gevent: the checkpoint waits cooperatively)."""
+    scene = factory.scene()
+    meeting_id = scene.meeting.id
+    db.session.commit()
+    server = live_servers()
+    expert = sockets(server.socket(server.login("expert", DEFAULT_PASSWORD)))
+    alice = sockets(server.socket(server.login("alice", DEFAULT_PASSWORD)))
+    assert expert.call("join", {"meeting_id": meeting_id})["ok"] and alice.call("join", {"meeting_id": meeting_id})["ok"]
+    secret = _secret()
+    sent = alice.call("send", {"meeting_id": meeting_id, "client_id": "live-gone-1", "text": secret})
+    assert sent["ok"]
+    assert_in_files(db, secret)
+    assert expert.call("delete_message", {"meeting_id": meeting_id, "id": sent["id"]})["ok"]
+    assert secret not in " ".join(stored_texts(db))
+    if db.engine.dialect.name == "sqlite":
+        assert_not_in_files(db, secret)
+    purge_command(runner)
+    assert_not_in_files(db, secret)
