@@ -300,7 +300,8 @@ def test_chat_through_nginx_survives_stopping_a_process(factory, deployment, soc
     # The load balancer's view, and plain HTTP sent to HTTPS.
     ready = requests.get(nginx.url + "/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json() == {"status": "ready",
-                                                         "checks": {"database": "ok", "redis": "ok"}}
+                                                         "checks": {"database": "ok", "redis": "ok",
+                                                                    "message_queue_listener": "ok"}}
     assert ready.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in ready.headers
     redirect = requests.get(f"http://127.0.0.1:{nginx.http_port}/login", allow_redirects=False, timeout=5)
     assert redirect.status_code == 301 and redirect.headers["Location"] == "https://127.0.0.1/login"
