@@ -214,16 +214,16 @@ def test_peer_expert_of_the_group_sees_counts_only(held, login_client):
     assert "<svg" in chart_html
     assert held.alias["bob"] not in chart_html and held.alias["alice"] not in chart_html
     # One member's history is for coordinators only.
-    assert expert.get(f"/attendance/members/{held.memberships['alice'].id}").status_code == 403
+    assert expert.get(f"/attendance/members/{held.memberships['alice'].id}").status_code == 404
 
 
 def test_peer_expert_of_another_group_is_refused(held, factory, login_client):
     other = factory.group("Other group")
     factory.moderator(other, factory.user("expert2", Role.PEER_EXPERT, first_name="Kim"))
     http = login_client("expert2")
-    assert http.get(f"/attendance/meetings/{held.meeting.id}").status_code == 403
-    assert http.get(f"/attendance/groups/{held.group.id}").status_code == 403
-    assert http.get(f"/attendance/members/{held.memberships['alice'].id}").status_code == 403
+    assert http.get(f"/attendance/meetings/{held.meeting.id}").status_code == 404
+    assert http.get(f"/attendance/groups/{held.group.id}").status_code == 404
+    assert http.get(f"/attendance/members/{held.memberships['alice'].id}").status_code == 404
     # Their own group's chart is fine.
     assert http.get(f"/attendance/groups/{other.id}").status_code == 200
 
@@ -231,7 +231,7 @@ def test_peer_expert_of_another_group_is_refused(held, factory, login_client):
 def test_peer_expert_whose_training_lapsed_is_refused(held, login_client, db):
     held.expert.profile.trained = False
     db.session.commit()
-    assert login_client("expert").get(f"/attendance/groups/{held.group.id}").status_code == 403
+    assert login_client("expert").get(f"/attendance/groups/{held.group.id}").status_code == 404
 
 
 def test_participants_never_see_attendance(held, login_client):
@@ -241,7 +241,7 @@ def test_participants_never_see_attendance(held, login_client):
                      f"/attendance/members/{held.memberships['alice'].id}",
                      f"/attendance/members/{held.memberships['bob'].id}"):
             response = http.get(path)
-            assert response.status_code == 403, (username, path)
+            assert response.status_code == 404, (username, path)
             html = response.get_data(as_text=True)
             assert held.alias["alice"] not in html and held.alias["bob"] not in html
         home = http.get("/home").get_data(as_text=True)

@@ -20,7 +20,7 @@ def test_join_refused_for_non_member(factory, socket_client):
     scene = factory.scene()
     eve = socket_client("eve")
     ack = eve.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    assert ack["ok"] is False and ack["error"]["code"] == "not_member"
+    assert ack["ok"] is False and ack["error"]["code"] == "meeting_not_found"
     assert ack["error"]["message"]
 
 
@@ -255,7 +255,7 @@ def test_send_refused_without_joining(factory, socket_client):
 
 def test_send_refused_for_non_member(factory, socket_client):
     scene = factory.scene()
-    assert send(socket_client("eve"), scene.meeting)["error"]["code"] == "not_member"
+    assert send(socket_client("eve"), scene.meeting)["error"]["code"] == "meeting_not_found"
 
 
 def test_removed_member_cannot_send_any_more(factory, socket_client, db):

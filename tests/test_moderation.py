@@ -43,7 +43,7 @@ def test_participants_cannot_use_moderator_controls(room, db, event):
 @pytest.mark.parametrize("event", sorted(MODERATOR_EVENTS))
 def test_outsiders_cannot_use_moderator_controls(room, socket_client, event):
     ack = socket_client("eve").emit(event, MODERATOR_EVENTS[event](room.meeting.id, room), callback=True)
-    assert ack["error"]["code"] == "not_member"
+    assert ack["error"]["code"] == "meeting_not_found"
 
 
 def test_mute_disables_sending_until_unmuted_and_is_audited(room, db):
@@ -324,7 +324,7 @@ PARTICIPANT_EVENTS = {
 }
 
 
-@pytest.mark.parametrize("status,code", [(None, "not_member"), (MembershipStatus.BANNED, "banned"),
+@pytest.mark.parametrize("status,code", [(None, "meeting_not_found"), (MembershipStatus.BANNED, "banned"),
                                          (MembershipStatus.REMOVED, "membership_inactive"),
                                          (MembershipStatus.LEFT, "membership_inactive"),
                                          (MembershipStatus.WAITLISTED, "membership_inactive"),

@@ -25,7 +25,7 @@ def test_participant_may_not_moderate(factory):
 
 def test_outsiders_and_coordinators_are_not_meeting_members(factory):
     scene = factory.scene()
-    assert code_of(permissions.require_meeting_member, scene.eve, scene.meeting) == "not_member"
+    assert code_of(permissions.require_meeting_member, scene.eve, scene.meeting) == "meeting_not_found"
     assert code_of(permissions.require_meeting_member, scene.coordinator, scene.meeting) == "not_member"
 
 
@@ -40,7 +40,7 @@ def test_moderator_whose_training_lapsed_no_longer_moderates(factory, db):
     scene = factory.scene()
     scene.expert.profile.trained = False
     db.session.commit()
-    assert code_of(permissions.require_meeting_member, scene.expert, scene.meeting) == "not_member"
+    assert code_of(permissions.require_meeting_member, scene.expert, scene.meeting) == "meeting_not_found"
 
 
 def test_meeting_must_be_open(factory):

@@ -81,5 +81,5 @@ def test_moderators_and_outsiders(factory, login_client):
     assert 'id="safety-check"' not in login_client("expert").get(f"/meetings/{scene.meeting.id}").get_data(as_text=True)
     eve = login_client("eve")
     token = csrf_token(eve, "/home")
-    assert eve.post(f"/safety/check/{scene.meeting.id}", data={"csrf_token": token}).status_code == 403
+    assert eve.post(f"/safety/check/{scene.meeting.id}", data={"csrf_token": token}).status_code == 404
     assert eve.post("/safety/check/999999", data={"csrf_token": token}).status_code == 404

@@ -243,12 +243,12 @@ def test_participants_and_other_peer_experts_may_not_see_incidents(room, login_c
     for username in ("alice", "eve"):
         http = login_client(username)
         assert http.get("/safety/incidents/").status_code == 403
-        assert http.get(f"/safety/incidents/{incident_id}").status_code == 403
+        assert http.get(f"/safety/incidents/{incident_id}").status_code == 404
     factory.user("other_expert", Role.PEER_EXPERT)
     http = login_client("other_expert")
     listing = http.get("/safety/incidents/")
     assert listing.status_code == 200 and "Safeguarding note" not in listing.get_data(as_text=True)
-    assert http.get(f"/safety/incidents/{incident_id}").status_code == 403
+    assert http.get(f"/safety/incidents/{incident_id}").status_code == 404
     assert http.get(f"/safety/incidents/?group={room.group.id}").status_code == 403
     factory.user("untrained", Role.PEER_EXPERT, trained=False)
     assert login_client("untrained").get("/safety/incidents/").status_code == 403
