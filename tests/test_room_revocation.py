@@ -218,3 +218,26 @@ def test_disable_user_from_the_command_line_reaches_every_process(factory, live_
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _wait(lambda: not on_first.client.connected and not on_second.client.connected)
+
+
+def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory, socket_client):
+    """A right taken away while the join runs (after it entered presence, before it listed the meeting as
+    joined) disconnects the socket: no presence may stay behind, or a moderator who is gone counts as present
+    and the heartbeat keeps the entry alive for ever."""
+    scene = factory.scene()
+    expert = socket_client("expert")
+    presence = stores().presence
+    add = presence.add
+
+    def add_then_disconnected(meeting_id, sid, membership_id, is_moderator=False):
+        add(meeting_id, sid, membership_id, is_moderator)
+        socketio.server.disconnect(sid, namespace="/")  # as `revoke_rooms` does from any process
+
+    presence.add = add_then_disconnected
+    try:
+        expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    finally:
+        del presence.add
+    assert not expert.is_connected()
+    assert not presence.moderator_present(scene.meeting.id)
+    assert not presence.membership_ids(scene.meeting.id)

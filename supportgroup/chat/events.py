@@ -261,6 +261,14 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
     rights.remember(meeting_id, entry)
     if meeting_id not in session.get(JOINED, []):
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
+    if not socketio.server.manager.is_connected(request.sid, "/"):
+        # Disconnected while joining (a right taken away meanwhile, `rooms.revoke_rooms`): the disconnect
+        # handler may have run before this meeting was in JOINED, and the presence entry written above would
+        # then be stamped by the heartbeat for ever (a moderator "present" who is gone). Leave it here.
+        moderator_left = _leave(meeting_id)
+        db.session.commit()
+        _after_leave(meeting_id, moderator_left)
+        raise Denied("not_authenticated", _l("Please log in first."), status=401)
     request_presence_push(meeting_id, broadcast_presence)
     if is_moderator:
         emit_meeting_state(meeting_id)  # a moderator is present (again): the chat is open for participants
