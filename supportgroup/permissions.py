@@ -87,7 +87,9 @@ def require_meeting_member(user, meeting: Meeting) -> Membership:
 
 
 def require_joinable(meeting: Meeting, membership: Membership, lobby_minutes: int) -> None:
-    """Open meetings can be joined; a scheduled one from its lobby time on (moderators any time)."""
+    """Open meetings can be joined; a scheduled one from its lobby time on (moderators any time).
+    Never a meeting of an archived group."""
+    require_group_in_use(meeting)
     if meeting.state == MeetingState.OPEN:
         return
     if meeting.state == MeetingState.SCHEDULED:
@@ -95,6 +97,12 @@ def require_joinable(meeting: Meeting, membership: Membership, lobby_minutes: in
             return
         raise Denied("meeting_not_open", _l("This meeting has not started yet."))
     raise Denied("meeting_not_open", _l("This meeting is not open."))
+
+
+def require_group_in_use(meeting: Meeting) -> None:
+    """An archived group's meetings are over for everyone: nobody joins or stays (`chat/rooms.may_stay`)."""
+    if meeting.group.archived_at is not None:
+        raise Denied("group_archived", _l("This group is archived."), status=409)
 
 
 def require_meeting_open(meeting: Meeting) -> None:

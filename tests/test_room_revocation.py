@@ -241,3 +241,11 @@ def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory,
     assert not expert.is_connected()
     assert not presence.moderator_present(scene.meeting.id)
     assert not presence.membership_ids(scene.meeting.id)
+
+
+def test_archiving_a_group_ends_its_meetings_for_everyone(room, coordinator, socket_client):
+    assert post_form(coordinator, f"/groups/{room.group.id}", f"/groups/{room.group.id}/archive").status_code == 302
+    for sio in (room.expert_socket, room.alice_socket, room.bob_socket):
+        assert not sio.is_connected()
+    again = socket_client("alice").emit("join", {"meeting_id": room.meeting.id}, callback=True)
+    assert again["error"]["code"] == "group_archived"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
-from ..permissions import Denied, is_removed_from, require_meeting_member
+from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
 from .stores import stores
 
 
@@ -42,6 +42,7 @@ def may_stay(meeting: Meeting, membership: Membership, entered_as_moderator: boo
     longer one may not stay either, even if it may still take part."""
     try:
         require_meeting_member(membership.user, meeting)  # enabled account, active membership, still trained
+        require_group_in_use(meeting)  # not archived
     except Denied:
         return False
     if entered_as_moderator and not membership.is_moderator:

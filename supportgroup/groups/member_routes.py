@@ -1,7 +1,7 @@
 """Participants' own pages: join with an invite, ask to join, a group's page, house rules, alias, leave."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -61,6 +61,9 @@ def directory():
 def request_to_join(group_id: int):
     group = load_group(group_id)
     require_authenticated(current_user)
+    if not group.open_for_requests or group.is_archived:
+        # A group that is not in the directory is, to a stranger, one that does not exist.
+        abort(404)
     if FlaskForm().validate_on_submit():
         try:
             services.request_to_join(group, current_user)

@@ -224,6 +224,7 @@ def enrol(group: Group, user: User, source: str, *, organisation: Organisation |
     if membership is None:
         membership = Membership(group=group, user=user, role=MembershipRole.PARTICIPANT)
         db.session.add(membership)
+    membership.role = MembershipRole.PARTICIPANT  # a former moderator enrolled again takes part, not moderates
     membership.alias, membership.source = alias, source
     membership.consented_at = membership.consented_rules_version = None
     membership.referred_by_organisation_id = organisation.id if organisation else None
