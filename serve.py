@@ -17,7 +17,6 @@ monkey.patch_all()
 
 import logging  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 
 from gevent import pywsgi  # noqa: E402
 
@@ -76,10 +75,9 @@ class NoDelayWSGIServer(pywsgi.WSGIServer):
     request_timeout = 10.0
 
     def handle(self, sock, address):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass  # not a TCP socket (e.g. a Unix socket)
+        from supportgroup.runtime import bound_connection
+
+        bound_connection(sock)  # TCP_NODELAY, and a client that stops reading cannot hold its socket for ever
         super().handle(sock, address)
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import socket
 
 from flask import Flask
 
@@ -35,3 +37,34 @@ def tune_gc(app: Flask) -> None:
     gc.freeze()
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(threshold, middle, old)
+
+
+# A client that stops reading (a frozen device, a network gone without a FIN) must not keep its socket:
+# python-engineio sets its timeout on attributes that simple-websocket's connection does not have, so
+# without these a writer blocks for ever on a full send buffer, keeping the descriptor and its kernel
+# buffers. Read from the environment because they apply before the app exists (serve.py, the worker).
+USER_TIMEOUT_SECONDS = float(os.environ.get("TCP_USER_TIMEOUT_SECONDS", "20"))
+KEEPALIVE_IDLE = 10  # seconds of silence before the first keepalive probe
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 3
+
+
+def bound_connection(sock: socket.socket) -> None:
+    """Options for every accepted connection (serve.py, and gunicorn through realtime/drain_worker.py).
+
+    - TCP_NODELAY: small Socket.IO frames are not held back by Nagle's algorithm and delayed ACKs;
+    - TCP_USER_TIMEOUT: data unacknowledged this long, or a zero window this long (a peer that ACKs but
+      never reads), ends the connection: the blocked writer gets an error, the descriptor is closed;
+    - keepalive: a silent connection whose peer vanished is probed and closed (within about 25 s).
+    """
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1), (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", KEEPALIVE_IDLE), ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+                        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+                        ("TCP_USER_TIMEOUT", int(USER_TIMEOUT_SECONDS * 1000))):
+        if hasattr(socket, name):  # Linux; other systems keep their defaults
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    for level, option, value in options:
+        try:
+            sock.setsockopt(level, option, value)
+        except OSError:
+            return  # not a TCP socket (e.g. a Unix socket)
