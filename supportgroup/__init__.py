@@ -55,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
     # handlers declared while unbound, and replays them onto every app it is bound to later.
     from .chat import events  # noqa: F401
+    from .chat.catchup import init_catchup  # also registers `catch_up`
     from .moderation import events as moderation_events  # noqa: F401
     from .chat.rights import install as install_rights_invalidation
     from .chat.coalesce import init_presence_pushes
@@ -89,6 +90,7 @@ def _init_extensions(app: Flask) -> None:
     )
     init_stores(app)
     init_presence_pushes(app)
+    init_catchup(app)
     install_rights_invalidation()
     _route_socket_path(app)
 

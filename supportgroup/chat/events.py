@@ -30,6 +30,7 @@ from ..permissions import (Denied, check_can_post, last_chat_at, posting_facts, 
 from ..safety import services as safety
 from . import rights, services
 from .coalesce import request_presence_push
+from .gap_marks import marks
 from .payloads import ClientId, Int, Member, PayloadError, Reason, Text, parse
 from .rooms import meeting_room, moderators_room, user_room
 from .state import emit_meeting_state, meeting_state
@@ -233,6 +234,7 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
             raise RightsChanged()
         cfg = current_app.config
         limit = cfg["REPLAY_LIMIT"] if after is not None else cfg["RECENT_MESSAGES"]
+        last_id, deleted = marks([meeting_id]).get(meeting_id, (0, 0))  # before the replay: docs/protocol.md §7
         messages = [] if waiting else services.messages_for(meeting, after, limit, membership)
         # Built before the commit, which expires the loaded objects.
         reply = {
@@ -243,6 +245,8 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
             "muted": {"until": facts.mute_until.isoformat() if facts.mute_until else None,
                       "reason": facts.mute_reason} if facts.muted else None,
             "hands": services.hand_queue(meeting),
+            "last_id": last_id,
+            "deleted": deleted,
         }
         if is_moderator:
             reply["moderation"] = _moderation_snapshot(meeting)
@@ -496,6 +500,3 @@ def send_ack(message, duplicate: bool) -> dict:
     if message.status == "pending":
         ack["held_reason"] = message.held_reason
     return ack
-
-
-

@@ -30,6 +30,7 @@ from flask import Flask
 
 from ..extensions import db, socketio
 from ..realtime.queue import queue_manager
+from .catchup import emit_sync
 from .events import broadcast_presence
 from .state import emit_meeting_state
 from .stores import stores
@@ -94,6 +95,7 @@ def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:
 
     `resync`: push MeetingState and presence to every meeting this process serves (after a Redis outage).
     """
+    emit_sync()  # first, and without Redis: clients learn what they missed (chat/catchup.py)
     presence = stores().presence
     restore()
     pruned = presence.prune()

@@ -1,0 +1,191 @@
+"""Gap detection (issue #12, docs/protocol.md §7): `sync` from the heartbeat, `catch_up` to fetch what was missed.
+
+In-process tests drive one heartbeat round (`beat`) by hand (the test app starts no heartbeat) and follow the
+client rule with a test client: a message stored without any emit (what a crash between commit and emit
+leaves) reaches a member who stays connected. The live test restarts Redis under two server processes while
+members on the other process follow the same rule: no acknowledged message is lost.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from supportgroup.chat import services
+from supportgroup.chat.heartbeat import beat
+from supportgroup.extensions import db
+from supportgroup.models import Meeting, Membership
+from tests.chat_helpers import open_room, received, send
+
+
+@pytest.fixture
+def app_overrides(request) -> dict:
+    return getattr(request, "param", {})
+
+
+def membership_of(scene, user) -> Membership:
+    return db.session.scalar(select(Membership).where(Membership.group_id == scene.group.id,
+                                                      Membership.user_id == user.id))
+
+
+def store_without_emit(scene, user, client_id: str, text: str, **kind) -> int:
+    """Insert through the service and commit, and emit nothing: what a crash between commit and emit leaves."""
+    meeting = db.session.get(Meeting, scene.meeting.id)
+    message = services.post_message(meeting, membership_of(scene, user), client_id, text, **kind)
+    seq = message.seq
+    db.session.commit()
+    return seq
+
+
+def delete_without_emit(scene, seq: int, by) -> None:
+    meeting = db.session.get(Meeting, scene.meeting.id)
+    services.delete_message(services.find_message(meeting, seq), membership_of(scene, by))
+    db.session.commit()
+
+
+def catch_up(sio, meeting_id: int, after: int) -> dict:
+    return sio.emit("catch_up", {"meeting_id": meeting_id, "after": after}, callback=True)
+
+
+class Follower:
+    """The client rule of docs/protocol.md §7, for a test client: `covered`, `known_deleted`, the shown ids."""
+
+    def __init__(self, sio, meeting_id: int, joined: dict, replay_limit: int):
+        self.sio, self.meeting_id, self.replay_limit = sio, meeting_id, replay_limit
+        self.covered, self.known_deleted = joined["last_id"], joined["deleted"]
+        self.shown = {m["id"]: m for m in joined["messages"]}
+        self.catch_ups = 0
+
+    def on_sync(self, sync: dict) -> None:
+        if sync["meeting_id"] != self.meeting_id:
+            return
+        while sync["last_id"] > self.covered or sync["deleted"] != self.known_deleted:
+            ack = catch_up(self.sio, self.meeting_id, self.covered)
+            assert ack["ok"], ack
+            self.catch_ups += 1
+            for message in ack["messages"]:
+                self.shown.setdefault(message["id"], message)
+            for gone in ack["deleted_ids"]:
+                self.shown.pop(gone, None)
+            self.known_deleted = len(ack["deleted_ids"])
+            if len(ack["messages"]) < self.replay_limit:
+                self.covered = max(self.covered, ack["last_id"])
+            else:
+                self.covered = ack["messages"][-1]["id"]
+            sync = {**sync, "last_id": max(sync["last_id"], ack["last_id"]), "deleted": len(ack["deleted_ids"])}
+
+
+def joined_follower(sio, scene, app) -> Follower:
+    ack = sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["ok"], ack
+    sio.get_received()
+    return Follower(sio, scene.meeting.id, ack, app.config["REPLAY_LIMIT"])
+
+
+def test_a_message_stored_without_an_emit_reaches_connected_members_after_one_heartbeat(app, factory, socket_client):
+    scene = open_room(factory, socket_client)
+    alice = joined_follower(scene.alice_socket, scene, app)
+    bob = joined_follower(scene.bob_socket, scene, app)
+    assert send(scene.alice_socket, scene.meeting, "seen live", "live-0001")["ok"]
+    scene.alice_socket.get_received(), scene.bob_socket.get_received()
+
+    lost = store_without_emit(scene, scene.bob, "crash-0001", "stored, never emitted")
+    whisper = store_without_emit(scene, scene.expert, "crash-0002", "only for bob", kind="whisper",
+                                 whisper_membership_id=membership_of(scene, scene.bob).id)
+    backchannel = store_without_emit(scene, scene.expert, "crash-0003", "moderators only", kind="backchannel")
+    gone = store_without_emit(scene, scene.alice, "crash-0004", "deleted before anyone saw it")
+    delete_without_emit(scene, gone, scene.alice)
+    assert received(scene.alice_socket, "message") == []  # nothing was emitted
+
+    beat({})
+    syncs = received(scene.alice_socket, "sync")
+    assert syncs == [{"meeting_id": scene.meeting.id, "last_id": gone, "deleted": 1}]
+    alice.on_sync(syncs[0])
+    assert lost in alice.shown and alice.shown[lost]["text"] == "stored, never emitted"
+    assert whisper not in alice.shown and backchannel not in alice.shown and gone not in alice.shown
+    assert alice.covered == gone and alice.known_deleted == 1 and alice.catch_ups == 1
+
+    bob.on_sync(received(scene.bob_socket, "sync")[0])
+    assert lost in bob.shown and whisper in bob.shown  # the whisper to bob reaches bob
+    assert backchannel not in bob.shown and gone not in bob.shown
+
+    expert_syncs = received(scene.expert_socket, "sync")
+    assert len(expert_syncs) == 1
+    ack = catch_up(scene.expert_socket, scene.meeting.id, 0)
+    assert [m["id"] for m in ack["messages"]] == [1, lost, whisper, backchannel]  # moderators see all kinds
+    assert ack["deleted_ids"] == [gone] and ack["last_id"] == gone
+
+    beat({})  # nothing new: a client that follows the rule asks nothing
+    alice.on_sync(received(scene.alice_socket, "sync")[0])
+    assert alice.catch_ups == 1
+
+
+def test_catch_up_reports_deletions_and_never_held_or_rejected_messages(app, factory, socket_client):
+    scene = open_room(factory, socket_client)
+    alice = joined_follower(scene.alice_socket, scene, app)
+    first = send(scene.bob_socket, scene.meeting, "to be deleted", "bob-00001")["id"]
+    held = store_without_emit(scene, scene.bob, "held-0001", "held for approval", status="pending",
+                              held_reason="premoderation")
+    ack = catch_up(scene.alice_socket, scene.meeting.id, 0)
+    assert [m["id"] for m in ack["messages"]] == [first] and ack["deleted_ids"] == []
+    assert ack["last_id"] == held
+    delete_without_emit(scene, first, scene.bob)  # its `message_deleted` lost, as a message can be
+    scene.alice_socket.get_received()
+    alice.shown[first] = {"id": first}
+    beat({})
+    sync = received(scene.alice_socket, "sync")[0]
+    assert sync["deleted"] == 1
+    alice.on_sync(sync)
+    assert first not in alice.shown and held not in alice.shown and alice.known_deleted == 1
+
+
+def test_the_join_ack_says_how_far_the_meeting_has_come(app, factory, socket_client):
+    scene = open_room(factory, socket_client)
+    for number in range(3):
+        assert send(scene.bob_socket, scene.meeting, f"line {number}", f"bob-{number:05d}")["ok"]
+    delete_without_emit(scene, 2, scene.bob)
+    alice = socket_client("alice")
+    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["last_id"] == 3 and ack["deleted"] == 1
+    replay = alice.emit("join", {"meeting_id": scene.meeting.id, "after": 1}, callback=True)
+    assert [m["id"] for m in replay["messages"]] == [3] and replay["last_id"] == 3 and replay["deleted"] == 1
+
+
+@pytest.mark.parametrize("app_overrides", [{"REPLAY_LIMIT": 2}], indirect=True)
+def test_catch_up_comes_in_pages_of_replay_limit(app, factory, socket_client):
+    scene = open_room(factory, socket_client)
+    alice = joined_follower(scene.alice_socket, scene, app)
+    ids = [store_without_emit(scene, scene.bob, f"crash-{n:04d}", f"line {n}") for n in range(5)]
+    first = catch_up(scene.alice_socket, scene.meeting.id, 0)
+    assert [m["id"] for m in first["messages"]] == ids[:2] and first["last_id"] == ids[-1]
+    beat({})
+    alice.on_sync(received(scene.alice_socket, "sync")[0])
+    assert sorted(alice.shown) == ids and alice.covered == ids[-1] and alice.catch_ups == 3
+
+
+def test_catch_up_needs_a_joined_socket_and_membership(app, factory, socket_client):
+    scene = open_room(factory, socket_client)
+    store_without_emit(scene, scene.bob, "crash-0001", "a line")
+    newcomer = socket_client("alice")  # connected, not joined
+    ack = catch_up(newcomer, scene.meeting.id, 0)
+    assert ack["ok"] is False and ack["error"]["code"] == "not_joined"
+    eve = socket_client("eve")  # not in the group: the answer a missing meeting gets
+    assert catch_up(eve, scene.meeting.id, 0)["error"]["code"] == "meeting_not_found"
+    assert catch_up(eve, 999999, 0)["error"]["code"] == "meeting_not_found"
+    beat({})
+    assert received(newcomer, "sync") == [] and received(eve, "sync") == []  # only joined sockets hear it
+
+
+@pytest.mark.parametrize("payload", [
+    None, [], {"meeting_id": 1}, {"after": 0}, {"meeting_id": 0, "after": 0}, {"meeting_id": 1, "after": -1},
+    {"meeting_id": 1, "after": 2**31}, {"meeting_id": 1, "after": "5"}, {"meeting_id": 1, "after": True},
+    {"meeting_id": 1, "after": 1.5}, {"meeting_id": 1, "after": 0, "extra": 1},
+])
+def test_catch_up_refuses_malformed_payloads(app, factory, socket_client, payload):
+    scene = open_room(factory, socket_client)
+    if isinstance(payload, dict) and "meeting_id" in payload and payload["meeting_id"] == 1:
+        payload = {**payload, "meeting_id": scene.meeting.id}
+    ack = scene.alice_socket.emit("catch_up", payload, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", ack
