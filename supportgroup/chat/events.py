@@ -500,3 +500,6 @@ def send_ack(message, duplicate: bool) -> dict:
     if message.status == "pending":
         ack["held_reason"] = message.held_reason
     return ack
+
+
+
