@@ -189,3 +189,117 @@ def test_catch_up_refuses_malformed_payloads(app, factory, socket_client, payloa
         payload = {**payload, "meeting_id": scene.meeting.id}
     ack = scene.alice_socket.emit("catch_up", payload, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", ack
+
+
+# --- live: a Redis restart under two server processes --------------------------------------------------------
+
+from tests.test_redis_restart import OUTAGE, Sender, connect, own_redis, servers_on_own_redis  # noqa: E402,F401
+
+
+class LiveFollower:
+    """A python-socketio client on a live server that follows the client rule (docs/protocol.md §7).
+
+    Events arrive on the client's reader thread, which must not wait for an ack: `sync` is handled on a
+    worker thread of its own. `shown`: id -> monotonic time it was first shown (live or by `catch_up`)."""
+
+    def __init__(self, sock, meeting_id: int):
+        self.sock, self.meeting_id = sock, meeting_id
+        self.shown: dict[int, float] = {}
+        self.live_repeats = 0  # a `message` whose id was shown already (dropped, as the rule says)
+        self.catch_ups = 0
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        joined = sock.call("join", {"meeting_id": meeting_id})
+        assert joined["ok"], joined
+        self.covered, self.known_deleted = joined["last_id"], joined["deleted"]
+        self.latest = {"last_id": joined["last_id"], "deleted": joined["deleted"]}
+        self._show(m["id"] for m in joined["messages"])
+        sock.client.on("message", self._on_message)
+        sock.client.on("sync", self._on_sync)
+        self.worker = threading.Thread(target=self._run, daemon=True)
+        self.worker.start()
+
+    def _show(self, ids, live: bool = False) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for message_id in ids:
+                if message_id in self.shown:
+                    self.live_repeats += live
+                else:
+                    self.shown[message_id] = now
+
+    def _on_message(self, data) -> None:
+        if data.get("meeting_id") == self.meeting_id:
+            self._show([data["id"]], live=True)
+
+    def _on_sync(self, data) -> None:
+        if data.get("meeting_id") == self.meeting_id:
+            self.latest = data
+            self.wake.set()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            if not self.wake.wait(0.2):
+                continue
+            self.wake.clear()
+            while self.latest["last_id"] > self.covered or self.latest["deleted"] != self.known_deleted:
+                try:
+                    ack = self.sock.call("catch_up", {"meeting_id": self.meeting_id, "after": self.covered}, timeout=5)
+                except Exception:  # no answer: the next sync asks again
+                    break
+                if not ack.get("ok"):
+                    break
+                self.catch_ups += 1
+                self._show(m["id"] for m in ack["messages"])
+                self.known_deleted = len(ack["deleted_ids"])
+                if len(ack["messages"]) < 1000:
+                    self.covered = max(self.covered, ack["last_id"])
+                else:
+                    self.covered = ack["messages"][-1]["id"]
+
+
+@pytest.mark.live
+@pytest.mark.scaleout_only
+def test_no_acknowledged_message_is_lost_to_connected_members_across_a_redis_restart(
+        factory, servers_on_own_redis, sockets, own_redis):
+    scene = factory.scene()
+    for name in ("carol", "dave"):
+        factory.member(scene.group, factory.user(name))
+    meeting_id = scene.meeting.id
+    first, second = servers_on_own_redis(), servers_on_own_redis()
+    expert, alice = connect(first, "expert", sockets), connect(first, "alice", sockets)  # the senders, on A
+    for sock in (expert, alice):
+        assert sock.call("join", {"meeting_id": meeting_id})["ok"]
+    followers = {name: LiveFollower(connect(second, name, sockets), meeting_id) for name in ("bob", "carol", "dave")}
+    senders = [Sender(expert, meeting_id, "expert"), Sender(alice, meeting_id, "alice")]
+    for sender in senders:
+        sender.start()
+    time.sleep(1.0)  # steady chat before the fault
+    down_at = own_redis.kill()
+    time.sleep(OUTAGE)  # the outage itself: Redis is really away
+    up_at = own_redis.start()
+    time.sleep(3.0)  # chat on after the restart
+    for sender in senders:
+        sender.stop.set()
+        sender.join(timeout=5)
+    acked = {ack["id"]: sent for sender in senders for sent, _answered, ack in sender.records if ack and ack["ok"]}
+    deadline = time.monotonic() + 10  # a clock of other processes (their heartbeat): poll it
+    while time.monotonic() < deadline and not all(set(acked) <= set(f.shown) for f in followers.values()):
+        time.sleep(0.05)
+    for follower in followers.values():
+        follower.stop.set()
+
+    sent = sum(len(sender.records) for sender in senders)
+    lost = {name: sorted(set(acked) - set(f.shown)) for name, f in followers.items()}
+    repeats = sum(f.live_repeats for f in followers.values())
+    around_outage = [i for i, t in acked.items() if down_at - 1 <= t <= up_at + 1]
+    recovery = max((f.shown[i] - up_at for f in followers.values() for i in around_outage if i in f.shown),
+                   default=0.0)
+    print(f"\nFIGURES gap detection across a {up_at - down_at:.1f}s Redis restart: sent {sent}, acked {len(acked)}, "
+          f"lost {sum(map(len, lost.values()))}, duplicated 0 (live repeats dropped: {repeats}), catch_ups "
+          f"{sum(f.catch_ups for f in followers.values())}, last message of the outage shown "
+          f"{max(recovery, 0.0):.2f}s after Redis was back")
+    assert acked and all(not ids for ids in lost.values()), lost
+    for follower in followers.values():
+        assert len(follower.shown) == len(set(follower.shown))  # each id shown once
