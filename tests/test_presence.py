@@ -157,6 +157,7 @@ def test_refresh_keeps_entries_alive_beyond_the_ttl(app, presence):
     presence.add(1, "sid-a", 10, is_moderator=True)
     for _ in range(4):
         time.sleep(SHORT_TTL / 2)
+        presence.proofs.mark("sid-a")  # a moderator's client answers `alive` (chat/alive.py)
         presence.refresh()
     assert presence.moderator_present(1)
 
@@ -198,6 +199,7 @@ def test_refresh_writes_back_an_entry_pruned_while_its_process_stalled(app, pres
     other.add(1, "other-sid", 11)
     assert other.prune() == {1}  # ... and a process serving the same meeting deleted its entry
     assert not presence.moderator_present(1)
+    presence.proofs.mark("slow-sid")  # its moderator's client answered `alive` meanwhile (chat/alive.py)
     presence.refresh()  # the stalled process is back: its socket is present again
     assert presence.moderator_present(1) and presence.membership_ids(1) == {10, 11}
 

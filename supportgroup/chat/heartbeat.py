@@ -7,6 +7,9 @@ Every `HEARTBEAT_SECONDS` one round:
    meeting that lost someone that way (a graceful leave pushes it from the event instead);
 3. pushes the full MeetingState to a meeting whose moderator presence changed since the last round,
    e.g. when the process holding the only moderator socket was killed: the clients turn read-only.
+4. asks this process's moderator sockets for a proof of life (`alive`, chat/alive.py): a moderator counts
+   only while its client answers, so a frozen device turns the chat read-only too; and removes presence
+   entries whose socket is gone (a ghost the round would otherwise keep stamping).
 
 A Redis restart loses every entry (Redis keeps nothing on disk here), and until each process wrote its
 own back a present moderator reads as absent: participants were refused `no_moderator` (issue #12). So:
@@ -30,6 +33,7 @@ from flask import Flask
 
 from ..extensions import db, socketio
 from ..realtime.queue import queue_manager
+from .alive import ask_moderators, sweep_ghosts
 from .catchup import emit_sync
 from .events import broadcast_presence
 from .state import emit_meeting_state
@@ -97,6 +101,7 @@ def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:
     """
     emit_sync()  # first, and without Redis: clients learn what they missed (chat/catchup.py)
     presence = stores().presence
+    sweep_ghosts()  # entries whose socket is gone are not stamped again (chat/alive.py)
     restore()
     pruned = presence.prune()
     local = sorted(presence.local_meetings())
@@ -109,4 +114,5 @@ def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:
         # same (complete, idempotent) MeetingState more than once.
         if resync or seen.get(meeting_id, present) != present:
             emit_meeting_state(meeting_id)
+    ask_moderators()  # proof of life: only a moderator whose client answers stays present (chat/alive.py)
     return now

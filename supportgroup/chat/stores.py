@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import secrets
 import threading
+import time
 from collections import defaultdict
 
 import redis
@@ -24,11 +25,12 @@ from flask import Flask, current_app
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 # KEYS: hash (socket id -> value), sorted set (socket id -> last seen). ARGV: key lifetime (s), then
-# pairs of socket id and value. Sets the value and stamps the socket as seen now.
+# triples of socket id, value and age (ms). Sets the value and stamps the socket as seen `age` ms ago: a
+# participant's age is 0 (its open socket is enough), a moderator's is the age of its last proof of life.
 _TOUCH = _NOW_MS + """
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  redis.call('ZADD', KEYS[2], now, ARGV[i])
+  redis.call('ZADD', KEYS[2], now - tonumber(ARGV[i + 2]), ARGV[i])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
@@ -86,35 +88,75 @@ def _key_lifetime(ttl: float) -> int:
     return max(60, math.ceil(ttl * 6))
 
 
+class Proofs:
+    """When each moderator socket of this process last proved it is alive (issue #12).
+
+    An open socket proves nothing: a frozen device or a lost network keeps it open until Engine.IO's ping
+    timeout (about 45 s). So a moderator's presence counts only while its client answered the heartbeat's
+    `alive` (chat/alive.py) within `ttl` seconds; joining is a proof too. `clock` is `time.monotonic`; tests
+    may set another. Participants need no proof: their presence opens nothing.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.clock = time.monotonic
+        self._at: dict[str, float] = {}
+
+    def mark(self, sid: str) -> None:
+        self._at[sid] = self.clock()
+
+    def age(self, sid: str) -> float:
+        """Seconds since the socket's last proof (infinite when it never gave one)."""
+        return self.clock() - self._at.get(sid, -math.inf)
+
+    def live(self, sid: str) -> bool:
+        return self.age(sid) <= self.ttl
+
+    def forget(self, sid: str) -> None:
+        self._at.pop(sid, None)
+
+
 class MemoryPresence:
     """Presence for a single process: meeting -> socket id -> membership id.
 
-    Nothing expires: when this process dies, its memory (the only presence there is) goes with it.
+    Nothing expires but moderators' proofs of life (`Proofs`): when this process dies, its memory (the only
+    presence there is) goes with it. A moderator entry without a recent proof stays here (it comes back when
+    the client answers again) but counts nowhere: not for `moderator_present`, `membership_ids`, `sids_of`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ttl: float = 6.0) -> None:
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, int]] = defaultdict(dict)
         self._moderators: dict[int, set[str]] = defaultdict(set)
+        self._by_sid: dict[str, set[int]] = defaultdict(set)  # socket id -> its meetings (disconnect)
+        self._expired: dict[str, set[int]] = defaultdict(set)  # moderator entries `prune` reported gone
+        self.proofs = Proofs(ttl)
 
     def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
         with self._lock:
             self._rooms[meeting_id][sid] = membership_id
+            self._by_sid[sid].add(meeting_id)
             if is_moderator:
                 self._moderators[meeting_id].add(sid)
+                self.proofs.mark(sid)  # the join itself proves the socket alive
+                self._expired.pop(sid, None)
             else:
                 self._moderators[meeting_id].discard(sid)
 
+    def _counts(self, meeting_id: int, sid: str) -> bool:
+        return sid not in self._moderators.get(meeting_id, ()) or self.proofs.live(sid)
+
     def moderator_present(self, meeting_id: int) -> bool:
         with self._lock:
-            return bool(self._moderators.get(meeting_id))
+            return any(self.proofs.live(sid) for sid in self._moderators.get(meeting_id, ()))
 
     def moderators_present(self, meeting_ids: list[int]) -> dict[int, bool]:
         return {meeting_id: self.moderator_present(meeting_id) for meeting_id in meeting_ids}
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         with self._lock:
-            return {sid for sid, m in self._rooms.get(meeting_id, {}).items() if m == membership_id}
+            return {sid for sid, m in self._rooms.get(meeting_id, {}).items()
+                    if m == membership_id and self._counts(meeting_id, sid)}
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
         with self._lock:
@@ -123,16 +165,48 @@ class MemoryPresence:
             if not self._rooms.get(meeting_id):
                 self._rooms.pop(meeting_id, None)
                 self._moderators.pop(meeting_id, None)
+            self._by_sid.get(sid, set()).discard(meeting_id)
+            self._expired.get(sid, set()).discard(meeting_id)
+            if not self._by_sid.get(sid):
+                self._by_sid.pop(sid, None)
+                self._expired.pop(sid, None)
+                self.proofs.forget(sid)
             return membership_id
 
     def membership_ids(self, meeting_id: int) -> set[int]:
         with self._lock:
-            return set(self._rooms.get(meeting_id, {}).values())
+            return {m for sid, m in self._rooms.get(meeting_id, {}).items() if self._counts(meeting_id, sid)}
 
     def local_meetings(self) -> set[int]:
         """Meetings in which this process holds sockets."""
         with self._lock:
             return set(self._rooms)
+
+    def meetings_of(self, sid: str) -> set[int]:
+        """Meetings in which this process holds an entry of the socket, whatever its session says."""
+        with self._lock:
+            return set(self._by_sid.get(sid, ()))
+
+    def moderator_sids(self) -> set[str]:
+        """This process's sockets present as moderators somewhere (proven or not): they are asked `alive`."""
+        with self._lock:
+            return {sid for sids in self._moderators.values() for sid in sids}
+
+    def local_entries(self) -> set[tuple[int, str]]:
+        """(meeting id, socket id) of every entry this process holds."""
+        with self._lock:
+            return {(meeting_id, sid) for meeting_id, sids in self._rooms.items() for sid in sids}
+
+    def prove(self, sid: str) -> set[int]:
+        """The socket answered `alive`. Returns the meetings where it counts again (its proof had expired)."""
+        with self._lock:
+            meetings = {m for m in self._by_sid.get(sid, ()) if sid in self._moderators.get(m, ())}
+            if not meetings:
+                return set()
+            was_live = self.proofs.live(sid)
+            self.proofs.mark(sid)
+            self._expired.pop(sid, None)
+            return set() if was_live else meetings
 
     def live_meetings(self) -> set[int]:
         """Meetings in which any process holds sockets (here: this one)."""
@@ -148,13 +222,22 @@ class MemoryPresence:
         """Nothing to keep alive in memory."""
 
     def prune(self) -> set[int]:
-        """Nothing can go stale in memory: no meeting lost anyone."""
-        return set()
+        """Meetings where a moderator's proof of life expired since the last call (they lost someone)."""
+        with self._lock:
+            lost = set()
+            for meeting_id, sids in self._moderators.items():
+                for sid in sids:
+                    if not self.proofs.live(sid) and meeting_id not in self._expired[sid]:
+                        self._expired[sid].add(meeting_id)
+                        lost.add(meeting_id)
+            return lost
 
     def clear(self) -> None:
         with self._lock:
             self._rooms.clear()
             self._moderators.clear()
+            self._by_sid.clear()
+            self._expired.clear()
 
 
 class RedisPresence:
@@ -167,6 +250,10 @@ class RedisPresence:
 
     Remove a socket only in the process that holds it (disconnect it through Socket.IO otherwise):
     the holder's next refresh would otherwise write it back.
+
+    A moderator's entry is stamped with the time of its client's last proof of life (`Proofs`: the join, then
+    each answer to `alive`), not with the refresh: a frozen moderator drops out within `ttl` of its last
+    answer, however long its socket stays open, and is written back when it answers again.
     """
 
     def __init__(self, client: redis.Redis, prefix: str, ttl: float) -> None:
@@ -184,6 +271,9 @@ class RedisPresence:
         # (meeting id, socket id) -> stored value, for the sockets this process holds. Writes to Redis
         # happen under this lock too, so a refresh never writes back a socket removed meanwhile.
         self._local: dict[tuple[int, str], str] = {}
+        self._by_sid: dict[str, set[int]] = defaultdict(set)  # socket id -> its meetings here (disconnect)
+        self._expired: dict[str, set[int]] = defaultdict(set)  # moderator entries whose proof ran out
+        self.proofs = Proofs(ttl)
         self._lock = threading.RLock()
 
     @property
@@ -200,8 +290,12 @@ class RedisPresence:
         value = f"{membership_id}:{'m' if is_moderator else 'p'}"
         with self._lock:
             self._local[(meeting_id, sid)] = value
+            self._by_sid[sid].add(meeting_id)
+            if is_moderator:
+                self.proofs.mark(sid)  # the join itself proves the socket alive
+                self._expired.pop(sid, None)
             pipe = self._redis.pipeline(transaction=False)  # one round trip: the entry and the meeting's index
-            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value], client=pipe)
+            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0], client=pipe)
             self._stamp_index([meeting_id], pipe)
             pipe.execute()
 
@@ -212,6 +306,12 @@ class RedisPresence:
         hash_key, seen_key = self._keys(meeting_id)
         with self._lock:
             self._local.pop((meeting_id, sid), None)
+            self._by_sid.get(sid, set()).discard(meeting_id)
+            self._expired.get(sid, set()).discard(meeting_id)
+            if not self._by_sid.get(sid):
+                self._by_sid.pop(sid, None)
+                self._expired.pop(sid, None)
+                self.proofs.forget(sid)
             pipe = self._redis.pipeline()
             pipe.hget(hash_key, sid)
             pipe.hdel(hash_key, sid)
@@ -265,15 +365,55 @@ class RedisPresence:
         with self._lock:
             return {meeting_id for meeting_id, _sid in self._local}
 
-    def refresh(self) -> None:
-        """Stamp every socket this process holds as seen now (and write back any pruned meanwhile)."""
+    def meetings_of(self, sid: str) -> set[int]:
+        """Meetings in which this process holds an entry of the socket, whatever its session says."""
         with self._lock:
-            by_meeting: dict[int, list[str]] = defaultdict(list)
-            for (meeting_id, sid), value in self._local.items():
-                by_meeting[meeting_id] += [sid, value]
+            return set(self._by_sid.get(sid, ()))
+
+    def moderator_sids(self) -> set[str]:
+        """This process's sockets present as moderators somewhere (proven or not): they are asked `alive`."""
+        with self._lock:
+            return {sid for (_m, sid), value in self._local.items() if value.endswith(":m")}
+
+    def local_entries(self) -> set[tuple[int, str]]:
+        """(meeting id, socket id) of every entry this process holds."""
+        with self._lock:
+            return set(self._local)
+
+    def prove(self, sid: str) -> set[int]:
+        """The socket answered `alive`: stamp its moderator entries now (writing back expired ones).
+
+        Returns the meetings where it counts again (its proof had run out)."""
+        with self._lock:
+            entries = {m: self._local[(m, sid)] for m in self._by_sid.get(sid, ())
+                       if self._local[(m, sid)].endswith(":m")}
+            if not entries:
+                return set()
+            was_live = self.proofs.live(sid)
+            self.proofs.mark(sid)
+            self._expired.pop(sid, None)
             pipe = self._redis.pipeline(transaction=False)
-            for meeting_id, pairs in by_meeting.items():
-                self._touch(keys=self._keys(meeting_id), args=[self._lifetime, *pairs], client=pipe)
+            for meeting_id, value in entries.items():
+                self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0], client=pipe)
+            self._stamp_index(sorted(entries), pipe)
+            pipe.execute()
+            return set() if was_live else set(entries)
+
+    def refresh(self) -> None:
+        """Stamp every socket this process holds (and write back any pruned meanwhile): participants as seen
+        now, moderators as seen at their last proof of life; moderators whose proof ran out not at all."""
+        with self._lock:
+            by_meeting: dict[int, list] = defaultdict(list)
+            for (meeting_id, sid), value in self._local.items():
+                age = 0
+                if value.endswith(":m"):
+                    if not self.proofs.live(sid):
+                        continue
+                    age = _ms(max(0.0, self.proofs.age(sid)))
+                by_meeting[meeting_id] += [sid, value, age]
+            pipe = self._redis.pipeline(transaction=False)
+            for meeting_id, triples in by_meeting.items():
+                self._touch(keys=self._keys(meeting_id), args=[self._lifetime, *triples], client=pipe)
             if by_meeting:
                 self._stamp_index(sorted(by_meeting), pipe)
             pipe.execute()
@@ -282,16 +422,29 @@ class RedisPresence:
         """Delete dead entries in the meetings this process serves; return the meetings that lost some.
 
         Meetings this process has no socket in are left to the processes that do, and to key expiry.
+        This process's own moderator entries whose proof of life ran out are deleted here at once (kept
+        locally: an answer to `alive` writes them back).
         """
-        meetings = sorted(self.local_meetings())
-        pipe = self._redis.pipeline(transaction=False)
-        for meeting_id in meetings:
-            self._prune(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
-        return {m for m, dropped in zip(meetings, pipe.execute()) if dropped}
+        with self._lock:
+            meetings = sorted({meeting_id for meeting_id, _sid in self._local})
+            expired = [(m, sid) for (m, sid), value in self._local.items()
+                       if value.endswith(":m") and not self.proofs.live(sid) and m not in self._expired[sid]]
+            pipe = self._redis.pipeline(transaction=False)
+            for meeting_id, sid in expired:
+                self._expired[sid].add(meeting_id)
+                hash_key, seen_key = self._keys(meeting_id)
+                pipe.hdel(hash_key, sid)
+                pipe.zrem(seen_key, sid)
+            for meeting_id in meetings:
+                self._prune(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
+            results = pipe.execute()[2 * len(expired):]
+        return {m for m, _sid in expired} | {m for m, dropped in zip(meetings, results) if dropped}
 
     def clear(self) -> None:
         with self._lock:
             self._local.clear()
+            self._by_sid.clear()
+            self._expired.clear()
             self._redis.delete(self._index)
             for pattern in ("presence:*", "presence-seen:*"):
                 for key in self._redis.scan_iter(f"{self._prefix}:{pattern}"):
@@ -450,7 +603,8 @@ def init_stores(app: Flask) -> None:
         gate: MemoryGate | RedisGate = RedisGate(client, prefix, limit, epochs, presence)
     else:
         client = None
-        presence, connections, epochs = MemoryPresence(), MemoryConnections(), MemoryEpochs()
+        presence = MemoryPresence(float(app.config["PRESENCE_TTL"]))
+        connections, epochs = MemoryConnections(), MemoryEpochs()
         gate = MemoryGate(limit, epochs, presence)
     app.extensions["chat_stores"] = ChatStores(presence, connections, client, epochs, gate)
 
