@@ -88,6 +88,8 @@ def _init_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    from .realtime.reserved import install as refuse_reserved_events
+    refuse_reserved_events(socketio.server)  # `connect` & co. from a client never reach a handler
     init_stores(app)
     init_presence_pushes(app)
     init_catchup(app)

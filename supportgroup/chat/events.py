@@ -116,9 +116,12 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
-    # current_user may already be anonymous here (logout, ban): only the socket's own session data counts.
+    # current_user may already be anonymous here (logout, ban): only the socket's own data counts. The
+    # meetings to leave are every one the presence store holds this socket in, whatever the session says
+    # (a session that lost its list left a ghost that the heartbeat kept present for good: issue #12).
     user_id = session.get(SOCKET_USER)
-    for meeting_id in list(session.get(JOINED, [])):
+    held = stores().presence.meetings_of(request.sid)
+    for meeting_id in [*session.get(JOINED, []), *sorted(held - set(session.get(JOINED, [])))]:
         try:
             moderator_left = _leave(meeting_id)
             db.session.commit()
