@@ -8,6 +8,10 @@ algorithm and delayed ACKs, and p99 latency sits near 40 ms. Access logs are off
 raw IP addresses, and so would gevent's error reports: these go through logging (cleaned by
 supportgroup/logsafe.py) and never show the request environ or the client's address.
 
+SIGTERM drains the process (supportgroup/realtime/drain.py): it stops accepting, tells its clients to reconnect
+elsewhere (`server_shutdown`), ends its presence at once and exits. Every accepted socket gets TCP options that
+close a connection whose client stopped reading (`runtime.bound_connection`).
+
 A client silent for `REQUEST_TIMEOUT_SECONDS` while sending a request is dropped (a socket timeout, lifted
 for WebSocket connections), and a refused request's body is never read (safety/request_limits.py).
 """
@@ -17,8 +21,11 @@ monkey.patch_all()
 
 import logging  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 
+import gevent  # noqa: E402
 from gevent import pywsgi  # noqa: E402
+from gevent.event import Event  # noqa: E402
 
 
 log = logging.getLogger("supportgroup.server")
@@ -100,10 +107,25 @@ def serve(app, default_port: int, name: str, detail: str) -> None:
     server = NoDelayWSGIServer((host, port), app, log=None, error_log=logging.getLogger("gevent.pywsgi"))
     server.request_timeout = float(app.config.get("REQUEST_TIMEOUT_SECONDS", 10.0))
     print(f"{name} serving on http://{host}:{port} ({detail})", flush=True)
+    finished = Event()
+    gevent.signal_handler(signal.SIGTERM, gevent.spawn, _drain, app, server, finished)
+    server.start()
     try:
-        server.serve_forever()
+        finished.wait()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.stop(timeout=1)
+
+
+def _drain(app, server: pywsgi.WSGIServer, finished: Event) -> None:
+    """SIGTERM: stop accepting, tell the clients, end this process's presence, close, exit (realtime/drain.py)."""
+    from supportgroup.realtime.drain import drain
+
+    try:
+        drain(app, server.close)
+    finally:
+        finished.set()
 
 
 if __name__ == "__main__":
