@@ -50,7 +50,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # Server databases only (see `server_pool_options`).
     DB_POOL_OPTIONS = {"pool_size": _int("DB_POOL_SIZE", 20), "max_overflow": _int("DB_MAX_OVERFLOW", 10),
-                       "pool_timeout": _int("DB_POOL_TIMEOUT", 30)}
+                       "pool_timeout": _int("DB_POOL_TIMEOUT", 30),
+                       # An unreachable database host must fail a connect in seconds, not after TCP's minutes:
+                       # socket events then answer `unavailable` within the client's timeout.
+                       "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)}}
     # How many reverse proxies (nginx) stand in front of the app; 0 = none, trust no forwarded header.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
@@ -73,6 +76,9 @@ class Config:
     REQUEST_TIMEOUT_SECONDS = _float("REQUEST_TIMEOUT_SECONDS", 10.0)
     MAX_MESSAGE_LENGTH = _int("MAX_MESSAGE_LENGTH", 2000)
     RECENT_MESSAGES = _int("RECENT_MESSAGES", 100)
+    # A join reads the rules again when they change while it runs; this many attempts in all, then it answers
+    # `rights_changed` (the client retries).
+    JOIN_ATTEMPTS = _int("JOIN_ATTEMPTS", 5)
     REPLAY_LIMIT = _int("REPLAY_LIMIT", 1000)
     # Participants may enter a scheduled meeting's lobby this many minutes before its start.
     LOBBY_MINUTES = _int("LOBBY_MINUTES", 15)

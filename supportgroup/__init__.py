@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
+    from .realtime.packets import install as install_packet_guard
     from .realtime.queue import client_manager
 
     db.init_app(app)
@@ -88,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    install_packet_guard(socketio.server)  # malformed packets close their own connection (realtime/packets.py)
     from .realtime.reserved import install as refuse_reserved_events
     refuse_reserved_events(socketio.server)  # `connect` & co. from a client never reach a handler
     init_stores(app)

@@ -1,5 +1,7 @@
 """Language choice: the user's own setting, else the browser's Accept-Language, else English.
 
+A socket chooses once, at connect, and keeps the choice for its events (no database read per message).
+
 A visitor can switch with `?lang=nl` (kept in the session) on any page.
 """
 from __future__ import annotations
@@ -9,10 +11,18 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 
+# Socket-session key: the language a socket chose at connect (chat/events.py `on_connect`).
+SOCKET_LOCALE_KEY = "sg_locale"
+
+
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
     if not has_request_context():  # the CLI and background jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(request, "sid", None) is not None and session.get(SOCKET_LOCALE_KEY) in supported:
+        # A socket event: the language chosen at connect, so that no message (an error ack during a
+        # database outage above all) needs to load the user.
+        return session[SOCKET_LOCALE_KEY]
     requested = request.args.get("lang")
     if requested in supported:
         session["lang"] = requested

@@ -2,28 +2,108 @@
 
 The session cookie has no expiry date (it ends with the browser); this adds a limit for a device that
 stays open, such as a shared computer left behind.
+
+Activity is an HTTP request (the cookie's stamp, rewritten at most once a minute) or an event on a socket of
+the same login session. A socket cannot rewrite the cookie, so it stamps the session's activity on the server
+instead (`ActivityStamps`: Redis in a scale-out deployment, so every process sees it; memory otherwise), at
+most once a minute per socket, under a random id the session carries (`ACTIVITY_ID`), never the account: a
+session on another device stays idle. The stamp is read only when the cookie's own stamp is too old.
 """
 from __future__ import annotations
 
+import secrets
+import threading
 import time
 
+import redis
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_loaded_from_cookie
 
 LAST_SEEN = "sg_seen"
+ACTIVITY_ID = "sg_activity"  # a random id per login session, naming its server-side activity stamp
 # Refresh the stamp at most once a minute, so not every request rewrites the cookie.
 REFRESH_SECONDS = 60
 
+clock = time.time  # the idle timeout's clock (tests set it)
+
+
+def now() -> int:
+    return int(clock())
+
 
 def mark_active() -> None:
-    session[LAST_SEEN] = int(time.time())
+    session[LAST_SEEN] = now()
+    session.setdefault(ACTIVITY_ID, secrets.token_urlsafe(16))
 
 
 def session_is_idle() -> bool:
-    """Has this session been unused for longer than the idle timeout? (Also checked at socket connect.)"""
+    """Has this session been unused for longer than the idle timeout? (Also checked at socket connect.)
+
+    The cookie's stamp first; only when that is too old, the stamp its sockets left on the server."""
     seen = session.get(LAST_SEEN)
-    return seen is None or int(time.time()) - seen > current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    if seen is None:
+        return True
+    limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+    if now() - seen <= limit:
+        return False
+    stamped = activity_stamps().last(session.get(ACTIVITY_ID))
+    return stamped is None or now() - stamped > limit
+
+
+def note_socket_activity() -> None:
+    """A socket event of this session counts as activity: stamp it on the server, at most once a minute.
+
+    Runs in a socket event (its session is the socket's own copy of the cookie's, kept in this process), so
+    the socket's copy of `LAST_SEEN` records when this socket last stamped. A failed stamp (Redis away) is
+    tried again on the next event."""
+    activity_id, current = session.get(ACTIVITY_ID), now()
+    if activity_id is None or current - session.get(LAST_SEEN, 0) < REFRESH_SECONDS:
+        return
+    try:
+        activity_stamps().touch(activity_id, current)
+    except redis.RedisError:
+        return
+    session[LAST_SEEN] = current
+
+
+class MemoryStamps:
+    """Activity stamps of one process (the embedded deployment has only one)."""
+
+    def __init__(self, lifetime: int) -> None:
+        self._lifetime = lifetime
+        self._stamps: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def touch(self, activity_id: str, at: int) -> None:
+        with self._lock:
+            self._stamps[activity_id] = at
+            if len(self._stamps) > 10_000:  # forget stamps that no session can use any more
+                self._stamps = {k: v for k, v in self._stamps.items() if at - v <= self._lifetime}
+
+    def last(self, activity_id: str | None) -> int | None:
+        with self._lock:
+            return self._stamps.get(activity_id) if activity_id else None
+
+
+class RedisStamps:
+    """Activity stamps shared by every process: `<prefix>:active:<activity id>` = unix seconds."""
+
+    def __init__(self, client: redis.Redis, prefix: str, lifetime: int) -> None:
+        self._redis = client
+        self._prefix = f"{prefix}:active:"
+        self._lifetime = lifetime
+
+    def touch(self, activity_id: str, at: int) -> None:
+        self._redis.set(self._prefix + activity_id, at, ex=self._lifetime)
+
+    def last(self, activity_id: str | None) -> int | None:
+        value = self._redis.get(self._prefix + activity_id) if activity_id else None
+        return int(value) if value is not None else None
+
+
+def activity_stamps() -> MemoryStamps | RedisStamps:
+    return current_app.extensions["sg_activity_stamps"]
 
 
 def _restored_from_cookie(_app, user) -> None:
@@ -33,19 +113,26 @@ def _restored_from_cookie(_app, user) -> None:
 
 def init_idle_timeout(app: Flask) -> None:
     user_loaded_from_cookie.connect(_restored_from_cookie, app)
+    lifetime = app.config["IDLE_TIMEOUT_MINUTES"] * 60 + REFRESH_SECONDS
+    if url := app.config.get("REDIS_URL"):
+        client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=1, socket_timeout=2)
+        app.extensions["sg_activity_stamps"] = RedisStamps(client, app.config["REDIS_PREFIX"], lifetime)
+    else:
+        app.extensions["sg_activity_stamps"] = MemoryStamps(lifetime)
 
     @app.before_request
     def end_idle_session():
         if request.endpoint in ("static", "auth.login") or not current_user.is_authenticated:
             return None
-        now = int(time.time())
-        seen = session.get(LAST_SEEN)
+        current = now()
         if session_is_idle():
             logout_user()
             session.clear()
             session["_remember"] = "clear"  # Flask-Login then deletes the remember cookie too
             flash(_("You were logged out because you were away for a while."), "info")
             return redirect(url_for("auth.login"))
-        if now - seen >= REFRESH_SECONDS:
-            session[LAST_SEEN] = now
+        if current - session[LAST_SEEN] >= REFRESH_SECONDS:
+            session[LAST_SEEN] = current
+        if ACTIVITY_ID not in session:  # a session from before activity ids: give it one
+            session[ACTIVITY_ID] = secrets.token_urlsafe(16)
         return None

@@ -11,8 +11,8 @@ import functools
 import logging
 from collections.abc import Callable
 
-from flask import current_app, request, session
-from flask_babel import gettext as _
+from flask import current_app, g, request, session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
@@ -20,13 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..attendance import services as attendance
-from ..auth.idle import session_is_idle
+from ..auth.idle import note_socket_activity, session_is_idle
 from ..extensions import db, socketio
+from ..i18n import SOCKET_LOCALE_KEY
 from ..models import Meeting, Membership, Message, User
 from ..moderation import services as moderation
 from ..permissions import (Denied, check_can_post, last_chat_at, posting_facts, removed_refusal,
                            require_authenticated, require_joinable, require_meeting_member, require_meeting_open,
                            require_not_removed, require_rules_accepted, require_unlocked_for)
+from ..realtime.unavailable import outage
 from ..safety import services as safety
 from . import rights, services
 from .coalesce import request_presence_push
@@ -40,14 +42,46 @@ log = logging.getLogger("supportgroup.chat")
 
 JOINED = "sg_joined_meetings"  # socket-session key: the meetings this socket has joined
 SOCKET_USER = "sg_socket_user"  # socket-session key: the account that opened this socket
+SOCKET_LOCALE = SOCKET_LOCALE_KEY  # socket-session key: the language chosen at connect (i18n.py)
+
+
+# Used when even the translation of an error fails: an error acknowledgement must always go out.
+_PLAIN_ENGLISH = "Something went wrong on our side. Please try again."
 
 
 def error_ack(code: str, message, **extra) -> dict:
-    return {"ok": False, "error": {"code": code, "message": str(message), **extra}}
+    """`{"ok": false, "error": ...}`. Never needs the database: a socket's language was chosen at connect and
+    is kept in its session (`i18n.select_locale`); if the message still cannot be rendered, plain English."""
+    try:
+        text = str(message)
+    except Exception:
+        text = _PLAIN_ENGLISH
+    return {"ok": False, "error": {"code": code, "message": text, **extra}}
+
+
+def _rollback_quietly() -> None:
+    """Roll back; when the database is gone the rollback fails too, and the error ack must still go out."""
+    try:
+        db.session.rollback()
+    except Exception:
+        try:
+            db.session.close()  # gives the broken connection back (invalidated)
+        except Exception:
+            pass
+
+
+def failure_ack(name: str, error: Exception) -> dict:
+    """The ack for an unexpected failure: `unavailable` when the database or Redis cannot be reached (one log
+    line, no traceback: an outage would write one per event), else `internal_error` with the traceback."""
+    if outage(error):
+        log.warning("socket event %s failed: %s unreachable (%s)", name, outage(error), type(error).__name__)
+        return error_ack("unavailable", _l("The service is unavailable for a moment. Please try again."))
+    log.exception("socket event %s failed", name)
+    return error_ack("internal_error", _l("Something went wrong on our side. Please try again."))
 
 
 def rate_limited_ack() -> dict:
-    return error_ack("rate_limited", _("You are sending too fast. Please wait a moment."))
+    return error_ack("rate_limited", _l("You are sending too fast. Please wait a moment."))
 
 
 class OverBudget(Exception):
@@ -55,7 +89,7 @@ class OverBudget(Exception):
 
 
 def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, load_account: bool = True,
-               counts_itself: bool = False):
+               counts_itself: bool = False, on_arrival: Callable[[object], None] | None = None):
     """Register a socket event handler with parsing, authentication, rate limiting and error acks.
 
     `fields` is the payload schema, or a function that builds it (for limits read from config). The handler
@@ -64,17 +98,22 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
     through `load_posting_rights`, whose answer a socket keeps only until the account changes).
     Every event counts against the account's budget (`chat/gate.py`); `counts_itself` handlers count a
     well-formed event themselves (`send`, in the same round trip as its other Redis reads) and raise
-    `OverBudget`; a malformed one is counted here.
+    `OverBudget`; a malformed one is counted here. `on_arrival(data)` runs first, before anything that waits
+    (`join` numbers its requests there, see `take_join_ticket`). Every event counts as activity of the session
+    for its idle timeout (`auth/idle.py`).
     """
 
     def decorator(fn):
         @functools.wraps(fn)
         def handler(data=None, *_extra):
             try:
+                if on_arrival is not None:
+                    on_arrival(data)
                 if load_account:
                     user = require_authenticated(current_user)
                 elif (user := session.get(SOCKET_USER)) is None:
                     raise Denied("not_authenticated", _l("Please log in first."), status=401)
+                note_socket_activity()
                 gate = stores().gate
                 if not counts_itself and not gate.hit(user.id if load_account else user):
                     return rate_limited_ack()
@@ -88,15 +127,14 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
                 result = fn(user, **payload)
                 return {"ok": True, **(result or {})}
             except OverBudget:
-                db.session.rollback()
+                _rollback_quietly()
                 return rate_limited_ack()
             except (PayloadError, Denied) as refusal:
-                db.session.rollback()
+                _rollback_quietly()
                 return error_ack(refusal.code, refusal.message, **getattr(refusal, "extra", {}))
-            except Exception:
-                db.session.rollback()
-                log.exception("socket event %s failed", name)
-                return error_ack("internal_error", _("Something went wrong on our side. Please try again."))
+            except Exception as error:
+                _rollback_quietly()
+                return failure_ack(name, error)
 
         socketio.on_event(name, handler)
         return handler
@@ -106,12 +144,33 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    if not current_user.is_authenticated or session_is_idle():
-        raise ConnectionRefusedError("not_authenticated")
-    session[SOCKET_USER] = current_user.id
-    session[JOINED] = []
-    join_room(user_room(current_user.id))
-    stores().connections.add(current_user.id, request.sid)
+    """Refuse with `not_authenticated` (log in again) or `unavailable` (the session cannot be checked now: the
+    database or Redis is down; the client retries), never with silence. The socket's language is chosen here
+    and kept in its session, so that no error ack needs the database (`error_ack`)."""
+    try:
+        if not current_user.is_authenticated or session_is_idle():
+            raise ConnectionRefusedError("not_authenticated")
+        session[SOCKET_LOCALE] = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        session[SOCKET_USER] = current_user.id
+        session[JOINED] = []
+        join_room(user_room(current_user.id))
+        stores().connections.add(current_user.id, request.sid)
+    except ConnectionRefusedError:
+        _rollback_quietly()
+        raise
+    except Exception as error:
+        _rollback_quietly()
+        if outage(error):
+            log.warning("socket connect refused: %s unreachable (%s)", outage(error), type(error).__name__)
+        else:
+            log.exception("socket connect failed")
+        raise ConnectionRefusedError("unavailable") from None
+
+
+@socketio.on("*")
+def unknown_event(event, *_args):
+    """Every event is acknowledged: a name the server does not know too (no database, no handler)."""
+    return error_ack("unknown_event", _l("The server does not know this request."))
 
 
 @socketio.on("disconnect")
@@ -197,15 +256,42 @@ class RightsChanged(Exception):
     """A rule the join had read changed while it ran (its scopes' epochs moved): read them again."""
 
 
-@chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)}, load_account=False)
+JOIN_TICKETS = "sg_join_tickets"  # socket-session key: meeting id -> number of the newest join of this socket
+
+
+def take_join_ticket(data) -> None:
+    """Number this join among the socket's joins of the same meeting, the moment it arrives.
+
+    A socket lives in one process, and its session object is shared by its concurrent events, so a plain
+    counter in it is enough: a join whose number is no longer the newest was replaced (`superseded`)."""
+    meeting_id = data.get("meeting_id") if isinstance(data, dict) else None
+    if isinstance(meeting_id, int) and not isinstance(meeting_id, bool):
+        tickets = session.setdefault(JOIN_TICKETS, {})
+        tickets[meeting_id] = g.sg_join_ticket = tickets.get(meeting_id, 0) + 1
+
+
+def require_newest_join(meeting_id: int) -> None:
+    ticket = g.get("sg_join_ticket")
+    if ticket is not None and session.get(JOIN_TICKETS, {}).get(meeting_id) != ticket:
+        raise Denied("superseded", _l("A newer join of this meeting replaced this one."), status=409)
+
+
+@chat_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)}, load_account=False,
+            on_arrival=take_join_ticket)
 def join(user_id: int, meeting_id: int, after: int | None):
-    """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state."""
-    for _attempt in range(2):
+    """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state.
+
+    A join that a newer join of the same socket for the same meeting replaced before it began its database
+    work answers `superseded` and does nothing. Rights that change while joining make it read them again
+    (`JOIN_ATTEMPTS` times in all); should they keep changing, it answers `rights_changed` (retry)."""
+    for _attempt in range(max(1, current_app.config["JOIN_ATTEMPTS"])):
+        require_newest_join(meeting_id)
         try:
             return _join(user_id, meeting_id, after)
         except RightsChanged:
             db.session.rollback()
-    return _join(user_id, meeting_id, after)  # a third change while joining fails the event (internal_error)
+    raise Denied("rights_changed", _l("Your rights in this meeting changed while you joined. Please try again."),
+                 status=409)
 
 
 def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
