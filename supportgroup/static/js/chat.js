@@ -3,8 +3,11 @@
  *
  * Delivery: each message gets a client id; until the server acknowledges it, it stays "sending" and
  * is sent again (same id) after a timeout or a reconnect, so the server stores it once.
- * After a reconnect the client joins with the last server id it saw and receives what it missed, page by
- * page (REPLAY_LIMIT).
+ * After a reconnect the client joins with the last server id it covered and receives what it missed, page by
+ * page (REPLAY_LIMIT). While connected, the server's `sync` (every heartbeat) says how far the meeting has
+ * come; when this page has not covered that far, or knows another number of deletions, it asks `catch_up`
+ * (docs/protocol.md §7): a live `message` lost on the way (a Redis restart, a crash) is fetched anyway.
+ * Retries (joins, refused connections) back off exponentially with jitter, capped.
  *
  * Peer experts also load moderator.js first; it registers window.SGModerator, which this file calls with
  * a small API and which returns hooks for the console.
@@ -49,7 +52,13 @@
     slow: $("notice-slow"), premoderation: $("notice-premoderation"), locked: $("notice-locked")
   };
 
-  var lastId = 0;            // the replay point: the highest server id rendered while no join was under way
+  var lastId = 0;            // the highest server id rendered
+  var covered = 0;           // the replay point: every id up to it is known (rendered, deleted or not for us)
+  var knownDeleted = 0;      // how many of the meeting's messages this page knows to be deleted
+  var catchingUp = false;    // a catch_up is under way
+  var joinFailures = 0;      // joins that failed in a row (back-off)
+  var connectFailures = 0;   // refused or failed connections in a row (back-off)
+  var ended = false;         // the session ended or the server refused for good: no more retries
   var joinsInFlight = 0;     // joins (and replay pages) sent and not yet answered
   var joinAttempt = 0;       // grows with every join that timed out: only the newest is retried
   var rendered = {};         // server id -> element
@@ -68,9 +77,17 @@
   var ms = { state: stateLabel ? stateLabel.dataset.state : "scheduled" };  // the MeetingState
   var quiet = false;         // true while the first history is drawn: nothing in it is news
 
-  var socket = io({ transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
+  // Reconnection backs off from 1 s to at most 10 s, each delay varied by ±50% so clients do not return in step.
+  var socket = io({ transports: ["websocket", "polling"], reconnectionDelay: 1000, reconnectionDelayMax: 10000,
+                    randomizationFactor: 0.5 });
 
   // ---- helpers -------------------------------------------------------------------------------------------
+
+  /* Exponential back-off with jitter: about 1, 2, 4 ... s, at most `cap` ms, each between half and all of it. */
+  function backoff(failures, cap) {
+    var full = Math.min(cap || 30000, 1000 * Math.pow(2, Math.min(failures, 15)));
+    return Math.round(full / 2 + Math.random() * full / 2);
+  }
 
   function fmt(template, vars) {
     return String(template || "").replace(/\{(\w+)\}/g, function (whole, key) {
@@ -307,13 +324,18 @@
     if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
     insertSorted(target, item, message.id);
     if (notesFor[message.id] && target === list) { placeNote(notesFor[message.id], item); delete notesFor[message.id]; }
-    // Live messages that arrive while a join (or a page of its replay) is under way do not move the replay
-    // point: if that join fails, the next one must still ask for everything after the last id it covered.
-    if (joinsInFlight === 0 && message.id > lastId) { lastId = message.id; }
+    if (message.id > lastId) { lastId = message.id; }
+    advanceCovered();
     if (stick) { box.scrollTop = box.scrollHeight; }
     if (quiet) { return; }
     if (kind === "whisper" && !isModerator && !own) { whisperArrived(); }
     if (hooks.onMessage) { hooks.onMessage(message); }
+  }
+
+  /* A live message moves the replay point only when it is the next id: a gap (a message lost on the way, or
+   * one not for us) stays open until a join or catch_up answers for it. */
+  function advanceCovered() {
+    while (rendered[covered + 1] || deleted[covered + 1]) { covered += 1; }
   }
 
   function removeMessage(id) {
@@ -418,7 +440,7 @@
     setNote(entry.note, error.message || T.textError, true);
     if (error.code === "slow_mode" && typeof error.retry_after === "number") { startRetryCountdown(error.retry_after); }
     else if (error.code === "waiting") { setWaiting(true); }
-    else if (error.code === "not_joined") { joined = false; join(lastId > 0 ? lastId : null); }
+    else if (error.code === "not_joined") { joined = false; join(covered > 0 ? covered : null); }
   }
 
   function startRetryCountdown(seconds) {
@@ -512,7 +534,7 @@
 
   function writeBlocker() {
     if (removed) { return "removed"; }
-    if (!socket.connected || !joined) { return "offline"; }
+    if (ended || !socket.connected || !joined) { return "offline"; }
     if (waiting) { return "waiting"; }
     if (ms.state !== "open") { return "state"; }
     if (isModerator) { return null; }
@@ -723,52 +745,161 @@
     socket.timeout(ACK_TIMEOUT_MS * 2).emit("join", payload, function (err, ack) {
       joinsInFlight -= 1;
       if (removed) { return; }
-      if (err) {
-        showStatus(T.textTimeout);
-        // Again from the same point (a page of a replay too); a newer join since then makes this one moot.
-        var attempt = ++joinAttempt;
-        setTimeout(function () { if (socket.connected && attempt === joinAttempt) { join(after); } }, 3000);
+      var error = err ? { code: "timeout", message: T.textTimeout }
+        : (!ack || !ack.ok) ? ((ack && ack.error) || { code: "unknown", message: T.textError }) : null;
+      if (error && error.code === "superseded") { return; }  // a newer join of this socket answers instead
+      if (error) {
+        if (error.code === "removed" || error.code === "banned") { showRemoved("", error.code === "banned", error.message); return; }
+        if (error.code === "not_authenticated") { showSessionEnded(); return; }
+        showStatus(error.message || T.textError);
+        if (RETRY_JOIN[error.code]) {
+          // Again from the same point (a page of a replay too), later each time; a newer join makes this one moot.
+          var attempt = ++joinAttempt;
+          setTimeout(function () { if (socket.connected && attempt === joinAttempt) { join(after); } }, backoff(joinFailures++));
+        }
         return;
       }
-      if (!ack || !ack.ok) {
-        var error = (ack && ack.error) || { code: "unknown", message: T.textError };
-        if (error.code === "removed" || error.code === "banned") { showRemoved("", error.code === "banned", error.message); }
-        else { showStatus(error.message || T.textError); }
-        return;
-      }
+      joinFailures = 0;
       joined = true;
       var messages = ack.messages || [];
-      quiet = lastId === 0;
+      var firstHistory = covered === 0 && lastId === 0;
+      quiet = firstHistory;
       try { messages.forEach(render); } finally { quiet = false; }
+      var fullPage = after !== null && after !== undefined && messages.length >= replayLimit;
+      if (fullPage) { covered = Math.max(covered, messages[messages.length - 1].id); }
+      else if (typeof ack.last_id === "number") { covered = Math.max(covered, ack.last_id); }
+      advanceCovered();
+      if (typeof ack.deleted === "number" && firstHistory) { knownDeleted = ack.deleted; }
       if (ack.present) { renderPresence(ack.present); }
       if (ack.hands) { renderHands(ack.hands); }
       if (ack.muted !== undefined) { setMuted(ack.muted); }
       if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation); }
       setWaiting(ack.waiting);
       applyState(ack.state || (ack.meeting ? { state: ack.meeting.state } : {}));
-      if (after !== null && after !== undefined && messages.length >= replayLimit) {
+      if (fullPage) {
         // A full page: there may be more. Ask for the next page before sending anything queued.
         join(messages[messages.length - 1].id);
         return;
       }
       Object.keys(outbox).forEach(trySend);
+      // Deleted while this page was away: the replay leaves them out, catch_up names them.
+      if (typeof ack.deleted === "number" && ack.deleted !== knownDeleted) { catchUp(); }
     });
   }
 
+  // Join refusals that may pass (tried again later); any other is shown and stays.
+  var RETRY_JOIN = { timeout: 1, internal_error: 1, rate_limited: 1, rights_changed: 1, unavailable: 1 };
+
+  /* Fetch what this page missed: messages after `covered` up to the server's last id, and deleted ids. */
+  function catchUp() {
+    if (catchingUp || joinsInFlight > 0 || !joined || removed || !socket.connected) { return; }
+    catchingUp = true;
+    socket.timeout(ACK_TIMEOUT_MS * 2).emit("catch_up", { meeting_id: meetingId, after: covered }, function (err, ack) {
+      catchingUp = false;
+      if (removed || err || !ack) { return; }  // the next sync asks again
+      if (!ack.ok) {
+        var code = ack.error && ack.error.code;
+        if (code === "not_joined") { joined = false; join(covered > 0 ? covered : null); }
+        else if (code === "removed" || code === "banned") { showRemoved("", code === "banned", ack.error.message); }
+        else if (code === "not_authenticated") { showSessionEnded(); }
+        return;
+      }
+      var messages = ack.messages || [];
+      messages.forEach(render);
+      (ack.deleted_ids || []).forEach(function (id) { if (!deleted[id]) { removeMessage(id); } });
+      knownDeleted = (ack.deleted_ids || []).length;
+      if (messages.length < replayLimit) { covered = Math.max(covered, ack.last_id); advanceCovered(); }
+      else { covered = Math.max(covered, messages[messages.length - 1].id); advanceCovered(); catchUp(); }
+    });
+  }
+
+  /* A banner that replaces the chat's status when the connection will not come back by itself. */
+  var banner = null;
+  function showBanner(text, action) {
+    ended = true;
+    showStatus("");
+    if (!banner) {
+      banner = el("div", "notice info connection-ended");
+      banner.setAttribute("role", "alert");
+      banner.tabIndex = -1;
+      root.insertBefore(banner, root.firstChild);
+    }
+    banner.textContent = "";
+    banner.appendChild(el("p", null, text));
+    banner.appendChild(action);
+    updateComposer();
+    banner.focus();
+  }
+
+  /* Logged out elsewhere, idle too long, or the account changed: only logging in again helps. */
+  function showSessionEnded() {
+    var link = el("a", "button primary", T.textLogInAgain);
+    link.href = T.loginUrl + "?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    ended = true;
+    socket.disconnect();
+    // Nothing of the chat stays on a page whose session ended (logged out, or quick exit on another device).
+    outbox = {}; awaiting = {}; rendered = {};
+    [list, whisperList, presentList].forEach(function (node) { if (node) { node.textContent = ""; } });
+    if (hooks.clear) { hooks.clear(); }
+    if (pinnedBox) { pinnedBox.hidden = true; }
+    layout.hidden = true;
+    if (waitingRoom) { waitingRoom.hidden = true; }
+    Object.keys(notices).forEach(function (key) { showNotice(notices[key], ""); });
+    showBanner(T.textSessionEnded, link);
+  }
+
+  function showRefused() {
+    showBanner(T.textRefused, button(T.textReload, "primary", function () { window.location.reload(); }));
+  }
+
+  function reconnectLater(delay) {
+    setTimeout(function () { if (!removed && !ended && !socket.connected) { socket.connect(); } }, delay);
+  }
+
   socket.on("connect", function () {
+    connectFailures = 0;
     joined = false;
-    join(lastId > 0 ? lastId : null);
+    join(covered > 0 ? covered : null);
   });
+  var shutdownDelay = null;  // set by server_shutdown: reconnect after this many ms
   socket.on("disconnect", function (reason) {
     joined = false;
     updateComposer();
-    if (removed) { return; }
+    if (removed || ended) { return; }
     showStatus(T.textReconnecting);
-    // The server ended this session (logout, password change, ban): the client will not reconnect
-    // by itself. Reload: the server then shows the login page, or this page again if still allowed.
-    if (reason === "io server disconnect") { setTimeout(function () { if (!removed) { window.location.reload(); } }, 1500); }
+    // The server closed this socket (logout elsewhere, a draining process): socket.io does not reconnect
+    // by itself. Try again: a session that ended is refused (`not_authenticated`) and says so.
+    if (reason === "io server disconnect" || reason === "io client disconnect") {
+      var delay = shutdownDelay !== null ? shutdownDelay : backoff(0, 2000);
+      shutdownDelay = null;
+      reconnectLater(delay);
+    }
   });
-  socket.on("connect_error", function () { if (!removed) { showStatus(T.textReconnecting); } });
+  socket.on("connect_error", function (err) {
+    if (removed || ended) { return; }
+    var reason = err && err.message;
+    if (reason === "not_authenticated") { showSessionEnded(); return; }
+    if (reason === "unavailable") {  // the server cannot check the session now: try again, later each time
+      showStatus(T.textUnavailable);
+      reconnectLater(backoff(connectFailures++));
+      return;
+    }
+    if (!socket.active) { showRefused(); return; }  // refused for a reason that will not pass by itself
+    showStatus(T.textReconnecting);  // the server is unreachable: socket.io tries again with back-off
+  });
+  // A draining server process: reconnect (to another one) after its delay plus jitter.
+  socket.on("server_shutdown", function (data) {
+    var wait = data && typeof data.reconnect_in_ms === "number" ? Math.max(0, data.reconnect_in_ms) : 0;
+    shutdownDelay = wait + Math.round(Math.random() * Math.max(1000, wait / 2));
+    socket.disconnect();  // not the manager's own reconnect: ours, after that delay
+  });
+  // Proof of life for peer experts' presence: answered from the event at once (timers are throttled).
+  socket.on("alive", function (_data, ack) { if (typeof ack === "function") { ack({ ok: true }); } });
+  // How far the meeting has come: fetch what this page missed, if anything.
+  socket.on("sync", function (data) {
+    if (!data || data.meeting_id !== meetingId || removed || !joined) { return; }
+    if (data.last_id > covered || data.deleted !== knownDeleted) { catchUp(); }
+  });
 
   function forThisMeeting(handler) {
     return function (data) { if (data && data.meeting_id === meetingId && !removed) { handler(data); } };
@@ -787,7 +918,7 @@
   socket.on("admitted", forThisMeeting(function () {
     setWaiting(false);
     joined = false;
-    join(lastId > 0 ? lastId : null);
+    join(covered > 0 ? covered : null);
   }));
   socket.on("message_rejected", forThisMeeting(function (data) {
     Object.keys(awaiting).forEach(function (clientId) {
