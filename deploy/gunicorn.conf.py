@@ -6,7 +6,7 @@ the Redis message queue. The process's environment (SECRET_KEY, DATABASE_URL, RE
 app's configuration (config.py); these settings read only:
 
     HOST / PORT          where to listen (default 127.0.0.1:8001); BIND overrides both ("unix:/path" too)
-    GRACEFUL_TIMEOUT     seconds a stopping process lets open connections finish (default 10)
+    GRACEFUL_TIMEOUT     seconds a stopping process lets plain HTTP requests finish after its drain (default 10)
     WORKER_CONNECTIONS   simultaneous connections per process (default 1000)
     FORWARDED_ALLOW_IPS  addresses whose X-Forwarded-Proto is believed (default: nginx on this host)
     MIGRATE_AT_BOOT      "0" to skip `flask db upgrade` at start (e.g. when a deploy step runs it)
@@ -14,7 +14,9 @@ app's configuration (config.py); these settings read only:
 
 TCP_NODELAY: gunicorn sets it on the listening socket (gunicorn/sock.py, TCPSocket.set_options) and
 Linux copies it to every accepted connection, so small Socket.IO frames are not held back by Nagle's
-algorithm (tests/test_deploy_nginx.py checks this on a live connection).
+algorithm (tests/test_deploy_nginx.py checks this on a live connection). The worker class sets it again,
+with TCP_USER_TIMEOUT and keepalive (a client that stops reading loses its connection within 20 s), and
+drains on SIGTERM: `server_shutdown` to its clients, presence removed at once (tests/test_shutdown_drain.py).
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ PORT = os.environ.get("PORT", "8001")
 wsgi_app = "wsgi:app"
 chdir = str(ROOT)
 bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{PORT}"]
-worker_class = "gevent"  # Socket.IO over WebSocket via simple-websocket (no gevent-websocket needed)
+# gunicorn's gevent worker (Socket.IO over WebSocket via simple-websocket, no gevent-websocket needed), with
+# TCP_USER_TIMEOUT and keepalive on every connection, and a drain on SIGTERM (supportgroup/realtime/drain.py).
+worker_class = "supportgroup.realtime.drain_worker.DrainingGeventWorker"
 workers = 1  # never more: the workers of one process would not share Socket.IO sessions
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 # No preload: wsgi.py starts the presence heartbeat and the purge job in each worker, after the fork.

@@ -276,3 +276,79 @@ def _drain_and_check(first, expert: Member, alice: Member, bob: Member, meeting_
     assert expert.sock.client.connected and alice.sock.client.connected  # moved to `second`
     assert not any(lost.values()), lost
     assert len({v for v in acked.values()}) == len(acked)  # one server id per client id
+
+
+# --- 3. the same under gunicorn (the production path) -----------------------------------------------------
+
+
+def socket_options_probe(environ, start_response):
+    """A WSGI app for gunicorn that reports the TCP options of the connection it was served on."""
+    sock = environ["gunicorn.socket"]
+    values = {name: sock.getsockopt(level, getattr(socket, name)) for level, name in (
+        (socket.IPPROTO_TCP, "TCP_USER_TIMEOUT"), (socket.SOL_SOCKET, "SO_KEEPALIVE"),
+        (socket.IPPROTO_TCP, "TCP_KEEPIDLE"), (socket.IPPROTO_TCP, "TCP_NODELAY"))}
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(values).encode()]
+
+
+def _gunicorn_env(schema, redis_prefix) -> dict:
+    env = {**os.environ, "SUPPORTGROUP_ENV": "development", "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
+           "DATABASE_URL": schema.database_url, "REDIS_PREFIX": redis_prefix, "MIGRATE_AT_BOOT": "0",
+           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192", "GRACEFUL_TIMEOUT": "10",
+           "SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds", "TCP_USER_TIMEOUT_SECONDS": "20"}
+    env.pop("REDIS_URL", None)
+    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    if schema.redis_url:
+        env["REDIS_URL"] = schema.redis_url
+    return env
+
+
+@pytest.mark.live
+def test_gunicorn_connections_get_a_user_timeout_and_keepalive(app, schema, redis_prefix, tmp_path):
+    from tests.test_deploy_nginx import Gunicorn
+
+    server = Gunicorn(_gunicorn_env(schema, redis_prefix), tmp_path / "gunicorn.log",
+                      app="tests.test_shutdown_drain:socket_options_probe")
+    try:
+        server.wait_until_up("/")
+        import requests
+
+        options = requests.get(server.url + "/", timeout=5).json()
+    finally:
+        server.stop()
+    assert options == {"TCP_USER_TIMEOUT": 20000, "SO_KEEPALIVE": 1, "TCP_KEEPIDLE": 10, "TCP_NODELAY": 1}
+
+
+@pytest.mark.live
+@pytest.mark.scaleout_only
+def test_gunicorn_drains_on_sigterm(factory, schema, redis_prefix, tmp_path, live_servers, sockets):
+    """SIGTERM to the master (`systemctl stop`): its worker drains and the process exits well within
+    GRACEFUL_TIMEOUT (10 s here); the other process's members see who left at once."""
+    from tests.test_deploy_nginx import Gunicorn
+
+    scene = factory.scene()
+    meeting_id = scene.meeting.id
+    first = Gunicorn(_gunicorn_env(schema, redis_prefix), tmp_path / "gunicorn.log")
+    try:
+        first.wait_until_up()
+        second = live_servers()
+        expert = Member([first, second], "expert", meeting_id, sockets)
+        bob = Member([second, second], "bob", meeting_id, sockets)
+        try:
+            mark = len(bob.presence)
+            term_at = time.monotonic()
+            first.terminate()
+            first.process.wait(timeout=20)
+            exited_after = time.monotonic() - term_at
+            gone = next((t - term_at for t, present in bob.presence[mark:]
+                         if all(p.get("role") != "peer_expert" for p in present)), None)
+            print(f"\ngunicorn SIGTERM: exited after {exited_after:.2f}s; presence pushed after {gone}s")
+            assert expert.shutdown_notices, first.log()
+            assert gone is not None and gone < PRESENCE_WITHIN, (bob.presence[mark:], first.log())
+            assert exited_after < EXIT_WITHIN, first.log()
+            assert first.process.returncode == 0, first.log()
+        finally:
+            for member in (expert, bob):
+                member.close()
+    finally:
+        first.stop()

@@ -63,6 +63,8 @@ def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN
     except Exception:
         log.exception("drain: could not stop accepting")
     server = socketio.server
+    if server is None:  # no Socket.IO in this process (a bare WSGI app under the worker): nothing to drain
+        return DrainReport(0, 0, 0, 0, time.monotonic() - started)
     eio_sockets = dict(server.eio.sockets)
     local_sids = {sid for eio_sid in eio_sockets if (sid := server.manager.sid_from_eio_sid(eio_sid, "/"))}
     meetings = _local_meetings(app)
