@@ -191,6 +191,7 @@ def test_unknown_events_are_answered_and_malformed_frames_close_only_their_socke
     ws.close()
     assert bystander.call("no_such_event", {})["error"]["code"] == "unknown_event"
     assert bystander.client.call("another one", timeout=5)["error"]["code"] == "unknown_event"  # no payload
+    assert bystander.call("*", {})["error"]["code"] == "unknown_event"  # the wildcard's own name too
 
     for frame in MALFORMED:
         ws = raw_socket(server, http)

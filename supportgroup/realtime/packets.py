@@ -43,6 +43,19 @@ def problem(server: socketio.Server, data) -> str | None:
     return None
 
 
+def _renamed_star(server: socketio.Server, data: str) -> str:
+    """An event literally named "*" would reach the catch-all handler without its name (python-socketio looks
+    the name up before the wildcard), and Flask-SocketIO would then take the payload for the socket id and
+    raise: give it a name no handler has, so the catch-all answers it `unknown_event` like any other."""
+    if not data.startswith("2"):
+        return data
+    pkt = server.packet_class(encoded_packet=data)
+    if pkt.data[0] != "*":
+        return data
+    pkt.data = ["(*)", *pkt.data[1:]]
+    return pkt.encode()
+
+
 def install(server: socketio.Server) -> None:
     """Check every incoming packet before python-socketio dispatches it (once per server object)."""
     if getattr(server, "_sg_packet_guard", False):
@@ -52,7 +65,7 @@ def install(server: socketio.Server) -> None:
     def guarded(eio_sid, data):
         reason = problem(server, data)
         if reason is None:
-            return dispatch(eio_sid, data)
+            return dispatch(eio_sid, _renamed_star(server, data))
         server._binary_packet.pop(eio_sid, None)
         log.warning("closed a connection that sent a malformed packet: %s", reason)
         server.eio.disconnect(eio_sid)
