@@ -56,6 +56,17 @@ def _renamed_star(server: socketio.Server, data: str) -> str:
     return pkt.encode()
 
 
+def _close(server: socketio.Server, eio_sid: str) -> None:
+    """End the Engine.IO session now (its disconnect handlers run), without waiting for its queue to drain: a
+    polling client may never fetch it, and the request that carried the bad packet must be answered."""
+    try:
+        sock = server.eio._get_socket(eio_sid)
+    except KeyError:  # gone already
+        return
+    sock.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+    server.eio.sockets.pop(eio_sid, None)
+
+
 def install(server: socketio.Server) -> None:
     """Check every incoming packet before python-socketio dispatches it (once per server object)."""
     if getattr(server, "_sg_packet_guard", False):
@@ -68,7 +79,7 @@ def install(server: socketio.Server) -> None:
             return dispatch(eio_sid, _renamed_star(server, data))
         server._binary_packet.pop(eio_sid, None)
         log.warning("closed a connection that sent a malformed packet: %s", reason)
-        server.eio.disconnect(eio_sid)
+        _close(server, eio_sid)
         return None
 
     server._handle_eio_message = guarded
