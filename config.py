@@ -59,6 +59,9 @@ class Config:
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
     # The Socket.IO message queue that lets several processes serve one meeting; defaults to REDIS_URL.
     SOCKETIO_MESSAGE_QUEUE: str | None = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or REDIS_URL
+    # Seconds a Redis command (presence, limits, epochs) may take: a frozen Redis (alive but not answering) then
+    # refuses socket events with `unavailable` instead of hanging every one of them.
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
     # Prefix for every key this app writes to Redis, so several deployments (or test runs) can share one.
     REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "sg")
     # Socket.IO: gevent in production; the test suite runs handlers in threads.

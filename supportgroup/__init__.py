@@ -75,7 +75,8 @@ def _init_extensions(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     if redis_url:
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{app.config['REDIS_PREFIX']}-limits"})
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{app.config['REDIS_PREFIX']}-limits",
+                                                            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"]})
     limiter.init_app(app)
 
     socketio.init_app(

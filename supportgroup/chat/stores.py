@@ -596,7 +596,9 @@ def init_stores(app: Flask) -> None:
     prefix = app.config["REDIS_PREFIX"]
     url = app.config.get("REDIS_URL")
     if url:
-        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        timeout = float(app.config["REDIS_SOCKET_TIMEOUT"])
+        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                                      socket_timeout=timeout, socket_connect_timeout=min(timeout, 1.0))
         ttl = float(app.config["PRESENCE_TTL"])
         presence, connections = RedisPresence(client, prefix, ttl), RedisConnections(client, prefix, ttl)
         epochs: MemoryEpochs | RedisEpochs = RedisEpochs(client, prefix)
