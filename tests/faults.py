@@ -61,3 +61,58 @@ class RedisProcess:
 
     def stop(self) -> None:
         self.kill()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresProcess:
+    """A throw-away PostgreSQL cluster (initdb) in `directory` on a free loopback port: `stop()` it for an
+    outage (fast shutdown: every connection is cut) and `start()` it again; `destroy()` at the end.
+
+    Never the machine's shared server. Runs as the `postgres` user when started as root (initdb refuses root).
+    Durability is off (fsync, full_page_writes): a test's data need not survive a power cut.
+    """
+
+    def __init__(self, directory: Path, port: int | None = None, database: str = "sg_faults") -> None:
+        import os
+
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = port or free_port()
+        self.as_root = os.geteuid() == 0
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.as_root:  # the postgres user must reach its directory (a mkdtemp parent is 0700)
+            directory.parent.chmod(directory.parent.stat().st_mode | 0o711)
+            shutil.chown(directory, "postgres", "postgres")
+        self._run(PG_BIN / "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync",
+                  "-E", "UTF8", "--locale", "C")
+        self.start()
+        self._run(PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database)
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *command, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(part) for part in command]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self.directory)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def start(self) -> float:
+        """Start the cluster and wait until it accepts connections; returns `time.monotonic()` then."""
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off "
+                   "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200")
+        self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "postgres.log"), "-o",
+                  options, "-w", "-t", "30", "start")
+        return time.monotonic()
+
+    def stop(self) -> float:
+        """Fast shutdown (connections cut, as a crash or a failover does to clients); returns the time after."""
+        self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+        return time.monotonic()
+
+    def destroy(self) -> None:
+        self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -34,7 +34,9 @@ from flask import Flask
 log = logging.getLogger("supportgroup.server")
 
 NOTICE_SECONDS = 0.3  # after server_shutdown, before closing: the notices go out first
-DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS", "5"))  # the most closing the sockets may take
+# The most closing the sockets may take. A socket whose close does not finish in that time has a client that
+# stopped reading or a writer already gone: the process exits anyway, and the kernel closes the connection.
+DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS", "2"))
 # When the clients come back (plus their own jitter): long enough for this process to have closed its
 # listener and sockets, short enough that members miss little.
 DRAIN_RECONNECT_MS = int(os.environ.get("DRAIN_RECONNECT_MS", "1000"))

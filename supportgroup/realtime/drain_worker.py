@@ -24,18 +24,20 @@ from .drain import drain
 
 
 class DrainingGeventWorker(GeventWorker):
-    requests_in_flight = 0  # a connection idle between keep-alive requests is not one
+    requests_in_flight = 0  # plain HTTP; neither a WebSocket session nor a connection idle between requests
 
     def handle(self, listener, client, addr):
         bound_connection(client)
         super().handle(listener, client, addr)
 
     def handle_request(self, listener_name, req, sock, addr):
-        self.requests_in_flight += 1
+        # A WebSocket session is not waited for after the drain: the drain closed it, or gave up on it.
+        counted = not any(name == "UPGRADE" and value.lower() == "websocket" for name, value in req.headers)
+        self.requests_in_flight += counted
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:
-            self.requests_in_flight -= 1
+            self.requests_in_flight -= counted
 
     def run(self):  # GeventWorker.run (gunicorn 23-27) for plain StreamServers, with a drain at the end
         servers = []
