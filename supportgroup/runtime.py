@@ -4,6 +4,8 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import threading
+import time
 
 from flask import Flask
 
@@ -16,6 +18,7 @@ def start_serving(app: Flask) -> None:
     start_listener(app)  # subscribes to the Socket.IO queue now, not at the first connection (readiness)
     start_heartbeat(app)  # keeps this process's presence alive in Redis (a greenlet)
     start_purge_job(app)  # hard-deletes chat past its retention period, hourly (PURGE_INTERVAL_MINUTES)
+    bound_websocket_close()
     tune_gc(app)
 
 
@@ -68,3 +71,38 @@ def bound_connection(sock: socket.socket) -> None:
             sock.setsockopt(level, option, value)
         except OSError:
             return  # not a TCP socket (e.g. a Unix socket)
+
+
+CLOSE_GRACE_SECONDS = 5.0  # after our WebSocket close frame, how long the client has to answer it
+
+
+def bound_websocket_close() -> None:
+    """End the TCP connection `CLOSE_GRACE_SECONDS` after closing a WebSocket whose client did not answer.
+
+    simple-websocket's close sends the close frame and then waits, in its reader, for the client's bytes; a
+    client whose process is stopped (SIGSTOP, a frozen device) sends none, while its kernel still ACKs, so
+    neither TCP_USER_TIMEOUT nor keepalive ever fires: Engine.IO's ping timeout ended the session (presence,
+    handlers), but the reader, the Engine.IO handler and the descriptor stayed for as long as the client stayed
+    frozen. Shutting the socket down wakes the reader, which then closes it.
+    """
+    from simple_websocket import ws as simple_ws
+
+    original = simple_ws.Base.close
+    if getattr(original, "bounded", False):
+        return
+
+    def close(self, reason=None, message=None):
+        original(self, reason, message)
+        threading.Thread(target=_shut_after_grace, args=(self,), daemon=True).start()  # a greenlet under gevent
+
+    close.bounded = True
+    simple_ws.Base.close = close
+
+
+def _shut_after_grace(ws) -> None:
+    time.sleep(CLOSE_GRACE_SECONDS)
+    try:
+        if ws.sock.fileno() != -1:  # the reader has not closed it: the client never answered
+            ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed meanwhile

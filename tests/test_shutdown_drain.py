@@ -142,6 +142,46 @@ def test_a_client_that_stops_reading_has_its_connection_closed(factory, live_ser
         frozen.sock.close()
 
 
+FROZEN_CLOSED_WITHIN = 25 + 20 + 5 + 10  # Engine.IO's ping interval and timeout, our close grace, slack
+
+
+@pytest.mark.live
+@pytest.mark.scaleout_only  # once, not per backend: it waits out Engine.IO's ping timeout (about 50 s)
+def test_a_stopped_client_process_has_its_connection_closed(factory, live_servers):
+    """SIGSTOP of a client process: its kernel still ACKs (no zero window, so no TCP_USER_TIMEOUT). Engine.IO's
+    ping timeout ends the session; the connection must then close too, not wait for the client's close frame
+    for as long as it stays stopped (`runtime.bound_websocket_close`)."""
+    import subprocess
+    import sys
+
+    from bench.faults import FROZEN_CLIENT
+
+    scene = factory.scene()
+    server = live_servers()
+    http = server.login("alice", DEFAULT_PASSWORD)
+    cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+    http.close()
+    client = subprocess.Popen([sys.executable, "-c", FROZEN_CLIENT, server.url, cookie, str(scene.meeting.id),
+                               "python-requests"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = client.stdout.readline().strip()
+        assert port.isdigit(), port
+        inode = _server_socket_inode(server.port, int(port))
+        client.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        while _holds(server.process.pid, inode) and time.monotonic() - stopped < FROZEN_CLOSED_WITHIN + 10:
+            time.sleep(0.25)
+        held_for = time.monotonic() - stopped
+        print(f"\nstopped client: the server closed its descriptor {held_for:.1f}s after SIGSTOP")
+        assert not _holds(server.process.pid, inode), f"descriptor still open {held_for:.1f}s after SIGSTOP"
+        assert held_for < FROZEN_CLOSED_WITHIN
+    finally:
+        client.send_signal(signal.SIGCONT)
+        client.kill()
+        client.wait()
+        client.stdout.close()
+
+
 # --- 2. SIGTERM ---------------------------------------------------------------------------------------------
 
 
