@@ -151,10 +151,7 @@ class Client:
             try:
                 old, self.sio = self.sio, self._new_client()
                 self.joined = False
-                try:
-                    old.disconnect()
-                except Exception:
-                    pass
+                _discard(old)
                 self.sio.connect(url, headers={"Cookie": self.account["cookie"],
                                                "User-Agent": USER_AGENT},
                                  transports=["websocket"], wait_timeout=5)
@@ -271,8 +268,19 @@ class Client:
 
     def stop(self) -> None:
         self.stopped = True
+        _discard(self.sio)
+
+
+def _discard(sio: socketio.Client) -> None:
+    """Disconnect, and close the WebSocket's socket: websocket-client keeps it open after the server closed."""
+    try:
+        sio.disconnect()
+    except Exception:
+        pass
+    ws = getattr(sio.eio, "ws", None)
+    if ws is not None:
         try:
-            self.sio.disconnect()
+            ws.shutdown()
         except Exception:
             pass
 
@@ -365,6 +373,7 @@ def fault_fuzz(cluster, clients, extra) -> dict:
         if sio is None or not sio.connected:
             if sio is not None:
                 counts["reconnects"] += 1
+                _discard(sio)
             sio = socketio.Client(reconnection=False)
             sio.connect(url, headers={"Cookie": account["cookie"], "User-Agent": USER_AGENT},
                         transports=["websocket"], wait_timeout=5)
@@ -382,7 +391,7 @@ def fault_fuzz(cluster, clients, extra) -> dict:
                 if not answered.acquire(timeout=max(0.0, deadline - time.monotonic())):
                     break
     time.sleep(1.0)
-    sio.disconnect()
+    _discard(sio)
     alive = all(s.process.poll() is None for s in cluster.servers)
     return {"_recovery_from": time.monotonic(), "fuzz_sent": counts["sent"], "fuzz_answered": counts["answered"], "fuzz_reconnects": counts["reconnects"],
             "fuzz_seconds": round(time.monotonic() - started, 1), "servers_alive": alive,
