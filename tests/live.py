@@ -125,6 +125,8 @@ class LiveSocket:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
-        # When the server process died, python-engineio ends the session but leaves its WebSocket open.
+        # When the server process died, python-engineio ends the session but leaves its WebSocket open; when the
+        # server closed it (a drain), websocket-client's close does nothing and shutdown releases the socket.
         if (ws := getattr(self.client.eio, "ws", None)) is not None:
             ws.close()
+            ws.shutdown()
