@@ -178,6 +178,51 @@ def test_catch_up_needs_a_joined_socket_and_membership(app, factory, socket_clie
     assert received(newcomer, "sync") == [] and received(eve, "sync") == []  # only joined sockets hear it
 
 
+
+def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory, socket_client):
+    """`pending`, `alert` and `report` lost on the way (here: never emitted) reach a connected moderator through
+    `catch_up`'s moderation snapshot; a report allocates no message id, so a `sync` alone does not reveal it."""
+    from supportgroup.chat.services import find_message, report_message
+    from supportgroup.safety.services import record_alerts, resolve_alert
+
+    scene = open_room(factory, socket_client)
+    first = send(scene.bob_socket, scene.meeting, "a visible line", "bob-00001")["id"]
+    ack = scene.expert_socket.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    assert ack["ok"] and ack["moderation"]["pending"] == [] and ack["moderation"]["alerts"] == []
+    expert = Follower(scene.expert_socket, scene.meeting.id, ack, app.config["REPLAY_LIMIT"])
+    scene.expert_socket.get_received()
+
+    held = store_without_emit(scene, scene.bob, "held-0001", "held for approval", status="pending",
+                              held_reason="premoderation")
+    meeting = db.session.get(Meeting, scene.meeting.id)
+    alert = record_alerts(find_message(meeting, first), ["danger"])[0].id
+    report = report_message(find_message(meeting, first), membership_of(scene, scene.alice), "unkind").id
+    db.session.commit()
+    assert received(scene.expert_socket, "pending") == [] and received(scene.expert_socket, "report") == []
+
+    beat({})
+    sync = received(scene.expert_socket, "sync")[0]
+    assert sync["last_id"] == held > expert.covered  # the held message moved last_id: the rule asks
+    reply = catch_up(scene.expert_socket, scene.meeting.id, expert.covered)
+    assert reply["ok"] and reply["messages"] == [] and reply["last_id"] == held  # held: never a `message`
+    moderation = reply["moderation"]
+    assert [m["id"] for m in moderation["pending"]] == [held]
+    assert moderation["pending"][0]["held_reason"] == "premoderation"
+    assert [a["id"] for a in moderation["alerts"]] == [alert]
+    assert [r["id"] for r in moderation["reports"]] == [report]
+    assert set(moderation) == {"pending", "reports", "waiting", "alerts", "handover"}  # the join ack's shape
+    expert.on_sync(sync)
+
+    resolve_alert(db.session.get(Meeting, scene.meeting.id), alert, membership_of(scene, scene.expert))
+    db.session.commit()  # no message id: the client's every-Nth-sync catch_up (docs/protocol.md §7) finds it
+    beat({})
+    assert received(scene.expert_socket, "sync")[0]["last_id"] == expert.covered
+    assert catch_up(scene.expert_socket, scene.meeting.id, expert.covered)["moderation"]["alerts"] == []
+
+    # Participants get no moderation snapshot.
+    assert "moderation" not in catch_up(scene.alice_socket, scene.meeting.id, 0)
+
+
 @pytest.mark.parametrize("payload", [
     None, [], {"meeting_id": 1}, {"after": 0}, {"meeting_id": 0, "after": 0}, {"meeting_id": 1, "after": -1},
     {"meeting_id": 1, "after": 2**31}, {"meeting_id": 1, "after": "5"}, {"meeting_id": 1, "after": True},

@@ -22,7 +22,7 @@ from ..models import Meeting, Message
 from ..permissions import is_removed_from, is_waiting, removed_refusal, require_meeting_member
 from ..realtime.queue import queue_manager
 from . import services
-from .events import chat_event, load_meeting, require_joined
+from .events import _moderation_snapshot, chat_event, load_meeting, require_joined
 from .gap_marks import marks
 from .payloads import Int
 from .rooms import meeting_room
@@ -68,7 +68,12 @@ def init_catchup(app: Flask) -> None:
 def catch_up(user, meeting_id: int, after: int):
     """The messages the caller may see with `after < id <= last_id` (at most `REPLAY_LIMIT`), and every deleted
     id up to `last_id`. Same visibility as `join`'s replay: nothing deleted, held or rejected, no whisper for
-    someone else; nothing while waiting to be let in."""
+    someone else; nothing while waiting to be let in.
+
+    A moderator also gets the moderation snapshot (the `join` ack's `moderation`): what reaches only them
+    (`pending`, `alert`, `report`, `pending_resolved`, ...) can be lost on the way as a `message` can, and
+    part of it allocates no message id (a report, a resolved alert), so their client replaces its queues
+    with it rather than waiting for an event that may never come."""
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(user, meeting)
     require_joined(meeting_id)
@@ -86,5 +91,8 @@ def catch_up(user, meeting_id: int, after: int):
     deleted_ids = list(db.session.scalars(
         select(Message.seq).where(Message.meeting_id == meeting_id, Message.deleted_at.is_not(None),
                                   Message.seq <= last_id).order_by(Message.seq)))
-    return {"messages": [services.message_payload(m) for m in messages], "last_id": last_id,
-            "deleted_ids": deleted_ids}
+    reply = {"messages": [services.message_payload(m) for m in messages], "last_id": last_id,
+             "deleted_ids": deleted_ids}
+    if membership.is_moderator:
+        reply["moderation"] = _moderation_snapshot(meeting)
+    return reply
