@@ -56,6 +56,8 @@
   var covered = 0;           // the replay point: every id up to it is known (rendered, deleted or not for us)
   var knownDeleted = 0;      // how many of the meeting's messages this page knows to be deleted
   var catchingUp = false;    // a catch_up is under way
+  var syncsSinceSnapshot = 0; // moderators: syncs since the last moderation snapshot (join or catch_up ack)
+  var MODERATION_EVERY = 5;   // moderators catch up at least every 5th sync (10 s): see docs/protocol.md §7
   var joinFailures = 0;      // joins that failed in a row (back-off)
   var connectFailures = 0;   // refused or failed connections in a row (back-off)
   var ended = false;         // the session ended or the server refused for good: no more retries
@@ -339,6 +341,8 @@
   }
 
   function removeMessage(id) {
+    // Every caller reports a deletion the server made: count it once, so the next `sync` asks nothing.
+    if (!deleted[id]) { knownDeleted += 1; }
     deleted[id] = true;
     var item = rendered[id];
     Object.keys(awaiting).forEach(function (clientId) {
@@ -766,14 +770,18 @@
       quiet = firstHistory;
       try { messages.forEach(render); } finally { quiet = false; }
       var fullPage = after !== null && after !== undefined && messages.length >= replayLimit;
-      if (fullPage) { covered = Math.max(covered, messages[messages.length - 1].id); }
-      else if (typeof ack.last_id === "number") { covered = Math.max(covered, ack.last_id); }
-      advanceCovered();
-      if (typeof ack.deleted === "number" && firstHistory) { knownDeleted = ack.deleted; }
+      // While waiting to be let in nothing is sent: the replay point stays, so the join after `admitted`
+      // gets the recent history (and as history, not news).
+      if (!ack.waiting) {
+        if (fullPage) { covered = Math.max(covered, messages[messages.length - 1].id); }
+        else if (typeof ack.last_id === "number") { covered = Math.max(covered, ack.last_id); }
+        advanceCovered();
+        if (typeof ack.deleted === "number" && firstHistory) { knownDeleted = ack.deleted; }
+      }
       if (ack.present) { renderPresence(ack.present); }
       if (ack.hands) { renderHands(ack.hands); }
       if (ack.muted !== undefined) { setMuted(ack.muted); }
-      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation); }
+      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, firstHistory); syncsSinceSnapshot = 0; }
       setWaiting(ack.waiting);
       applyState(ack.state || (ack.meeting ? { state: ack.meeting.state } : {}));
       if (fullPage) {
@@ -792,7 +800,7 @@
 
   /* Fetch what this page missed: messages after `covered` up to the server's last id, and deleted ids. */
   function catchUp() {
-    if (catchingUp || joinsInFlight > 0 || !joined || removed || !socket.connected) { return; }
+    if (catchingUp || joinsInFlight > 0 || !joined || waiting || removed || !socket.connected) { return; }
     catchingUp = true;
     socket.timeout(ACK_TIMEOUT_MS * 2).emit("catch_up", { meeting_id: meetingId, after: covered }, function (err, ack) {
       catchingUp = false;
@@ -804,9 +812,12 @@
         else if (code === "not_authenticated") { showSessionEnded(); }
         return;
       }
+      if (waiting) { return; }  // sent back to the waiting room meanwhile: nothing was sent, nothing covered
       var messages = ack.messages || [];
       messages.forEach(render);
       (ack.deleted_ids || []).forEach(function (id) { if (!deleted[id]) { removeMessage(id); } });
+      // Moderators: the queues (pending, reports, alerts, waiting) as the server has them now.
+      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, false); syncsSinceSnapshot = 0; }
       knownDeleted = (ack.deleted_ids || []).length;
       if (messages.length < replayLimit) { covered = Math.max(covered, ack.last_id); advanceCovered(); }
       else { covered = Math.max(covered, messages[messages.length - 1].id); advanceCovered(); catchUp(); }
@@ -898,7 +909,10 @@
   // How far the meeting has come: fetch what this page missed, if anything.
   socket.on("sync", function (data) {
     if (!data || data.meeting_id !== meetingId || removed || !joined) { return; }
-    if (data.last_id > covered || data.deleted !== knownDeleted) { catchUp(); }
+    if (data.last_id > covered || data.deleted !== knownDeleted) { catchUp(); return; }
+    // Some moderation changes allocate no message id (a report, an alert resolved), so `sync` does not show
+    // them: a moderator's page also catches up every MODERATION_EVERY-th sync, for the snapshot.
+    if (isModerator && ++syncsSinceSnapshot >= MODERATION_EVERY) { catchUp(); }
   });
 
   function forThisMeeting(handler) {

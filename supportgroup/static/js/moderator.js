@@ -375,7 +375,12 @@
     var waitingNote = sectionNote($("sec-waiting"));
     var admitAll = $("admit-all");
 
+    var waitingShown = null;  // the list drawn last (JSON): the same list again keeps the rows (and focus)
+
     function renderWaiting(list, quiet) {
+      var key = JSON.stringify(list || []);
+      if (key === waitingShown) { return; }
+      waitingShown = key;
       var before = waitingList.children.length;
       var hadFocus = waitingList.contains(document.activeElement);
       waitingList.textContent = "";
@@ -641,6 +646,34 @@
       if (hadFocus) { (alertList.querySelector("button") || $("console-title")).focus(); }
     }
 
+    // ---- the moderation snapshot (join and catch_up acks) ------------------------------------------------
+
+    /* Make a queue match the server's list: rows it no longer names go, missing ones are added (`add` skips
+     * ids it has). Rows that stay are kept as they are, with whatever the moderator opened or typed in them. */
+    function reconcile(rows, items, add, remove, quiet) {
+      var keep = {};
+      items.forEach(function (item) { keep[item.id] = true; });
+      Object.keys(rows).forEach(function (id) { if (!keep[id]) { remove(id); } });
+      items.forEach(function (item) { add(item, quiet); });
+    }
+
+    /* The server's moderation snapshot replaces the queues (docs/protocol.md §7): from the join ack, and from
+     * every catch_up ack, which recovers a `pending`, `report` or `alert` (or their resolution) lost on the
+     * way. `quiet`: nothing in it is news (the page's first join). */
+    function onModeration(moderation, quiet) {
+      if (!moderation) { return; }
+      reconcile(pendingRows, moderation.pending || [], addPending, removePending, quiet);
+      reconcile(reportRows, moderation.reports || [], addReport, removeReport, quiet);
+      if (alertList && Array.isArray(moderation.alerts)) {
+        reconcile(alertRows, moderation.alerts, addAlert, removeAlert, quiet);
+      }
+      refreshEmpty(pendingList); refreshEmpty(reportList);
+      setCount("count-pending", Object.keys(pendingRows).length);
+      setCount("count-reports", Object.keys(reportRows).length);
+      renderWaiting(moderation.waiting, quiet);
+      renderHandover(moderation.handover);
+    }
+
     // ---- events only moderators receive --------------------------------------------------------------------
 
     var on = function (event, handler) { api.socket.on(event, api.forThisMeeting(handler)); };
@@ -662,23 +695,7 @@
       onState: onState,
       onMessage: onMessage,
       decorateMessage: decorateMessage,
-      onModeration: function (moderation) {
-        pendingList.textContent = ""; pendingRows = {};
-        reportList.textContent = ""; reportRows = {};
-        (moderation.pending || []).forEach(function (message) { addPending(message, true); });
-        (moderation.reports || []).forEach(function (report) { addReport(report, true); });
-        refreshEmpty(pendingList); refreshEmpty(reportList);
-        setCount("count-pending", Object.keys(pendingRows).length);
-        setCount("count-reports", Object.keys(reportRows).length);
-        renderWaiting(moderation.waiting, true);
-        renderHandover(moderation.handover);
-        if (Array.isArray(moderation.alerts)) {
-          Object.keys(alertRows).forEach(function (id) { alertRows[id].remove(); });
-          alertRows = {};
-          moderation.alerts.forEach(function (alert) { addAlert(alert, true); });
-          refreshAlerts();
-        }
-      },
+      onModeration: onModeration,
       onDeleted: function (id) {
         removePending(id);
         Object.keys(reportRows).forEach(function (reportId) {
@@ -696,7 +713,7 @@
       },
       clear: function () {
         [presentList, handsList, pendingList, reportList, waitingList, whisperList, backchannelList].forEach(function (node) { node.textContent = ""; });
-        personRows = {}; pendingRows = {}; reportRows = {};
+        personRows = {}; pendingRows = {}; reportRows = {}; waitingShown = null;
         if (alertList) { alertList.textContent = ""; alertRows = {}; refreshAlerts(); }
       }
     };
