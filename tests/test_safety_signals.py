@@ -48,12 +48,16 @@ def test_alert_reaches_moderators_only_and_note_reaches_the_author_only(room, db
     assert row.message_id == db.session.query(Message).filter_by(seq=ack["id"]).one().id
 
 
-def test_danger_note_has_no_suicide_line_and_is_localised(room, db):
+def test_danger_note_has_no_suicide_line_and_is_localised(room, db, socket_client):
     room.alice.locale = "nl"
     db.session.commit()
-    ack = send(room.alice_socket, room.meeting, "hij weet waar ik ben", "alice-crisis2")
+    # A socket keeps the language it connected with (changing it on the website reloads the page, so reconnects).
+    alice = socket_client("alice")
+    assert alice.emit("join", {"meeting_id": room.meeting.id}, callback=True)["ok"]
+    alice.get_received()
+    ack = send(alice, room.meeting, "hij weet waar ik ben", "alice-crisis2")
     assert ack["ok"]
-    note = received(room.alice_socket, "crisis_note")[0]
+    note = received(alice, "crisis_note")[0]
     phones = {r["phone"] for r in note["resources"]}
     assert "0800 0113" not in phones and "112" in phones
     assert "Bel 112" in note["text"]  # in the author's language
