@@ -153,6 +153,8 @@ function open(c) {
     c.onJoined = (err) => (err ? reject(err) : resolve(c));
     socket.on("connect", () => { c.connects++; if (phase && phase.onConnect) { phase.onConnect(c); } join(c, c.maxSeen); });
     socket.on("message", (m) => onMessage(c, m));
+    // A peer expert's presence counts only while its client answers the server's proof of life (as chat.js does).
+    socket.on("alive", (_data, ack) => { if (typeof ack === "function") { ack({ ok: true }); } });
     socket.on("disconnect", (reason) => {
       c.joined = false;
       roomOf(c.meetingId).delete(c);
