@@ -266,3 +266,22 @@ def test_live_a_connect_event_leaves_no_ghost(factory, live_servers, sockets, sc
     time.sleep(5)  # several heartbeat rounds later, nobody has brought the ghost back
     refused = alice.call("send", {"meeting_id": meeting_id, "client_id": "ghost-0003", "text": "anyone?"})
     assert refused["ok"] is False and refused["error"]["code"] == "no_moderator"
+
+
+def test_a_returning_moderator_is_checked_against_the_database_before_it_counts(app, factory, socket_client):
+    """Its proof ran out, and meanwhile its right ended (here: untrained without `revoke_rooms`, as when
+    Redis failed after the commit). Its next answer to `alive` must not make it count: it is disconnected."""
+    from supportgroup.chat.alive import _answered
+
+    scene = present_scene(factory, socket_client)
+    presence = stores().presence
+    later(presence, app.config["PRESENCE_TTL"] + 1)
+    beat({})
+    scene.expert.profile.trained = False
+    db.session.commit()
+    _answered(app, presence, sid_of(scene.expert_socket), {"ok": True})
+    deadline = time.monotonic() + 5
+    while scene.expert_socket.is_connected() and time.monotonic() < deadline:  # from a background task
+        time.sleep(0.01)
+    assert not scene.expert_socket.is_connected()
+    assert not presence.moderator_present(scene.meeting.id)

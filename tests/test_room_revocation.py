@@ -249,3 +249,96 @@ def test_archiving_a_group_ends_its_meetings_for_everyone(room, coordinator, soc
         assert not sio.is_connected()
     again = socket_client("alice").emit("join", {"meeting_id": room.meeting.id}, callback=True)
     assert again["error"]["code"] == "group_archived"
+
+
+# --- review of #11/#12: a lapsed proof of life, the cost of a user's revocation, a Redis that fails ------
+
+def _later(presence, seconds: float) -> None:
+    """Move the proof clock forward: every proof of life given so far is `seconds` older."""
+    base = presence.proofs.clock
+    presence.proofs.clock = lambda: base() + seconds
+
+
+@pytest.mark.scaleout_only
+def test_untrained_peer_expert_whose_proof_of_life_lapsed_is_still_taken_out(room, coordinator, app):
+    """A frozen phone (no answer to `alive` for longer than PRESENCE_TTL) stops the expert counting as
+    present, but its socket is still held: taking the right away must still find it (the heartbeat used to
+    delete its entry from Redis, so `revoke_rooms` never saw it and it kept the moderators' room)."""
+    from supportgroup.chat.heartbeat import beat
+
+    _later(stores().presence, app.config["PRESENCE_TTL"] + 1)
+    beat({})  # a heartbeat round: prunes, stamps, asks `alive` (the frozen client would not answer)
+    room.expert_socket.get_received()
+    untrain(coordinator, room.expert)
+    assert_hears_nothing_more(room)  # disconnected, out of both rooms; alice's whisper goes on without it
+
+
+def test_a_users_revocation_reads_only_the_live_meetings_of_their_groups(room, factory, app):
+    """Without a group (profile saved, role changed) the cost follows the user, not the platform."""
+    other = factory.group("Someone else's group")
+    elsewhere = factory.meeting(other, title="Elsewhere")
+    stranger = factory.member(other, factory.user("stranger"))
+    presence = stores().presence
+    presence.add(elsewhere.id, "stranger-sid", stranger.id)
+    asked: list[list[int]] = []
+    holders = presence.holders
+
+    def recording(meeting_ids):
+        asked.append(list(meeting_ids))
+        return holders(meeting_ids)
+
+    presence.holders = recording
+    try:
+        with app.test_request_context():
+            assert revoke_rooms(user_id=room.expert.id) == 0
+    finally:
+        del presence.holders
+        presence.remove(elsewhere.id, "stranger-sid")
+    assert asked == [[room.meeting.id]]
+
+
+def _refusing_redis():
+    """A real Redis client to a port where nothing listens: every command fails with ConnectionError."""
+    import socket
+
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return redis.Redis(host="127.0.0.1", port=port, decode_responses=True, socket_connect_timeout=0.5)
+
+
+@pytest.mark.scaleout_only
+def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
+                                                                                          caplog):
+    from supportgroup.chat.heartbeat import beat
+    from supportgroup.chat.rooms import pending_revocations
+
+    presence = stores().presence
+    working = presence._redis
+    presence._redis = _refusing_redis()
+    try:
+        untrain(coordinator, room.expert)  # committed; the page answers as usual (302), not 500
+    finally:
+        presence._redis = working
+    assert "revoke_rooms: failed (ConnectionError)" in caplog.text
+    assert pending_revocations() == {(room.expert.id, None)}
+    assert room.expert_socket.is_connected()  # not yet: Redis failed
+    beat({})  # the next heartbeat round retries
+    assert pending_revocations() == set()
+    assert_hears_nothing_more(room)
+
+
+@pytest.mark.scaleout_only
+def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
+    presence = stores().presence
+    working = presence._redis
+    presence._redis = _refusing_redis()
+    try:
+        result = runner.invoke(args=["set-role", "expert", "participant"])
+    finally:
+        presence._redis = working
+    assert result.exit_code == 1 and "could not be checked (Redis failed)" in result.output
+    assert "Disconnected sockets: 1." in runner.invoke(args=["set-role", "expert", "participant"]).output
+    assert_hears_nothing_more(room)

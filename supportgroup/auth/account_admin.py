@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..chat.rooms import revoke_rooms
+from ..chat.rooms import pending_revocations, revoke_rooms
 from ..extensions import db
 from ..models import Role, User
 from ..moderation.services import record_action
@@ -44,6 +44,9 @@ def _user(username: str) -> User:
 
 def _after(user_id: int) -> None:
     ended = revoke_rooms(user_id=user_id)
+    if (user_id, None) in pending_revocations():  # failed (Redis): this process has no heartbeat to retry it
+        raise click.ClickException("The change is saved, but open sockets could not be checked (Redis failed). "
+                                   "They may still hear their meetings: run the command again once Redis answers.")
     click.echo(f"Disconnected sockets: {ended}.")
     if not current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
         click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")

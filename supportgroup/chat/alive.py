@@ -7,7 +7,8 @@ all that time (issue #12). So each round the heartbeat of the process holding a 
 client answers from an event handler (timers are throttled in background tabs, events are not). Each answer
 stamps the socket's moderator entries as proven (`stores.Proofs`); an entry counts only while proven within
 `PRESENCE_TTL`, so a frozen moderator turns the chat read-only within `PRESENCE_TTL + HEARTBEAT_SECONDS`. A
-device that wakes up and answers again counts again at once (the answer pushes state and presence).
+device that wakes up and answers again counts again at once (the answer pushes state and presence), once the
+database says it may still moderate there (`rooms.may_stay`): a right may have ended while it was frozen.
 
 The sweep: a presence entry whose socket this process no longer holds is a ghost the heartbeat would keep
 stamping for ever (issue #12: a client event named `connect` emptied the socket's list of meetings, so its
@@ -24,6 +25,7 @@ from flask import Flask, current_app
 
 from ..attendance import services as attendance
 from ..extensions import db, socketio
+from .rooms import may_stay, retry_revocations
 from .state import emit_meeting_state
 from .stores import stores
 
@@ -45,7 +47,15 @@ def ask_moderators() -> None:
 
 
 def _answered(app: Flask, presence, sid: str, *_answer) -> None:
-    """The client answered (whatever it said: answering is the proof)."""
+    """The client answered (whatever it said: answering is the proof). A socket whose proof had run out
+    counts again only after the database allows it (`_return`, in a background task: it queries)."""
+    if not presence.proofs.live(sid):
+        socketio.start_background_task(_return, app, presence, sid)
+        return
+    _prove(app, presence, sid)
+
+
+def _prove(app: Flask, presence, sid: str) -> None:
     try:
         back = presence.prove(sid)
     except redis.RedisError as error:  # the heartbeat reports the outage; a later answer proves again
@@ -53,6 +63,30 @@ def _answered(app: Flask, presence, sid: str, *_answer) -> None:
         return
     if back:  # a moderator who counted as gone is back: open the chat again now, not a round later
         socketio.start_background_task(_push, app, sorted(back))
+
+
+def _return(app: Flask, presence, sid: str) -> None:
+    """A moderator whose proof had run out answered: re-check its rights from the database first, and
+    disconnect the socket if it may not stay in every meeting it entered (its disconnect handler leaves them)."""
+    from ..models import Meeting, Membership
+
+    with app.app_context():
+        try:
+            allowed = True
+            for meeting_id, (membership_id, as_moderator) in presence.entries_of(sid).items():
+                meeting, membership = db.session.get(Meeting, meeting_id), db.session.get(Membership, membership_id)
+                if meeting is None or membership is None or not may_stay(meeting, membership, as_moderator):
+                    allowed = False
+                    break
+        except Exception as error:  # the next answer tries again; meanwhile it does not count
+            log.warning("alive: re-checking a returning moderator failed (%s)", type(error).__name__)
+            return
+        finally:
+            db.session.remove()
+    if allowed:
+        _prove(app, presence, sid)
+    else:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
 
 
 def _push(app: Flask, meeting_ids: list[int]) -> None:
@@ -70,11 +104,13 @@ def _push(app: Flask, meeting_ids: list[int]) -> None:
 
 
 def sweep_ghosts() -> None:
-    """Remove presence entries whose socket this process no longer holds, seen so in two rounds in a row.
+    """Remove presence entries whose socket this process no longer holds, seen so in two rounds in a row;
+    first retry the revocations of rooms that failed in this process.
 
     Waiting a round leaves a disconnect handler (or a join undoing itself) time to do the work, with
     attendance, first. What this round found is kept for the next in `app.extensions`.
     """
+    retry_revocations()  # rooms a committed change should have taken away when Redis failed (chat/rooms.py)
     suspects: set[tuple[int, str]] = current_app.extensions.setdefault(SUSPECTS, set())
     presence = stores().presence
     manager = socketio.server.manager

@@ -23,8 +23,9 @@ from limits import parse_many
 from .stores import _FIND_MODERATOR, _NOW_MS, MemoryEpochs, MemoryPresence, RedisEpochs, RedisPresence
 
 # KEYS: the account's counters (one per window), the epoch keys, then (optionally) the meeting's presence
-# hash and sorted set. ARGV: number of counters, number of epoch keys, the presence TTL in ms ('' = do not
-# look), a fresh token for missing epoch keys, their lifetime (s), then per counter its limit and window (s).
+# hash and proofs (`RedisPresence.moderator_keys`). ARGV: number of counters, number of epoch keys, the
+# presence TTL in ms ('' = do not look), a fresh token for missing epoch keys, their lifetime (s), then per
+# counter its limit and window (s).
 # Returns {0} when over budget, else {1, moderator present (0/1), epoch tokens...}.
 _CHECK = _NOW_MS + """
 local counters, epochs = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -44,7 +45,7 @@ for i = 1, epochs do
   result[2 + i] = token
 end
 if ARGV[3] ~= '' then
-  local hash_key, seen_key = KEYS[counters + epochs + 1], KEYS[counters + epochs + 2]
+  local hash_key, proof_key = KEYS[counters + epochs + 1], KEYS[counters + epochs + 2]
   local oldest = now - tonumber(ARGV[3])
 """ + _FIND_MODERATOR + """
   result[2] = present
@@ -130,7 +131,7 @@ class RedisGate:
         keys += self._epochs.names(epoch_keys)
         args: list = [len(counters), len(epoch_keys), "", secrets.token_hex(8), RedisEpochs.LIFETIME]
         if presence_of is not None:
-            keys += self._presence.keys_of(presence_of)
+            keys += self._presence.moderator_keys(presence_of)
             args[2] = self._presence.ttl_ms
         for _name, amount, seconds in counters:
             args += [amount, seconds]

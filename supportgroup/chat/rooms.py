@@ -7,12 +7,20 @@ logged-in, enabled account). When a right ends, the rooms that carry it must go 
 """
 from __future__ import annotations
 
+import logging
+
+import redis
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
 from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
 from .stores import stores
+
+log = logging.getLogger("supportgroup.chat")
+
+PENDING = "sg_pending_revocations"  # app.extensions: scopes whose revocation failed, retried by the heartbeat
 
 
 def meeting_room(meeting_id: int) -> str:
@@ -62,12 +70,44 @@ def revoke_rooms(*, user_id: int | None = None, group_id: int | None = None) -> 
     An account that is disabled or gone loses every socket, joined or not (its user room too).
 
     Cheap when nothing ended (one Redis read, a query, one Redis pipeline), so callers need not know whether
-    anything did. A join racing this is safe: it enters presence before it re-reads the epochs that the
-    change bumped before its commit, so either the join starts over or this finds its socket.
-    Returns how many sockets were disconnected.
+    anything did; for a user, only the live meetings of that user's groups are read, whatever the platform's
+    size. A join racing this is safe: it enters presence before it re-reads the epochs that the change bumped
+    before its commit, so either the join starts over or this finds its socket.
+
+    The change is committed already, so a failure here (Redis down) must not fail the page: it is logged
+    (class name only), the scope is kept in this process, and the heartbeat retries it every round
+    (`retry_revocations`) until it succeeds, so within a round of Redis answering again. Until then the
+    socket's own events are refused (each re-checks its rights from the database; `unavailable` while Redis
+    is down) and a moderator whose proof of life ran out is re-checked before it counts again (chat/alive.py),
+    but the socket still hears its rooms. Returns how many sockets were disconnected (0 when it failed;
+    `pending_revocations()` then holds the scope).
     """
     if user_id is None and group_id is None:
         raise ValueError("revoke_rooms needs a user, a group or both")
+    try:
+        ended = _revoke(user_id, group_id)
+    except (redis.RedisError, OSError) as error:
+        db.session.rollback()  # only reads happened; the session must be usable for the page
+        log.warning("revoke_rooms: failed (%s), retried by the heartbeat", type(error).__name__)
+        pending_revocations().add((user_id, group_id))
+        return 0
+    pending_revocations().discard((user_id, group_id))  # done: no retry needed any more
+    return ended
+
+
+def pending_revocations() -> set[tuple[int | None, int | None]]:
+    """This process's (user id, group id) scopes whose revocation failed and waits for a retry."""
+    return current_app.extensions.setdefault(PENDING, set())
+
+
+def retry_revocations() -> None:
+    """Retry the revocations that failed in this process (the heartbeat calls it every round)."""
+    pending = pending_revocations()
+    for user_id, group_id in sorted(pending, key=lambda scope: (scope[0] or 0, scope[1] or 0)):
+        revoke_rooms(user_id=user_id, group_id=group_id)  # keeps the scope if it fails again
+
+
+def _revoke(user_id: int | None, group_id: int | None) -> int:
     store = stores()
     if user_id is not None:
         user = db.session.get(User, user_id)
@@ -81,6 +121,8 @@ def revoke_rooms(*, user_id: int | None = None, group_id: int | None = None) -> 
     query = select(Meeting).where(Meeting.id.in_(live))
     if group_id is not None:
         query = query.where(Meeting.group_id == group_id)
+    else:  # the user's groups only (any membership status: a removed one may still hold a socket)
+        query = query.where(Meeting.group_id.in_(select(Membership.group_id).where(Membership.user_id == user_id)))
     meetings = list(db.session.scalars(query))
     holders = store.presence.holders([m.id for m in meetings]) if meetings else {}
     membership_ids = {mid for entries in holders.values() for mid, _mod in entries.values()}

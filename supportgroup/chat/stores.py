@@ -8,6 +8,11 @@ lost host): every entry in Redis carries a last-seen time, the process that hold
 it every `HEARTBEAT_SECONDS` (`chat/heartbeat.py`), and readers ignore entries older than
 `PRESENCE_TTL`. So a crashed process's sockets drop out of presence within `PRESENCE_TTL` seconds,
 and "is a moderator here?" turns false without anyone having to notice the crash.
+
+Two different questions, two stamps (issue #12 review): "does a live process still hold this socket?" (the
+holder's stamp, refreshed every round for every socket it holds: what finds sockets to disconnect, what
+prunes) and "is this moderator's client alive?" (the proof stamp: what lets participants write). A lapsed
+proof never deletes an entry: its socket must stay findable, or taking a right away would miss it.
 """
 from __future__ import annotations
 
@@ -24,25 +29,26 @@ from flask import Flask, current_app
 # socket look stale. Lua turns numbers into strings with 14 significant digits: exact for milliseconds.
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
-# KEYS: hash (socket id -> value), sorted set (socket id -> last seen). ARGV: key lifetime (s), then
-# triples of socket id, value and age (ms). Sets the value and stamps the socket as seen `age` ms ago: a
-# participant's age is 0 (its open socket is enough), a moderator's is the age of its last proof of life.
+# KEYS: hash (socket id -> value), sorted set (socket id -> holder's last stamp), sorted set (socket id ->
+# last proof of life). ARGV: key lifetime (s), then triples of socket id, value and proof age (ms, '' for
+# none). Sets the value, stamps the socket as held now, and (moderators) as proven `age` ms ago.
 _TOUCH = _NOW_MS + """
 for i = 2, #ARGV, 3 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  redis.call('ZADD', KEYS[2], now - tonumber(ARGV[i + 2]), ARGV[i])
+  redis.call('ZADD', KEYS[2], now, ARGV[i])
+  if ARGV[i + 2] ~= '' then redis.call('ZADD', KEYS[3], now - tonumber(ARGV[i + 2]), ARGV[i]) end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
 return now
 """
 
-# KEYS: hash, sorted set. ARGV: age (ms) beyond which an entry is dead. Deletes dead entries and
-# returns how many it deleted (so only one process reports a given crash).
+# KEYS: hash, holder stamps, proofs (as for _TOUCH). ARGV: age (ms) beyond which an entry's holder is dead.
+# Deletes dead entries and returns how many it deleted (so only one process reports a given crash).
 _PRUNE = _NOW_MS + """
 local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[1])))
 for _, sid in ipairs(dead) do
   redis.call('ZREM', KEYS[2], sid)
+  redis.call('ZREM', KEYS[3], sid)
   redis.call('HDEL', KEYS[1], sid)
 end
 return #dead
@@ -60,22 +66,23 @@ return now
 """
 
 
-# Lua, with hash_key, seen_key (as for _TOUCH) and oldest (ms) set: `present` is 1 when a live moderator
-# socket is in the meeting. Runs on every chat message (chat/gate.py): answered inside Redis.
+# Lua, with hash_key, proof_key (as for _TOUCH) and oldest (ms) set: `present` is 1 when a moderator
+# socket of the meeting proved it is alive since `oldest`. Only the holder writes proofs, so a dead process's
+# moderators stop counting too. Runs on every chat message (chat/gate.py): answered inside Redis.
 _FIND_MODERATOR = """
 local present = 0
 local raw = redis.call('HGETALL', hash_key)
 for i = 1, #raw, 2 do
   if string.sub(raw[i + 1], -2) == ':m' then
-    local seen = redis.call('ZSCORE', seen_key, raw[i])
-    if seen and tonumber(seen) >= oldest then present = 1 break end
+    local proof = redis.call('ZSCORE', proof_key, raw[i])
+    if proof and tonumber(proof) >= oldest then present = 1 break end
   end
 end
 """
 
-# KEYS: hash, sorted set (as for _TOUCH). ARGV: age (ms) beyond which an entry is dead. 1 when a live
-# moderator socket is in the meeting.
-_MODERATOR_PRESENT = (_NOW_MS + "local hash_key, seen_key = KEYS[1], KEYS[2]\n"
+# KEYS: hash, proofs (`RedisPresence.moderator_keys`). ARGV: age (ms) beyond which a proof has lapsed. 1 when
+# a proven moderator socket is in the meeting.
+_MODERATOR_PRESENT = (_NOW_MS + "local hash_key, proof_key = KEYS[1], KEYS[2]\n"
                       "local oldest = now - tonumber(ARGV[1])\n" + _FIND_MODERATOR + "return present\n")
 
 
@@ -120,8 +127,9 @@ class MemoryPresence:
     """Presence for a single process: meeting -> socket id -> membership id.
 
     Nothing expires but moderators' proofs of life (`Proofs`): when this process dies, its memory (the only
-    presence there is) goes with it. A moderator entry without a recent proof stays here (it comes back when
-    the client answers again) but counts nowhere: not for `moderator_present`, `membership_ids`, `sids_of`.
+    presence there is) goes with it. A moderator entry without a recent proof stays here (it counts again when
+    the client answers) and stays findable (`sids_of`, `holders`: its socket can still be taken out), but it
+    does not count as present: not for `moderator_present`, not in `membership_ids`.
     """
 
     def __init__(self, ttl: float = 6.0) -> None:
@@ -154,9 +162,9 @@ class MemoryPresence:
         return {meeting_id: self.moderator_present(meeting_id) for meeting_id in meeting_ids}
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
+        """Every socket of the membership in the meeting, proven or not: a frozen one must be found too."""
         with self._lock:
-            return {sid for sid, m in self._rooms.get(meeting_id, {}).items()
-                    if m == membership_id and self._counts(meeting_id, sid)}
+            return {sid for sid, m in self._rooms.get(meeting_id, {}).items() if m == membership_id}
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
         with self._lock:
@@ -196,6 +204,11 @@ class MemoryPresence:
         """(meeting id, socket id) of every entry this process holds."""
         with self._lock:
             return {(meeting_id, sid) for meeting_id, sids in self._rooms.items() for sid in sids}
+
+    def entries_of(self, sid: str) -> dict[int, tuple[int, bool]]:
+        """This process's entries of the socket: meeting id -> (membership id, entered as moderator)."""
+        with self._lock:
+            return {m: (self._rooms[m][sid], sid in self._moderators.get(m, ())) for m in self._by_sid.get(sid, ())}
 
     def prove(self, sid: str) -> set[int]:
         """The socket answered `alive`. Returns the meetings where it counts again (its proof had expired)."""
@@ -243,17 +256,19 @@ class MemoryPresence:
 class RedisPresence:
     """Presence shared by every process, with entries that expire when their process dies.
 
-    Per meeting: a hash `presence:<meeting>` (socket id -> "<membership id>:m|p") and a sorted set
-    `presence-seen:<meeting>` (socket id -> last seen, Redis time in ms). An entry counts while it was
-    seen within `ttl` seconds. This process keeps its own sockets in `_local` and `refresh()` stamps
-    them all (the heartbeat calls it); `prune()` deletes entries nobody has stamped for `ttl`.
+    Per meeting: a hash `presence:<meeting>` (socket id -> "<membership id>:m|p"), a sorted set
+    `presence-seen:<meeting>` (socket id -> the holder's last stamp, Redis time in ms) and a sorted set
+    `presence-proof:<meeting>` (moderator socket id -> its client's last proof of life). An entry lives while
+    its holder stamped it within `ttl` seconds. This process keeps its own sockets in `_local` and `refresh()`
+    stamps them all (the heartbeat calls it); `prune()` deletes entries nobody has stamped for `ttl`.
 
     Remove a socket only in the process that holds it (disconnect it through Socket.IO otherwise):
     the holder's next refresh would otherwise write it back.
 
-    A moderator's entry is stamped with the time of its client's last proof of life (`Proofs`: the join, then
-    each answer to `alive`), not with the refresh: a frozen moderator drops out within `ttl` of its last
-    answer, however long its socket stays open, and is written back when it answers again.
+    A moderator counts as present (`moderator_present`, the send gate, `membership_ids`) only while its proof
+    (`Proofs`: the join, then each answer to `alive`) is younger than `ttl`: a frozen moderator stops counting
+    within `ttl` of its last answer, however long its socket stays open. Its entry stays (stamped by the holder
+    like any other), so `holders`, `sids_of` and `live_meetings` still find the socket to take it out.
     """
 
     def __init__(self, client: redis.Redis, prefix: str, ttl: float) -> None:
@@ -281,10 +296,16 @@ class RedisPresence:
         return self._ttl_ms
 
     def keys_of(self, meeting_id: int) -> list[str]:
-        """The meeting's hash (socket id -> value) and sorted set (socket id -> last seen)."""
-        return [f"{self._prefix}:presence:{meeting_id}", f"{self._prefix}:presence-seen:{meeting_id}"]
+        """The meeting's hash (socket id -> value), holder stamps and proofs (socket id -> Redis time, ms)."""
+        return [f"{self._prefix}:presence:{meeting_id}", f"{self._prefix}:presence-seen:{meeting_id}",
+                f"{self._prefix}:presence-proof:{meeting_id}"]
 
     _keys = keys_of
+
+    def moderator_keys(self, meeting_id: int) -> list[str]:
+        """The keys `_FIND_MODERATOR` reads: the hash and the proofs (chat/gate.py passes them too)."""
+        hash_key, _seen_key, proof_key = self._keys(meeting_id)
+        return [hash_key, proof_key]
 
     def add(self, meeting_id: int, sid: str, membership_id: int, is_moderator: bool = False) -> None:
         value = f"{membership_id}:{'m' if is_moderator else 'p'}"
@@ -295,7 +316,8 @@ class RedisPresence:
                 self.proofs.mark(sid)  # the join itself proves the socket alive
                 self._expired.pop(sid, None)
             pipe = self._redis.pipeline(transaction=False)  # one round trip: the entry and the meeting's index
-            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0], client=pipe)
+            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0 if is_moderator else ""],
+                        client=pipe)
             self._stamp_index([meeting_id], pipe)
             pipe.execute()
 
@@ -303,7 +325,7 @@ class RedisPresence:
         self._touch_set(keys=[self._index], args=[self._lifetime, _ms(self._lifetime), *meeting_ids], client=pipe)
 
     def remove(self, meeting_id: int, sid: str) -> int | None:
-        hash_key, seen_key = self._keys(meeting_id)
+        hash_key, seen_key, proof_key = self._keys(meeting_id)
         with self._lock:
             self._local.pop((meeting_id, sid), None)
             self._by_sid.get(sid, set()).discard(meeting_id)
@@ -316,36 +338,46 @@ class RedisPresence:
             pipe.hget(hash_key, sid)
             pipe.hdel(hash_key, sid)
             pipe.zrem(seen_key, sid)
-            value, _, _ = pipe.execute()
+            pipe.zrem(proof_key, sid)
+            value, _, _, _ = pipe.execute()
         return int(value.split(":")[0]) if value is not None else None
 
-    def _entries(self, meeting_id: int) -> dict[str, tuple[int, bool]]:
-        """The live entries: socket id -> (membership id, is moderator)."""
-        hash_key, seen_key = self._keys(meeting_id)
+    def _entries(self, meeting_id: int) -> dict[str, tuple[int, bool, bool]]:
+        """The entries whose holder lives: socket id -> (membership id, is moderator, counts as present)."""
+        hash_key, seen_key, proof_key = self._keys(meeting_id)
         pipe = self._redis.pipeline()  # MULTI/EXEC: one consistent snapshot
         pipe.time()
         pipe.zrange(seen_key, 0, -1, withscores=True)
+        pipe.zrange(proof_key, 0, -1, withscores=True)
         pipe.hgetall(hash_key)
-        (seconds, micros), seen, raw = pipe.execute()
+        (seconds, micros), seen, proofs, raw = pipe.execute()
         oldest = seconds * 1000 + micros // 1000 - self._ttl_ms
         live = {sid for sid, score in seen if score >= oldest}
-        return {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items() if sid in live}
+        proven = {sid for sid, score in proofs if score >= oldest}
+        entries = {}
+        for sid, value in raw.items():
+            if sid in live:
+                moderator = value.endswith(":m")
+                entries[sid] = (int(value.split(":")[0]), moderator, not moderator or sid in proven)
+        return entries
 
     def membership_ids(self, meeting_id: int) -> set[int]:
-        return {m for m, _mod in self._entries(meeting_id).values()}
+        """Who is present: participants whose holder lives, moderators who proved it lately."""
+        return {m for m, _mod, counts in self._entries(meeting_id).values() if counts}
 
     def moderator_present(self, meeting_id: int) -> bool:
-        return self._moderator_present(keys=self._keys(meeting_id), args=[self._ttl_ms]) == 1
+        return self._moderator_present(keys=self.moderator_keys(meeting_id), args=[self._ttl_ms]) == 1
 
     def moderators_present(self, meeting_ids: list[int]) -> dict[int, bool]:
         """`moderator_present` for several meetings in one round trip (the heartbeat asks for all of its own)."""
         pipe = self._redis.pipeline(transaction=False)
         for meeting_id in meeting_ids:
-            self._moderator_present(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
+            self._moderator_present(keys=self.moderator_keys(meeting_id), args=[self._ttl_ms], client=pipe)
         return {m: present == 1 for m, present in zip(meeting_ids, pipe.execute())}
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
-        return {sid for sid, (m, _mod) in self._entries(meeting_id).items() if m == membership_id}
+        """Every live-held socket of the membership in the meeting, proven or not: a frozen one too."""
+        return {sid for sid, (m, _mod, _counts) in self._entries(meeting_id).items() if m == membership_id}
 
     def live_meetings(self) -> set[int]:
         """Meetings in which some process has stamped sockets within the key lifetime (a minute or more)."""
@@ -380,8 +412,14 @@ class RedisPresence:
         with self._lock:
             return set(self._local)
 
+    def entries_of(self, sid: str) -> dict[int, tuple[int, bool]]:
+        """This process's entries of the socket: meeting id -> (membership id, entered as moderator)."""
+        with self._lock:
+            return {m: (int(self._local[(m, sid)].split(":")[0]), self._local[(m, sid)].endswith(":m"))
+                    for m in self._by_sid.get(sid, ())}
+
     def prove(self, sid: str) -> set[int]:
-        """The socket answered `alive`: stamp its moderator entries now (writing back expired ones).
+        """The socket answered `alive`: stamp its moderator entries as proven now.
 
         Returns the meetings where it counts again (its proof had run out)."""
         with self._lock:
@@ -400,15 +438,14 @@ class RedisPresence:
             return set() if was_live else set(entries)
 
     def refresh(self) -> None:
-        """Stamp every socket this process holds (and write back any pruned meanwhile): participants as seen
-        now, moderators as seen at their last proof of life; moderators whose proof ran out not at all."""
+        """Stamp every socket this process holds as held now (and write back any pruned meanwhile), whether
+        or not it proved anything; and write moderators' proofs as given at their last proof of life (so a
+        Redis that restarted empty gets them back), proofs that ran out not at all."""
         with self._lock:
             by_meeting: dict[int, list] = defaultdict(list)
             for (meeting_id, sid), value in self._local.items():
-                age = 0
-                if value.endswith(":m"):
-                    if not self.proofs.live(sid):
-                        continue
+                age = ""
+                if value.endswith(":m") and self.proofs.live(sid):
                     age = _ms(max(0.0, self.proofs.age(sid)))
                 by_meeting[meeting_id] += [sid, value, age]
             pipe = self._redis.pipeline(transaction=False)
@@ -422,22 +459,21 @@ class RedisPresence:
         """Delete dead entries in the meetings this process serves; return the meetings that lost some.
 
         Meetings this process has no socket in are left to the processes that do, and to key expiry.
-        This process's own moderator entries whose proof of life ran out are deleted here at once (kept
-        locally: an answer to `alive` writes them back).
+        A meeting where one of this process's moderators' proof of life ran out since the last call lost
+        someone too (it is reported once): its proof is deleted, but its entry stays (a lapsed proof must not
+        hide the socket from `holders`).
         """
         with self._lock:
             meetings = sorted({meeting_id for meeting_id, _sid in self._local})
             expired = [(m, sid) for (m, sid), value in self._local.items()
                        if value.endswith(":m") and not self.proofs.live(sid) and m not in self._expired[sid]]
             pipe = self._redis.pipeline(transaction=False)
-            for meeting_id, sid in expired:
+            for meeting_id, sid in expired:  # this process's clock says the proof ran out: so Redis says it too
                 self._expired[sid].add(meeting_id)
-                hash_key, seen_key = self._keys(meeting_id)
-                pipe.hdel(hash_key, sid)
-                pipe.zrem(seen_key, sid)
+                pipe.zrem(self._keys(meeting_id)[2], sid)
             for meeting_id in meetings:
                 self._prune(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
-            results = pipe.execute()[2 * len(expired):]
+            results = pipe.execute()[len(expired):]
         return {m for m, _sid in expired} | {m for m, dropped in zip(meetings, results) if dropped}
 
     def clear(self) -> None:
@@ -446,7 +482,7 @@ class RedisPresence:
             self._by_sid.clear()
             self._expired.clear()
             self._redis.delete(self._index)
-            for pattern in ("presence:*", "presence-seen:*"):
+            for pattern in ("presence:*", "presence-seen:*", "presence-proof:*"):
                 for key in self._redis.scan_iter(f"{self._prefix}:{pattern}"):
                     self._redis.delete(key)
 
