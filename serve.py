@@ -108,7 +108,7 @@ def serve(app, default_port: int, name: str, detail: str) -> None:
     server.request_timeout = float(app.config.get("REQUEST_TIMEOUT_SECONDS", 10.0))
     print(f"{name} serving on http://{host}:{port} ({detail})", flush=True)
     finished = Event()
-    gevent.signal_handler(signal.SIGTERM, gevent.spawn, _drain, app, server, finished)
+    gevent.signal_handler(signal.SIGTERM, on_sigterm, app, server, finished)
     server.start()
     try:
         finished.wait()
@@ -116,6 +116,22 @@ def serve(app, default_port: int, name: str, detail: str) -> None:
         pass
     finally:
         server.stop(timeout=1)
+
+
+_draining = False
+
+
+def on_sigterm(app, server: pywsgi.WSGIServer, finished: Event) -> bool:
+    """Start the drain once: a second SIGTERM (a supervisor repeating itself, an impatient operator) while it
+    runs must not start another (two drains would close the same sockets and push every meeting twice).
+    True when this call started it."""
+    global _draining
+    if _draining:
+        log.warning("SIGTERM again: the drain is already under way")
+        return False
+    _draining = True
+    gevent.spawn(_drain, app, server, finished)
+    return True
 
 
 def _drain(app, server: pywsgi.WSGIServer, finished: Event) -> None:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from supportgroup.models import Incident, MeetingState, Message, utcnow
+from supportgroup.safety import scrub
 from tests.chat_helpers import mod, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
@@ -29,6 +30,8 @@ def database_files(db) -> list[Path]:
     engine = db.engine
     db.session.commit()  # no read transaction of ours may hold a snapshot open
     if engine.dialect.name == "sqlite":
+        # The checkpoint runs in a background task after the commit (scrub.Checkpointer): wait for it.
+        assert scrub.wait_for_checkpoints(engine)
         main = Path(engine.url.database)
         return [p for p in (main, Path(f"{main}-wal"), Path(f"{main}-journal")) if p.exists()]
     with engine.connect() as conn:

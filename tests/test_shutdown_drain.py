@@ -392,3 +392,21 @@ def test_gunicorn_drains_on_sigterm(factory, schema, redis_prefix, tmp_path, liv
                 member.close()
     finally:
         first.stop()
+
+
+@pytest.mark.live
+def test_a_second_sigterm_does_not_start_a_second_drain(factory, live_servers, sockets):
+    scene = factory.scene()
+    server = live_servers()
+    member = sockets(server.socket(server.login("alice", DEFAULT_PASSWORD)))
+    assert member.call("join", {"meeting_id": scene.meeting.id})["ok"]
+    server.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while "drain: 1 sockets" not in server.log() and time.monotonic() < deadline:  # another process's clock
+        time.sleep(0.02)
+    server.process.send_signal(signal.SIGTERM)  # while the first drain waits for its notices to go out
+    server.process.wait(timeout=EXIT_WITHIN + 5)
+    log = server.log()
+    assert log.count("sockets in") == 1, log  # one drain
+    assert "SIGTERM again" in log, log
+    assert server.process.returncode == 0, log

@@ -99,8 +99,9 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
     Every event counts against the account's budget (`chat/gate.py`); `counts_itself` handlers count a
     well-formed event themselves (`send`, in the same round trip as its other Redis reads) and raise
     `OverBudget`; a malformed one is counted here. `on_arrival(data)` runs first, before anything that waits
-    (`join` numbers its requests there, see `take_join_ticket`). Every event counts as activity of the session
-    for its idle timeout (`auth/idle.py`).
+    (`join` numbers its requests there, see `take_join_ticket`). Every deliberate event (not the ones a page
+    sends by itself: join, leave, catch_up) counts as activity of the session for its idle timeout
+    (`auth/idle.py`).
     """
 
     def decorator(fn):
@@ -113,7 +114,7 @@ def chat_event(name: str, fields: dict | Callable[[], dict] | None = None, *, lo
                     user = require_authenticated(current_user)
                 elif (user := session.get(SOCKET_USER)) is None:
                     raise Denied("not_authenticated", _l("Please log in first."), status=401)
-                note_socket_activity()
+                note_socket_activity(name)  # deliberate events only count (auth/idle.py)
                 gate = stores().gate
                 if not counts_itself and not gate.hit(user.id if load_account else user):
                     return rate_limited_ack()
@@ -169,7 +170,15 @@ def on_connect(auth=None):
 
 @socketio.on("*")
 def unknown_event(event, *_args):
-    """Every event is acknowledged: a name the server does not know too (no database, no handler)."""
+    """Every event is acknowledged: a name the server does not know too (no database, no handler). It counts
+    against the account's event budget like any other event, so a flood of them is limited too."""
+    user_id = session.get(SOCKET_USER)
+    try:
+        if user_id is not None and not stores().gate.hit(user_id):
+            return rate_limited_ack()
+    except Exception as error:  # Redis away: the answer is the same, and costs nothing
+        if not outage(error):
+            log.exception("counting an unknown event failed")
     return error_ack("unknown_event", _l("The server does not know this request."))
 
 

@@ -21,18 +21,34 @@ and then writes this process's presence back (`restore`). It judges moderator pr
 pushes MeetingState and presence to every meeting it serves, whatever it saw before: clients may have
 been refused meanwhile.
 
-A round only reads and emits; it commits nothing. Started by the real servers (`serve.py`, `wsgi.py`),
-never by the in-process test app (`PRESENCE_HEARTBEAT`).
+A round has two parts (issue #12 review). The Redis part (refresh, prune, moderator presence, `alive`) runs in
+the heartbeat's own loop and never touches the database; the database part (`sync`, the ghost sweep, the
+presence and MeetingState pushes, the idle-timeout stamps of joined sockets) runs in a task of its own
+(`DatabaseWorker`), one at a time and time-bounded: a stalled pool or a database outage must not delay the
+refresh beyond PRESENCE_TTL (other processes would prune this one's people, and meetings turn read-only).
+
+A round only reads and emits; it commits nothing (the sweep closes a ghost's stay). Started by the real
+servers (`serve.py`, `wsgi.py`), never by the in-process test app (`PRESENCE_HEARTBEAT`).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import redis
 from flask import Flask
+from sqlalchemy import select
 
+from ..auth import idle
+from ..db_setup import gevent_patched
 from ..extensions import db, socketio
+from ..models import Meeting, MeetingState
 from ..realtime.queue import queue_manager
+from ..realtime.unavailable import outage
 from .alive import ask_moderators, sweep_ghosts
 from .catchup import emit_sync
 from .events import broadcast_presence
@@ -43,6 +59,8 @@ log = logging.getLogger("supportgroup.chat")
 
 RETRY_SECONDS = 0.1  # while Redis fails: presence is written back within about this of its return
 SETTLE_SECONDS = 0.5  # after writing back, before judging moderator presence (other processes write theirs)
+# The most one round's database part may take (under gevent); what it did not do, a later round does again.
+DATABASE_ROUND_SECONDS = 10.0
 
 
 def start_heartbeat(app: Flask) -> None:
@@ -57,6 +75,7 @@ def start_heartbeat(app: Flask) -> None:
 
 def _run(app: Flask, wake) -> None:
     seen: dict[int, bool] = {}
+    worker = DatabaseWorker(app)
     delay = app.config["HEARTBEAT_SECONDS"]
     restoring = settling = failing = False
     while True:
@@ -70,7 +89,8 @@ def _run(app: Flask, wake) -> None:
                     restoring, settling = False, True
                     delay = SETTLE_SECONDS
                 else:
-                    seen = beat(seen, resync=settling)
+                    seen, work = redis_round(seen, resync=settling)
+                    worker.submit(work)  # never waits for the database
                     settling = False
                     delay = app.config["HEARTBEAT_SECONDS"]
                 if failing:
@@ -94,25 +114,149 @@ def restore() -> None:
     stores().connections.refresh()
 
 
-def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:
-    """One round. `seen`: moderator presence per meeting at the last round; returns it for the next.
+@dataclass
+class DatabaseWork:
+    """What a round leaves to the database part: meetings to push presence to, and MeetingState to."""
 
-    `resync`: push MeetingState and presence to every meeting this process serves (after a Redis outage).
-    """
-    emit_sync()  # first, and without Redis: clients learn what they missed (chat/catchup.py)
+    presence: set[int] = field(default_factory=set)
+    state: set[int] = field(default_factory=set)
+
+    def merged(self, other: DatabaseWork) -> DatabaseWork:
+        return DatabaseWork(self.presence | other.presence, self.state | other.state)
+
+
+def redis_round(seen: dict[int, bool], resync: bool = False) -> tuple[dict[int, bool], DatabaseWork]:
+    """The part of a round that keeps presence alive: Redis only, no database. Returns the moderator presence
+    per meeting (`seen` for the next round) and the database work it found (for `database_round`).
+
+    `resync`: push MeetingState and presence to every meeting this process serves (after a Redis outage)."""
     presence = stores().presence
-    sweep_ghosts()  # entries whose socket is gone are not stamped again (chat/alive.py)
     restore()
     pruned = presence.prune()
     local = sorted(presence.local_meetings())
-    for meeting_id in (local if resync else pruned):
-        broadcast_presence(meeting_id)
     now = presence.moderators_present(local)
-    for meeting_id, present in now.items():
-        # A meeting new to this process has no earlier value here: the join that brought it pushed
-        # the state. Every process serving the meeting pushes a change it sees; a client may get the
-        # same (complete, idempotent) MeetingState more than once.
-        if resync or seen.get(meeting_id, present) != present:
-            emit_meeting_state(meeting_id)
     ask_moderators()  # proof of life: only a moderator whose client answers stays present (chat/alive.py)
+    # A meeting new to this process has no earlier value here: the join that brought it pushed the state.
+    # Every process serving the meeting pushes a change it sees; a client may get the same (complete,
+    # idempotent) MeetingState more than once.
+    changed = {m for m, present in now.items() if resync or seen.get(m, present) != present}
+    return now, DatabaseWork(set(local if resync else pruned), changed)
+
+
+def database_round(work: DatabaseWork) -> DatabaseWork:
+    """The part of a round that reads the database: `sync`, the ghost sweep, the pushes `work` asks for, and
+    the idle-timeout stamps of sockets joined to open meetings. Each step on its own: one failing does not
+    stop the others. Returns the pushes that failed (the worker tries them again with the next round)."""
+    failed = DatabaseWork()
+    steps: list[tuple[str, Callable[[], None], set[int] | None, int]] = [
+        ("sending sync", emit_sync, None, 0),  # clients learn what they missed (chat/catchup.py)
+        ("sweeping presence", sweep_ghosts, None, 0),  # entries whose socket is gone (chat/alive.py)
+        *((f"pushing presence to meeting {m}", functools.partial(broadcast_presence, m), failed.presence, m)
+          for m in sorted(work.presence)),
+        *((f"pushing the state of meeting {m}", functools.partial(emit_meeting_state, m), failed.state, m)
+          for m in sorted(work.state)),
+        ("stamping activity", stamp_joined_activity, None, 0),
+    ]
+    for what, step, failures, meeting_id in steps:
+        try:
+            step()
+        except Exception as error:
+            if failures is not None:
+                failures.add(meeting_id)
+            db.session.rollback()
+            if isinstance(error, redis.RedisError) or outage(error):
+                log.warning("presence heartbeat: %s failed (%s)", what, type(error).__name__)
+            else:
+                log.exception("presence heartbeat: %s failed", what)
+    return failed
+
+
+def stamp_joined_activity() -> None:
+    """Being joined to an open meeting is activity of the socket's session (auth/idle.py): a participant who
+    only reads must not be logged out after IDLE_TIMEOUT_MINUTES, nor refused on reconnecting. A lobby or a
+    closed meeting does not count."""
+    server = socketio.server
+    idle.forget_sockets(lambda sid: server.manager.is_connected(sid, "/"))
+    entries = stores().presence.local_entries()
+    if not entries:
+        return
+    meeting_ids = {meeting_id for meeting_id, _sid in entries}
+    open_ids = set(db.session.scalars(
+        select(Meeting.id).where(Meeting.id.in_(meeting_ids), Meeting.state == MeetingState.OPEN)))
+    db.session.rollback()  # no transaction left open by a read
+    idle.stamp_sockets(sid for meeting_id, sid in entries if meeting_id in open_ids)
+
+
+def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:
+    """One whole round, both parts in turn (the in-process tests drive rounds this way). `seen`: moderator
+    presence per meeting at the last round; returns it for the next."""
+    now, work = redis_round(seen, resync)
+    database_round(work)
     return now
+
+
+class DatabaseWorker:
+    """Runs the rounds' database parts in a task of its own, one at a time, each for at most
+    `DATABASE_ROUND_SECONDS` (under gevent). While one runs, the work later rounds hand in is merged into one
+    pending batch: a slow or absent database delays only `sync` and the pushes, never presence."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._pending: DatabaseWork | None = None
+        self._retry = DatabaseWork()  # pushes that failed: handed in again with the next round's work
+        self._running = False
+
+    def submit(self, work: DatabaseWork) -> bool:
+        """Hand in a round's work. False when the previous database part still runs (the work waits for it)."""
+        with self._lock:
+            work, self._retry = work.merged(self._retry), DatabaseWork()
+            self._pending = work if self._pending is None else self._pending.merged(work)
+            if self._running:
+                return False
+            self._running = True
+        socketio.start_background_task(self._work)
+        return True
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                work, self._pending = self._pending, None
+                if work is None:
+                    self._running = False
+                    return
+            failed = work  # until the round says otherwise
+            with self._app.app_context():
+                try:
+                    with _time_limit(DATABASE_ROUND_SECONDS):
+                        failed = database_round(work)
+                except _TimeLimit:
+                    log.warning("presence heartbeat: the database part took over %ss, stopped",
+                                DATABASE_ROUND_SECONDS)
+                except Exception:
+                    log.exception("presence heartbeat: the database part failed")
+                finally:
+                    db.session.remove()
+            with self._lock:
+                self._retry = self._retry.merged(failed)
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Under gevent, stop the block after `seconds` (a stalled pool or database must not hold the worker for
+    good); in threads (the in-process tests) no limit."""
+    if not gevent_patched():
+        yield
+        return
+    import gevent
+
+    timeout = gevent.Timeout(seconds, _TimeLimit)
+    timeout.start()
+    try:
+        yield
+    finally:
+        timeout.close()

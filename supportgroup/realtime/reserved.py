@@ -7,6 +7,9 @@ handler on a socket that stays connected. Names that Socket.IO reserves for its 
 answered `invalid_event` (when the packet asks for an acknowledgement) and never reach a handler, the
 catch-all included. `install(server)` wraps the server's `_handle_event`, which both EVENT and BINARY_EVENT
 packets pass through.
+
+Each one counts against the account's event budget (`chat/gate.py`), like every other event, and is logged
+once per connection, not once per packet (a client sending them in a loop would otherwise fill the log).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def install(server) -> None:
 
     def _handle_event(eio_sid, namespace, id, data):  # noqa: A002  (python-socketio's name)
         if isinstance(data, list) and data and isinstance(data[0], str) and data[0] in RESERVED:
-            log.warning("refused a client event with a reserved name (%s)", data[0])
+            _meter(server, eio_sid, namespace or "/", data[0])
             if id is not None:
                 server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id,
                                                                  data=[refusal()]))
@@ -44,3 +47,31 @@ def install(server) -> None:
 
     server._handle_event = _handle_event
     server._sg_reserved_refused = True
+
+
+LOGGED = "sg_reserved_logged"  # key in the socket's WSGI environ: this connection's refusal was logged
+
+
+def _meter(server, eio_sid: str, namespace: str, name: str) -> None:
+    """Count the event against the account's budget (an account over it is refused everything else too), and
+    log the first one of this connection."""
+    from ..chat.events import SOCKET_USER
+    from ..chat.stores import stores
+
+    sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+    environ = server.get_environ(sid, namespace) if sid else None
+    if not environ:
+        return
+    if not environ.get(LOGGED):
+        environ[LOGGED] = True
+        log.warning("refused a client event with a reserved name (%s); more from this connection are not logged",
+                    name)
+    user_id = (environ.get("saved_session") or {}).get(SOCKET_USER)
+    app = environ.get("flask.app")
+    if user_id is None or app is None:
+        return
+    with app.app_context():
+        try:
+            stores().gate.hit(user_id)
+        except Exception as error:  # Redis away: refused anyway
+            log.debug("could not count a reserved event: %s", type(error).__name__)

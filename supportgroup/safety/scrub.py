@@ -9,8 +9,10 @@ Then the files:
   updated row are overwritten with zeros. In WAL mode the text still sits in earlier frames of the `-wal`
   file and in the old page in the main file until a checkpoint. So every transaction that deleted or blanked
   content (found by session events: no code path can forget) is followed, after its commit, by
-  `PRAGMA wal_checkpoint(TRUNCATE)`. A reader that holds an old snapshot can make it busy: then the next
-  such commit, or the purge job (hourly), finishes it.
+  `PRAGMA wal_checkpoint(TRUNCATE)`, in a background task (`Checkpointer`): the checkpoint may wait up to
+  CHECKPOINT_WAIT_SECONDS for a reader's snapshot, and that wait must not delay the request's emit and ack.
+  One checkpoint runs at a time; commits meanwhile ask for one more after it, not one each. A reader that
+  holds an old snapshot can make it busy: then the next such commit, or the purge job (hourly), finishes it.
 - PostgreSQL keeps the old row version until VACUUM removes it: the purge (`flask purge` and the purge job)
   runs VACUUM on the content tables each time, so a deleted text leaves the table files within
   PURGE_INTERVAL_MINUTES. Its write-ahead log (pg_wal) and backups keep it until they are recycled or expire:
@@ -19,7 +21,9 @@ Then the files:
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import weakref
 
 from flask import has_app_context
 from sqlalchemy import event, inspect
@@ -73,12 +77,14 @@ def _after_commit(session_: Session) -> None:
     pending, wants_vacuum = session_.info.pop(_PENDING, None), session_.info.pop(_VACUUM, None)
     if not pending or not has_app_context():
         return
-    try:
-        checkpoint(db.engine)
-        if wants_vacuum:
-            vacuum(db.engine)
-    except Exception as error:  # committed already; the next scrub or the purge job finishes it
-        log.error("could not clear deleted content from the database files: %s", type(error).__name__)
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        checkpointer(engine).request()
+    if wants_vacuum:  # the purge (a job, not a request): at once
+        try:
+            vacuum(engine)
+        except Exception as error:  # committed already; the next purge finishes it
+            log.error("could not clear deleted content from the database files: %s", type(error).__name__)
 
 
 def _discard(session_: Session, previous_transaction) -> None:
@@ -100,6 +106,76 @@ def install() -> None:
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_soft_rollback", _discard)
     _installed = True
+
+
+# --- checkpoints off the request's path -----------------------------------------------------------------
+
+class Checkpointer:
+    """Checkpoints one SQLite engine in a background task (a greenlet under gevent, else a thread), one at a
+    time: a request while one runs makes it run once more afterwards (it may have started before that commit)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._changed = threading.Condition()
+        self._requested = self._done = 0
+        self._running = False
+
+    def request(self) -> None:
+        with self._changed:
+            self._requested += 1
+            if self._running:
+                return
+            self._running = True
+        self._start()
+
+    def _start(self) -> None:
+        from ..db_setup import gevent_patched
+
+        if gevent_patched():
+            import gevent
+
+            gevent.spawn(self._run)
+        else:
+            threading.Thread(target=self._run, name="sqlite-checkpoint").start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                target = self._requested
+            try:
+                checkpoint(self._engine)
+            except Exception as error:  # committed already; the next scrub or the purge job finishes it
+                log.error("could not clear deleted content from the database files: %s", type(error).__name__)
+            with self._changed:
+                self._done = target
+                self._changed.notify_all()
+                if self._requested == target:
+                    self._running = False
+                    return
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Wait until every checkpoint asked for so far has run (tests). False on timeout."""
+        with self._changed:
+            target = self._requested
+            return self._changed.wait_for(lambda: self._done >= target, timeout)
+
+
+_checkpointers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_checkpointers_lock = threading.Lock()
+
+
+def checkpointer(engine: Engine) -> Checkpointer:
+    with _checkpointers_lock:
+        if (found := _checkpointers.get(engine)) is None:
+            found = _checkpointers[engine] = Checkpointer(engine)
+        return found
+
+
+def wait_for_checkpoints(engine: Engine, timeout: float = 10.0) -> bool:
+    """Wait until the checkpoints asked for so far on `engine` have run (True at once when none were)."""
+    with _checkpointers_lock:
+        found = _checkpointers.get(engine)
+    return found is None or found.wait(timeout)
 
 
 # --- the files ------------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@
  *   1. ends the session on the server (POST /account/quick-exit by navigator.sendBeacon, or a keepalive
  *      fetch: both outlive the page, and nothing waits for them, so a dead network never delays leaving),
  *   2. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; chat.js listens),
- *   3. forgets what this site kept in the browser (localStorage, sessionStorage), except its two markers,
+ *   3. forgets what this site kept in the browser (localStorage, sessionStorage), except its markers,
  *   4. removes the page's content (messages, inputs) so nothing stays on screen,
  *   5. replaces this page with a neutral website (location.replace: Back does not come here).
- * If the request to end the session may not have arrived (no network), the next page of ours that opens
- * logged in ends it before anything is drawn. Quick exit cannot hide earlier pages in the browser history
+ * If the request to end the session could not be sent (no network: sendBeacon refused, fetch failed), a
+ * marker with a neutral name and value stays in localStorage, and the next page of ours that opens logged in
+ * ends the session before anything is drawn. Only then: a marker left after every quick exit would show
+ * anyone inspecting the browser that quick exit was used. Quick exit cannot hide earlier pages in the browser history
  * or what monitoring software saw (see README).
  */
 (function () {
@@ -17,7 +19,9 @@
   var ESCAPES_NEEDED = 3;
   var ESCAPE_WINDOW_MS = 2000;
   var EXITED_KEY = "sg-quick-exit";     // sessionStorage: this tab left by quick exit (Back leaves again)
-  var PENDING_KEY = "sg-session-end";   // localStorage: a quick exit's session end may not have arrived
+  // localStorage: a quick exit's session end could not be sent. A neutral name and value on purpose.
+  var PENDING_KEY = "cache-version";
+  var PENDING_VALUE = "2";
   var leaving = false;
   var escapes = [];
 
@@ -40,13 +44,18 @@
     body.append("csrf_token", end.csrf);
     return body;
   }
-  /* Fire and forget: queued by the browser, sent even while the page is torn down. */
+  function markPending() {
+    try { var local = localStore(); if (local) { local.setItem(PENDING_KEY, PENDING_VALUE); } } catch (ignore) { /* off */ }
+  }
+  /* Fire and forget: queued by the browser, sent even while the page is torn down. When it cannot be sent,
+   * the marker asks the next page of ours to end the session (finishSessionEnd). */
   function sendSessionEnd(end) {
+    if (navigator.onLine === false) { markPending(); }  // a beacon is "queued" offline, and then lost
     try { if (navigator.sendBeacon && navigator.sendBeacon(end.url, endBody(end))) { return; } } catch (ignore) { /* next */ }
     try {
       fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
-        .catch(function () { /* no network: the next page of ours ends it (finishSessionEnd) */ });
-    } catch (ignore) { /* leaving must never fail */ }
+        .catch(markPending);
+    } catch (ignore) { markPending(); }
   }
 
   /* After a quick exit, this tab must not show our pages again by Back (or Forward): go to the neutral
@@ -74,16 +83,16 @@
    * Tried once: whatever the answer, the marker goes, so nobody is ever locked out of the site. */
   (function finishSessionEnd() {
     var local = localStore();
-    var neutral = local && local.getItem(PENDING_KEY);
-    if (!neutral) { return; }
+    if (!local || local.getItem(PENDING_KEY) !== PENDING_VALUE) { return; }
     var end = sessionEnd();
     local.removeItem(PENDING_KEY);
     if (!end) { return; }  // logged out already: nothing left to end
     document.documentElement.hidden = true;
     if (guarded || !window.fetch) { sendSessionEnd(end); return; }  // guardHistory is leaving already
+    // The neutral site's address is read when the answer comes: the page (its quick-exit link) is there then.
     fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
-      .then(function (response) { window.location.replace(response.ok ? end.login : neutral); })
-      .catch(function () { window.location.replace(neutral); });
+      .then(function (response) { window.location.replace(response.ok ? end.login : quickExitUrl()); })
+      .catch(function () { window.location.replace(quickExitUrl()); });
   })();
   window.addEventListener("pageshow", function (event) {
     var store = storage();
@@ -104,14 +113,13 @@
   }
 
   /* Everything this site kept in the browser goes (all of this origin's storage is ours); then only the
-   * markers: this tab left (Back leaves again), and, if logged in, a session end to finish if need be. */
-  function forgetStorage(url, loggedIn) {
+   * marker that this tab left (Back leaves again). */
+  function forgetStorage(url) {
     var store = storage();
     var local = localStore();
     try { if (local) { local.clear(); } } catch (ignore) { /* storage may be switched off */ }
     try { if (store) { store.clear(); } } catch (ignore) { /* idem */ }
     try { if (store) { store.setItem(EXITED_KEY, url); } } catch (ignore) { /* private mode without storage */ }
-    try { if (local && loggedIn) { local.setItem(PENDING_KEY, url); } } catch (ignore) { /* idem */ }
   }
 
   function quickExit(event) {
@@ -120,8 +128,8 @@
     leaving = true;
     var url = quickExitUrl();
     var end = sessionEnd();
-    if (end) { sendSessionEnd(end); }  // first: the request is queued before anything else can fail
-    forgetStorage(url, !!end);
+    forgetStorage(url);  // first, so that a pending marker set by sendSessionEnd stays
+    if (end) { sendSessionEnd(end); }
     try {
       document.dispatchEvent(new CustomEvent("sg:quick-exit"));  // chat.js: leave + disconnect, now
     } catch (ignore) { /* leaving must never fail */ }
