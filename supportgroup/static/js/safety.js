@@ -7,11 +7,11 @@
  *   3. forgets what this site kept in the browser (localStorage, sessionStorage), except its markers,
  *   4. removes the page's content (messages, inputs) so nothing stays on screen,
  *   5. replaces this page with a neutral website (location.replace: Back does not come here).
- * If the request to end the session could not be sent (no network: sendBeacon refused, fetch failed), a
- * marker with a neutral name and value stays in localStorage, and the next page of ours that opens logged in
- * ends the session before anything is drawn. Only then: a marker left after every quick exit would show
- * anyone inspecting the browser that quick exit was used. Quick exit cannot hide earlier pages in the browser history
- * or what monitoring software saw (see README).
+ * The browser cannot tell whether the session end reached the server (a beacon to a hanging or unreachable
+ * server counts as "sent"), so a marker with a neutral name and value stays in localStorage, and the next page
+ * of ours that opens still logged in ends the session before anything is drawn (a logged-out page just removes
+ * it). Its name and value say nothing about quick exit. Quick exit cannot hide earlier pages in the browser
+ * history or what monitoring software saw (see README).
  */
 (function () {
   "use strict";
@@ -19,7 +19,7 @@
   var ESCAPES_NEEDED = 3;
   var ESCAPE_WINDOW_MS = 2000;
   var EXITED_KEY = "sg-quick-exit";     // sessionStorage: this tab left by quick exit (Back leaves again)
-  // localStorage: a quick exit's session end could not be sent. A neutral name and value on purpose.
+  // localStorage: a quick exit's session end may not have reached the server. A neutral name and value on purpose.
   var PENDING_KEY = "cache-version";
   var PENDING_VALUE = "2";
   var leaving = false;
@@ -47,15 +47,16 @@
   function markPending() {
     try { var local = localStore(); if (local) { local.setItem(PENDING_KEY, PENDING_VALUE); } } catch (ignore) { /* off */ }
   }
-  /* Fire and forget: queued by the browser, sent even while the page is torn down. When it cannot be sent,
-   * the marker asks the next page of ours to end the session (finishSessionEnd). */
+  /* Fire and forget: queued by the browser, sent even while the page is torn down. Whether it arrived is
+   * unknown (a beacon is "sent" to a dead server too), so the marker always asks the next page of ours to end
+   * the session if it is still open (finishSessionEnd). */
   function sendSessionEnd(end) {
-    if (navigator.onLine === false) { markPending(); }  // a beacon is "queued" offline, and then lost
+    markPending();
     try { if (navigator.sendBeacon && navigator.sendBeacon(end.url, endBody(end))) { return; } } catch (ignore) { /* next */ }
     try {
       fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
-        .catch(markPending);
-    } catch (ignore) { markPending(); }
+        .catch(function () { /* the marker stays */ });
+    } catch (ignore) { /* the marker stays */ }
   }
 
   /* After a quick exit, this tab must not show our pages again by Back (or Forward): go to the neutral
