@@ -36,6 +36,7 @@ import contextlib
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -78,6 +79,7 @@ def _run(app: Flask, wake) -> None:
     worker = DatabaseWorker(app)
     delay = app.config["HEARTBEAT_SECONDS"]
     restoring = settling = failing = False
+    last_asked = 0.0
     while True:
         if wake.wait(delay):  # the queue subscribed again: Redis may have restarted without our presence
             wake.clear()
@@ -101,11 +103,26 @@ def _run(app: Flask, wake) -> None:
                     log.warning("presence heartbeat: Redis failed (%s), retrying", type(error).__name__)
                 failing = restoring = True
                 delay = RETRY_SECONDS
+                # Keep asking for proof of life (a direct emit, no Redis): the answers are kept in this process
+                # and written back with its presence, so a Redis outage does not make a present moderator lapse.
+                last_asked = _ask_without_redis(last_asked, app.config["HEARTBEAT_SECONDS"])
             except Exception:
                 log.exception("presence heartbeat failed")
                 delay = app.config["HEARTBEAT_SECONDS"]
             finally:
                 db.session.remove()  # a background task must not keep a session (and a connection)
+
+
+def _ask_without_redis(last_asked: float, every: float) -> float:
+    """During a Redis outage (retried every RETRY_SECONDS) ask for proof of life once a heartbeat, as usual."""
+    now = time.monotonic()
+    if now - last_asked < every:
+        return last_asked
+    try:
+        ask_moderators()
+    except Exception as error:  # never let the proof round stop the heartbeat
+        log.warning("presence heartbeat: alive round failed (%s)", type(error).__name__)
+    return now
 
 
 def restore() -> None:
