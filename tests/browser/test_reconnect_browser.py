@@ -61,6 +61,9 @@ def test_a_session_ended_elsewhere_shows_log_in_again(factory, live, new_page, w
     assert page.locator("#message-input").is_disabled()
     assert page.locator("#messages .message").count() == 0  # nothing of the chat stays on the page
     assert page.get_by_text("A line before the session ends").count() == 0
+    alias = scene.memberships["alice"].alias  # nor the alias, the group or the logged-in menu
+    assert not page.get_by_text(alias).is_visible() and not page.get_by_text(scene.group.name).first.is_visible()
+    assert page.locator(".site-header nav").is_hidden() and scene.group.name not in page.title()
     link = banner.get_by_role("link", name=texts["link"])
     assert link.get_attribute("href") == f"/login?next=%2Fmeetings%2F{scene.meeting.id}"
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -856,6 +856,12 @@
     layout.hidden = true;
     if (waitingRoom) { waitingRoom.hidden = true; }
     Object.keys(notices).forEach(function (key) { showNotice(notices[key], ""); });
+    // Neither the group, the alias nor the logged-in menu: someone else may be holding the device now.
+    var head = root.querySelector(".chat-head");
+    if (head) { head.hidden = true; }
+    var nav = document.querySelector(".site-header nav");
+    if (nav) { nav.hidden = true; }
+    document.title = T.textSessionEnded;
     showBanner(T.textSessionEnded, link);
   }
 
