@@ -8,10 +8,13 @@ server, whose heartbeat sends `sync` every 2 s.
   and emit leaves it), reaches the console: a held message through the catch_up that its id asks for, a
   report (which allocates no id) through the catch_up a moderator's page makes every 5th sync; a row the
   moderator is working in stays as it is.
+- A catch_up's snapshot is read before its ack leaves: a report or alert raised, or one resolved, in between
+  (its live event reaching the page first) is neither undone nor redone by that older snapshot.
 """
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -140,3 +143,98 @@ def test_the_console_recovers_what_only_moderators_receive(factory, live, new_pa
     assert reason.input_value() == "Half-typed reason" and reason.is_visible()
     assert expert.locator("#pending-list li").count() == 1 and held
     assert len(frames.catch_ups) >= 2
+
+
+class HeldCatchUp:
+    """A proxy between the page and the server's websocket (Playwright's route) that, once armed, holds the
+    ack of the page's next `catch_up` until released: the server has read its snapshot, the page has not
+    seen it, and live events still pass, as they do when the server emits while its handler returns."""
+
+    def __init__(self, page):
+        self.armed = False
+        self.ack_id: str | None = None
+        self.held: list = []  # [(route, frame)]
+        page.route_web_socket(re.compile(r"/socket\.io/"), self._route)
+
+    def _route(self, ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda frame: self._to_server(server, frame))
+        server.on_message(lambda frame: self._to_page(ws, frame))
+
+    def _to_server(self, server, frame) -> None:
+        match = re.match(r'42(\d+)\["catch_up"', frame) if isinstance(frame, str) else None
+        if match and self.armed and self.ack_id is None:
+            self.ack_id = match.group(1)
+        server.send(frame)
+
+    def _to_page(self, ws, frame) -> None:
+        if self.ack_id is not None and isinstance(frame, str) and frame.startswith(f"43{self.ack_id}["):
+            self.held.append((ws, frame))
+            return
+        ws.send(frame)
+
+    def wait_held(self, page, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.held:
+            assert time.monotonic() < deadline, "no catch_up ack to hold"
+            page.wait_for_timeout(50)
+
+    def release(self) -> None:
+        self.armed, self.ack_id = False, None
+        for ws, frame in self.held:
+            ws.send(frame)
+        self.held = []
+
+
+def test_an_older_catch_up_snapshot_neither_undoes_nor_redoes_live_moderation(factory, live, new_page):
+    scene = factory.scene()
+    reported = store_without_emit(scene, scene.bob, "line-00001", "A line reported earlier")
+    store_without_emit(scene, scene.bob, "line-00002", "A line reported in the gap")
+    meeting = db.session.get(Meeting, scene.meeting.id)
+    services.report_message(services.find_message(meeting, reported), membership(scene, scene.alice), "Earlier one")
+    db.session.commit()
+    proxy: list[HeldCatchUp] = []
+
+    def proxied_page():
+        page = new_page()
+        proxy.append(HeldCatchUp(page))
+        return page
+
+    expert, _ = open_meeting(proxied_page, "expert", scene.meeting.id)
+    held = proxy[0]
+    alice, _ = open_meeting(new_page, "alice", scene.meeting.id)
+    alice.locator("#message-input").fill("ik wil niet meer leven")
+    alice.locator("#message-input").press("Enter")
+    first_report = expert.locator("#report-list li", has_text="Earlier one")
+    first_alert = expert.locator("#alert-list .alert-item", has_text="ik wil niet meer leven")
+    first_report.wait_for(timeout=5000)
+    first_alert.wait_for(timeout=5000)
+
+    # The next catch_up (asked for by a line stored without an emit) is answered; its ack is held.
+    held.armed = True
+    store_without_emit(scene, scene.bob, "line-00003", "A line only the catch_up brings")
+    held.wait_held(expert)
+
+    # Meanwhile, live: a new report and a new alert arrive, the earlier ones are resolved.
+    line = alice.locator("#messages .message", has_text="A line reported in the gap")
+    line.get_by_role("button", name="Report").click()
+    line.locator(".report-form input").fill("Raised in the gap")
+    line.get_by_role("button", name="Send report").click()
+    alice.locator("#message-input").fill("ik zie het niet meer zitten")
+    alice.locator("#message-input").press("Enter")
+    new_report = expert.locator("#report-list li", has_text="Raised in the gap")
+    new_alert = expert.locator("#alert-list .alert-item", has_text="ik zie het niet meer zitten")
+    new_report.wait_for(timeout=5000)
+    new_alert.wait_for(timeout=5000)
+    first_report.get_by_role("button", name="Resolved").click()
+    first_alert.get_by_role("button", name="Seen").click()
+    first_report.wait_for(state="detached")
+    first_alert.wait_for(state="detached")
+
+    # The older snapshot arrives (it also brings the line): the console stays as the live events left it.
+    held.release()
+    expert.locator("#messages .message .text", has_text="A line only the catch_up brings").wait_for(timeout=5000)
+    assert new_report.count() == 1 and new_alert.count() == 1
+    assert first_report.count() == 0 and first_alert.count() == 0
+    assert expert.locator("#report-list li").count() == 1
+    assert expert.locator("#alert-list .alert-item").count() == 1

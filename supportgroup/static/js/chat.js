@@ -56,6 +56,7 @@
   var covered = 0;           // the replay point: every id up to it is known (rendered, deleted or not for us)
   var knownDeleted = 0;      // how many of the meeting's messages this page knows to be deleted
   var catchingUp = false;    // a catch_up is under way
+  var snapshotGeneration = 0;  // join and catch_up requests sent: a moderation snapshot is as old as its request
   var syncsSinceSnapshot = 0; // moderators: syncs since the last moderation snapshot (join or catch_up ack)
   var MODERATION_EVERY = 5;   // moderators catch up at least every 5th sync (10 s): see docs/protocol.md §7
   var joinFailures = 0;      // joins that failed in a row (back-off)
@@ -746,6 +747,7 @@
     var payload = { meeting_id: meetingId };
     if (after !== null && after !== undefined) { payload.after = after; }
     joinsInFlight += 1;
+    var generation = ++snapshotGeneration;
     socket.timeout(ACK_TIMEOUT_MS * 2).emit("join", payload, function (err, ack) {
       joinsInFlight -= 1;
       if (removed) { return; }
@@ -781,7 +783,7 @@
       if (ack.present) { renderPresence(ack.present); }
       if (ack.hands) { renderHands(ack.hands); }
       if (ack.muted !== undefined) { setMuted(ack.muted); }
-      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, firstHistory); syncsSinceSnapshot = 0; }
+      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, firstHistory, generation); syncsSinceSnapshot = 0; }
       setWaiting(ack.waiting);
       applyState(ack.state || (ack.meeting ? { state: ack.meeting.state } : {}));
       if (fullPage) {
@@ -802,6 +804,7 @@
   function catchUp() {
     if (catchingUp || joinsInFlight > 0 || !joined || waiting || removed || !socket.connected) { return; }
     catchingUp = true;
+    var generation = ++snapshotGeneration;
     socket.timeout(ACK_TIMEOUT_MS * 2).emit("catch_up", { meeting_id: meetingId, after: covered }, function (err, ack) {
       catchingUp = false;
       if (removed || err || !ack) { return; }  // the next sync asks again
@@ -816,8 +819,9 @@
       var messages = ack.messages || [];
       messages.forEach(render);
       (ack.deleted_ids || []).forEach(function (id) { if (!deleted[id]) { removeMessage(id); } });
-      // Moderators: the queues (pending, reports, alerts, waiting) as the server has them now.
-      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, false); syncsSinceSnapshot = 0; }
+      // Moderators: the queues (pending, reports, alerts, waiting) as the server had them when it read them,
+      // which may be before a live event that reached this page first: moderator.js leaves those rows alone.
+      if (hooks.onModeration && ack.moderation) { hooks.onModeration(ack.moderation, false, generation); syncsSinceSnapshot = 0; }
       knownDeleted = (ack.deleted_ids || []).length;
       if (messages.length < replayLimit) { covered = Math.max(covered, ack.last_id); advanceCovered(); }
       else { covered = Math.max(covered, messages[messages.length - 1].id); advanceCovered(); catchUp(); }
@@ -968,7 +972,8 @@
       button: button, setNote: setNote, noteIn: noteIn, emit: emitAck, authorLine: authorLine,
       queueText: queueText, enterSubmits: enterSubmits, removeMessage: removeMessage,
       forThisMeeting: forThisMeeting, state: function () { return ms; },
-      connected: function () { return socket.connected && joined; }
+      connected: function () { return socket.connected && joined; },
+      snapshotGeneration: function () { return snapshotGeneration; }
     }) || {};
   }
 })();

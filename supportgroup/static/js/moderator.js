@@ -33,6 +33,14 @@
     var handIds = {};        // member id -> true while their hand is up
     var pendingRows = {};    // message id -> li
     var reportRows = {};     // report id -> li
+    /* "pending:12", "report:3", "alert:5", "waiting", "handover" -> the snapshot generation (chat.js counts the
+     * join and catch_up requests sent) current when a live event or this console's own action last changed it.
+     * A snapshot is read while its request is handled, before its ack leaves: a change made after the request
+     * was sent may reach the page first, and that snapshot must neither undo nor redo it. */
+    var touched = {};
+    var reconciling = false;
+    function touch(key) { if (!reconciling) { touched[key] = api.snapshotGeneration(); } }
+    function changedSince(key, generation) { return typeof generation === "number" && touched[key] >= generation; }
     var unread = { whispers: 0, backchannel: 0 };
     var uid = 0;
 
@@ -283,6 +291,7 @@
     var pendingNote = sectionNote($("sec-pending"));
 
     function addPending(message, quiet) {
+      touch("pending:" + message.id);
       if (pendingRows[message.id]) { return; }
       var li = el("li", "queue-item");
       li.appendChild(messageQuote(message));
@@ -310,6 +319,7 @@
     }
 
     function removePending(id) {
+      touch("pending:" + id);
       var li = pendingRows[id];
       if (!li) { return; }
       var hadFocus = li.contains(document.activeElement);
@@ -329,6 +339,7 @@
     // ---- reports -------------------------------------------------------------------------------------------
 
     function addReport(report, quiet) {
+      touch("report:" + report.id);
       if (reportRows[report.id]) { return; }
       var li = el("li", "queue-item report");
       var head = el("p", "meta");
@@ -360,6 +371,7 @@
     }
 
     function removeReport(id) {
+      touch("report:" + id);
       var li = reportRows[id];
       if (!li) { return; }
       var hadFocus = li.contains(document.activeElement);
@@ -610,6 +622,7 @@
     }
 
     function addAlert(alert, quiet) {
+      if (alert) { touch("alert:" + alert.id); }
       if (!alertList || !alert || alertRows[alert.id] || alert.resolved_at) { return; }
       var li = el("li", "queue-item alert-item");
       li.setAttribute("aria-labelledby", nextId("alert"));
@@ -637,6 +650,7 @@
     }
 
     function removeAlert(id) {
+      touch("alert:" + id);
       var li = alertRows[id];
       if (!li) { return; }
       var hadFocus = li.contains(document.activeElement);
@@ -649,29 +663,36 @@
     // ---- the moderation snapshot (join and catch_up acks) ------------------------------------------------
 
     /* Make a queue match the server's list: rows it no longer names go, missing ones are added (`add` skips
-     * ids it has). Rows that stay are kept as they are, with whatever the moderator opened or typed in them. */
-    function reconcile(rows, items, add, remove, quiet) {
+     * ids it has). Rows that stay are kept as they are, with whatever the moderator opened or typed in them.
+     * Ids changed since the snapshot's request was sent (`generation`) are left as they are: newer than it. */
+    function reconcile(rows, items, add, remove, quiet, kind, generation) {
       var keep = {};
       items.forEach(function (item) { keep[item.id] = true; });
-      Object.keys(rows).forEach(function (id) { if (!keep[id]) { remove(id); } });
-      items.forEach(function (item) { add(item, quiet); });
+      reconciling = true;
+      try {
+        Object.keys(rows).forEach(function (id) {
+          if (!keep[id] && !changedSince(kind + ":" + id, generation)) { remove(id); }
+        });
+        items.forEach(function (item) { if (!changedSince(kind + ":" + item.id, generation)) { add(item, quiet); } });
+      } finally { reconciling = false; }
     }
 
     /* The server's moderation snapshot replaces the queues (docs/protocol.md §7): from the join ack, and from
      * every catch_up ack, which recovers a `pending`, `report` or `alert` (or their resolution) lost on the
-     * way. `quiet`: nothing in it is news (the page's first join). */
-    function onModeration(moderation, quiet) {
+     * way. `quiet`: nothing in it is news (the page's first join). `generation`: that of the request it
+     * answers (api.snapshotGeneration() when it was sent). */
+    function onModeration(moderation, quiet, generation) {
       if (!moderation) { return; }
-      reconcile(pendingRows, moderation.pending || [], addPending, removePending, quiet);
-      reconcile(reportRows, moderation.reports || [], addReport, removeReport, quiet);
+      reconcile(pendingRows, moderation.pending || [], addPending, removePending, quiet, "pending", generation);
+      reconcile(reportRows, moderation.reports || [], addReport, removeReport, quiet, "report", generation);
       if (alertList && Array.isArray(moderation.alerts)) {
-        reconcile(alertRows, moderation.alerts, addAlert, removeAlert, quiet);
+        reconcile(alertRows, moderation.alerts, addAlert, removeAlert, quiet, "alert", generation);
       }
       refreshEmpty(pendingList); refreshEmpty(reportList);
       setCount("count-pending", Object.keys(pendingRows).length);
       setCount("count-reports", Object.keys(reportRows).length);
-      renderWaiting(moderation.waiting, quiet);
-      renderHandover(moderation.handover);
+      if (!changedSince("waiting", generation)) { renderWaiting(moderation.waiting, quiet); }
+      if (!changedSince("handover", generation)) { renderHandover(moderation.handover); }
     }
 
     // ---- events only moderators receive --------------------------------------------------------------------
@@ -681,10 +702,11 @@
     on("pending_resolved", function (data) { removePending(data.id); });
     on("report", function (data) { if (data.report) { addReport(data.report); } });
     on("report_resolved", function (data) { removeReport(data.report_id); });
-    on("waiting", function (data) { renderWaiting(data.waiting); });
+    on("waiting", function (data) { touch("waiting"); renderWaiting(data.waiting); });
     on("alert", function (data) { if (data.alert) { addAlert(data.alert); } });
     on("alert_resolved", function (data) { removeAlert(data.alert_id); });
     on("handover", function (data) {
+      touch("handover");
       if (data.note) { var list = $("handover-list"); list.insertBefore(handoverItem(data.note), list.firstChild); }
     });
 
@@ -713,7 +735,7 @@
       },
       clear: function () {
         [presentList, handsList, pendingList, reportList, waitingList, whisperList, backchannelList].forEach(function (node) { node.textContent = ""; });
-        personRows = {}; pendingRows = {}; reportRows = {}; waitingShown = null;
+        personRows = {}; pendingRows = {}; reportRows = {}; waitingShown = null; touched = {};
         if (alertList) { alertList.textContent = ""; alertRows = {}; refreshAlerts(); }
       }
     };
