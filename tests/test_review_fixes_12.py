@@ -205,3 +205,33 @@ def test_in_process_presence_outlives_a_slow_test(app, factory, socket_client):
     presence.proofs.clock = lambda: base() + 60  # a minute without a heartbeat on a busy machine
     assert app.config["PRESENCE_TTL"] >= 60
     assert presence.moderator_present(scene.meeting.id)
+
+
+def test_the_database_parts_time_limit_is_not_swallowed_by_a_steps_except_exception():
+    """Under gevent the heartbeat's database part is stopped after its time limit even when each step catches
+    `Exception` (as `database_round` does): the limit must be a BaseException, as gevent.Timeout is."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+from gevent import monkey; monkey.patch_all()
+import time, gevent
+from supportgroup.chat.heartbeat import _TimeLimit, _time_limit
+started, caught, steps = time.monotonic(), False, 0
+try:
+    with _time_limit(0.2):
+        for _ in range(3):
+            try:
+                gevent.sleep(0.5)
+            except Exception:
+                pass
+            steps += 1
+except _TimeLimit:
+    caught = True
+print(caught, steps, round(time.monotonic() - started, 2))
+"""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60)
+    caught, steps, seconds = out.stdout.split()
+    assert caught == "True" and steps == "0" and float(seconds) < 1.0, out.stdout + out.stderr

@@ -342,3 +342,24 @@ def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
     assert result.exit_code == 1 and "could not be checked (Redis failed)" in result.output
     assert "Disconnected sockets: 1." in runner.invoke(args=["set-role", "expert", "participant"]).output
     assert_hears_nothing_more(room)
+
+
+def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
+                                                                                       monkeypatch):
+    """Not only Redis: whatever fails in the revocation (here the live-meetings read raising), the committed
+    page answers as usual and the scope waits for the heartbeat, whose round goes on with its other steps."""
+    from supportgroup.chat.heartbeat import beat
+    from supportgroup.chat.rooms import pending_revocations
+
+    presence = stores().presence
+
+    def broken():
+        raise RuntimeError("a fault that is neither Redis nor the database")
+
+    monkeypatch.setattr(presence, "live_meetings", broken)
+    untrain(coordinator, room.expert)  # the helper asserts the page's 302
+    assert pending_revocations() == {(room.expert.id, None)}
+    monkeypatch.undo()
+    beat({})
+    assert pending_revocations() == set()
+    assert_hears_nothing_more(room)

@@ -25,7 +25,7 @@ from flask import Flask, current_app
 
 from ..attendance import services as attendance
 from ..extensions import db, socketio
-from .rooms import may_stay, retry_revocations
+from .rooms import may_stay
 from .state import emit_meeting_state
 from .stores import stores
 
@@ -110,7 +110,6 @@ def sweep_ghosts() -> None:
     Waiting a round leaves a disconnect handler (or a join undoing itself) time to do the work, with
     attendance, first. What this round found is kept for the next in `app.extensions`.
     """
-    retry_revocations()  # rooms a committed change should have taken away when Redis failed (chat/rooms.py)
     suspects: set[tuple[int, str]] = current_app.extensions.setdefault(SUSPECTS, set())
     presence = stores().presence
     manager = socketio.server.manager

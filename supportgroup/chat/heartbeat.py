@@ -53,6 +53,7 @@ from ..realtime.unavailable import outage
 from .alive import ask_moderators, sweep_ghosts
 from .catchup import emit_sync
 from .events import broadcast_presence
+from .rooms import retry_revocations
 from .state import emit_meeting_state
 from .stores import stores
 
@@ -167,6 +168,7 @@ def database_round(work: DatabaseWork) -> DatabaseWork:
     failed = DatabaseWork()
     steps: list[tuple[str, Callable[[], None], set[int] | None, int]] = [
         ("sending sync", emit_sync, None, 0),  # clients learn what they missed (chat/catchup.py)
+        ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (chat/rooms.py)
         ("sweeping presence", sweep_ghosts, None, 0),  # entries whose socket is gone (chat/alive.py)
         *((f"pushing presence to meeting {m}", functools.partial(broadcast_presence, m), failed.presence, m)
           for m in sorted(work.presence)),
@@ -258,8 +260,9 @@ class DatabaseWorker:
                 self._retry = self._retry.merged(failed)
 
 
-class _TimeLimit(Exception):
-    pass
+class _TimeLimit(BaseException):
+    """A BaseException, as gevent.Timeout is: a step's `except Exception` must not swallow the time limit (the
+    rest of the round would run unlimited), and SQLAlchemy invalidates a connection interrupted by one."""
 
 
 @contextlib.contextmanager

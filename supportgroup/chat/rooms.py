@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
 from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
+from ..realtime.unavailable import outage
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
@@ -86,9 +87,12 @@ def revoke_rooms(*, user_id: int | None = None, group_id: int | None = None) -> 
         raise ValueError("revoke_rooms needs a user, a group or both")
     try:
         ended = _revoke(user_id, group_id)
-    except (redis.RedisError, OSError) as error:
+    except Exception as error:  # Redis or the database failing, or anything else: never fail the committed page
         db.session.rollback()  # only reads happened; the session must be usable for the page
-        log.warning("revoke_rooms: failed (%s), retried by the heartbeat", type(error).__name__)
+        if isinstance(error, (redis.RedisError, OSError)) or outage(error):
+            log.warning("revoke_rooms: failed (%s), retried by the heartbeat", type(error).__name__)
+        else:
+            log.exception("revoke_rooms: failed, retried by the heartbeat")
         pending_revocations().add((user_id, group_id))
         return 0
     pending_revocations().discard((user_id, group_id))  # done: no retry needed any more

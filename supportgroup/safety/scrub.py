@@ -115,7 +115,9 @@ class Checkpointer:
     time: a request while one runs makes it run once more afterwards (it may have started before that commit)."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        # Weakly: this object is the value of a WeakKeyDictionary keyed by the engine (a strong reference would
+        # keep every engine that ever deleted content, with its pool, for the life of the process).
+        self._engine = weakref.ref(engine)
         self._changed = threading.Condition()
         self._requested = self._done = 0
         self._running = False
@@ -143,7 +145,8 @@ class Checkpointer:
             with self._changed:
                 target = self._requested
             try:
-                checkpoint(self._engine)
+                if (engine := self._engine()) is not None:
+                    checkpoint(engine)
             except Exception as error:  # committed already; the next scrub or the purge job finishes it
                 log.error("could not clear deleted content from the database files: %s", type(error).__name__)
             with self._changed:

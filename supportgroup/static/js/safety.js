@@ -50,8 +50,8 @@
   /* Fire and forget: queued by the browser, sent even while the page is torn down. Whether it arrived is
    * unknown (a beacon is "sent" to a dead server too), so the marker always asks the next page of ours to end
    * the session if it is still open (finishSessionEnd). */
-  function sendSessionEnd(end) {
-    markPending();
+  function sendSessionEnd(end, retry) {
+    if (!retry) { markPending(); }  // a retry (finishSessionEnd) is tried once: no marker again
     try { if (navigator.sendBeacon && navigator.sendBeacon(end.url, endBody(end))) { return; } } catch (ignore) { /* next */ }
     try {
       fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
@@ -89,7 +89,7 @@
     local.removeItem(PENDING_KEY);
     if (!end) { return; }  // logged out already: nothing left to end
     document.documentElement.hidden = true;
-    if (guarded || !window.fetch) { sendSessionEnd(end); return; }  // guardHistory is leaving already
+    if (guarded || !window.fetch) { sendSessionEnd(end, true); return; }  // guardHistory is leaving already
     // The neutral site's address is read when the answer comes: the page (its quick-exit link) is there then.
     fetch(end.url, { method: "POST", body: endBody(end), credentials: "same-origin", keepalive: true })
       .then(function (response) { window.location.replace(response.ok ? end.login : quickExitUrl()); })
