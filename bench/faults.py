@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import string
@@ -40,7 +39,7 @@ from pathlib import Path
 import socketio
 
 from bench import harness as h
-from tests.faults import PostgresProcess, RedisProcess
+from tests.faults import PostgresProcess, RedisProcess, holds_socket, server_socket_inode
 
 FAULTS = ("sigkill", "sigterm", "redis", "postgres", "fuzz", "frozen")
 SEND_EVERY = 1.0  # seconds between one client's lines
@@ -420,13 +419,13 @@ def fault_frozen(cluster, clients, extra) -> dict:
         port = process.stdout.readline().strip()
         if not port.isdigit():
             return {"frozen": f"could not join: {port}"}
-        inode = _server_inode(server.port, int(port))
+        inode = server_socket_inode(server.port, int(port))
         process.send_signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
-        while time.monotonic() - frozen_at < 90 and _holds(server.pid, inode):
+        while time.monotonic() - frozen_at < 90 and holds_socket(server.pid, inode):
             time.sleep(0.25)
         held = time.monotonic() - frozen_at
-        closed = not _holds(server.pid, inode)
+        closed = not holds_socket(server.pid, inode)
     finally:
         process.send_signal(signal.SIGCONT)
         process.kill()
@@ -434,23 +433,6 @@ def fault_frozen(cluster, clients, extra) -> dict:
     return {"_recovery_from": time.monotonic(), "frozen_socket_closed_after": round(held, 1) if closed else None}
 
 
-def _server_inode(server_port: int, client_port: int) -> str:
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == server_port and int(fields[2].split(":")[1], 16) == client_port:
-            return fields[9]
-    raise RuntimeError("the frozen client's connection is not in /proc/net/tcp")
-
-
-def _holds(pid: int, inode: str) -> bool:
-    target = f"socket:[{inode}]"
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd) == target:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 # --- measuring ------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ without persistence does.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -116,3 +117,25 @@ class PostgresProcess:
     def destroy(self) -> None:
         self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def server_socket_inode(server_port: int, client_port: int) -> str:
+    """The inode of the server's end of the loopback connection from `client_port` (/proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            return fields[9]
+    raise AssertionError("the server's end of the connection is not in /proc/net/tcp")
+
+
+def holds_socket(pid: int, inode: str) -> bool:
+    """Whether process `pid` still has a descriptor open on the socket `inode`."""
+    target = f"socket:[{inode}]"
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) == target:
+                return True
+        except OSError:
+            continue
+    return False

@@ -18,13 +18,13 @@ import socket
 import struct
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from supportgroup.extensions import db as _db
 from supportgroup.models import Message
 from tests.conftest import DEFAULT_PASSWORD
+from tests.faults import holds_socket, server_socket_inode
 
 USER_TIMEOUT = 3.0  # TCP_USER_TIMEOUT_SECONDS of the servers in this module
 CLOSED_WITHIN = USER_TIMEOUT + 9.0  # the buffers fill within a few seconds, then the timeout runs
@@ -91,25 +91,6 @@ class FrozenClient:
         self.sock.sendall(_frame(f"42{ack_id}" + json.dumps([name, data])))
 
 
-def _server_socket_inode(server_port: int, client_port: int) -> str:
-    """The inode of the server's end of the connection from `client_port` (/proc/net/tcp)."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote = fields[1], fields[2]
-        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
-            return fields[9]
-    raise AssertionError("the server's end of the connection is not in /proc/net/tcp")
-
-
-def _holds(pid: int, inode: str) -> bool:
-    target = f"socket:[{inode}]"
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd) == target:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 @pytest.mark.live
@@ -124,18 +105,18 @@ def test_a_client_that_stops_reading_has_its_connection_closed(factory, live_ser
     server = live_servers()
     http = server.login("alice", DEFAULT_PASSWORD)
     frozen = FrozenClient(server.port, "; ".join(f"{k}={v}" for k, v in http.cookies.items()))
-    inode = _server_socket_inode(server.port, frozen.local_port)
-    assert _holds(server.process.pid, inode)
+    inode = server_socket_inode(server.port, frozen.local_port)
+    assert holds_socket(server.process.pid, inode)
     for ack_id in range(8):  # one after the other (a newer join would supersede one not yet begun)
         frozen.send_event(ack_id, "join", {"meeting_id": scene.meeting.id, "after": 0})
         time.sleep(0.3)
     flooded = time.monotonic()
     try:
-        while _holds(server.process.pid, inode) and time.monotonic() - flooded < CLOSED_WITHIN + 5:
+        while holds_socket(server.process.pid, inode) and time.monotonic() - flooded < CLOSED_WITHIN + 5:
             time.sleep(0.1)
         held_for = time.monotonic() - flooded
         print(f"\nfrozen client: the server closed its descriptor {held_for:.1f}s after the flood")
-        assert not _holds(server.process.pid, inode), f"descriptor still open {held_for:.1f}s after the flood"
+        assert not holds_socket(server.process.pid, inode), f"descriptor still open {held_for:.1f}s after the flood"
         assert held_for < CLOSED_WITHIN
         assert server.process.poll() is None
     finally:
@@ -166,14 +147,14 @@ def test_a_stopped_client_process_has_its_connection_closed(factory, live_server
     try:
         port = client.stdout.readline().strip()
         assert port.isdigit(), port
-        inode = _server_socket_inode(server.port, int(port))
+        inode = server_socket_inode(server.port, int(port))
         client.send_signal(signal.SIGSTOP)
         stopped = time.monotonic()
-        while _holds(server.process.pid, inode) and time.monotonic() - stopped < FROZEN_CLOSED_WITHIN + 10:
+        while holds_socket(server.process.pid, inode) and time.monotonic() - stopped < FROZEN_CLOSED_WITHIN + 10:
             time.sleep(0.25)
         held_for = time.monotonic() - stopped
         print(f"\nstopped client: the server closed its descriptor {held_for:.1f}s after SIGSTOP")
-        assert not _holds(server.process.pid, inode), f"descriptor still open {held_for:.1f}s after SIGSTOP"
+        assert not holds_socket(server.process.pid, inode), f"descriptor still open {held_for:.1f}s after SIGSTOP"
         assert held_for < FROZEN_CLOSED_WITHIN
     finally:
         client.send_signal(signal.SIGCONT)

@@ -52,18 +52,26 @@ def _after(user_id: int) -> None:
         click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")
 
 
+def _change(username: str, act, done: str, *, takes_rights: bool) -> None:
+    """The edge of each command: load, act (a service that flushes), commit once, say so, then take the rooms
+    a lost right carried (`takes_rights`)."""
+    user = _user(username)
+    act(user)
+    user_id = user.id
+    db.session.commit()
+    click.echo(done)
+    if takes_rights:
+        _after(user_id)
+
+
 @click.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @with_appcontext
 def set_role_command(username: str, role: str) -> None:
     """Give USERNAME the account role ROLE; rooms the old role carried are taken away at once."""
-    user = _user(username)
-    set_role(user, Role(role))
-    user_id = user.id
-    db.session.commit()
-    click.echo(f"Account '{username}' now has role {role}.")
-    _after(user_id)
+    _change(username, lambda user: set_role(user, Role(role)), f"Account '{username}' now has role {role}.",
+            takes_rights=True)
 
 
 @click.command("disable-user")
@@ -71,12 +79,8 @@ def set_role_command(username: str, role: str) -> None:
 @with_appcontext
 def disable_user_command(username: str) -> None:
     """Disable USERNAME: no login, every session and socket ended."""
-    user = _user(username)
-    set_enabled(user, False)
-    user_id = user.id
-    db.session.commit()
-    click.echo(f"Account '{username}' is disabled.")
-    _after(user_id)
+    _change(username, lambda user: set_enabled(user, False), f"Account '{username}' is disabled.",
+            takes_rights=True)
 
 
 @click.command("enable-user")
@@ -84,10 +88,8 @@ def disable_user_command(username: str) -> None:
 @with_appcontext
 def enable_user_command(username: str) -> None:
     """Enable USERNAME again."""
-    user = _user(username)
-    set_enabled(user, True)
-    db.session.commit()
-    click.echo(f"Account '{username}' is enabled.")
+    _change(username, lambda user: set_enabled(user, True), f"Account '{username}' is enabled.",
+            takes_rights=False)
 
 
 COMMANDS = (set_role_command, disable_user_command, enable_user_command)

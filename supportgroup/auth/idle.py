@@ -67,11 +67,8 @@ def note_socket_activity(event: str | None = None) -> None:
 
     Runs in a socket event (its session is the socket's own copy of the cookie's, kept in this process), so
     the socket's copy of `LAST_SEEN` records when this socket last stamped. A failed stamp (Redis away) is
-    tried again on the next event. Every event also records which session the socket belongs to, for the
-    heartbeat's stamps of joined sockets (`stamp_sockets`)."""
+    tried again on the next event."""
     activity_id, current = session.get(ACTIVITY_ID), now()
-    if activity_id is not None:
-        current_app.extensions.setdefault(_SOCKETS, {})[request.sid] = activity_id
     if activity_id is None or event in AUTOMATIC_EVENTS or current - session.get(LAST_SEEN, 0) < REFRESH_SECONDS:
         return
     try:
@@ -79,6 +76,17 @@ def note_socket_activity(event: str | None = None) -> None:
     except redis.RedisError:
         return
     session[LAST_SEEN] = current
+
+
+def remember_socket() -> None:
+    """At connect: which session this socket belongs to, for the heartbeat's stamps of joined sockets
+    (`stamp_sockets`). Once per socket, not on every event; `forget_socket` at its disconnect."""
+    if (activity_id := session.get(ACTIVITY_ID)) is not None:
+        current_app.extensions.setdefault(_SOCKETS, {})[request.sid] = activity_id
+
+
+def forget_socket(sid: str) -> None:
+    current_app.extensions.setdefault(_SOCKETS, {}).pop(sid, None)
 
 
 def stamp_sockets(sids) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..attendance import services as attendance
-from ..auth.idle import note_socket_activity, session_is_idle
+from ..auth.idle import forget_socket, note_socket_activity, remember_socket, session_is_idle
 from ..extensions import db, socketio
 from ..i18n import SOCKET_LOCALE_KEY
 from ..models import Meeting, Membership, Message, User
@@ -156,6 +156,7 @@ def on_connect(auth=None):
         session[JOINED] = []
         join_room(user_room(current_user.id))
         stores().connections.add(current_user.id, request.sid)
+        remember_socket()
     except ConnectionRefusedError:
         _rollback_quietly()
         raise
@@ -199,6 +200,7 @@ def on_disconnect(*_reason):
             log.exception("leaving meeting %s on disconnect failed", meeting_id)
     if user_id is not None:
         stores().connections.remove(user_id, request.sid)
+    forget_socket(request.sid)
     db.session.rollback()
 
 

@@ -95,6 +95,17 @@ def _key_lifetime(ttl: float) -> int:
     return max(60, math.ceil(ttl * 6))
 
 
+def _unindex(store, sid: str, meeting_id: int) -> None:
+    """A presence store's local index (by socket; lapsed proofs; proofs) forgets `sid` in `meeting_id`, and
+    the socket altogether once it is in no meeting. The caller holds the store's lock."""
+    store._by_sid.get(sid, set()).discard(meeting_id)
+    store._expired.get(sid, set()).discard(meeting_id)
+    if not store._by_sid.get(sid):
+        store._by_sid.pop(sid, None)
+        store._expired.pop(sid, None)
+        store.proofs.forget(sid)
+
+
 class Proofs:
     """When each moderator socket of this process last proved it is alive (issue #12).
 
@@ -173,12 +184,7 @@ class MemoryPresence:
             if not self._rooms.get(meeting_id):
                 self._rooms.pop(meeting_id, None)
                 self._moderators.pop(meeting_id, None)
-            self._by_sid.get(sid, set()).discard(meeting_id)
-            self._expired.get(sid, set()).discard(meeting_id)
-            if not self._by_sid.get(sid):
-                self._by_sid.pop(sid, None)
-                self._expired.pop(sid, None)
-                self.proofs.forget(sid)
+            _unindex(self, sid, meeting_id)
             return membership_id
 
     def membership_ids(self, meeting_id: int) -> set[int]:
@@ -328,12 +334,7 @@ class RedisPresence:
         hash_key, seen_key, proof_key = self._keys(meeting_id)
         with self._lock:
             self._local.pop((meeting_id, sid), None)
-            self._by_sid.get(sid, set()).discard(meeting_id)
-            self._expired.get(sid, set()).discard(meeting_id)
-            if not self._by_sid.get(sid):
-                self._by_sid.pop(sid, None)
-                self._expired.pop(sid, None)
-                self.proofs.forget(sid)
+            _unindex(self, sid, meeting_id)
             pipe = self._redis.pipeline()
             pipe.hget(hash_key, sid)
             pipe.hdel(hash_key, sid)
