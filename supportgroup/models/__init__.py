@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate. Import them from here."""
 from .audit import ModerationAction
-from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, Role
+from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, MessageKind, MessageStatus, Role
 from .group import EnrolmentConflict, Group, Invite, Membership
 from .meeting import Admission, Attendance, Hand, Meeting, MeetingRemoval, MeetingSeries, Mute
 from .message import Message, Report
@@ -31,6 +31,8 @@ __all__ = [
     "MembershipRole",
     "MembershipStatus",
     "Message",
+    "MessageKind",
+    "MessageStatus",
     "ModerationAction",
     "Organisation",
     "PeerExpertProfile",

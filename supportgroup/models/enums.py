@@ -44,6 +44,24 @@ class MeetingState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class MessageKind(enum.StrEnum):
+    """Who a message is for: everyone (chat, announcement from a moderator), one moderator <-> one participant
+    (whisper), or the moderators only (backchannel)."""
+
+    CHAT = "chat"
+    ANNOUNCEMENT = "announcement"
+    WHISPER = "whisper"
+    BACKCHANNEL = "backchannel"
+
+
+class MessageStatus(enum.StrEnum):
+    """Visible to those its kind allows; pending (held for a moderator); rejected (by a moderator)."""
+
+    VISIBLE = "visible"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
 def str_enum(enum_cls: type[enum.StrEnum], length: int = 20) -> Enum:
     return Enum(
         enum_cls,

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .enums import MessageKind, MessageStatus, str_enum
 from .group import Membership
 from .types import UTCDateTime, utcnow
 
@@ -32,11 +33,8 @@ class Message(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # chat | announcement (from a moderator, to all) | whisper (one moderator <-> one participant) |
-    # backchannel (moderators only)
-    kind: Mapped[str] = mapped_column(String(20), default="chat")
-    # visible | pending (held for a moderator) | rejected
-    status: Mapped[str] = mapped_column(String(20), default="visible")
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind), default=MessageKind.CHAT)
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus), default=MessageStatus.VISIBLE)
     # Why a message is held: "premoderation" (or, later, "identifying_details").
     held_reason: Mapped[str | None] = mapped_column(String(30))
     # A whisper's other party (the participant, for both directions).
