@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 TRANSLATIONS := supportgroup/translations
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations extract-messages vendor clean-venv chromium nginx bench
+.PHONY: run test lint install install-dev translations extract-messages vendor clean-venv chromium nginx bench
 
 run: install translations
 	SUPPORTGROUP_ENV=development $(FLASK) db upgrade
@@ -16,8 +16,18 @@ run: install translations
 	@echo "Demo password: $${DEMO_PASSWORD:-demo-password}"
 	SUPPORTGROUP_ENV=development $(PY) serve.py
 
-test: install-dev translations chromium nginx
+test: install-dev translations chromium nginx lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, format check and type check (configuration in pyproject.toml); `make test` runs it before pytest.
+# Needs the dev tools (make install-dev); RUFF and MYPY may be overridden to use tools from another environment.
+RUFF ?= $(VENV)/bin/ruff
+MYPY ?= $(VENV)/bin/mypy
+LINT_PATHS := supportgroup tests bench tools
+lint:
+	$(RUFF) check $(LINT_PATHS)
+	$(RUFF) format --check $(LINT_PATHS)
+	$(MYPY)
 
 # The browser tests (tests/browser) drive Debian's Chromium. Install it when missing and we can (root with
 # apt-get); otherwise say so and go on: the browser tests then skip (in CI, where CI is set, they fail).
