@@ -1,9 +1,9 @@
 """The coordinator's calendar page (`/schedule/calendar`): render time and number of queries.
 
 In-process, on a database of its own (DATABASE_URL, made and migrated by bench/run.py): a coordinator and
-groups with a year of weekly meetings each (52, planned as a series, as `flask bench-setup` does), first
+groups with a year of weekly meetings each (52, planned as a series, as bench/setup.py does), first
 a few groups, then many, to show that the number of queries stays the same however many meetings there
-are. The coordinator is logged in with a session cookie made by the login route's own steps; each request
+are. The coordinator is logged in with a session cookie from bench/sessions.py; each request
 is timed in full (routing, session, queries, template) with the Flask test client.
 
     python -m bench.calendar_page [--small 5] [--large 50] [--requests 30] [--out result.json]
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import write_result  # noqa: E402
 
-from supportgroup.benchdata import USER_AGENT  # noqa: E402
+from bench.sessions import USER_AGENT, cheap_password_hashing, session_cookie  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -75,12 +75,12 @@ def build(app, groups: int) -> tuple[str, dict]:
     from supportgroup.extensions import db
     from supportgroup.models import Group, Meeting
 
+    cheap_password_hashing(app)
     with app.app_context():
         summary = benchdata.SetupSummary()
-        with benchdata.shared_password_hash() as password:
-            coordinator = benchdata.setup_calendar(groups, password, summary)
+        coordinator = benchdata.setup_calendar(groups, benchdata.random_password(), summary)
         db.session.commit()
-        cookie = benchdata.session_cookie(app, coordinator)
+        cookie = session_cookie(app, coordinator)
         counts = {"groups": db.session.scalar(select(func.count()).select_from(Group)),
                   "meetings": db.session.scalar(select(func.count()).select_from(Meeting))}
         db.session.remove()

@@ -28,7 +28,7 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sg_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 REDIS_PREFIX = "sgbench"
-USER_AGENT = "supportgroup-bench/1"  # the same as supportgroup.benchdata.USER_AGENT
+USER_AGENT = "supportgroup-bench/1"  # the same as bench.sessions.USER_AGENT
 
 
 class BenchError(RuntimeError):
@@ -237,8 +237,14 @@ def flask(env: dict, *args: str, timeout: float = 900) -> str:
 
 
 def bench_setup(env: dict, out: Path, groups: int, participants: int, calendar_groups: int) -> str:
-    return flask(env, "bench-setup", "--groups", str(groups), "--participants", str(participants),
-                 "--calendar-groups", str(calendar_groups), "--out", str(out))
+    """The data set and the accounts' session cookies (bench/setup.py), in the app's environment."""
+    args = ["--groups", str(groups), "--participants", str(participants), "--calendar-groups", str(calendar_groups),
+            "--out", str(out)]
+    result = subprocess.run([PYTHON, "-m", "bench.setup", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=900)
+    if result.returncode != 0:
+        raise BenchError(f"bench.setup {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip()
 
 
 # --- servers ------------------------------------------------------------------------------------------

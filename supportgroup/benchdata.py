@@ -1,36 +1,27 @@
-"""Data for the benchmark (`flask bench-setup`, `make bench`): chat groups with open meetings, a calendar
-year of weekly meetings, and logged-in session cookies for the load generator.
+"""Data for the benchmark (`flask bench-setup`, and `bench/setup.py` for `make bench`): chat groups with open
+meetings and a calendar year of weekly meetings.
 
 Everything is built through the app's own services (`create_user`, `create_group`, `assign_moderator`,
 `add_participant`, `accept_house_rules`, `create_meeting`, `open_meeting`, `create_series`), as a
-coordinator would. Two shortcuts keep the set-up fast, and neither changes what the server sees:
-- argon2 is slow on purpose, so one random password is hashed once and its hash is reused for every bench
-  account (nobody knows the password: it is never printed or stored);
-- sessions are made by the login route's own steps (`session.clear()`, `login_user`, `mark_active`)
-  inside a request context and signed with the app's session serializer, instead of a POST /login per
-  account (which would verify argon2 960 times).
+coordinator would. Every bench account gets the same random password, which is never printed or stored:
+nobody logs in with it. The benchmark's logged-in session cookies are made in `bench/sessions.py`, not here.
 Bench accounts are named `bench...`; `setup_*` refuse to write into a database that holds other accounts
-unless told to (`force`), so a production database is not filled by mistake.
+unless told to (`force`), so a real database is not filled by mistake; `flask bench-setup` runs only in
+development and testing.
 """
 from __future__ import annotations
 
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from unittest import mock
 from zoneinfo import ZoneInfo
 
-from flask import Flask, session
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from .auth import services as auth_services
-from .auth.idle import mark_active
-from .auth.passwords import hash_password
 from .extensions import db
 from .groups import services as groups
-from .models import Group, GroupKind, Meeting, MeetingState, Membership, MembershipStatus, Role, User
+from .models import Group, GroupKind, Meeting, MeetingState, MembershipStatus, Role, User
 from .scheduling.services import create_meeting, create_series, open_meeting
 
 PREFIX = "bench"
@@ -40,9 +31,6 @@ CALENDAR_GROUP = "Bench calendar group {:03d}"
 MEETING_TITLE = "Bench meeting"
 SERIES_TITLE = "Weekly bench meeting"
 HOUSE_RULES = "<ul><li>Be kind.</li><li>What is said here stays here.</li></ul>"
-# The generator sends this User-Agent; Flask-Login's session protection hashes it with the address.
-USER_AGENT = "supportgroup-bench/1"
-REMOTE_ADDR = "127.0.0.1"
 
 
 class BenchSetupError(Exception):
@@ -51,17 +39,16 @@ class BenchSetupError(Exception):
 
 @dataclass
 class BenchClient:
-    """One account the generator connects as: a session cookie, its meeting and its role."""
+    """One account the generator connects as: its username, its role and its meeting (bench/setup.py adds a
+    logged-in session cookie)."""
 
     user: str
     role: str  # "participant", "moderator" or "coordinator"
-    cookie: str
     meeting_id: int | None = None
     group: int | None = None
 
     def as_dict(self) -> dict:
-        return {"user": self.user, "role": self.role, "cookie": self.cookie, "meeting_id": self.meeting_id,
-                "group": self.group}
+        return {"user": self.user, "role": self.role, "meeting_id": self.meeting_id, "group": self.group}
 
 
 @dataclass
@@ -79,7 +66,7 @@ class SetupSummary:
         return (f"{self.chat_groups} chat groups with {self.participants} participants, {self.moderators} peer "
                 f"experts and {self.open_meetings} open meetings; {self.calendar_groups} calendar groups with "
                 f"{self.calendar_meetings} meetings; {self.created_users} accounts created now; "
-                f"{len(self.clients)} session cookies.")
+                f"{len(self.clients)} accounts listed.")
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -92,13 +79,9 @@ def check_database(force: bool = False) -> None:
                               "writes hundreds of accounts and meetings. Use an empty database (or --force).")
 
 
-@contextmanager
-def shared_password_hash():
-    """While active, `create_user` stores one hash of one random password instead of hashing per account."""
-    password = secrets.token_urlsafe(24)
-    shared = hash_password(password)
-    with mock.patch.object(auth_services, "hash_password", lambda _password: shared):
-        yield password
+def random_password() -> str:
+    """The bench accounts' password: random, never shown, so nobody can log in with it."""
+    return secrets.token_urlsafe(24)
 
 
 def _account(username: str, password: str, role: Role, first_name: str | None = None) -> tuple[User, bool]:
@@ -198,48 +181,20 @@ def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> Us
     return coordinator
 
 
-# --- sessions -------------------------------------------------------------------------------------------
-
-def session_cookie(app: Flask, user: User, user_agent: str = USER_AGENT, remote_addr: str = REMOTE_ADDR) -> str:
-    """A `Cookie` header value for a logged-in session of `user`, as POST /login would set it.
-
-    The same steps as the login route after the password check (a new session, `login_user`, the idle
-    stamp), in a request context that looks like the generator's (address and User-Agent, which
-    Flask-Login's session protection hashes), signed with the app's own session serializer.
-    """
-    with app.test_request_context("/login", method="POST", environ_base={"REMOTE_ADDR": remote_addr},
-                                  headers={"User-Agent": user_agent}):
-        session.clear()
-        login_user(user, remember=False)
-        mark_active()
-        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
-
-
-def setup(app: Flask, *, chat_groups: int, participants: int, calendar_groups: int, force: bool = False,
-          user_agent: str = USER_AGENT) -> SetupSummary:
-    """Build (or complete) the bench data set and log every bench account in. The caller commits."""
+def setup(*, chat_groups: int, participants: int, calendar_groups: int, force: bool = False) -> SetupSummary:
+    """Build (or complete) the bench data set and list the accounts the generator connects as. The caller
+    commits."""
     check_database(force)
     summary = SetupSummary()
-    with shared_password_hash() as password:
-        scene = setup_chat(chat_groups, participants, password, summary)
-        coordinator = setup_calendar(calendar_groups, password, summary) if calendar_groups else None
+    password = random_password()
+    scene = setup_chat(chat_groups, participants, password, summary)
+    coordinator = setup_calendar(calendar_groups, password, summary) if calendar_groups else None
     db.session.flush()
     for entry in scene:
-        summary.clients.append(BenchClient(entry["moderator"].username, "moderator",
-                                           session_cookie(app, entry["moderator"], user_agent),
-                                           entry["meeting_id"], entry["group"]))
-        for user in entry["participants"]:
-            summary.clients.append(BenchClient(user.username, "participant", session_cookie(app, user, user_agent),
-                                               entry["meeting_id"], entry["group"]))
+        summary.clients.append(BenchClient(entry["moderator"].username, "moderator", entry["meeting_id"],
+                                           entry["group"]))
+        summary.clients.extend(BenchClient(user.username, "participant", entry["meeting_id"], entry["group"])
+                               for user in entry["participants"])
     if coordinator is not None:
-        summary.clients.append(BenchClient(coordinator.username, "coordinator",
-                                           session_cookie(app, coordinator, user_agent)))
+        summary.clients.append(BenchClient(coordinator.username, "coordinator"))
     return summary
-
-
-def active_membership_count(meeting_id: int) -> int:
-    """Active memberships in a meeting's group (participants and moderators): its possible audience."""
-    meeting = db.session.get(Meeting, meeting_id)
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.group_id == meeting.group_id, Membership.status == MembershipStatus.ACTIVE)) or 0

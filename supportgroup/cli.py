@@ -62,30 +62,34 @@ def purge_command() -> None:
 @click.option("--calendar-groups", type=click.IntRange(0, 1000), default=50, show_default=True,
               help="Groups with a year of weekly meetings, for the coordinator's calendar.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="JSON file for the session cookies: [{user, role, cookie, meeting_id, group}].")
+              help="JSON file for the accounts: [{user, role, meeting_id, group}].")
 @click.option("--force", is_flag=True, help="Also in a database that has accounts other than bench accounts.")
 @with_appcontext
 def bench_setup_command(chat_groups: int, participants: int, calendar_groups: int, out: str, force: bool) -> None:
-    """Create the benchmark's groups, accounts and meetings and write logged-in session cookies (make bench)."""
+    """Create the benchmark's groups, accounts and meetings and list the accounts (development and testing only;
+    `make bench` runs bench/setup.py, which also makes their session cookies)."""
     import json
     import os
 
     from .benchdata import BenchSetupError, setup
 
+    if current_app.config["ENV_NAME"] not in ("development", "testing"):
+        raise click.ClickException("bench-setup creates hundreds of accounts; it runs only in development "
+                                   "(SUPPORTGROUP_ENV=development) or testing.")
     if participants and not chat_groups:
         raise click.ClickException("Participants need at least one chat group.")
     try:
-        summary = setup(current_app._get_current_object(), chat_groups=chat_groups, participants=participants,
-                        calendar_groups=calendar_groups, force=force)
+        summary = setup(chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups,
+                        force=force)
     except BenchSetupError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    # The cookies are live sessions: readable by this user only.
+    # Readable by this user only (bench/setup.py adds live session cookies to the same file).
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump([client.as_dict() for client in summary.clients], handle)
-    click.echo(f"Bench data ready: {summary.describe()} Cookies in {out}.")
+    click.echo(f"Bench data ready: {summary.describe()} Accounts in {out}.")
 
 
 def register_cli(app: Flask) -> None:

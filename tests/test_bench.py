@@ -1,7 +1,8 @@
 """The benchmark's own machinery (`make bench`, bench/): not timed, only that it works and loses nothing.
 
-- `flask bench-setup` builds the groups, meetings and accounts it says, and its cookies are logged-in
-  sessions that the HTTP side and the socket `connect` accept (both backends).
+- `flask bench-setup` builds the groups, meetings and accounts it says, in development and testing only;
+  bench/setup.py builds the same and its cookies are logged-in sessions that the HTTP side and the socket
+  `connect` accept (both backends).
 - The real harness path (bench/run.py -> serve.py + bench/loadgen.js), tiny and short, against the app on
   the scale-out backend: every message reaches every member of its room, and the results have the fields
   the report reads. It needs Node.js: without it the test skips, and in CI (`CI` set) it fails.
@@ -15,7 +16,8 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from supportgroup.benchdata import CALENDAR_GROUP, CHAT_GROUP, USER_AGENT
+from bench.sessions import USER_AGENT
+from supportgroup.benchdata import CALENDAR_GROUP, CHAT_GROUP
 from supportgroup.models import (Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role,
                                  User)
 
@@ -55,14 +57,41 @@ def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
 
     clients = json.loads(out.read_text())
     assert sorted(c["role"] for c in clients) == ["coordinator"] + ["moderator"] * 2 + ["participant"] * 5
-    assert oct(out.stat().st_mode & 0o777) == "0o600"  # live sessions: for this user only
+    assert all("cookie" not in c for c in clients)  # the app mints no sessions: bench/setup.py does
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+
+    # Running it again completes what is there and adds nothing twice.
+    again = runner.invoke(args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2",
+                                "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "0 accounts created now" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2 + 2 * 52
+
+
+def test_bench_setup_refuses_to_run_outside_development_and_testing(app, db, runner, tmp_path):
+    app.config["ENV_NAME"] = "production"
+    result = runner.invoke(args=["bench-setup", "--groups", "1", "--participants", "2", "--calendar-groups", "0",
+                                 "--out", str(tmp_path / "clients.json")])
+    assert result.exit_code != 0 and "development" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert not (tmp_path / "clients.json").exists()
+
+
+def test_bench_cookies_are_logged_in_sessions(app, db, tmp_path):
+    from bench.setup import build, write_clients
+
+    summary, clients = build(app, chat_groups=1, participants=2, calendar_groups=1)
+    assert "1 chat groups with 2 participants" in summary
+    assert sorted(c["role"] for c in clients) == ["coordinator", "moderator", "participant", "participant"]
+    write_clients(clients, str(tmp_path / "clients.json"))
+    assert oct((tmp_path / "clients.json").stat().st_mode & 0o777) == "0o600"  # live sessions: this user only
 
     # The cookies are logged-in sessions, for the website and for the socket.
     coordinator = next(c for c in clients if c["role"] == "coordinator")
     page = _client_with_cookie(app, coordinator["cookie"]).get("/schedule/calendar", headers={"User-Agent": USER_AGENT})
     assert page.status_code == 200
-    expert = next(c for c in clients if c["role"] == "moderator" and c["group"] == 1)
-    participant = next(c for c in clients if c["role"] == "participant" and c["group"] == 1)
+    expert = next(c for c in clients if c["role"] == "moderator")
+    participant = next(c for c in clients if c["role"] == "participant")
     sockets = []
     for client in (expert, participant):
         sock = socket_test_client(app, _client_with_cookie(app, client["cookie"]))
@@ -74,13 +103,6 @@ def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
     assert ack["ok"] and ack["id"] == 1
     for sock in sockets:
         sock.disconnect()
-
-    # Running it again completes what is there and adds nothing twice.
-    again = runner.invoke(args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2",
-                                "--out", str(out)])
-    assert again.exit_code == 0, again.output
-    assert "0 accounts created now" in again.output
-    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2 + 2 * 52
 
 
 def test_bench_setup_refuses_a_database_with_other_accounts(runner, factory, tmp_path):

@@ -77,10 +77,6 @@ class Meeting(db.Model):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
-    def is_open(self) -> bool:
-        return self.state == MeetingState.OPEN
-
-    @property
     def premoderated(self) -> bool:
         return self.group.premoderation if self.premoderation is None else self.premoderation
 

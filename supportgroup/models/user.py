@@ -44,9 +44,6 @@ class User(UserMixin, db.Model):
     def rotate_session_token(self) -> None:
         self.session_token = public_token()
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
