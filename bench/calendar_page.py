@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import write_result  # noqa: E402
-
 from bench.sessions import USER_AGENT, cheap_password_hashing, session_cookie  # noqa: E402
 
 

@@ -15,7 +15,8 @@ process). A killed or stopped process is replaced by a new one before the next f
 Per fault it prints: messages sent (client ids first sent in the fault's window), acknowledged, lost (acked but,
 after the clients settled, missing at a member of its meeting: all are connected then), lost without
 catch_up (what the live path and joins alone delivered), duplicated (a client id acked with two server ids;
-and ids delivered more than once, which clients drop), and seconds to recovery: from the fault (for the fuzzing and the frozen client: from their end) until every
+and ids delivered more than once, which clients drop), and seconds to recovery: from the fault (for the fuzzing
+and the frozen client: from their end) until every
 client is connected and joined and a new message from each meeting's expert reaches every member of it live.
 For the frozen client: seconds until the server closed its descriptor. Writes bench/results/faults.json.
 
@@ -392,7 +393,8 @@ def fault_fuzz(cluster, clients, extra) -> dict:
     time.sleep(1.0)
     _discard(sio)
     alive = all(s.process.poll() is None for s in cluster.servers)
-    return {"_recovery_from": time.monotonic(), "fuzz_sent": counts["sent"], "fuzz_answered": counts["answered"], "fuzz_reconnects": counts["reconnects"],
+    return {"_recovery_from": time.monotonic(), "fuzz_sent": counts["sent"], "fuzz_answered": counts["answered"],
+            "fuzz_reconnects": counts["reconnects"],
             "fuzz_seconds": round(time.monotonic() - started, 1), "servers_alive": alive,
             "fuzz_codes": dict(sorted(counts["codes"].items(), key=lambda kv: -kv[1])[:8])}
 
@@ -509,10 +511,10 @@ def print_table(results: dict[str, dict]) -> None:
     columns = ["sent", "acked", "lost", "lost_without_catch_up", "dup_stored", "dup_deliveries", "recovery_seconds"]
     heads = ["fault", "sent", "acked", "lost", "lost w/o catch_up", "dup stored", "dup deliveries", "recovery s"]
     rows = [[name, *(str(r.get(col)) for col in columns)] for name, r in results.items()]
-    widths = [max(len(x) for x in column) for column in zip(heads, *rows)]
-    print("  ".join(head.ljust(w) for head, w in zip(heads, widths)))
+    widths = [max(len(x) for x in column) for column in zip(heads, *rows, strict=False)]
+    print("  ".join(head.ljust(w) for head, w in zip(heads, widths, strict=False)))
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
     for name, r in results.items():
         notes = {k: v for k, v in r.items() if k not in columns}
         print(f"  {name}: {notes}")

@@ -537,7 +537,8 @@ def summarise_profile(path: Path, top: int = 400) -> dict:
         for frame in stack.split(";"):
             name, _, where = frame.partition(" (")
             module = where.split(":")[0]
-            module = module.split("site-packages/")[-1] if "site-packages/" in module else module.split("/work/main/")[-1]
+            site = "site-packages/"
+            module = module.split(site)[-1] if site in module else module.split("/work/main/")[-1]
             frames.append(f"{name} ({module.split('/python3.11/')[-1]})")
         if not frames:
             continue

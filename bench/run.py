@@ -211,8 +211,9 @@ class Bench:
             sweep = result["phases"]["sweep"]
             starts = [m for m in run.marks if m["mark"] == "sweep_step_start"]
             ends = [m for m in run.marks if m["mark"] == "sweep_step_end"]
-            for step, start, end in zip(sweep["steps"], starts, ends):  # the same order
-                step["cpu"] = h.cpu_between(start["sample"], end["sample"]) if start["sample"] and end["sample"] else None
+            for step, start, end in zip(sweep["steps"], starts, ends, strict=False):  # the same order
+                both = start["sample"] and end["sample"]
+                step["cpu"] = h.cpu_between(start["sample"], end["sample"]) if both else None
             self.results.setdefault("sweep", {})[kind] = {**sweep, **common}
 
     def idle(self, kind: str) -> None:
@@ -252,8 +253,8 @@ class Bench:
 
     def _python(self, module: str, *args: str, env: dict) -> None:
         wait_for_quiet(0.3, self.quiet_wait)
-        result = subprocess.run([h.PYTHON, "-m", module, *args], cwd=h.ROOT, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
+        result = subprocess.run([h.PYTHON, "-m", module, *args], cwd=h.ROOT, env=env, text=True, capture_output=True,
+                                timeout=900)
         sys.stderr.write(result.stderr[-3000:])
         if result.returncode != 0:
             raise h.BenchError(f"{module} failed:\n{result.stdout}\n{result.stderr}")

@@ -139,7 +139,7 @@ def measure(app, clients: list[dict], messages: int = 200, warmup: int = 20) -> 
             # How many messages took how many statements (a message after which a rule changed re-reads them).
             "distribution": {str(k): v for k, v in sorted(Counter(per_message).items())},
             "unusual": [{"message": i, "statements": n, "sql": [normalise(q)[:90] for q in queries]}
-                        for i, (n, queries) in enumerate(zip(per_message, per_message_sql))
+                        for i, (n, queries) in enumerate(zip(per_message, per_message_sql, strict=True))
                         if n != Counter(per_message).most_common(1)[0][0]][:5],
             "redis_round_trips_per_message": round(counters.redis / messages, 2),
             "handler_ms_median": round(statistics.median(times), 3),

@@ -30,7 +30,8 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx: take the client's address and scheme from the proxy's headers (that many hops).
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask documents wrapping wsgi_app so; its type declares wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     _configure_logging(app)
     _init_extensions(app)
@@ -52,16 +53,17 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth  # noqa: F401  (registers the Flask-Login user loader)
+
     # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
     # handlers declared while unbound, and replays them onto every app it is bound to later.
     from .chat import events  # noqa: F401
     from .chat.catchup import init_catchup  # also registers `catch_up`
-    from .moderation import events as moderation_events  # noqa: F401
-    from .chat.rights import install as install_rights_invalidation
     from .chat.coalesce import init_presence_pushes
+    from .chat.rights import install as install_rights_invalidation
     from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
+    from .moderation import events as moderation_events  # noqa: F401
     from .realtime.packets import install as install_packet_guard
     from .realtime.queue import client_manager
 

@@ -176,7 +176,7 @@ def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> Us
                           tz_name=TIMEZONE, starts_on=starts_on, count=52)
         summary.calendar_groups += 1
         summary.calendar_meetings += db.session.scalar(
-            select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id))
+            select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)) or 0
     db.session.flush()
     return coordinator
 

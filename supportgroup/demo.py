@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -12,7 +13,16 @@ from .groups import services as groups
 from .models import Group, GroupKind, Meeting, MeetingSeries, MeetingState, Role, User
 from .scheduling.services import create_meeting, create_series, open_meeting
 
-DEMO_GROUPS = [
+
+class DemoGroup(TypedDict):
+    name: str
+    kind: GroupKind
+    description: str
+    moderator: tuple[str, str, str]  # username, first name, story
+    participants: list[str]
+
+
+DEMO_GROUPS: list[DemoGroup] = [
     {
         "name": "Verder zonder geweld",
         "kind": GroupKind.PERPETRATORS,

@@ -1,4 +1,6 @@
 """Extensions are created unbound here and bound to an app in `create_app`."""
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -26,6 +28,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # The models' base class. mypy cannot derive a class from the attribute `db.Model`; to it, the models
+    # derive from Base, which db.Model is (plus Flask-SQLAlchemy's `query` property, which we do not use).
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

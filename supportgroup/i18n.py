@@ -10,7 +10,6 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-
 # Socket-session key: the language a socket chose at connect (chat/events.py `on_connect`).
 SOCKET_LOCALE_KEY = "sg_locale"
 
@@ -24,7 +23,7 @@ def select_locale() -> str:
         # database outage above all) needs to load the user.
         return session[SOCKET_LOCALE_KEY]
     requested = request.args.get("lang")
-    if requested in supported:
+    if requested is not None and requested in supported:
         session["lang"] = requested
         return requested
     if session.get("lang") in supported:

@@ -87,16 +87,16 @@ def bound_websocket_close() -> None:
     """
     from simple_websocket import ws as simple_ws
 
-    original = simple_ws.Base.close
-    if getattr(original, "bounded", False):
+    if getattr(simple_ws.Base, "_sg_bounded_close", False):
         return
+    original = simple_ws.Base.close
 
     def close(self, reason=None, message=None):
         original(self, reason, message)
         threading.Thread(target=_shut_after_grace, args=(self,), daemon=True).start()  # a greenlet under gevent
 
-    close.bounded = True
     simple_ws.Base.close = close
+    simple_ws.Base._sg_bounded_close = True
 
 
 def _shut_after_grace(ws) -> None:

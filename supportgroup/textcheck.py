@@ -97,7 +97,7 @@ class CheckedForm(FlaskForm):
         for name, field in self._fields.items():
             if not isinstance(field, StringField) or isinstance(field, PasswordField):
                 continue
-            checks = [PlainText(multiline=isinstance(field, TextAreaField))]
+            checks: list[PlainText | Visible] = [PlainText(multiline=isinstance(field, TextAreaField))]
             required = next((v for v in field.validators if isinstance(v, (DataRequired, InputRequired))), None)
             if required is not None:
                 checks.append(Visible(required.message))

@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 
 from bench.sessions import USER_AGENT
 from supportgroup.benchdata import CALENDAR_GROUP, CHAT_GROUP
-from supportgroup.models import (Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role,
-                                 User)
+from supportgroup.models import Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User
 
 from .conftest import socket_test_client
 

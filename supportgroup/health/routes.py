@@ -39,7 +39,7 @@ def _uncached(response: Response, status: int = 200) -> tuple[Response, int]:
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> tuple[Response, int]:
     return _uncached(jsonify(status="ok"))
 
 
@@ -67,7 +67,8 @@ class NotSubscribed(Exception):
 
 
 def _listener() -> None:
-    if not queue_manager(current_app).subscribed:
+    manager = queue_manager(current_app)
+    if manager is None or not manager.subscribed:
         raise NotSubscribed
 
 
@@ -81,7 +82,7 @@ def _run(name: str, check: Callable[[], object], results: dict[str, str]) -> Non
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> tuple[Response, int]:
     checks: dict[str, str] = {}
     _run("database", _database, checks)
     client = stores().redis  # the client presence and rate limits use; None without REDIS_URL

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class ModerationAction(db.Model):
+class ModerationAction(Model):
     """Who did what to which id, and why. Never the content of a message.
 
     Moderators' actions (mute, remove, delete, ...) and coordinators' sensitive look-ups are both

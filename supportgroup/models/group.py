@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .enums import GroupKind, MembershipRole, MembershipStatus, str_enum
 from .types import UTCDateTime, public_token, utcnow
 
+if TYPE_CHECKING:  # user.py does not import this module; the mapper finds User by name
+    from .user import User
 
-class Group(db.Model):
+
+class Group(Model):
     """A standing peer-support group."""
 
     __tablename__ = "support_groups"
@@ -43,7 +47,7 @@ class Group(db.Model):
         return self.archived_at is not None
 
 
-class Membership(db.Model):
+class Membership(Model):
     """One person's place in one group.
 
     Participants appear under `alias`, drawn at random per group so two memberships cannot be linked.
@@ -78,7 +82,7 @@ class Membership(db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="memberships")
-    user: Mapped["User"] = relationship()  # noqa: F821
+    user: Mapped[User] = relationship()
 
     @property
     def is_active(self) -> bool:
@@ -89,7 +93,7 @@ class Membership(db.Model):
         return self.role == MembershipRole.MODERATOR
 
 
-class Invite(db.Model):
+class Invite(Model):
     """An invite code for a group: may expire, may be limited in uses, may be revoked."""
 
     __tablename__ = "invites"
@@ -107,7 +111,7 @@ class Invite(db.Model):
     group: Mapped[Group] = relationship()
 
 
-class EnrolmentConflict(db.Model):
+class EnrolmentConflict(Model):
     """Two accounts that must never be in the same group (for example former partners).
 
     Stored with the lower user id first, so a pair is recorded once. The note is for coordinators only.

@@ -6,13 +6,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .enums import MeetingState, str_enum
 from .group import Group
 from .types import UTCDateTime, utcnow
 
 
-class MeetingSeries(db.Model):
+class MeetingSeries(Model):
     """A recurring meeting: weekly, every N weeks, or monthly on the Nth weekday.
 
     The rule is kept in local wall-clock time with an IANA zone, so 19:30 stays 19:30 across daylight
@@ -39,7 +39,7 @@ class MeetingSeries(db.Model):
     group: Mapped[Group] = relationship()
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """One session of a group. Called *meeting* so it never clashes with Flask's `session`."""
 
     __tablename__ = "meetings"
@@ -81,7 +81,7 @@ class Meeting(db.Model):
         return self.group.premoderation if self.premoderation is None else self.premoderation
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """One stay of a member in a meeting's live chat: from joining to leaving (or the socket dropping)."""
 
     __tablename__ = "attendance"
@@ -93,7 +93,7 @@ class Attendance(db.Model):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Mute(db.Model):
+class Mute(Model):
     """A participant muted in a meeting, for some minutes (`until`) or until lifted."""
 
     __tablename__ = "mutes"
@@ -107,7 +107,7 @@ class Mute(db.Model):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Hand(db.Model):
+class Hand(Model):
     """A raised hand: the queue for the floor is the order of `raised_at`."""
 
     __tablename__ = "hands"
@@ -119,7 +119,7 @@ class Hand(db.Model):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Admission(db.Model):
+class Admission(Model):
     """Waiting room: a participant let in to this meeting by a moderator."""
 
     __tablename__ = "admissions"
@@ -131,7 +131,7 @@ class Admission(db.Model):
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MeetingRemoval(db.Model):
+class MeetingRemoval(Model):
     """A participant removed from one meeting (they stay in the group; a ban is a membership state)."""
 
     __tablename__ = "meeting_removals"

@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .enums import MessageKind, MessageStatus, str_enum
 from .group import Membership
 from .types import UTCDateTime, utcnow
 
 
-class Message(db.Model):
+class Message(Model):
     """One chat line. `seq` is the server id clients see: it only grows within a meeting.
 
     `client_id` makes sending idempotent: the same id from the same author in the same meeting is
@@ -43,7 +43,7 @@ class Message(db.Model):
     author: Mapped[Membership] = relationship(foreign_keys=[author_membership_id])
 
 
-class Report(db.Model):
+class Report(Model):
     """A participant reports a message; only moderators see who reported."""
 
     __tablename__ = "reports"

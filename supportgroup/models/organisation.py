@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A partner in the care network (Veilig Thuis, a shelter, a probation service, ...).
 
     Memberships only remember which organisation referred someone; closing a case there ends nothing here.

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Incident(db.Model):
+class Incident(Model):
     """A moderator's record of something that happened, with a snapshot of the messages involved.
 
     The snapshot is kept under its own, longer retention (INCIDENT_RETENTION_DAYS) for safeguarding, after
@@ -29,7 +29,7 @@ class Incident(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class HandoverNote(db.Model):
+class HandoverNote(Model):
     """A moderator's note for the moderators of the group's next meeting."""
 
     __tablename__ = "handover_notes"
@@ -42,7 +42,7 @@ class HandoverNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Alert(db.Model):
+class Alert(Model):
     """A private alert for a meeting's moderators, pointing to a message (e.g. a crisis signal)."""
 
     __tablename__ = "alerts"
@@ -56,7 +56,7 @@ class Alert(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SafetyCheck(db.Model):
+class SafetyCheck(Model):
     """That a participant went through the safety check before a meeting. Never their answers."""
 
     __tablename__ = "safety_checks"

@@ -7,12 +7,12 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .enums import Role, str_enum
 from .types import UTCDateTime, public_token, utcnow
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An account: a username and a password, nothing more is required to take part."""
 
     __tablename__ = "users"
@@ -48,7 +48,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class PeerExpertProfile(db.Model):
+class PeerExpertProfile(Model):
     """How a peer expert presents to their groups: a first name and a short story."""
 
     __tablename__ = "peer_expert_profiles"
