@@ -2,7 +2,7 @@
 
 Sets up everything privately: a throw-away PostgreSQL cluster (initdb, a free port, a temp directory), its own
 `redis-server`, two `serve.py` processes over them, and 44 python-socketio clients in 4 meetings (a peer
-expert and 10 participants each, from `flask bench-setup`) that behave as `chat.js` does:
+expert and 10 participants each, from `bench/setup.py`) that behave as `chat.js` does:
 - each sends a line every `SEND_EVERY` seconds with a client id, and on a timeout or a refusal sends it
   again with the same id (so a message is stored once however often it is sent);
 - on a lost connection it reconnects (to the other process first) after a short random wait, and on

@@ -2,7 +2,7 @@
 
 In-process: the app as configured by the environment (run by bench/run.py with the production config over
 the bench's PostgreSQL and Redis), driven by Flask-SocketIO's test client with the session cookies of
-`flask bench-setup`. One peer expert and two participants join a meeting; after a warm-up, each counted
+`bench/setup.py`. One peer expert and two participants join a meeting; after a warm-up, each counted
 `send` is one event handled start to finish (parse, load, authorize, store, commit, emit, ack). Statements
 are counted with SQLAlchemy's `before_cursor_execute` event, Redis round trips at redis-py's connection.
 
