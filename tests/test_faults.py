@@ -1,7 +1,7 @@
 """A quick run of the fault tool (bench/faults.py): SIGTERM of one of two processes under 44 chatting clients.
 
 The tool brings its own PostgreSQL cluster and Redis (never the shared ones); the clients retry, rejoin and
-catch up as chat.js does. Nothing acknowledged may be lost or stored twice, the drained process exits
+catch up as js/chat/ does. Nothing acknowledged may be lost or stored twice, the drained process exits
 within `EXIT_WITHIN`, and chat is whole again within `RECOVERY_WITHIN` (clients wait `reconnect_in_ms` plus
 jitter before they come back). About a minute.
 """

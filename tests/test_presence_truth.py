@@ -171,7 +171,7 @@ def connect(server, username: str, sockets):
 
 
 class Freezable:
-    """The moderator's client answers `alive` like chat.js, until `freeze()`: then it answers nothing (a
+    """The moderator's client answers `alive` like js/chat/, until `freeze()`: then it answers nothing (a
     frozen device, a lost network) until `wake()`, which lets the held answer go out."""
 
     def __init__(self, sock):

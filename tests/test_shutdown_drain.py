@@ -167,7 +167,7 @@ def test_a_stopped_client_process_has_its_connection_closed(factory, live_server
 
 
 class Member:
-    """A python-socketio client of one member that follows a drain as chat.js does: on `server_shutdown` it
+    """A python-socketio client of one member that follows a drain as js/chat/ does: on `server_shutdown` it
     reconnects, to the next server given, and joins again with `after` = the highest id it has."""
 
     def __init__(self, servers, username: str, meeting_id: int, sockets) -> None:

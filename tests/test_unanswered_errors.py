@@ -27,7 +27,7 @@ from tests.faults import RedisProcess
 from tests.live import LiveServer
 from tests.private_postgres import PrivatePostgres
 
-ACK_TIMEOUT = 5.0  # chat.js's ACK_TIMEOUT_MS
+ACK_TIMEOUT = 5.0  # js/chat/config.js's ACK_TIMEOUT_MS
 
 
 # --- the database and Redis away (real server, private PostgreSQL and Redis) --------------------------------

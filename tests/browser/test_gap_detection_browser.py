@@ -1,4 +1,4 @@
-"""Gap detection in the browser (issue #12 review, docs/protocol.md §7): chat.js and moderator.js against a real
+"""Gap detection in the browser (issue #12 review, docs/protocol.md §7): js/chat/ and js/moderator/ against a real
 server, whose heartbeat sends `sync` every 2 s.
 
 - A participant let in from the waiting room gets the recent history (the waiting join must not move the

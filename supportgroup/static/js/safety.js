@@ -3,7 +3,7 @@
  * Quick exit (the button, or Escape pressed three times within two seconds):
  *   1. ends the session on the server (POST /account/quick-exit by navigator.sendBeacon, or a keepalive
  *      fetch: both outlive the page, and nothing waits for them, so a dead network never delays leaving),
- *   2. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; chat.js listens),
+ *   2. tells the chat to leave the meeting and disconnect (the "sg:quick-exit" event; js/chat/ending.js listens),
  *   3. forgets what this site kept in the browser (localStorage, sessionStorage), except its markers,
  *   4. removes the page's content (messages, inputs) so nothing stays on screen,
  *   5. replaces this page with a neutral website (location.replace: Back does not come here).
@@ -132,7 +132,7 @@
     forgetStorage(url);  // first, so that a pending marker set by sendSessionEnd stays
     if (end) { sendSessionEnd(end); }
     try {
-      document.dispatchEvent(new CustomEvent("sg:quick-exit"));  // chat.js: leave + disconnect, now
+      document.dispatchEvent(new CustomEvent("sg:quick-exit"));  // js/chat/ending.js: leave + disconnect, now
     } catch (ignore) { /* leaving must never fail */ }
     try { clearPage(); } catch (ignore) { /* idem */ }
     window.location.replace(url);
