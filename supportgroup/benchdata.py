@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from .auth import services as auth_services
 from .auth.idle import mark_active
 from .auth.passwords import hash_password
+from .errors import DomainError
 from .extensions import db
 from .groups import services as groups
 from .models import Group, GroupKind, Meeting, MeetingState, Membership, MembershipStatus, Role, User
@@ -43,10 +44,6 @@ HOUSE_RULES = "<ul><li>Be kind.</li><li>What is said here stays here.</li></ul>"
 # The generator sends this User-Agent; Flask-Login's session protection hashes it with the address.
 USER_AGENT = "supportgroup-bench/1"
 REMOTE_ADDR = "127.0.0.1"
-
-
-class BenchSetupError(Exception):
-    pass
 
 
 @dataclass
@@ -88,8 +85,9 @@ def check_database(force: bool = False) -> None:
     """Refuse a database with accounts that are not bench accounts (unless `force`)."""
     others = db.session.scalar(select(func.count()).select_from(User).where(~User.username.startswith(PREFIX)))
     if others and not force:
-        raise BenchSetupError(f"This database has {others} accounts that are not bench accounts; bench-setup "
-                              "writes hundreds of accounts and meetings. Use an empty database (or --force).")
+        raise DomainError("bench_database_in_use", f"This database has {others} accounts that are not bench "
+                          "accounts; bench-setup writes hundreds of accounts and meetings. Use an empty database (or "
+                          "--force).")
 
 
 @contextmanager
@@ -152,7 +150,8 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
             if membership is None:
                 membership = groups.add_participant(group, user)
             if membership.status != MembershipStatus.ACTIVE:
-                raise BenchSetupError(f"{user.username} is {membership.status.value} in {group.name}")
+                raise DomainError("bench_member_not_active",
+                                  f"{user.username} is {membership.status.value} in {group.name}")
             if not groups.has_accepted_rules(membership):
                 groups.accept_house_rules(membership)
             people.append(user)
