@@ -38,7 +38,8 @@ def show_on_form(form: Form, error: DomainError, *, rename: Mapping[str, str] | 
     message = str(error.message)
     name = (rename or {}).get(error.field or "", error.field)
     if name and name in form:
-        form[name].errors.append(message)
+        field = form[name]
+        field.errors = [*field.errors, message]  # a tuple until the form was validated
         return
     if not above_form:
         flash(message, "error")
