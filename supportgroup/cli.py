@@ -76,7 +76,8 @@ def bench_setup_command(chat_groups: int, participants: int, calendar_groups: in
         raise click.ClickException("Participants need at least one chat group.")
     try:
         with committing():
-            summary = setup(current_app._get_current_object(), chat_groups=chat_groups, participants=participants,
+            summary = setup(current_app._get_current_object(),  # type: ignore[attr-defined]
+                            chat_groups=chat_groups, participants=participants,
                             calendar_groups=calendar_groups, force=force)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None

@@ -1,6 +1,8 @@
 """Participants' own pages: join with an invite, ask to join, a group's page, house rules, alias, leave."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +13,7 @@ from ..chat.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Group, MembershipStatus
+from ..models import Group, Membership, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated
 from . import services
 from .blueprint import bp
@@ -88,7 +90,7 @@ def about(group_id: int):
                            form=FlaskForm())
 
 
-def _self_action(group_id: int, act, done: str):
+def _self_action(group_id: int, act: Callable[[Membership], object], done: str | Callable[[Membership], str]):
     group = db.get_or_404(Group, group_id)
     membership = _own_membership(group)
     if FlaskForm().validate_on_submit():

@@ -81,8 +81,8 @@ def init_error_handlers(app: Flask) -> None:
 
 def _render(status: int, code: str, message: str, incident: str | None = None):
     if _wants_json():
-        body = {"ok": False, "error": {"code": code, "message": message}}
+        error = {"code": code, "message": message}
         if incident:
-            body["error"]["incident"] = incident
-        return jsonify(body), status
+            error["incident"] = incident
+        return jsonify({"ok": False, "error": error}), status
     return render_template("error.html", status=status, message=message, incident=incident), status

@@ -18,6 +18,7 @@ import logging
 import re
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
 from flask import current_app, has_app_context
 
@@ -53,7 +54,7 @@ def validate(data) -> dict:
     """Check the shape of one file's content and return a clean copy (with `tel` links added)."""
     if not isinstance(data, dict):
         raise DomainError("invalid_resources", "the file must hold a JSON object")
-    clean = {field: _text(data.get(field), field, required=False) for field in _TEXT_FIELDS}
+    clean: dict[str, Any] = {field: _text(data.get(field), field, required=False) for field in _TEXT_FIELDS}
     items = data.get("resources")
     if not isinstance(items, list) or not items:
         raise DomainError("invalid_resources", "resources must be a non-empty list")
