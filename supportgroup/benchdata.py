@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from .auth import services as auth_services
+from .errors import DomainError
 from .extensions import db
 from .groups import services as groups
 from .models import Group, GroupKind, Meeting, MeetingState, MembershipStatus, Role, User
@@ -31,10 +32,6 @@ CALENDAR_GROUP = "Bench calendar group {:03d}"
 MEETING_TITLE = "Bench meeting"
 SERIES_TITLE = "Weekly bench meeting"
 HOUSE_RULES = "<ul><li>Be kind.</li><li>What is said here stays here.</li></ul>"
-
-
-class BenchSetupError(Exception):
-    pass
 
 
 @dataclass
@@ -75,8 +72,9 @@ def check_database(force: bool = False) -> None:
     """Refuse a database with accounts that are not bench accounts (unless `force`)."""
     others = db.session.scalar(select(func.count()).select_from(User).where(~User.username.startswith(PREFIX)))
     if others and not force:
-        raise BenchSetupError(f"This database has {others} accounts that are not bench accounts; bench-setup "
-                              "writes hundreds of accounts and meetings. Use an empty database (or --force).")
+        raise DomainError("bench_database_in_use", f"This database has {others} accounts that are not bench "
+                          "accounts; bench-setup writes hundreds of accounts and meetings. Use an empty database (or "
+                          "--force).")
 
 
 def random_password() -> str:
@@ -135,7 +133,8 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
             if membership is None:
                 membership = groups.add_participant(group, user)
             if membership.status != MembershipStatus.ACTIVE:
-                raise BenchSetupError(f"{user.username} is {membership.status.value} in {group.name}")
+                raise DomainError("bench_member_not_active",
+                                  f"{user.username} is {membership.status.value} in {group.name}")
             if not groups.has_accepted_rules(membership):
                 groups.accept_house_rules(membership)
             people.append(user)

@@ -5,8 +5,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .auth.services import AccountError, create_user
-from .extensions import db
+from .auth.services import create_user
+from .edge import committing
+from .errors import DomainError
 from .models import Role
 
 
@@ -20,11 +21,10 @@ from .models import Role
 def create_user_command(username: str, role: str, first_name: str | None, trained: bool, password: str) -> None:
     """Create an account with USERNAME and ROLE; asks for the password."""
     try:
-        user = create_user(username, password, Role(role), first_name=first_name, trained=trained)
-    except AccountError as error:
-        db.session.rollback()
+        with committing():
+            user = create_user(username, password, Role(role), first_name=first_name, trained=trained)
+    except DomainError as error:
         raise click.ClickException(f"{error.field}: {error.message}") from None
-    db.session.commit()
     click.echo(f"Created {user.role.value} account '{user.username}'.")
 
 
@@ -38,8 +38,8 @@ def seed_demo_command(force: bool) -> None:
     if current_app.config["ENV_NAME"] not in ("development", "testing") and not force:
         raise click.ClickException("seed-demo creates accounts with a known password; it runs only in "
                                    "development (SUPPORTGROUP_ENV=development), or with --force.")
-    summary = seed_demo(current_app.config["DEMO_PASSWORD"])
-    db.session.commit()
+    with committing():
+        summary = seed_demo(current_app.config["DEMO_PASSWORD"])
     click.echo(summary)
 
 
@@ -49,8 +49,8 @@ def purge_command() -> None:
     """Hard-delete transcripts, reports, alerts, notes and incidents past their retention period (for cron)."""
     from .safety.retention import format_counts, purge
 
-    counts = purge()
-    db.session.commit()
+    with committing():
+        counts = purge()
     click.echo(f"Purged: {format_counts(counts)}")
 
 
@@ -71,7 +71,7 @@ def bench_setup_command(chat_groups: int, participants: int, calendar_groups: in
     import json
     import os
 
-    from .benchdata import BenchSetupError, setup
+    from .benchdata import setup
 
     if current_app.config["ENV_NAME"] not in ("development", "testing"):
         raise click.ClickException("bench-setup creates hundreds of accounts; it runs only in development "
@@ -79,12 +79,11 @@ def bench_setup_command(chat_groups: int, participants: int, calendar_groups: in
     if participants and not chat_groups:
         raise click.ClickException("Participants need at least one chat group.")
     try:
-        summary = setup(chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups,
-                        force=force)
-    except BenchSetupError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+        with committing():
+            summary = setup(chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups,
+                            force=force)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
     # Readable by this user only (bench/setup.py adds live session cookies to the same file).
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -14,18 +14,17 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .errors import DomainError
 from .extensions import db
 from .models import (Admission, Attendance, Meeting, MeetingRemoval, MeetingState, Membership, MembershipRole,
                      MembershipStatus, Message, Mute, Role, User, utcnow)
 
 
-class Denied(Exception):
+class Denied(DomainError):
     """An action is not allowed. `code` is stable (see docs/protocol.md); `message` is for people."""
 
     def __init__(self, code: str, message, status: int = 403, **extra):
-        super().__init__(code)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.status = status
         self.extra = extra  # machine-readable details for the client, e.g. retry_after
 

@@ -255,9 +255,10 @@ def test_remembered_login_survives_a_browser_restart(app, factory):
 
 
 def test_peer_expert_needs_a_first_name(db):
-    from supportgroup.auth.services import AccountError, create_user
+    from supportgroup.auth.services import create_user
+    from supportgroup.errors import DomainError
 
-    with pytest.raises(AccountError) as error:
+    with pytest.raises(DomainError) as error:
         create_user("noor", DEFAULT_PASSWORD, Role.PEER_EXPERT)
     assert error.value.field == "first_name"
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from supportgroup.errors import DomainError
 from supportgroup.groups import services
 from supportgroup.models import (Attendance, Invite, Membership, MembershipStatus, ModerationAction, Organisation,
                                  Role, User, utcnow)
@@ -216,7 +217,7 @@ def test_banned_person_cannot_come_back(factory, db):
     services.end_membership(membership, alice, MembershipStatus.BANNED)
     db.session.commit()
     invite = services.create_invite(group, alice, None, None)
-    with pytest.raises(services.GroupError) as refused:
+    with pytest.raises(DomainError) as refused:
         services.redeem_invite(invite.code, alice)
     assert NEUTRAL in str(refused.value.message)
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from supportgroup.errors import DomainError
 from supportgroup.models import SafetyCheck
 from supportgroup.safety import resources
 
@@ -49,7 +50,7 @@ def test_a_deployments_broken_file_falls_back_to_english(app, tmp_path):
     app.config["CRISIS_RESOURCES_DIR"] = str(tmp_path)
     assert resources.load("nl")["resources"][0]["name"] == "Local line"
     assert resources.load("nl")["resources"][0]["tel"] == "tel:+31201234567"
-    with pytest.raises(resources.ResourcesError):
+    with pytest.raises(DomainError):
         resources.validate({"resources": []})
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from supportgroup.errors import DomainError
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role
 from supportgroup.scheduling import services
 from tests.scheduling_helpers import (count_queries, last_sunday, local, next_year, occurrences, post_form, series,
@@ -190,7 +191,7 @@ def test_bad_input_is_refused_and_nothing_saved(coordinator, factory, db, fields
 def test_the_service_refuses_bad_rules_too(factory, db, kwargs, field):
     """The demo and the CLI call `create_series` directly: it validates on its own."""
     group = factory.group()
-    with pytest.raises(services.MeetingError) as refused:
+    with pytest.raises(DomainError) as refused:
         series(group, **kwargs)
     assert refused.value.field == field
     db.session.rollback()

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from supportgroup.errors import DomainError
 from supportgroup.models import HandoverNote, Incident, Meeting, MeetingState, Message, Mute, Report, Role
 from supportgroup.scheduling import services as scheduling
 from tests.chat_helpers import mod, open_room, send
@@ -239,7 +240,7 @@ def test_moving_a_series_to_a_skipped_time_names_the_dates(factory, db):
     db.session.commit()
     first = db.session.query(Meeting).filter_by(series_id=made.id).order_by(Meeting.starts_at).first()
     coordinator = factory.user("coord", Role.COORDINATOR)
-    with pytest.raises(scheduling.MeetingError) as refused:
+    with pytest.raises(DomainError) as refused:
         scheduling.edit_meeting(first, coordinator, title="Night", duration_minutes=60, tz_name="Europe/Amsterdam",
                                 local_start=scheduling.local_start_of(first).replace(hour=2, minute=30),
                                 scope=scheduling.SCOPE_FOLLOWING)

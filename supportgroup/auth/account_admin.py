@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..chat.rooms import pending_revocations, revoke_rooms
+from ..edge import committing
 from ..extensions import db
 from ..models import Role, User
 from ..moderation.services import record_action
@@ -56,9 +57,9 @@ def _change(username: str, act, done: str, *, takes_rights: bool) -> None:
     """The edge of each command: load, act (a service that flushes), commit once, say so, then take the rooms
     a lost right carried (`takes_rights`)."""
     user = _user(username)
-    act(user)
     user_id = user.id
-    db.session.commit()
+    with committing():
+        act(user)
     click.echo(done)
     if takes_rights:
         _after(user_id)

@@ -19,10 +19,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, Meeting, Membership, MembershipStatus, Message, ModerationAction, User, utcnow
 from .passwords import verify_password
-from .services import AccountError
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -104,12 +104,12 @@ def actor_pseudonym(user_id: int, created_at: datetime | None = None) -> str:
 
 
 def erase_account(user: User, password: str) -> dict[str, int]:
-    """Erase the account after checking the password (raises AccountError). One transaction: flush only.
+    """Erase the account after checking the password (raises DomainError). One transaction: flush only.
 
     Returns counts (no content). The caller commits, then disconnects the user's sockets and logs out.
     """
     if not verify_password(user.password_hash, password or ""):
-        raise AccountError("password", _l("The password is not correct."))
+        raise DomainError("wrong_password", _l("The password is not correct."), field="password")
     user_id = user.id
     membership_ids = select(Membership.id).where(Membership.user_id == user_id)
     groups_with_a_place = db.session.scalars(

@@ -1,21 +1,21 @@
 """Register, log in, log out, change password."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import json
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..chat.rooms import disconnect_user
-from ..extensions import db, limiter
-from .idle import mark_active
+from ..edge import committing
+from ..errors import DomainError, show_on_form
+from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
-from . import services
-from . import data
+from . import data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
+from .idle import mark_active
 
 bp = Blueprint("auth", __name__)
 
@@ -64,9 +64,9 @@ def login():
             session.clear()  # a new session at login: nothing carried over from before
             if lang:
                 session["lang"] = lang
-            login_user(user, remember=bool(form.remember.data))
-            mark_active()
-            db.session.commit()
+            with committing():
+                login_user(user, remember=bool(form.remember.data))
+                mark_active()
             return redirect(next_url)
     return render_template("auth/login.html", form=form)
 
@@ -79,12 +79,11 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.username.data, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                user = services.create_user(form.username.data, form.password.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             session.clear()
             login_user(user, remember=False)
             mark_active()
@@ -98,8 +97,8 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         user = current_user._get_current_object()
-        user.rotate_session_token()  # ends this session everywhere, including open sockets
-        db.session.commit()
+        with committing():
+            user.rotate_session_token()  # ends this session everywhere, including open sockets
         disconnect_user(user.id)
     logout_user()
     session.clear()
@@ -115,8 +114,8 @@ def quick_exit():
     (the token comes in the form-encoded body); the remember cookie is deleted as well."""
     if current_user.is_authenticated:
         user = current_user._get_current_object()
-        user.rotate_session_token()
-        db.session.commit()
+        with committing():
+            user.rotate_session_token()
         disconnect_user(user.id)
     logout_user()
     session.clear()
@@ -131,12 +130,11 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                services.change_password(user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             disconnect_user(user.id)
             # Stay logged in here, under the new token; every other session has ended.
             session.clear()
@@ -154,12 +152,11 @@ def settings():
     form = SettingsForm(obj=user)
     if form.validate_on_submit():
         try:
-            services.update_settings(user, form.timezone.data.strip(), form.locale.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                services.update_settings(user, form.timezone.data.strip(), form.locale.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             session.pop("lang", None)  # the saved setting now decides
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("auth.settings"))
@@ -189,12 +186,11 @@ def erase_account():
         user = current_user._get_current_object()
         user_id = user.id
         try:
-            data.erase_account(user, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                data.erase_account(user, form.password.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             disconnect_user(user_id)
             logout_user()
             session.clear()

@@ -6,6 +6,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import PeerExpertProfile, Role, User
 from .passwords import hash_password, needs_rehash, verify_password
@@ -15,15 +16,6 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 
 
-class AccountError(Exception):
-    """A rule about accounts was broken; `field` names the form field, `message` is for people."""
-
-    def __init__(self, field: str, message):
-        super().__init__(field)
-        self.field = field
-        self.message = message
-
-
 def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
@@ -31,18 +23,17 @@ def normalise_username(username: str) -> str:
 def check_username(username: str) -> str:
     name = normalise_username(username)
     if not USERNAME_RE.fullmatch(name):
-        raise AccountError(
-            "username",
-            _l("Use 3 to 32 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
-        )
+        raise DomainError("invalid_username", _l("Use 3 to 32 letters, digits, dots, dashes or underscores, "
+                                                 "starting with a letter or digit."), field="username")
     return name
 
 
 def check_password(password: str, username: str) -> None:
     if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX):
-        raise AccountError("password", _l("Use between 10 and 128 characters."))
+        raise DomainError("password_length", _l("Use between 10 and 128 characters."), field="password")
     if normalise_username(username) and normalise_username(username) in password.lower():
-        raise AccountError("password", _l("Your password must not contain your username."))
+        raise DomainError("password_contains_username", _l("Your password must not contain your username."),
+                          field="password")
 
 
 def find_user(username: str) -> User | None:
@@ -51,14 +42,15 @@ def find_user(username: str) -> User | None:
 
 def create_user(username: str, password: str, role: Role = Role.PARTICIPANT, *, first_name: str | None = None,
                 trained: bool = False) -> User:
-    """Create an account (and a peer-expert profile for peer experts). Raises AccountError."""
+    """Create an account (and a peer-expert profile for peer experts). Raises DomainError."""
     name = check_username(username)
     check_password(password, name)
     if find_user(name) is not None:
-        raise AccountError("username", _l("This username is taken. Please choose another."))
+        raise DomainError("username_taken", _l("This username is taken. Please choose another."), field="username")
     if role == Role.PEER_EXPERT and not (first_name or "").strip():
         # Never derive it from the username: participants see this name.
-        raise AccountError("first_name", _l("A peer expert needs a first name to show to their groups."))
+        raise DomainError("first_name_required", _l("A peer expert needs a first name to show to their groups."),
+                          field="first_name")
     user = User(username=name, password_hash=hash_password(password), role=role)
     db.session.add(user)
     if role == Role.PEER_EXPERT:
@@ -80,7 +72,7 @@ def authenticate(username: str, password: str) -> User | None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current or ""):
-        raise AccountError("current_password", _l("Your current password is not correct."))
+        raise DomainError("wrong_password", _l("Your current password is not correct."), field="current_password")
     check_password(new, user.username)
     user.password_hash = hash_password(new)
     # Every other session and socket of this user ends now.
@@ -94,7 +86,8 @@ def update_settings(user: User, timezone: str, locale: str | None) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AccountError("timezone", _l("Unknown timezone. Use a name like Europe/Amsterdam.")) from None
+        raise DomainError("unknown_timezone", _l("Unknown timezone. Use a name like Europe/Amsterdam."),
+                          field="timezone") from None
     user.timezone = timezone
     user.locale = locale or None
     db.session.flush()

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from ..errors import DomainError
 from ..extensions import db
 from ..permissions import require_meeting_member, require_meeting_moderator
 from ..scheduling import services as scheduling
@@ -34,7 +35,7 @@ def _change_state(meeting_id: int, change, done_message: str):
     if FlaskForm().validate_on_submit():
         try:
             change(meeting, current_user)
-        except scheduling.MeetingError as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
         else:

@@ -1,6 +1,8 @@
 """Participants' own pages: join with an invite, ask to join, a group's page, house rules, alias, leave."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,12 +10,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ..chat.rooms import revoke_rooms
+from ..edge import committing
+from ..errors import DomainError
 from ..extensions import db
-from ..models import Group, MembershipStatus
+from ..models import Group, Membership, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated
 from . import services
+from .blueprint import bp
 from .forms import RedeemForm
-from .routes import bp, load_group
 
 
 def _own_membership(group: Group):
@@ -31,12 +35,11 @@ def join(code: str | None = None):
     form = RedeemForm(data={"code": code} if code else None)
     if form.validate_on_submit():
         try:
-            membership = services.redeem_invite(form.code.data, current_user)
-        except services.GroupError as error:  # includes a neutral ConflictRefused
-            db.session.rollback()
+            with committing():
+                membership = services.redeem_invite(form.code.data, current_user)
+        except DomainError as error:  # includes a neutral ConflictRefused
             form.code.errors.append(str(error.message))
         else:
-            db.session.commit()
             if membership.status == MembershipStatus.WAITLISTED:
                 flash(_("The group is full for now: you are on the waitlist and move up when a place frees."),
                       "info")
@@ -59,19 +62,18 @@ def directory():
 @bp.route("/<int:group_id>/request", methods=["POST"])
 @login_required
 def request_to_join(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_authenticated(current_user)
     if not group.open_for_requests or group.is_archived:
         # A group that is not in the directory is, to a stranger, one that does not exist.
         abort(404)
     if FlaskForm().validate_on_submit():
         try:
-            services.request_to_join(group, current_user)
-        except services.GroupError as error:
-            db.session.rollback()
+            with committing():
+                services.request_to_join(group, current_user)
+        except DomainError as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             flash(_("Your request has been sent. A coordinator will answer it."), "success")
     return redirect(url_for("groups.directory"))
 
@@ -79,7 +81,7 @@ def request_to_join(group_id: int):
 @bp.route("/<int:group_id>/about")
 @login_required
 def about(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     membership = _own_membership(group)
     return render_template("groups/about.html", group=group, membership=membership,
                            moderators=services.moderators(group),
@@ -88,17 +90,16 @@ def about(group_id: int):
                            form=FlaskForm())
 
 
-def _self_action(group_id: int, act, done: str):
-    group = load_group(group_id)
+def _self_action(group_id: int, act: Callable[[Membership], object], done: str | Callable[[Membership], str]):
+    group = db.get_or_404(Group, group_id)
     membership = _own_membership(group)
     if FlaskForm().validate_on_submit():
         try:
-            act(membership)
-        except services.GroupError as error:
-            db.session.rollback()
+            with committing():
+                act(membership)
+        except DomainError as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             flash(done if isinstance(done, str) else done(membership), "success")
     return membership
 

@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus,
                       PeerExpertProfile, Role, User, utcnow)
-from .services import GroupError
 
 EXPERIENCE_KINDS = {
     "survivor": _l("Survivor of domestic violence"),
@@ -93,9 +93,9 @@ def update_profile(profile: PeerExpertProfile, *, first_name: str, story: str, e
     """Edit how a peer expert presents. `trained` is left alone when None (peer experts cannot set it)."""
     unknown = set(experience_kinds) - set(EXPERIENCE_KINDS)
     if unknown:
-        raise GroupError("experience_kinds", _l("Unknown kind of experience."))
+        raise DomainError("unknown_experience_kind", _l("Unknown kind of experience."), field="experience_kinds")
     if trained_on is not None and trained_on > date.today():
-        raise GroupError("trained_on", _l("The training date lies in the future."))
+        raise DomainError("trained_on_in_future", _l("The training date lies in the future."), field="trained_on")
     profile.first_name = first_name.strip()
     profile.story = story.strip()
     profile.experience_kinds = list(experience_kinds)

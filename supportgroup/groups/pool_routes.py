@@ -10,12 +10,14 @@ from sqlalchemy.orm import aliased
 
 from ..auth.services import find_user
 from ..chat.rooms import revoke_rooms
+from ..edge import committing
+from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import require_group_manager, require_profile_editor
 from . import pool, services
+from .blueprint import bp
 from .forms import ConflictForm, OrganisationForm, ProfileForm
-from .routes import bp
 
 
 @bp.route("/pool")
@@ -28,9 +30,9 @@ def pool_index():
 @bp.route("/pool/<int:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile(user_id: int):
-    expert = db.session.get(User, user_id)
-    if expert is None or expert.role != Role.PEER_EXPERT or expert.profile is None:
-        abort(404)
+    expert = db.get_or_404(User, user_id)
+    if expert.role != Role.PEER_EXPERT or expert.profile is None:
+        abort(404)  # only peer experts have a profile: any other account id is one that has none
     require_profile_editor(current_user, expert)
     is_staff = current_user.role in (Role.COORDINATOR, Role.ADMIN)
     form = ProfileForm(obj=expert.profile)
@@ -39,15 +41,14 @@ def edit_profile(user_id: int):
         del form.trained, form.trained_on  # only coordinators record training
     if form.validate_on_submit():
         try:
-            pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
-                                experience_kinds=form.experience_kinds.data, languages=form.languages.data,
-                                trained=form.trained.data if is_staff else None,
-                                trained_on=form.trained_on.data if is_staff else None)
-        except services.GroupError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
+                                    experience_kinds=form.experience_kinds.data, languages=form.languages.data,
+                                    trained=form.trained.data if is_staff else None,
+                                    trained_on=form.trained_on.data if is_staff else None)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             revoke_rooms(user_id=user_id)  # untrained: out of the moderators' rooms, in every process
             flash(_("The profile has been saved."), "success")
             return redirect(url_for("groups.pool_index") if is_staff else url_for("home.dashboard"))
@@ -61,12 +62,11 @@ def organisations():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            services.create_organisation(form.name.data)
-        except services.GroupError as error:
-            db.session.rollback()
-            form.name.errors.append(str(error.message))
+            with committing():
+                services.create_organisation(form.name.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             flash(_("The organisation has been added."), "success")
             return redirect(url_for("groups.organisations"))
     listed = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
@@ -95,12 +95,11 @@ def conflicts():
             form.second.errors.append(_("There is no account with this username."))
         if first and second:
             try:
-                _conflict, shared = services.record_conflict(first, second, form.note.data or "", current_user)
-            except services.GroupError as error:
-                db.session.rollback()
-                getattr(form, error.field).errors.append(str(error.message))
+                with committing():
+                    _conflict, shared = services.record_conflict(first, second, form.note.data or "", current_user)
+            except DomainError as error:
+                show_on_form(form, error)
             else:
-                db.session.commit()
                 flash(_("Recorded: these two accounts will not be placed in the same group."), "success")
                 for group in shared:
                     flash(_("Attention: both are already in %(group)s.", group=group.name), "warning")
@@ -114,9 +113,9 @@ def conflicts():
 @login_required
 def delete_conflict(conflict_id: int):
     require_group_manager(current_user)
-    conflict = db.session.get(EnrolmentConflict, conflict_id) or abort(404)
+    conflict = db.get_or_404(EnrolmentConflict, conflict_id)
     if FlaskForm().validate_on_submit():
-        services.remove_conflict(conflict, current_user)
-        db.session.commit()
+        with committing():
+            services.remove_conflict(conflict, current_user)
         flash(_("The record has been removed."), "success")
     return redirect(url_for("groups.conflicts"))

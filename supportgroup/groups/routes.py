@@ -3,35 +3,22 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth.services import find_user
 from ..chat.rooms import revoke_rooms
+from ..edge import committing
+from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Organisation
 from ..permissions import require_group_manager
 from ..scheduling import services as scheduling
-from . import pool, services
+from . import member_routes, pool, pool_routes, services  # noqa: F401  (member_routes, pool_routes: more routes on bp)
+from .blueprint import bp
 from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, ReasonForm, ReferralForm, UsernameForm
-
-bp = Blueprint("groups", __name__)
-
-
-def load_group(group_id: int) -> Group:
-    group = db.session.get(Group, group_id)
-    if group is None:
-        abort(404)
-    return group
-
-
-def load_membership(membership_id: int) -> Membership:
-    membership = db.session.get(Membership, membership_id)
-    if membership is None:
-        abort(404)
-    return membership
 
 
 def _organisation_choices() -> list[tuple[int, str]]:
@@ -53,9 +40,10 @@ def new():
     require_group_manager(current_user)
     form = GroupForm()
     if form.validate_on_submit():
-        group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
-                                      form.capacity.data, form.description.data or "", form.house_rules.data or "")
-        db.session.commit()
+        with committing():
+            group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
+                                          form.capacity.data, form.description.data or "",
+                                          form.house_rules.data or "")
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/new.html", form=form)
@@ -86,7 +74,7 @@ def _render_detail(group: Group, status: int = 200, **forms):
 @bp.route("/<int:group_id>")
 @login_required
 def detail(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     return _render_detail(group)
 
@@ -94,24 +82,23 @@ def detail(group_id: int):
 @bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     form = GroupSettingsForm(obj=group)
     if request.method == "GET":
         form.kind.data = group.kind.value
     if form.validate_on_submit():
         try:
-            promoted = services.update_group(
-                group, name=form.name.data, kind=GroupKind(form.kind.data), language=form.language.data,
-                capacity=form.capacity.data, description=form.description.data or "",
-                house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
-                premoderation=form.premoderation.data, retention_days=form.retention_days.data,
-                open_for_requests=form.open_for_requests.data)
-        except services.GroupError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                promoted = services.update_group(
+                    group, name=form.name.data, kind=GroupKind(form.kind.data), language=form.language.data,
+                    capacity=form.capacity.data, description=form.description.data or "",
+                    house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
+                    premoderation=form.premoderation.data, retention_days=form.retention_days.data,
+                    open_for_requests=form.open_for_requests.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             flash(_("The group has been saved."), "success")
             if promoted:
                 flash(_("%(n)d people moved up from the waitlist.", n=len(promoted)), "info")
@@ -122,11 +109,11 @@ def edit(group_id: int):
 @bp.route("/<int:group_id>/archive", methods=["POST"])
 @login_required
 def archive(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
-        services.archive_group(group, current_user)
-        db.session.commit()
+        with committing():
+            services.archive_group(group, current_user)
         revoke_rooms(group_id=group.id)  # whatever rights archiving ends (permissions.py decides)
         flash(_("The group has been archived."), "success")
     return redirect(url_for("groups.index"))
@@ -142,25 +129,23 @@ def _user_or_error(form):
 @bp.route("/<int:group_id>/members", methods=["POST"])
 @login_required
 def add_member(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     form = ReferralForm(prefix="member")
     form.organisation.choices = _organisation_choices()
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
         try:
-            membership = services.add_participant(group, user, organisation)
+            with committing():
+                membership = services.add_participant(group, user, organisation)
         except services.ConflictRefused as refused:
-            db.session.rollback()
             # The coordinator sees why; the participant never would.
             form.username.errors.append(
                 _("Not added: this account is banned from this group.") if refused.reason == "banned"
                 else _("Not added: a recorded conflict with a current member of this group."))
-        except services.GroupError as error:
-            db.session.rollback()
+        except DomainError as error:
             form.username.errors.append(str(error.message))
         else:
-            db.session.commit()
             flash(_("The participant has been added.") if membership.status == MembershipStatus.ACTIVE
                   else _("The group is full: the participant is on the waitlist."), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
@@ -170,18 +155,17 @@ def add_member(group_id: int):
 @bp.route("/<int:group_id>/moderators", methods=["POST"])
 @login_required
 def add_moderator(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     form = UsernameForm(prefix="moderator")
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         try:
-            services.assign_moderator(group, user)
-        except services.GroupError as error:
-            db.session.rollback()
+            with committing():
+                services.assign_moderator(group, user)
+                clashes = pool.double_bookings_if_assigned(group, user)
+        except DomainError as error:
             form.username.errors.append(str(error.message))
         else:
-            clashes = pool.double_bookings_if_assigned(group, user)
-            db.session.commit()
             flash(_("The peer expert now moderates this group."), "success")
             for first, second in clashes:
                 flash(_("Double booking: %(a)s and %(b)s overlap for this peer expert.",
@@ -194,7 +178,7 @@ def add_moderator(group_id: int):
 @bp.route("/<int:group_id>/invites", methods=["POST"])
 @login_required
 def add_invite(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     form = InviteForm(prefix="invite")
     if form.validate_on_submit():
@@ -202,12 +186,11 @@ def add_invite(group_id: int):
         if form.expires_at.data:
             expires = form.expires_at.data.replace(tzinfo=ZoneInfo(current_user.timezone)).astimezone(ZoneInfo("UTC"))
         try:
-            invite = services.create_invite(group, current_user, expires, form.max_uses.data)
-        except services.GroupError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
+            with committing():
+                invite = services.create_invite(group, current_user, expires, form.max_uses.data)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
-            db.session.commit()
             flash(_("New invite code: %(code)s", code=invite.code), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
     return _render_detail(group, status=400, invite_form=form)
@@ -216,11 +199,11 @@ def add_invite(group_id: int):
 @bp.route("/invites/<int:invite_id>/revoke", methods=["POST"])
 @login_required
 def revoke_invite(invite_id: int):
-    invite = db.session.get(Invite, invite_id) or abort(404)
+    invite = db.get_or_404(Invite, invite_id)
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
-        services.revoke_invite(invite)
-        db.session.commit()
+        with committing():
+            services.revoke_invite(invite)
         flash(_("The invite code has been withdrawn."), "success")
     return redirect(url_for("groups.detail", group_id=invite.group_id))
 
@@ -228,33 +211,30 @@ def revoke_invite(invite_id: int):
 @bp.route("/<int:group_id>/lookup", methods=["POST"])
 @login_required
 def lookup(group_id: int):
-    group = load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_group_manager(current_user)
     form = LookupForm(prefix="lookup")
     looked_up = None
     if form.validate_on_submit():
         try:
-            looked_up = services.lookup_alias(group, form.alias.data, current_user, form.reason.data)
-        except services.GroupError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(str(error.message))
-        else:
-            db.session.commit()
+            with committing():
+                looked_up = services.lookup_alias(group, form.alias.data, current_user, form.reason.data)
+        except DomainError as error:
+            show_on_form(form, error)
     return _render_detail(group, status=200 if looked_up else 400, lookup_form=form, looked_up=looked_up)
 
 
 def _membership_action(membership_id: int, act, done: str):
-    membership = load_membership(membership_id)
+    membership = db.get_or_404(Membership, membership_id)
     require_group_manager(current_user)
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            promoted = act(membership, form.reason.data or "")
-        except services.GroupError as error:
-            db.session.rollback()
+            with committing():
+                promoted = act(membership, form.reason.data or "")
+        except DomainError as error:
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             # Out of the rooms of this group's live meetings that the change took away (removal, ban, an
             # unassigned peer expert), in every process; their other groups' meetings go on.
             revoke_rooms(user_id=membership.user_id, group_id=membership.group_id)
@@ -300,5 +280,3 @@ def close_referral(membership_id: int):
     return _membership_action(membership_id, lambda m, _r: services.close_referral(m, current_user),
                               _("The referral is closed; the membership continues."))
 
-
-from . import member_routes, pool_routes  # noqa: E402,F401  (more routes on this blueprint)

@@ -8,6 +8,7 @@ import bleach
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (Attendance, EnrolmentConflict, Group, GroupKind, Invite, Membership, MembershipRole,
                       MembershipStatus, Organisation, Role, User, utcnow)
@@ -21,24 +22,16 @@ CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED, Member
 RULES_TAGS = ["p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "blockquote"]
 
 
-class GroupError(Exception):
-    """A group rule was broken; `field` names the form field, `message` is for the person acting."""
-
-    def __init__(self, field: str, message):
-        super().__init__(field)
-        self.field = field
-        self.message = message
-
-
-class ConflictRefused(GroupError):
-    """Enrolment would put two people who must be kept apart in one group.
+class ConflictRefused(DomainError):
+    """Enrolment would put two people who must be kept apart in one group (a narrower case: coordinators'
+    pages catch it to say why).
 
     `message` is neutral (safe to show the person enrolling); `reason` is for coordinators only.
     """
 
-    def __init__(self, field: str, reason: str):
-        super().__init__(field, _l("It is not possible to join this group. Your coordinator can tell you "
-                                   "about other groups."))
+    def __init__(self, field: str | None, reason: str):
+        super().__init__("enrolment_refused", _l("It is not possible to join this group. Your coordinator can tell "
+                                                 "you about other groups."), field=field)
         self.reason = reason
 
 
@@ -64,8 +57,9 @@ def update_group(group: Group, *, name: str, kind: GroupKind, language: str, cap
     """Change a group's details and settings. Returns members promoted from the waitlist."""
     active = active_participant_count(group)
     if capacity < active:
-        raise GroupError("capacity", _l("The group has %(n)d active participants; the capacity cannot be lower.",
-                                        n=active))
+        raise DomainError("capacity_below_active",
+                          _l("The group has %(n)d active participants; the capacity cannot be lower.", n=active),
+                          field="capacity")
     rules = clean_rules(house_rules)
     if rules != group.house_rules:
         group.house_rules = rules
@@ -146,9 +140,10 @@ def has_attended(membership: Membership) -> bool:
 def redraw_alias(membership: Membership) -> str:
     """A new random alias, allowed until the participant has taken part in a meeting."""
     if membership.role != MembershipRole.PARTICIPANT:
-        raise GroupError("alias", _l("Only participants have an alias."))
+        raise DomainError("no_alias", _l("Only participants have an alias."), field="alias")
     if has_attended(membership):
-        raise GroupError("alias", _l("Your alias stays the same once you have taken part in a meeting."))
+        raise DomainError("alias_fixed", _l("Your alias stays the same once you have taken part in a meeting."),
+                          field="alias")
     membership.alias = draw_alias(membership.group.language, _aliases_to_avoid(membership.group, membership.user))
     db.session.flush()
     return membership.alias
@@ -158,12 +153,13 @@ def lookup_alias(group: Group, alias: str, actor: User, reason: str) -> Membersh
     """Which account is behind an alias: coordinators only, and every look-up is audited."""
     reason = (reason or "").strip()
     if len(reason) < 5:
-        raise GroupError("reason", _l("Give the reason for this look-up; it is written to the audit log."))
+        raise DomainError("reason_required", _l("Give the reason for this look-up; it is written to the audit log."),
+                          field="reason")
     membership = db.session.scalar(
         select(Membership).where(Membership.group_id == group.id, func.lower(Membership.alias) == alias.strip().lower())
     )
     if membership is None:
-        raise GroupError("alias", _l("No member of this group has this alias."))
+        raise DomainError("alias_not_found", _l("No member of this group has this alias."), field="alias")
     record_action(actor, "lookup_alias", "membership", membership.id, group_id=group.id, reason=reason)
     db.session.flush()
     return membership
@@ -189,12 +185,13 @@ def conflicting_member(group: Group, user: User) -> Membership | None:
 
 def _check_can_enrol(group: Group, user: User, field: str) -> Membership | None:
     if group.is_archived:
-        raise GroupError(field, _l("This group has ended."))
+        raise DomainError("group_archived", _l("This group has ended."), field=field)
     if user.role != Role.PARTICIPANT:
-        raise GroupError(field, _l("Only participant accounts can be added as members."))
+        raise DomainError("not_a_participant_account", _l("Only participant accounts can be added as members."),
+                          field=field)
     existing = _existing(group, user)
     if existing is not None and existing.status in CURRENT_STATUSES:
-        raise GroupError(field, _l("Already in this group, or waiting for a place."))
+        raise DomainError("already_member", _l("Already in this group, or waiting for a place."), field=field)
     if existing is not None and existing.status == MembershipStatus.BANNED:
         raise ConflictRefused(field, "banned")
     if conflicting_member(group, user) is not None:
@@ -211,7 +208,7 @@ def enrol(group: Group, user: User, source: str, *, organisation: Organisation |
           pending: bool = False) -> Membership:
     """Place a participant in a group: active when there is room, else on the waitlist (or pending approval).
 
-    Raises GroupError (or ConflictRefused, whose message reveals nothing about anyone else).
+    Raises DomainError (or ConflictRefused, whose message reveals nothing about anyone else).
     """
     field = "code" if source == "invite" else "username"
     membership = _check_can_enrol(group, user, field)
@@ -241,15 +238,16 @@ def add_participant(group: Group, user: User, organisation: Organisation | None 
 
 def request_to_join(group: Group, user: User) -> Membership:
     if not group.open_for_requests:
-        raise GroupError("group", _l("This group does not take requests. Ask your coordinator for an invite."))
+        raise DomainError("requests_closed",
+                          _l("This group does not take requests. Ask your coordinator for an invite."))
     return enrol(group, user, "request", pending=True)
 
 
 def approve_request(membership: Membership, actor: User) -> Membership:
     if membership.status != MembershipStatus.PENDING:
-        raise GroupError("membership", _l("This request has already been handled."))
+        raise DomainError("request_handled", _l("This request has already been handled."))
     if conflicting_member(membership.group, membership.user) is not None:
-        raise ConflictRefused("membership", "conflict")
+        raise ConflictRefused(None, "conflict")
     full = active_participant_count(membership.group) >= membership.group.capacity
     _set_status(membership, MembershipStatus.WAITLISTED if full else MembershipStatus.ACTIVE)
     record_action(actor, "approve_request", "membership", membership.id, group_id=membership.group_id)
@@ -259,7 +257,7 @@ def approve_request(membership: Membership, actor: User) -> Membership:
 
 def decline_request(membership: Membership, actor: User) -> None:
     if membership.status != MembershipStatus.PENDING:
-        raise GroupError("membership", _l("This request has already been handled."))
+        raise DomainError("request_handled", _l("This request has already been handled."))
     _set_status(membership, MembershipStatus.REMOVED)
     record_action(actor, "decline_request", "membership", membership.id, group_id=membership.group_id)
     db.session.flush()
@@ -282,7 +280,7 @@ def promote_waitlist(group: Group) -> list[Membership]:
 
 def leave_group(membership: Membership) -> list[Membership]:
     if membership.status not in CURRENT_STATUSES:
-        raise GroupError("membership", _l("You are no longer in this group."))
+        raise DomainError("not_member", _l("You are no longer in this group."))
     _set_status(membership, MembershipStatus.LEFT)
     db.session.flush()
     return promote_waitlist(membership.group)
@@ -312,7 +310,7 @@ def has_accepted_rules(membership: Membership) -> bool:
 def close_referral(membership: Membership, actor: User) -> None:
     """The referring organisation closed its case. The membership goes on."""
     if membership.referred_by_organisation_id is None:
-        raise GroupError("membership", _l("This membership has no referring organisation."))
+        raise DomainError("no_referral", _l("This membership has no referring organisation."))
     membership.referral_closed_at = utcnow()
     record_action(actor, "close_referral", "membership", membership.id, group_id=membership.group_id)
     db.session.flush()
@@ -325,11 +323,12 @@ def assign_moderator(group: Group, user: User) -> Membership:
     try:
         require_trained_peer_expert(user)
     except Denied as denied:
-        raise GroupError("username", denied.message) from None
+        raise DomainError(denied.code, denied.message, field="username") from None
     membership = _existing(group, user)
     if membership is not None:
         if membership.is_moderator and membership.is_active:
-            raise GroupError("username", _l("This peer expert already moderates the group."))
+            raise DomainError("already_moderator", _l("This peer expert already moderates the group."),
+                              field="username")
         membership.role = MembershipRole.MODERATOR
         _set_status(membership, MembershipStatus.ACTIVE)
     else:
@@ -344,9 +343,9 @@ def assign_moderator(group: Group, user: User) -> Membership:
 
 def create_invite(group: Group, actor: User, expires_at: datetime | None, max_uses: int | None) -> Invite:
     if expires_at is not None and expires_at <= utcnow():
-        raise GroupError("expires_at", _l("The expiry date lies in the past."))
+        raise DomainError("expiry_in_past", _l("The expiry date lies in the past."), field="expires_at")
     if max_uses is not None and max_uses < 1:
-        raise GroupError("max_uses", _l("An invite can be used at least once."))
+        raise DomainError("max_uses_too_low", _l("An invite can be used at least once."), field="max_uses")
     invite = Invite(group=group, code=secrets.token_urlsafe(9), created_by_user_id=actor.id,
                     expires_at=expires_at, max_uses=max_uses)
     db.session.add(invite)
@@ -385,7 +384,7 @@ def find_invite(code: str) -> Invite | None:
 def redeem_invite(code: str, user: User) -> Membership:
     invite = find_invite(code)
     if (problem := invite_problem(invite)) is not None:
-        raise GroupError("code", problem)
+        raise DomainError("invite_unusable", problem, field="code")
     membership = enrol(invite.group, user, "invite")
     # Count the use atomically, so a last place cannot be taken twice.
     counted = db.session.execute(
@@ -394,7 +393,8 @@ def redeem_invite(code: str, user: User) -> Membership:
         .values(uses=Invite.uses + 1).returning(Invite.id)
     ).scalar()
     if counted is None:
-        raise GroupError("code", _l("This invite has been used up. Ask your coordinator for a new one."))
+        raise DomainError("invite_used_up", _l("This invite has been used up. Ask your coordinator for a new one."),
+                          field="code")
     db.session.flush()
     return membership
 
@@ -404,12 +404,12 @@ def redeem_invite(code: str, user: User) -> Membership:
 def record_conflict(first: User, second: User, note: str, actor: User) -> tuple[EnrolmentConflict, list[Group]]:
     """Record that two accounts must never share a group. Returns groups where they already do."""
     if first.id == second.id:
-        raise GroupError("second", _l("Choose two different accounts."))
+        raise DomainError("same_account", _l("Choose two different accounts."), field="second")
     low, high = sorted((first.id, second.id))
     existing = db.session.scalar(select(EnrolmentConflict).where(EnrolmentConflict.user_low_id == low,
                                                                  EnrolmentConflict.user_high_id == high))
     if existing is not None:
-        raise GroupError("second", _l("This pair is already recorded."))
+        raise DomainError("conflict_exists", _l("This pair is already recorded."), field="second")
     conflict = EnrolmentConflict(user_low_id=low, user_high_id=high, note=note.strip()[:500],
                                  created_by_user_id=actor.id)
     db.session.add(conflict)
@@ -434,7 +434,7 @@ def remove_conflict(conflict: EnrolmentConflict, actor: User) -> None:
 def create_organisation(name: str) -> Organisation:
     name = name.strip()
     if db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
-        raise GroupError("name", _l("This organisation is already listed."))
+        raise DomainError("organisation_exists", _l("This organisation is already listed."), field="name")
     organisation = Organisation(name=name)
     db.session.add(organisation)
     db.session.flush()

@@ -17,7 +17,8 @@ from ..models import Meeting, Membership
 from ..permissions import Denied, require_meeting_moderator, require_meeting_open
 from ..safety import services as safety
 from ..safety.payloads import IdList, Note
-from ..scheduling.services import MeetingError, close_meeting
+from ..errors import DomainError
+from ..scheduling.services import close_meeting
 from . import services
 
 MEETING = {"meeting_id": Int(minimum=1)}
@@ -201,7 +202,7 @@ def close(user, meeting_id: int):
     meeting, _me = moderating(user, meeting_id)
     try:
         close_meeting(meeting, user)
-    except MeetingError as error:
+    except DomainError as error:
         raise Denied("meeting_not_open", error.message, status=409) from None
     db.session.commit()
     emit_meeting_state(meeting_id)

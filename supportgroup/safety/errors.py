@@ -36,6 +36,7 @@ def _not_found():
 
 
 def init_error_handlers(app: Flask) -> None:
+    from ..errors import DomainError
     from ..extensions import db
     from ..permissions import Denied
 
@@ -46,6 +47,12 @@ def init_error_handlers(app: Flask) -> None:
                                    and not _is_staff()):
             return _not_found()  # one answer for "no such id" and "not yours", whatever raised it
         return _render(error.status, error.code, str(error.message))
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        """A service's refusal that no route showed on a form: its message, not a 500."""
+        db.session.rollback()
+        return _render(400, error.code, str(error.message))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -74,8 +81,8 @@ def init_error_handlers(app: Flask) -> None:
 
 def _render(status: int, code: str, message: str, incident: str | None = None):
     if _wants_json():
-        body = {"ok": False, "error": {"code": code, "message": message}}
+        error = {"code": code, "message": message}
         if incident:
-            body["error"]["incident"] = incident
-        return jsonify(body), status
+            error["incident"] = incident
+        return jsonify({"ok": False, "error": error}), status
     return render_template("error.html", status=status, message=message, incident=incident), status

@@ -5,7 +5,7 @@ moderate; participants never (403). Pages carry personal content, so they are se
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -46,9 +46,7 @@ def index():
 @bp.route("/<int:incident_id>")
 @login_required
 def show(incident_id: int):
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        abort(404)
+    incident = db.get_or_404(Incident, incident_id)
     require_incident_viewer(current_user, incident.group_id)
     group = db.session.get(Group, incident.group_id)
     meeting = db.session.get(Meeting, incident.meeting_id) if incident.meeting_id else None

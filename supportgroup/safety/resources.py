@@ -18,8 +18,11 @@ import logging
 import re
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
 from flask import current_app, has_app_context
+
+from ..errors import DomainError
 
 log = logging.getLogger("supportgroup.safety")
 
@@ -33,15 +36,11 @@ _cache: dict[tuple[str, str], dict] = {}
 _lock = Lock()
 
 
-class ResourcesError(ValueError):
-    """A resources file does not have the expected shape."""
-
-
 def _text(value, where: str, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > _MAX_TEXT:
-        raise ResourcesError(f"{where} must be a non-empty string of at most {_MAX_TEXT} characters")
+        raise DomainError("invalid_resources", f"{where} must be a non-empty string of at most {_MAX_TEXT} characters")
     return value.strip()
 
 
@@ -54,22 +53,22 @@ def tel_href(phone: str) -> str:
 def validate(data) -> dict:
     """Check the shape of one file's content and return a clean copy (with `tel` links added)."""
     if not isinstance(data, dict):
-        raise ResourcesError("the file must hold a JSON object")
-    clean = {field: _text(data.get(field), field, required=False) for field in _TEXT_FIELDS}
+        raise DomainError("invalid_resources", "the file must hold a JSON object")
+    clean: dict[str, Any] = {field: _text(data.get(field), field, required=False) for field in _TEXT_FIELDS}
     items = data.get("resources")
     if not isinstance(items, list) or not items:
-        raise ResourcesError("resources must be a non-empty list")
+        raise DomainError("invalid_resources", "resources must be a non-empty list")
     clean["resources"] = []
     for index, item in enumerate(items):
         where = f"resources[{index}]"
         if not isinstance(item, dict):
-            raise ResourcesError(f"{where} must be an object")
+            raise DomainError("invalid_resources", f"{where} must be an object")
         phone = _text(item.get("phone"), f"{where}.phone")
         if not re.fullmatch(r"\+?[0-9][0-9 ()-]{1,24}", phone):
-            raise ResourcesError(f"{where}.phone must be a phone number")
+            raise DomainError("invalid_resources", f"{where}.phone must be a phone number")
         emergency = item.get("emergency", False)
         if not isinstance(emergency, bool):
-            raise ResourcesError(f"{where}.emergency must be true or false")
+            raise DomainError("invalid_resources", f"{where}.emergency must be true or false")
         clean["resources"].append({
             "name": _text(item.get("name"), f"{where}.name"),
             "phone": phone,
@@ -113,8 +112,8 @@ def load(locale: str | None) -> dict:
                 break
             except FileNotFoundError:
                 continue
-            except (OSError, ValueError) as error:  # json.JSONDecodeError and ResourcesError are ValueErrors
-                log.warning("crisis resources %s/%s.json unusable: %s", where, code, error)
+            except (OSError, ValueError, DomainError) as error:  # ValueError: json.JSONDecodeError
+                log.warning("crisis resources %s/%s.json unusable: %s", where, code, getattr(error, "message", error))
         if result is None:  # only if the shipped English file itself was broken
             raise RuntimeError("the packaged crisis resources (en.json) are missing or invalid")
         _cache[key] = result

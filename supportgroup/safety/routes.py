@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
@@ -18,9 +19,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..edge import committing
 from ..extensions import db
-from ..models import MeetingState, Meeting, Membership, SafetyCheck
-from ..permissions import Denied, require_meeting_member
+from ..models import Meeting, MeetingState, Membership, SafetyCheck
+from ..permissions import require_meeting_member
 from . import resources
 
 bp = Blueprint("safety", __name__)
@@ -66,19 +68,15 @@ class SafetyCheckForm(FlaskForm):
 @bp.route("/check/<int:meeting_id>", methods=["POST"])
 @login_required
 def check(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise Denied("meeting_not_found", _("This meeting does not exist."), status=404)
+    meeting = db.get_or_404(Meeting, meeting_id)
     membership = require_meeting_member(current_user, meeting)
     form = SafetyCheckForm()
     if not form.validate_on_submit():
         flash(_("That did not work. Please try again."), "error")
         return redirect(url_for("chat.meeting", meeting_id=meeting.id))
     if not safety_check_done(meeting, membership):
-        db.session.add(SafetyCheck(meeting_id=meeting.id, membership_id=membership.id,
-                                   skipped=request.form.get("action") == "skip"))
-        try:
-            db.session.commit()
-        except IntegrityError:  # the same check sent twice at once (two tabs): one row is enough
-            db.session.rollback()
+        # The same check sent twice at once (two tabs) fails on the unique key: one row is enough.
+        with suppress(IntegrityError), committing():
+            db.session.add(SafetyCheck(meeting_id=meeting.id, membership_id=membership.id,
+                                       skipped=request.form.get("action") == "skip"))
     return redirect(url_for("chat.meeting", meeting_id=meeting.id))

@@ -7,15 +7,21 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from wtforms import Form
 
+from ..edge import committing
+from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import Group, Meeting
-from ..permissions import (require_authenticated, require_calendar_viewer, require_rota_viewer,
-                           require_schedule_planner, require_schedule_viewer)
+from ..permissions import (
+    require_authenticated,
+    require_calendar_viewer,
+    require_rota_viewer,
+    require_schedule_planner,
+    require_schedule_viewer,
+)
 from . import ics, services
-from .lines import MeetingLine, MeetingLines, UrlTemplate
 from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedForm, NewMeetingForm
+from .lines import MeetingLine, MeetingLines, UrlTemplate
 
 bp = Blueprint("scheduling", __name__)
 
@@ -24,34 +30,10 @@ CALENDAR_WEEKS = 4
 FIELD_ALIASES = {"starts_at": "starts_on", "frequency": "repeat"}
 
 
-def _load_group(group_id: int) -> Group:
-    group = db.session.get(Group, group_id)
-    if group is None:
-        abort(404)
-    return group
-
-
-def _load_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
-def _show_error(form: Form, error: services.MeetingError) -> None:
-    """Put a service's refusal next to the field it is about (or above the form)."""
-    db.session.rollback()
-    field = getattr(form, FIELD_ALIASES.get(error.field, error.field), None)
-    if field is None:
-        form.form_errors.append(str(error.message))
-    else:
-        field.errors.append(str(error.message))
-
-
 def _viewer_zone() -> ZoneInfo:
     try:
         return services.zone(current_user.timezone)
-    except services.MeetingError:
+    except DomainError:
         return ZoneInfo("Europe/Amsterdam")
 
 
@@ -145,15 +127,15 @@ def _plan(group: Group, form: NewMeetingForm) -> None:
 @login_required
 def new_meeting(group_id: int):
     form = NewMeetingForm()
-    group = _load_group(group_id)
+    group = db.get_or_404(Group, group_id)
     require_schedule_planner(current_user, group)
     if form.validate_on_submit():
         try:
-            _plan(group, form)
-        except services.MeetingError as error:
-            _show_error(form, error)
+            with committing():
+                _plan(group, form)
+        except DomainError as error:
+            show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
-            db.session.commit()
             flash(_("The meeting has been planned.") if form.repeat.data == ONCE
                   else _("The series has been planned."), "success")
             return redirect(url_for("scheduling.calendar", week=form.starts_on.data.isoformat()))
@@ -177,21 +159,21 @@ def _back_to_calendar(meeting: Meeting):
 @login_required
 def edit_meeting(meeting_id: int):
     form = EditMeetingForm()
-    meeting = _load_meeting(meeting_id)
+    meeting = db.get_or_404(Meeting, meeting_id)
     require_schedule_planner(current_user, meeting.group)
     if request.method == "GET":
         _prefill(form, meeting)
     elif form.validate_on_submit():
         try:
-            changed = services.edit_meeting(
-                meeting, current_user, title=form.title.data or "", duration_minutes=form.duration_minutes.data,
-                local_start=datetime.combine(form.starts_on.data, form.local_start.data),
-                tz_name=form.timezone.data.strip(), scope=form.scope.data,
-            )
-        except services.MeetingError as error:
-            _show_error(form, error)
+            with committing():
+                changed = services.edit_meeting(
+                    meeting, current_user, title=form.title.data or "", duration_minutes=form.duration_minutes.data,
+                    local_start=datetime.combine(form.starts_on.data, form.local_start.data),
+                    tz_name=form.timezone.data.strip(), scope=form.scope.data,
+                )
+        except DomainError as error:
+            show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
-            db.session.commit()
             flash(_("%(n)d meeting(s) changed.", n=len(changed)), "success")
             return _back_to_calendar(meeting)
     status = 400 if request.method == "POST" else 200
@@ -202,15 +184,16 @@ def edit_meeting(meeting_id: int):
 @login_required
 def cancel_meeting(meeting_id: int):
     form = CancelMeetingForm()
-    meeting = _load_meeting(meeting_id)
+    meeting = db.get_or_404(Meeting, meeting_id)
     require_schedule_planner(current_user, meeting.group)
     if form.validate_on_submit():
         try:
-            changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data, scope=form.scope.data)
-        except services.MeetingError as error:
-            _show_error(form, error)
+            with committing():
+                changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data,
+                                                  scope=form.scope.data)
+        except DomainError as error:
+            show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
-            db.session.commit()
             flash(_("%(n)d meeting(s) cancelled.", n=len(changed)), "success")
             return _back_to_calendar(meeting)
     status = 400 if request.method == "POST" else 200
@@ -222,7 +205,7 @@ def cancel_meeting(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    meeting = _load_meeting(meeting_id)
+    meeting = db.get_or_404(Meeting, meeting_id)
     require_schedule_viewer(current_user, meeting)
     body = ics.calendar_for([meeting], meeting.group.name)
     return _ics_response(body, f"meeting-{meeting.id}.ics")
@@ -246,16 +229,16 @@ def feed_settings():
     require_authenticated(current_user)
     form = FeedForm()
     if form.validate_on_submit():
-        if form.disable.data:
-            services.disable_feed(current_user)
-            message = _("Your calendar feed is off.")
-        elif form.renew.data:
-            services.renew_feed(current_user)
-            message = _("Your calendar feed has a new address. The old address no longer works.")
-        else:
-            services.enable_feed(current_user)
-            message = _("Your calendar feed is on.")
-        db.session.commit()
+        with committing():
+            if form.disable.data:
+                services.disable_feed(current_user)
+                message = _("Your calendar feed is off.")
+            elif form.renew.data:
+                services.renew_feed(current_user)
+                message = _("Your calendar feed has a new address. The old address no longer works.")
+            else:
+                services.enable_feed(current_user)
+                message = _("Your calendar feed is on.")
         flash(message, "success")
         return redirect(url_for("scheduling.feed_settings"))
     token = current_user.calendar_token

@@ -12,19 +12,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (Group, Meeting, MeetingSeries, MeetingState, Membership, MembershipRole, MembershipStatus,
                       PeerExpertProfile, User, utcnow)
 from ..attendance.services import close_open_attendance
 from ..moderation.services import record_action
 from . import wallclock
-
-
-class MeetingError(Exception):
-    def __init__(self, field: str, message):
-        super().__init__(field)
-        self.field = field
-        self.message = message
 
 
 @cache
@@ -35,11 +29,11 @@ def known_timezones() -> frozenset[str]:
 
 def zone(name: str) -> ZoneInfo:
     if name not in known_timezones():
-        raise MeetingError("timezone", _l("Unknown timezone."))
+        raise DomainError("unknown_timezone", _l("Unknown timezone."), field="timezone")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise MeetingError("timezone", _l("Unknown timezone.")) from None
+        raise DomainError("unknown_timezone", _l("Unknown timezone."), field="timezone") from None
 
 
 def local_to_utc(local: datetime, tz_name: str) -> datetime:
@@ -50,7 +44,7 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
 def require_real_wall_clock(locals_: list[datetime], tz_name: str) -> None:
     """Refuse a start time that daylight saving skips or repeats on any of these dates (`wallclock`)."""
     if (message := wallclock.refusal(locals_, zone(tz_name), tz_name)) is not None:
-        raise MeetingError("local_start", message)
+        raise DomainError("not_on_the_clock", message, field="local_start")
 
 
 def create_meeting(group: Group, local_start: datetime, duration_minutes: int, tz_name: str,
@@ -58,9 +52,10 @@ def create_meeting(group: Group, local_start: datetime, duration_minutes: int, t
     starts_at = local_to_utc(local_start, tz_name)
     require_real_wall_clock([local_start], tz_name)
     if not allow_past and starts_at < utcnow() - timedelta(minutes=1):
-        raise MeetingError("starts_at", _l("The start lies in the past."))
+        raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_at")
     if not 15 <= duration_minutes <= 480:
-        raise MeetingError("duration_minutes", _l("A meeting lasts between 15 minutes and 8 hours."))
+        raise DomainError("duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."),
+                          field="duration_minutes")
     meeting = Meeting(group=group, starts_at=starts_at, duration_minutes=duration_minutes, timezone=tz_name,
                       title=title.strip())
     db.session.add(meeting)
@@ -72,7 +67,7 @@ def open_meeting(meeting: Meeting, actor: User) -> None:
     if meeting.state == MeetingState.OPEN:
         return
     if meeting.state != MeetingState.SCHEDULED:
-        raise MeetingError("state", _l("Only a scheduled meeting can be opened."))
+        raise DomainError("meeting_not_scheduled", _l("Only a scheduled meeting can be opened."))
     meeting.state = MeetingState.OPEN
     meeting.opened_at = utcnow()
     record_action(actor, "open_meeting", "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
@@ -83,7 +78,7 @@ def close_meeting(meeting: Meeting, actor: User) -> None:
     if meeting.state == MeetingState.CLOSED:
         return
     if meeting.state != MeetingState.OPEN:
-        raise MeetingError("state", _l("Only an open meeting can be closed."))
+        raise DomainError("meeting_not_open", _l("Only an open meeting can be closed."))
     meeting.state = MeetingState.CLOSED
     meeting.closed_at = utcnow()
     close_open_attendance(meeting)  # every stay still open ends at the close
@@ -136,29 +131,33 @@ SCOPES = (SCOPE_THIS, SCOPE_FOLLOWING)
 
 def _check_duration(duration_minutes: int) -> None:
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
-        raise MeetingError("duration_minutes", _l("A meeting lasts between 15 minutes and 8 hours."))
+        raise DomainError("duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."),
+                          field="duration_minutes")
 
 
 def _check_rule(frequency: str, interval: int, weekday: int, week_of_month: int | None) -> None:
     if frequency not in FREQUENCIES:
-        raise MeetingError("frequency", _l("Choose weekly or monthly."))
+        raise DomainError("unknown_frequency", _l("Choose weekly or monthly."), field="frequency")
     if not 1 <= interval <= MAX_INTERVAL:
-        raise MeetingError("interval", _l("Repeat every 1 to %(max)d weeks or months.", max=MAX_INTERVAL))
+        raise DomainError("interval_out_of_range", _l("Repeat every 1 to %(max)d weeks or months.", max=MAX_INTERVAL),
+                          field="interval")
     if not 0 <= weekday <= 6:
-        raise MeetingError("weekday", _l("Choose a day of the week."))
+        raise DomainError("unknown_weekday", _l("Choose a day of the week."), field="weekday")
     if frequency == MONTHLY and week_of_month not in WEEKS_OF_MONTH:
-        raise MeetingError("week_of_month", _l("Choose the first, second, third, fourth or last week."))
+        raise DomainError("unknown_week_of_month", _l("Choose the first, second, third, fourth or last week."),
+                          field="week_of_month")
 
 
 def _check_end(starts_on: date, until: date | None, count: int | None) -> None:
     if until is not None and count is not None:
-        raise MeetingError("count", _l("Give an end date or a number of meetings, not both."))
+        raise DomainError("until_and_count", _l("Give an end date or a number of meetings, not both."), field="count")
     if until is not None and until < starts_on:
-        raise MeetingError("until", _l("The end date lies before the start."))
+        raise DomainError("until_before_start", _l("The end date lies before the start."), field="until")
     if until is not None and (until - starts_on).days > MAX_SERIES_DAYS:
-        raise MeetingError("until", _l("A series can be planned at most one year ahead."))
+        raise DomainError("series_too_long", _l("A series can be planned at most one year ahead."), field="until")
     if count is not None and not 1 <= count <= MAX_COUNT:
-        raise MeetingError("count", _l("A series has between 1 and %(max)d meetings.", max=MAX_COUNT))
+        raise DomainError("count_out_of_range", _l("A series has between 1 and %(max)d meetings.", max=MAX_COUNT),
+                          field="count")
 
 
 def _rule_kwargs(frequency: str, weekday: int, week_of_month: int | None) -> dict:
@@ -198,13 +197,13 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
     _check_end(starts_on, until, count)
     locals_ = occurrence_times(frequency, interval, weekday, week_of_month, local_start, starts_on, until, count)
     if not locals_:
-        raise MeetingError("until", _l("No meeting falls between the start and the end date."))
+        raise DomainError("series_empty", _l("No meeting falls between the start and the end date."), field="until")
     if (locals_[-1].date() - starts_on).days > MAX_SERIES_DAYS:
-        raise MeetingError("count", _l("A series can be planned at most one year ahead."))
+        raise DomainError("series_too_long", _l("A series can be planned at most one year ahead."), field="count")
     require_real_wall_clock(locals_, tz_name)
     starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in locals_]
     if starts_on < utcnow().astimezone(tz).date() or starts[0] < utcnow():
-        raise MeetingError("starts_on", _l("The start lies in the past."))
+        raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_on")
     series = MeetingSeries(
         group=group, title=title.strip(), frequency=frequency, interval=interval, weekday=weekday,
         week_of_month=week_of_month if frequency == MONTHLY else None, local_start=local_start,
@@ -230,7 +229,8 @@ def local_start_of(meeting: Meeting) -> datetime:
 
 def _require_scheduled(meeting: Meeting) -> None:
     if meeting.state != MeetingState.SCHEDULED:
-        raise MeetingError("state", _l("Only a planned meeting that has not been opened can be changed."))
+        raise DomainError("meeting_not_scheduled",
+                          _l("Only a planned meeting that has not been opened can be changed."))
 
 
 def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
@@ -239,7 +239,7 @@ def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     Open, closed, cancelled and past occurrences are never part of a "rest of the series" change.
     """
     if scope not in SCOPES:
-        raise MeetingError("scope", _l("Choose this meeting or this and the following meetings."))
+        raise DomainError("unknown_scope", _l("Choose this meeting or this and the following meetings."), field="scope")
     _require_scheduled(meeting)
     if scope == SCOPE_THIS or meeting.series_id is None:
         return [meeting]
@@ -293,15 +293,15 @@ def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: date
     _check_duration(duration_minutes)
     meetings = _affected(meeting, scope)
     if len(meetings) > 1 and local_start.date() != local_start_of(meeting).date():
-        raise MeetingError("starts_on", _l("The rest of a series keeps its dates: change the time, or this "
-                                           "meeting alone. To move a series to another day, cancel the rest "
-                                           "and plan a new series."))
+        raise DomainError("series_keeps_dates",
+                          _l("The rest of a series keeps its dates: change the time, or this meeting alone. To move "
+                             "a series to another day, cancel the rest and plan a new series."), field="starts_on")
     new_locals = [datetime.combine(local_start.date() if m is meeting else local_start_of(m).date(),
                                    local_start.time()) for m in meetings]
     require_real_wall_clock(new_locals, tz_name)
     new_starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in new_locals]
     if new_starts[0] < utcnow() - timedelta(minutes=1):
-        raise MeetingError("starts_on", _l("The start lies in the past."))
+        raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_on")
     if scope == SCOPE_FOLLOWING and len(meetings) > 1:
         series = _split_series(meeting, meetings)
         if series is not None:
@@ -319,7 +319,7 @@ def cancel_meeting(meeting: Meeting, actor: User, *, reason: str, scope: str = S
     """Cancel one occurrence, or it and the rest of its series, with a reason members will see."""
     reason = reason.strip()
     if not reason:
-        raise MeetingError("reason", _l("Tell the members why the meeting is cancelled."))
+        raise DomainError("reason_required", _l("Tell the members why the meeting is cancelled."), field="reason")
     meetings = _affected(meeting, scope)
     for m in meetings:
         m.state, m.cancel_reason = MeetingState.CANCELLED, reason[:300]
