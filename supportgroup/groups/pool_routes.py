@@ -42,7 +42,7 @@ def edit_profile(user_id: int):
             pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
                                 experience_kinds=form.experience_kinds.data, languages=form.languages.data,
                                 trained=form.trained.data if is_staff else None,
-                                trained_on=form.trained_on.data if is_staff else None)
+                                trained_on=form.trained_on.data if is_staff else None, actor=current_user)
         except services.GroupError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error.message))
@@ -61,7 +61,7 @@ def organisations():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            services.create_organisation(form.name.data)
+            services.create_organisation(form.name.data, current_user)
         except services.GroupError as error:
             db.session.rollback()
             form.name.errors.append(str(error.message))

@@ -54,7 +54,8 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
-                                      form.capacity.data, form.description.data or "", form.house_rules.data or "")
+                                      form.capacity.data, form.description.data or "", form.house_rules.data or "",
+                                      actor=current_user)
         db.session.commit()
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
@@ -106,7 +107,7 @@ def edit(group_id: int):
                 capacity=form.capacity.data, description=form.description.data or "",
                 house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
                 premoderation=form.premoderation.data, retention_days=form.retention_days.data,
-                open_for_requests=form.open_for_requests.data)
+                open_for_requests=form.open_for_requests.data, actor=current_user)
         except services.GroupError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error.message))
@@ -149,7 +150,7 @@ def add_member(group_id: int):
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
         try:
-            membership = services.add_participant(group, user, organisation)
+            membership = services.add_participant(group, user, organisation, actor=current_user)
         except services.ConflictRefused as refused:
             db.session.rollback()
             # The coordinator sees why; the participant never would.
@@ -175,7 +176,7 @@ def add_moderator(group_id: int):
     form = UsernameForm(prefix="moderator")
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         try:
-            services.assign_moderator(group, user)
+            services.assign_moderator(group, user, actor=current_user)
         except services.GroupError as error:
             db.session.rollback()
             form.username.errors.append(str(error.message))
@@ -219,7 +220,7 @@ def revoke_invite(invite_id: int):
     invite = db.session.get(Invite, invite_id) or abort(404)
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
-        services.revoke_invite(invite)
+        services.revoke_invite(invite, current_user)
         db.session.commit()
         flash(_("The invite code has been withdrawn."), "success")
     return redirect(url_for("groups.detail", group_id=invite.group_id))
