@@ -12,8 +12,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..chat.rooms import pending_revocations, revoke_rooms
 from ..audit import AuditAction, record
+from ..chat.rooms import pending_revocations, revoke_rooms
 from ..extensions import db
 from ..models import Role, User
 from .services import find_user

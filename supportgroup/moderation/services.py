@@ -13,7 +13,6 @@ from ..models import (Admission, Hand, Meeting, MeetingRemoval, Membership, Memb
                       utcnow)
 from ..permissions import Denied
 
-
 # --- live moderation: each action changes state and is audited; the socket edge commits and emits ----
 
 def _audit(actor: Membership, action: AuditAction, target_type: str, target_id: int | str, meeting: Meeting,

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..audit import AuditAction, record
+from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..extensions import db
 from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, utcnow
 from ..permissions import Denied, PostingFacts
