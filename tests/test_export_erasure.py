@@ -14,7 +14,7 @@ from supportgroup.models import (
     Report,
     User,
 )
-from supportgroup.moderation.services import record_action
+from supportgroup.audit import record as record_action
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
 

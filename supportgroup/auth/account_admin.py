@@ -12,24 +12,24 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..audit import AuditAction, record
 from ..chat.rooms import pending_revocations, revoke_rooms
 from ..edge import committing
 from ..extensions import db
 from ..models import Role, User
-from ..moderation.services import record_action
 from .services import find_user
 
 
 def set_role(user: User, role: Role) -> None:
     """Change an account's role (e.g. a peer expert leaves the pool). Flushes; the caller commits."""
-    record_action(None, "set_role", "user", user.id, reason=f"{user.role.value} -> {role.value}")
+    record(None, AuditAction.SET_ROLE, "user", user.id, reason=f"{user.role.value} -> {role.value}")
     user.role = role
     db.session.flush()
 
 
 def set_enabled(user: User, enabled: bool) -> None:
     """Disable or enable an account. Disabling also ends every web session (a new session token)."""
-    record_action(None, "enable_user" if enabled else "disable_user", "user", user.id)
+    record(None, AuditAction.ENABLE_USER if enabled else AuditAction.DISABLE_USER, "user", user.id)
     user.is_enabled = enabled
     if not enabled:
         user.rotate_session_token()

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import AuditAction, record_by
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus,
@@ -89,7 +90,8 @@ def double_bookings_if_assigned(group: Group, user: User) -> list[tuple[Meeting,
 
 
 def update_profile(profile: PeerExpertProfile, *, first_name: str, story: str, experience_kinds: list[str],
-                   languages: list[str], trained: bool | None = None, trained_on: date | None = None) -> None:
+                   languages: list[str], trained: bool | None = None, trained_on: date | None = None,
+                   actor: User | None = None) -> None:
     """Edit how a peer expert presents. `trained` is left alone when None (peer experts cannot set it)."""
     unknown = set(experience_kinds) - set(EXPERIENCE_KINDS)
     if unknown:
@@ -100,7 +102,11 @@ def update_profile(profile: PeerExpertProfile, *, first_name: str, story: str, e
     profile.story = story.strip()
     profile.experience_kinds = list(experience_kinds)
     profile.languages = list(languages)
+    record_by(actor, AuditAction.EDIT_PROFILE, "user", profile.user_id)
     if trained is not None:
+        if trained != profile.trained:
+            record_by(actor, AuditAction.TRAIN_PEER_EXPERT if trained else AuditAction.UNTRAIN_PEER_EXPERT, "user",
+                      profile.user_id)
         profile.trained = trained
         profile.trained_on = trained_on if trained else None
     db.session.flush()

@@ -45,7 +45,8 @@ def edit_profile(user_id: int):
                 pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
                                     experience_kinds=form.experience_kinds.data, languages=form.languages.data,
                                     trained=form.trained.data if is_staff else None,
-                                    trained_on=form.trained_on.data if is_staff else None)
+                                    trained_on=form.trained_on.data if is_staff else None,
+                                    actor=current_user)
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -63,7 +64,7 @@ def organisations():
     if form.validate_on_submit():
         try:
             with committing():
-                services.create_organisation(form.name.data)
+                services.create_organisation(form.name.data, current_user)
         except DomainError as error:
             show_on_form(form, error)
         else:

@@ -43,7 +43,7 @@ def new():
         with committing():
             group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
                                           form.capacity.data, form.description.data or "",
-                                          form.house_rules.data or "")
+                                          form.house_rules.data or "", actor=current_user)
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/new.html", form=form)
@@ -95,7 +95,7 @@ def edit(group_id: int):
                     capacity=form.capacity.data, description=form.description.data or "",
                     house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
                     premoderation=form.premoderation.data, retention_days=form.retention_days.data,
-                    open_for_requests=form.open_for_requests.data)
+                    open_for_requests=form.open_for_requests.data, actor=current_user)
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -137,7 +137,7 @@ def add_member(group_id: int):
         organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
         try:
             with committing():
-                membership = services.add_participant(group, user, organisation)
+                membership = services.add_participant(group, user, organisation, actor=current_user)
         except services.ConflictRefused as refused:
             # The coordinator sees why; the participant never would.
             form.username.errors.append(
@@ -161,7 +161,7 @@ def add_moderator(group_id: int):
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         try:
             with committing():
-                services.assign_moderator(group, user)
+                services.assign_moderator(group, user, actor=current_user)
                 clashes = pool.double_bookings_if_assigned(group, user)
         except DomainError as error:
             form.username.errors.append(str(error.message))
@@ -203,7 +203,7 @@ def revoke_invite(invite_id: int):
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
         with committing():
-            services.revoke_invite(invite)
+            services.revoke_invite(invite, current_user)
         flash(_("The invite code has been withdrawn."), "success")
     return redirect(url_for("groups.detail", group_id=invite.group_id))
 

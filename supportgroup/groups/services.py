@@ -8,11 +8,11 @@ import bleach
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
+from ..audit import AuditAction, record, record_by
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (Attendance, EnrolmentConflict, Group, GroupKind, Invite, Membership, MembershipRole,
                       MembershipStatus, Organisation, Role, User, utcnow)
-from ..moderation.services import record_action
 from ..permissions import Denied, require_trained_peer_expert
 from .aliases import draw_alias
 
@@ -43,17 +43,18 @@ def clean_rules(html: str) -> str:
 
 
 def create_group(name: str, kind: GroupKind, language: str, capacity: int, description: str = "",
-                 house_rules: str = "") -> Group:
+                 house_rules: str = "", *, actor: User | None = None) -> Group:
     group = Group(name=name.strip(), kind=kind, language=language, capacity=capacity,
                   description=description.strip(), house_rules=clean_rules(house_rules))
     db.session.add(group)
     db.session.flush()
+    record_by(actor, AuditAction.CREATE_GROUP, "group", group.id, group_id=group.id)
     return group
 
 
 def update_group(group: Group, *, name: str, kind: GroupKind, language: str, capacity: int, description: str,
                  house_rules: str, waiting_room: bool, premoderation: bool, retention_days: int,
-                 open_for_requests: bool) -> list[Membership]:
+                 open_for_requests: bool, actor: User | None = None) -> list[Membership]:
     """Change a group's details and settings. Returns members promoted from the waitlist."""
     active = active_participant_count(group)
     if capacity < active:
@@ -68,13 +69,14 @@ def update_group(group: Group, *, name: str, kind: GroupKind, language: str, cap
     group.capacity, group.description = capacity, description.strip()
     group.waiting_room, group.premoderation = waiting_room, premoderation
     group.retention_days, group.open_for_requests = retention_days, open_for_requests
+    record_by(actor, AuditAction.EDIT_GROUP, "group", group.id, group_id=group.id)
     db.session.flush()
     return promote_waitlist(group)
 
 
 def archive_group(group: Group, actor: User) -> None:
     group.archived_at = utcnow()
-    record_action(actor, "archive_group", "group", group.id, group_id=group.id)
+    record(actor, AuditAction.ARCHIVE_GROUP, "group", group.id, group_id=group.id)
     db.session.flush()
 
 
@@ -160,7 +162,7 @@ def lookup_alias(group: Group, alias: str, actor: User, reason: str) -> Membersh
     )
     if membership is None:
         raise DomainError("alias_not_found", _l("No member of this group has this alias."), field="alias")
-    record_action(actor, "lookup_alias", "membership", membership.id, group_id=group.id, reason=reason)
+    record(actor, AuditAction.LOOKUP_ALIAS, "membership", membership.id, group_id=group.id, reason=reason)
     db.session.flush()
     return membership
 
@@ -231,9 +233,12 @@ def enrol(group: Group, user: User, source: str, *, organisation: Organisation |
     return membership
 
 
-def add_participant(group: Group, user: User, organisation: Organisation | None = None) -> Membership:
+def add_participant(group: Group, user: User, organisation: Organisation | None = None, *,
+                    actor: User | None = None) -> Membership:
     """A coordinator's referral."""
-    return enrol(group, user, "referral", organisation=organisation)
+    membership = enrol(group, user, "referral", organisation=organisation)
+    record_by(actor, AuditAction.ADD_MEMBER, "membership", membership.id, group_id=group.id)
+    return membership
 
 
 def request_to_join(group: Group, user: User) -> Membership:
@@ -250,7 +255,7 @@ def approve_request(membership: Membership, actor: User) -> Membership:
         raise ConflictRefused(None, "conflict")
     full = active_participant_count(membership.group) >= membership.group.capacity
     _set_status(membership, MembershipStatus.WAITLISTED if full else MembershipStatus.ACTIVE)
-    record_action(actor, "approve_request", "membership", membership.id, group_id=membership.group_id)
+    record(actor, AuditAction.APPROVE_REQUEST, "membership", membership.id, group_id=membership.group_id)
     db.session.flush()
     return membership
 
@@ -259,7 +264,7 @@ def decline_request(membership: Membership, actor: User) -> None:
     if membership.status != MembershipStatus.PENDING:
         raise DomainError("request_handled", _l("This request has already been handled."))
     _set_status(membership, MembershipStatus.REMOVED)
-    record_action(actor, "decline_request", "membership", membership.id, group_id=membership.group_id)
+    record(actor, AuditAction.DECLINE_REQUEST, "membership", membership.id, group_id=membership.group_id)
     db.session.flush()
 
 
@@ -291,8 +296,8 @@ def end_membership(membership: Membership, actor: User, status: MembershipStatus
     if status not in (MembershipStatus.REMOVED, MembershipStatus.BANNED):
         raise ValueError(status)
     _set_status(membership, status)
-    record_action(actor, "ban_member" if status == MembershipStatus.BANNED else "remove_member", "membership",
-                  membership.id, group_id=membership.group_id, reason=reason)
+    record(actor, AuditAction.BAN_MEMBER if status == MembershipStatus.BANNED else AuditAction.REMOVE_MEMBER,
+           "membership", membership.id, group_id=membership.group_id, reason=reason)
     db.session.flush()
     return promote_waitlist(membership.group)
 
@@ -312,13 +317,13 @@ def close_referral(membership: Membership, actor: User) -> None:
     if membership.referred_by_organisation_id is None:
         raise DomainError("no_referral", _l("This membership has no referring organisation."))
     membership.referral_closed_at = utcnow()
-    record_action(actor, "close_referral", "membership", membership.id, group_id=membership.group_id)
+    record(actor, AuditAction.CLOSE_REFERRAL, "membership", membership.id, group_id=membership.group_id)
     db.session.flush()
 
 
 # --- moderators -------------------------------------------------------------------------------------
 
-def assign_moderator(group: Group, user: User) -> Membership:
+def assign_moderator(group: Group, user: User, *, actor: User | None = None) -> Membership:
     """Make a trained peer expert a (co-)moderator of the group."""
     try:
         require_trained_peer_expert(user)
@@ -336,6 +341,7 @@ def assign_moderator(group: Group, user: User) -> Membership:
                                 status=MembershipStatus.ACTIVE, source="referral")
         db.session.add(membership)
     db.session.flush()
+    record_by(actor, AuditAction.ASSIGN_MODERATOR, "membership", membership.id, group_id=group.id)
     return membership
 
 
@@ -350,12 +356,14 @@ def create_invite(group: Group, actor: User, expires_at: datetime | None, max_us
                     expires_at=expires_at, max_uses=max_uses)
     db.session.add(invite)
     db.session.flush()
+    record(actor, AuditAction.CREATE_INVITE, "invite", invite.id, group_id=group.id)
     return invite
 
 
-def revoke_invite(invite: Invite) -> None:
+def revoke_invite(invite: Invite, actor: User | None = None) -> None:
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
+        record_by(actor, AuditAction.REVOKE_INVITE, "invite", invite.id, group_id=invite.group_id)
         db.session.flush()
 
 
@@ -413,7 +421,7 @@ def record_conflict(first: User, second: User, note: str, actor: User) -> tuple[
     conflict = EnrolmentConflict(user_low_id=low, user_high_id=high, note=note.strip()[:500],
                                  created_by_user_id=actor.id)
     db.session.add(conflict)
-    record_action(actor, "record_conflict", "conflict", f"{low}-{high}")
+    record(actor, AuditAction.RECORD_CONFLICT, "conflict", f"{low}-{high}")
     db.session.flush()
     shared = select(Membership.group_id).where(Membership.user_id == first.id,
                                                Membership.status.in_(CURRENT_STATUSES))
@@ -426,16 +434,17 @@ def record_conflict(first: User, second: User, note: str, actor: User) -> tuple[
 
 
 def remove_conflict(conflict: EnrolmentConflict, actor: User) -> None:
-    record_action(actor, "remove_conflict", "conflict", f"{conflict.user_low_id}-{conflict.user_high_id}")
+    record(actor, AuditAction.REMOVE_CONFLICT, "conflict", f"{conflict.user_low_id}-{conflict.user_high_id}")
     db.session.delete(conflict)
     db.session.flush()
 
 
-def create_organisation(name: str) -> Organisation:
+def create_organisation(name: str, actor: User | None = None) -> Organisation:
     name = name.strip()
     if db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
         raise DomainError("organisation_exists", _l("This organisation is already listed."), field="name")
     organisation = Organisation(name=name)
     db.session.add(organisation)
     db.session.flush()
+    record_by(actor, AuditAction.CREATE_ORGANISATION, "organisation", organisation.id)
     return organisation

@@ -1,4 +1,4 @@
-"""The audit log. Records who did what to which id and why; never message content."""
+"""Live moderation: each control changes state and is audited (`audit.py`); the socket edge commits and emits."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,32 +6,19 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from ..audit import AuditAction, record
 from ..extensions import db
-from ..models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message,
-                      ModerationAction, Mute, Report, User, utcnow)
+from ..groups.services import end_membership
+from ..models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message, Mute, Report,
+                      utcnow)
 from ..permissions import Denied
-
-
-def record_action(actor: User | None, action: str, target_type: str, target_id, *, group_id: int | None = None,
-                  meeting_id: int | None = None, reason: str = "") -> ModerationAction:
-    entry = ModerationAction(
-        actor_user_id=actor.id if actor else None,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        group_id=group_id,
-        meeting_id=meeting_id,
-        reason=(reason or "")[:500],
-    )
-    db.session.add(entry)
-    return entry
-
 
 # --- live moderation: each action changes state and is audited; the socket edge commits and emits ----
 
-def _audit(actor: Membership, action: str, target_type: str, target_id, meeting: Meeting, reason: str = "") -> None:
-    record_action(actor.user, action, target_type, target_id, group_id=meeting.group_id, meeting_id=meeting.id,
-                  reason=reason)
+def _audit(actor: Membership, action: AuditAction, target_type: str, target_id: int | str, meeting: Meeting,
+           reason: str = "") -> None:
+    record(actor.user, action, target_type, target_id, group_id=meeting.group_id, meeting_id=meeting.id,
+           reason=reason)
 
 
 def _participant(target: Membership) -> Membership:
@@ -46,7 +33,7 @@ def mute(meeting: Meeting, target: Membership, minutes: int | None, reason: str,
     until = utcnow() + timedelta(minutes=minutes) if minutes else None
     mute_row = Mute(meeting_id=meeting.id, membership_id=target.id, until=until, reason=reason)
     db.session.add(mute_row)
-    _audit(actor, "mute", "membership", target.id, meeting, reason)
+    _audit(actor, AuditAction.MUTE, "membership", target.id, meeting, reason)
     db.session.flush()
     return mute_row
 
@@ -55,7 +42,7 @@ def unmute(meeting: Meeting, target: Membership, actor: Membership, audit: bool 
     db.session.execute(update(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == target.id,
                                           Mute.lifted_at.is_(None)).values(lifted_at=utcnow()))
     if audit:
-        _audit(actor, "unmute", "membership", target.id, meeting)
+        _audit(actor, AuditAction.UNMUTE, "membership", target.id, meeting)
 
 
 def remove_from_meeting(meeting: Meeting, target: Membership, reason: str, actor: Membership) -> None:
@@ -64,15 +51,13 @@ def remove_from_meeting(meeting: Meeting, target: Membership, reason: str, actor
                                                                MeetingRemoval.membership_id == target.id))
     if exists is None:
         db.session.add(MeetingRemoval(meeting_id=meeting.id, membership_id=target.id))
-    _audit(actor, "remove_from_meeting", "membership", target.id, meeting, reason)
+    _audit(actor, AuditAction.REMOVE_FROM_MEETING, "membership", target.id, meeting, reason)
     db.session.flush()
 
 
 def ban(meeting: Meeting, target: Membership, reason: str, actor: Membership) -> None:
     """Out of the meeting and the group for good (a membership state, kept for the record)."""
     _participant(target)
-    from ..groups.services import end_membership
-
     remove_from_meeting(meeting, target, reason, actor)
     end_membership(target, actor.user, MembershipStatus.BANNED, reason)
 
@@ -85,7 +70,7 @@ def delete_message(meeting: Meeting, message: Message, actor: Membership) -> Non
     erase_text(message)
     if meeting.pinned_seq == message.seq:
         meeting.pinned_seq = None
-    _audit(actor, "delete_message", "message", message.seq, meeting)
+    _audit(actor, AuditAction.DELETE_MESSAGE, "message", message.seq, meeting)
     db.session.flush()
 
 
@@ -100,7 +85,7 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
     held_seq = message.seq
     message.status = "visible"
     message.seq = next_seq(meeting.id)
-    _audit(actor, "approve_message", "message", held_seq, meeting)
+    _audit(actor, AuditAction.APPROVE_MESSAGE, "message", held_seq, meeting)
     db.session.flush()
     return held_seq
 
@@ -112,7 +97,7 @@ def reject(meeting: Meeting, message: Message, reason: str, actor: Membership) -
 
     message.status = "rejected"
     erase_text(message)  # nobody sees a rejected message again: its text goes now, not at the purge
-    _audit(actor, "reject_message", "message", message.seq, meeting, reason)
+    _audit(actor, AuditAction.REJECT_MESSAGE, "message", message.seq, meeting, reason)
     db.session.flush()
 
 
@@ -120,7 +105,7 @@ def set_setting(meeting: Meeting, actor: Membership, **changes) -> None:
     """Slow mode, pre-moderation, lock, floor-only, pin: one audited change of the meeting's live state."""
     for name, value in changes.items():
         setattr(meeting, name, value)
-        _audit(actor, f"set_{name}", "meeting", meeting.id, meeting, reason=str(value))
+        _audit(actor, AuditAction(f"set_{name}"), "meeting", meeting.id, meeting, reason=str(value))
     db.session.flush()
 
 
@@ -128,7 +113,7 @@ def give_floor(meeting: Meeting, target: Membership | None, actor: Membership) -
     meeting.floor_membership_id = target.id if target else None
     if target is not None:
         db.session.execute(delete(Hand).where(Hand.meeting_id == meeting.id, Hand.membership_id == target.id))
-    _audit(actor, "give_floor", "membership", target.id if target else "-", meeting)
+    _audit(actor, AuditAction.GIVE_FLOOR, "membership", target.id if target else "-", meeting)
     db.session.flush()
 
 
@@ -137,7 +122,7 @@ def admit(meeting: Meeting, targets: list[Membership], actor: Membership) -> lis
     new = [t for t in targets if t.id not in admitted and not t.is_moderator]
     for target in new:
         db.session.add(Admission(meeting_id=meeting.id, membership_id=target.id))
-        _audit(actor, "admit", "membership", target.id, meeting)
+        _audit(actor, AuditAction.ADMIT, "membership", target.id, meeting)
     db.session.flush()
     return new
 
@@ -147,6 +132,6 @@ def resolve_report(meeting: Meeting, report_id: int, actor: Membership) -> Repor
     if report is None:
         raise Denied("report_not_found", _l("This report does not exist."), status=404)
     report.resolved_at = utcnow()
-    _audit(actor, "resolve_report", "report", report.id, meeting)
+    _audit(actor, AuditAction.RESOLVE_REPORT, "report", report.id, meeting)
     db.session.flush()
     return report

@@ -9,6 +9,7 @@ from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..audit import AuditAction, record
 from ..extensions import db
 from ..models import Group, Incident, Meeting, User
 from ..permissions import incident_group_ids, require_incident_viewer
@@ -48,6 +49,10 @@ def index():
 def show(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     require_incident_viewer(current_user, incident.group_id)
+    # Opening one incident shows its snapshot (who wrote what): an audited read, committed here at the edge.
+    record(current_user, AuditAction.VIEW_INCIDENT, "incident", incident.id, group_id=incident.group_id,
+           meeting_id=incident.meeting_id)
+    db.session.commit()
     group = db.session.get(Group, incident.group_id)
     meeting = db.session.get(Meeting, incident.meeting_id) if incident.meeting_id else None
     author = db.session.get(User, incident.created_by_user_id) if incident.created_by_user_id else None

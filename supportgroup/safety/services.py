@@ -1,7 +1,7 @@
 """Safeguarding in the live chat: crisis alerts, the author's crisis note, incidents and handover notes.
 
 Services change models and flush, never commit; the socket edge commits once, then emits. Incidents and
-handover notes are audited with `record_action` (ids and the action only, never the text).
+handover notes are audited (`audit.py`) (ids and the action only, never the text).
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..audit import AuditAction, record
 from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..extensions import db
 from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, utcnow
-from ..moderation.services import record_action
 from ..permissions import Denied, PostingFacts
 from . import detection
 from .resources import crisis_resources
@@ -76,8 +76,8 @@ def resolve_alert(meeting: Meeting, alert_id: int, actor: Membership) -> Alert:
         raise Denied("alert_not_found", _l("This alert does not exist."), status=404)
     if alert.resolved_at is None:
         alert.resolved_at = utcnow()
-        record_action(actor.user, "resolve_alert", "alert", alert.id, group_id=meeting.group_id,
-                      meeting_id=meeting.id, reason=alert.category)
+        record(actor.user, AuditAction.RESOLVE_ALERT, "alert", alert.id, group_id=meeting.group_id,
+               meeting_id=meeting.id, reason=alert.category)
         db.session.flush()
     return alert
 
@@ -128,8 +128,8 @@ def record_incident(meeting: Meeting, ids: list[int], note: str, actor: Membersh
                         note=note, snapshot=[_snapshot_entry(m) for m in messages])
     db.session.add(incident)
     db.session.flush()
-    record_action(actor.user, "record_incident", "incident", incident.id, group_id=meeting.group_id,
-                  meeting_id=meeting.id)
+    record(actor.user, AuditAction.RECORD_INCIDENT, "incident", incident.id, group_id=meeting.group_id,
+           meeting_id=meeting.id)
     db.session.flush()
     return incident
 
@@ -150,8 +150,8 @@ def add_handover_note(meeting: Meeting, note: str, actor: Membership) -> Handove
     row = HandoverNote(group_id=meeting.group_id, meeting_id=meeting.id, author_membership_id=actor.id, note=note)
     db.session.add(row)
     db.session.flush()
-    record_action(actor.user, "handover_note", "handover_note", row.id, group_id=meeting.group_id,
-                  meeting_id=meeting.id)
+    record(actor.user, AuditAction.HANDOVER_NOTE, "handover_note", row.id, group_id=meeting.group_id,
+           meeting_id=meeting.id)
     db.session.flush()
     return row
 

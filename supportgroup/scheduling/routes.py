@@ -112,14 +112,14 @@ def _plan(group: Group, form: NewMeetingForm) -> None:
     title = form.title.data or ""
     if form.repeat.data == ONCE:
         local = datetime.combine(form.starts_on.data, form.local_start.data)
-        services.create_meeting(group, local, form.duration_minutes.data, tz_name, title)
+        services.create_meeting(group, local, form.duration_minutes.data, tz_name, title, actor=current_user)
         return
     monthly = form.repeat.data == services.MONTHLY
     services.create_series(
         group, title=title, frequency=form.repeat.data, interval=form.interval.data, weekday=form.weekday.data,
         week_of_month=form.week_of_month.data if monthly else None, local_start=form.local_start.data,
         duration_minutes=form.duration_minutes.data, tz_name=tz_name, starts_on=form.starts_on.data,
-        until=form.until.data, count=form.count.data,
+        until=form.until.data, count=form.count.data, actor=current_user,
     )
 
 

@@ -12,12 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..audit import AuditAction, record, record_by
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (Group, Meeting, MeetingSeries, MeetingState, Membership, MembershipRole, MembershipStatus,
                       PeerExpertProfile, User, utcnow)
 from ..attendance.services import close_open_attendance
-from ..moderation.services import record_action
 from . import wallclock
 
 
@@ -48,7 +48,7 @@ def require_real_wall_clock(locals_: list[datetime], tz_name: str) -> None:
 
 
 def create_meeting(group: Group, local_start: datetime, duration_minutes: int, tz_name: str,
-                   title: str = "", *, allow_past: bool = False) -> Meeting:
+                   title: str = "", *, allow_past: bool = False, actor: User | None = None) -> Meeting:
     starts_at = local_to_utc(local_start, tz_name)
     require_real_wall_clock([local_start], tz_name)
     if not allow_past and starts_at < utcnow() - timedelta(minutes=1):
@@ -60,6 +60,7 @@ def create_meeting(group: Group, local_start: datetime, duration_minutes: int, t
                       title=title.strip())
     db.session.add(meeting)
     db.session.flush()
+    record_by(actor, AuditAction.CREATE_MEETING, "meeting", meeting.id, group_id=group.id, meeting_id=meeting.id)
     return meeting
 
 
@@ -70,7 +71,7 @@ def open_meeting(meeting: Meeting, actor: User) -> None:
         raise DomainError("meeting_not_scheduled", _l("Only a scheduled meeting can be opened."))
     meeting.state = MeetingState.OPEN
     meeting.opened_at = utcnow()
-    record_action(actor, "open_meeting", "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
+    record(actor, AuditAction.OPEN_MEETING, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
     db.session.flush()
 
 
@@ -82,7 +83,7 @@ def close_meeting(meeting: Meeting, actor: User) -> None:
     meeting.state = MeetingState.CLOSED
     meeting.closed_at = utcnow()
     close_open_attendance(meeting)  # every stay still open ends at the close
-    record_action(actor, "close_meeting", "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
+    record(actor, AuditAction.CLOSE_MEETING, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
     db.session.flush()
 
 
@@ -185,7 +186,8 @@ def occurrence_times(frequency: str, interval: int, weekday: int, week_of_month:
 
 def create_series(group: Group, *, title: str, frequency: str, interval: int, weekday: int,
                   week_of_month: int | None, local_start: time, duration_minutes: int, tz_name: str,
-                  starts_on: date, until: date | None = None, count: int | None = None) -> MeetingSeries:
+                  starts_on: date, until: date | None = None, count: int | None = None,
+                  actor: User | None = None) -> MeetingSeries:
     """Plan a recurring meeting and materialise its occurrences (see the horizon notes above).
 
     A start time that does not exist on one of its dates (02:30 on a spring-forward day in Amsterdam), or
@@ -217,6 +219,7 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
         for start in starts
     )
     db.session.flush()
+    record_by(actor, AuditAction.CREATE_SERIES, "series", series.id, group_id=group.id)
     return series
 
 
@@ -309,8 +312,8 @@ def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: date
             series.duration_minutes, series.timezone = duration_minutes, tz_name
     for m, start in zip(meetings, new_starts):
         m.title, m.starts_at, m.duration_minutes, m.timezone = title.strip(), start, duration_minutes, tz_name
-    action = "edit_meeting" if len(meetings) == 1 else "edit_series_rest"
-    record_action(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
+    action = AuditAction.EDIT_MEETING if len(meetings) == 1 else AuditAction.EDIT_SERIES_REST
+    record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
     db.session.flush()
     return meetings
 
@@ -328,9 +331,8 @@ def cancel_meeting(meeting: Meeting, actor: User, *, reason: str, scope: str = S
         day_before = local_start_of(meeting).date() - timedelta(days=1)
         if day_before >= series.starts_on and (series.until is None or day_before < series.until):
             series.until = day_before
-    action = "cancel_meeting" if len(meetings) == 1 else "cancel_series_rest"
-    record_action(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id,
-                  reason=reason)
+    action = AuditAction.CANCEL_MEETING if len(meetings) == 1 else AuditAction.CANCEL_SERIES_REST
+    record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id, reason=reason)
     db.session.flush()
     return meetings
 
