@@ -12,7 +12,7 @@ from ..auth.services import find_user
 from ..chat.rooms import revoke_rooms
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
-from ..permissions import require_group_manager, require_profile_editor
+from ..permissions import can_record_training, require_group_manager, require_profile_editor
 from . import pool, services
 from .forms import ConflictForm, OrganisationForm, ProfileForm
 from .routes import bp
@@ -32,7 +32,7 @@ def edit_profile(user_id: int):
     if expert is None or expert.role != Role.PEER_EXPERT or expert.profile is None:
         abort(404)
     require_profile_editor(current_user, expert)
-    is_staff = current_user.role in (Role.COORDINATOR, Role.ADMIN)
+    is_staff = can_record_training(current_user)
     form = ProfileForm(obj=expert.profile)
     form.experience_kinds.choices = list(pool.EXPERIENCE_KINDS.items())
     if not is_staff:
