@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import url_for
 from flask_babel import format_date, get_timezone
@@ -36,7 +37,8 @@ class UrlTemplate:
     """`url_for(endpoint, <argument>=…)` built once; each line only puts its id in."""
 
     def __init__(self, endpoint: str, argument: str = "meeting_id") -> None:
-        self._head, _, self._tail = url_for(endpoint, **{argument: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+        values: dict[str, Any] = {argument: _PLACEHOLDER}
+        self._head, _, self._tail = url_for(endpoint, **values).partition(str(_PLACEHOLDER))
 
     def __call__(self, id_: int) -> str:
         return f"{self._head}{id_}{self._tail}"
