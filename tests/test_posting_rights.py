@@ -197,3 +197,40 @@ def test_malformed_messages_count_against_the_budget(factory, socket_client, app
                                    callback=True) for _ in range(4)]
     assert [a["error"]["code"] for a in bad] == ["invalid_payload"] * 3 + ["rate_limited"]
     assert send(scene.alice_socket, scene.meeting, "now", "late-0001")["error"]["code"] == "rate_limited"
+
+
+def test_a_mute_in_one_meeting_leaves_other_meetings_their_kept_rights(room, factory, socket_client, db):
+    """Scoped invalidation: a mute (and the lifting of older mutes it runs, a bulk UPDATE) replaces its own
+    meeting's epoch only. bob, writing in another meeting of the group, keeps his answer (no re-read)."""
+    other = factory.meeting(room.group, title="Another meeting")
+    expert_b, bob_b = socket_client("expert"), socket_client("bob")
+    for sio in (expert_b, bob_b):
+        assert sio.emit("join", {"meeting_id": other.id}, callback=True)["ok"]
+    assert send(bob_b, other, "warm", "bob-b-0000")["ok"]  # bob's answer in meeting B is kept
+
+    assert mod(room, "mute", member=room.memberships["alice"].public_id, reason="pause")["ok"]  # meeting A
+    with statements_of(db) as seen:
+        assert send(bob_b, other, "still here", "bob-b-0001")["ok"]
+    assert len(seen) == per_message(db), seen  # no rule read again
+    assert alice_sends(room, 1)["error"]["code"] == "muted"  # A's muted participant: refused at once
+
+
+def test_a_bulk_statement_that_names_its_scopes_drops_only_theirs(room, factory, socket_client, db):
+    """`rule_scopes.touching`: a bulk statement on a rules table that names its meeting replaces that epoch only."""
+    from supportgroup import rule_scopes
+
+    other = factory.meeting(room.group, title="Another meeting")
+    expert_b, bob_b = socket_client("expert"), socket_client("bob")
+    for sio in (expert_b, bob_b):
+        assert sio.emit("join", {"meeting_id": other.id}, callback=True)["ok"]
+    assert send(bob_b, other, "warm", "bob-b-0000")["ok"]
+    db.session.execute(update(Mute).where(Mute.meeting_id == room.meeting.id).values(reason="none"),
+                       execution_options=rule_scopes.touching(meetings=[room.meeting.id]))
+    db.session.commit()
+    db.session.refresh(other)  # the test's own reload of the expired row is not the socket's
+    with statements_of(db) as seen:
+        assert send(bob_b, other, "unchanged", "bob-b-0001")["ok"]
+    assert len(seen) == per_message(db), seen
+    with statements_of(db) as seen:
+        assert alice_sends(room, 1)["ok"]
+    assert len(seen) > per_message(db)  # meeting A's answers were read again

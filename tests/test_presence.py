@@ -10,8 +10,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from supportgroup.chat.connections import RedisConnections
 from supportgroup.chat.heartbeat import beat
-from supportgroup.chat.stores import RedisConnections, RedisPresence, stores
+from supportgroup.chat.presence_redis import RedisPresence
+from supportgroup.chat.stores import stores
 from supportgroup.extensions import db
 from supportgroup.models import Membership
 

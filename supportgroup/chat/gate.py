@@ -20,14 +20,17 @@ from dataclasses import dataclass
 import redis
 from limits import parse_many
 
-from .stores import _FIND_MODERATOR, _NOW_MS, MemoryEpochs, MemoryPresence, RedisEpochs, RedisPresence
+from .epochs import MemoryEpochs, RedisEpochs
+from .presence import MemoryPresence
+from .presence_redis import RedisPresence
+from .redis_scripts import FIND_MODERATOR, NOW_MS
 
 # KEYS: the account's counters (one per window), the epoch keys, then (optionally) the meeting's presence
 # hash and proofs (`RedisPresence.moderator_keys`). ARGV: number of counters, number of epoch keys, the
 # presence TTL in ms ('' = do not look), a fresh token for missing epoch keys, their lifetime (s), then per
 # counter its limit and window (s).
 # Returns {0} when over budget, else {1, moderator present (0/1), epoch tokens...}.
-_CHECK = _NOW_MS + """
+_CHECK = NOW_MS + """
 local counters, epochs = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, counters do
   local count = redis.call('INCR', KEYS[i])
@@ -47,7 +50,7 @@ end
 if ARGV[3] ~= '' then
   local hash_key, proof_key = KEYS[counters + epochs + 1], KEYS[counters + epochs + 2]
   local oldest = now - tonumber(ARGV[3])
-""" + _FIND_MODERATOR + """
+""" + FIND_MODERATOR + """
   result[2] = present
 end
 return result

@@ -14,11 +14,13 @@ admission), the epochs of its scopes are replaced, once before the commit and on
 
 A cached answer is used only while all three tokens are unchanged, so a mute, a ban, a closed meeting, a
 logout or a disabled account takes effect from the next message on, in every process. The database stays
-the only source of truth; the cache holds nothing it cannot rebuild. Bulk UPDATE/DELETE statements on
-those tables (which the ORM does not track) replace a global epoch that every answer also depends on.
+the only source of truth; the cache holds nothing it cannot rebuild.
 
-The one UPDATE that chat messages make to the meeting row (the message counter) does not change any rule,
-and is marked with `RULES_NEUTRAL` so that it bumps nothing.
+Bulk UPDATE/DELETE statements on those tables (which the ORM does not track) replace the epochs of the scopes
+they say they touch (`rule_scopes.touching`: a mute's lifting touches its meeting only), and a global epoch
+that every answer also depends on when they say nothing. So a mute in one meeting leaves the sockets of every
+other meeting their kept answers. The message counter's UPDATE (`chat/services.insert_message`) is text,
+not a Core statement: it changes no rule and bumps nothing.
 """
 from __future__ import annotations
 
@@ -31,36 +33,35 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..models import Admission, Group, Meeting, MeetingRemoval, Membership, Mute, PeerExpertProfile, User
 from ..permissions import PostingFacts
+from ..rule_scopes import GLOBAL, OPTION, group_scope, meeting_scope, user_scope
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
 CACHE_KEY = "sg_posting_rights"  # socket-session key: meeting id -> (epochs, facts, person)
-GLOBAL = "all"
-RULES_NEUTRAL = "sg_rules_neutral"  # execution option: this bulk statement changes no authorization rule
 _PENDING = "sg_rule_scopes"  # session.info key: scopes touched by the current transaction
 _WATCHED_TABLES = {m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute,
                                                MeetingRemoval, Admission)}
 
 
 def scopes(meeting_id: int, group_id: int, user_id: int) -> list[str]:
-    return [GLOBAL, f"meeting:{meeting_id}", f"group:{group_id}", f"user:{user_id}"]
+    return [GLOBAL, meeting_scope(meeting_id), group_scope(group_id), user_scope(user_id)]
 
 
-def _scopes_of(obj) -> set[str]:
+def _scopes_of(obj: object) -> set[str]:
     match obj:
         case User():
-            return {f"user:{obj.id}"}
+            return {user_scope(obj.id)}
         case PeerExpertProfile():
-            return {f"user:{obj.user_id}"}
+            return {user_scope(obj.user_id)}
         case Group():
-            return {f"group:{obj.id}"}
+            return {group_scope(obj.id)}
         case Membership():
-            return {f"group:{obj.group_id}", f"user:{obj.user_id}"}
+            return {group_scope(obj.group_id), user_scope(obj.user_id)}
         case Meeting():
-            return {f"meeting:{obj.id}"}
+            return {meeting_scope(obj.id)}
         case Mute() | MeetingRemoval() | Admission():
-            return {f"meeting:{obj.meeting_id}"}
+            return {meeting_scope(obj.meeting_id)}
     return set()
 
 
@@ -110,11 +111,12 @@ def _collect(session_: Session, _flush_context=None) -> None:
 
 
 def _collect_bulk(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.execution_options.get(RULES_NEUTRAL):
+    """A bulk UPDATE/DELETE on a rules table: the scopes it says it touches, else every scope (GLOBAL)."""
+    if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in _WATCHED_TABLES:
-        _touched(state.session).add(GLOBAL)
+        _touched(state.session).update(state.execution_options.get(OPTION, {GLOBAL}))
 
 
 def _bump_before_commit(session_: Session) -> None:

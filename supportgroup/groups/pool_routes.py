@@ -14,7 +14,7 @@ from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
-from ..permissions import require_group_manager, require_profile_editor
+from ..permissions import can_record_training, require_group_manager, require_profile_editor
 from . import pool, services
 from .blueprint import bp
 from .forms import ConflictForm, OrganisationForm, ProfileForm
@@ -34,7 +34,7 @@ def edit_profile(user_id: int):
     if expert.role != Role.PEER_EXPERT or expert.profile is None:
         abort(404)  # only peer experts have a profile: any other account id is one that has none
     require_profile_editor(current_user, expert)
-    is_staff = current_user.role in (Role.COORDINATOR, Role.ADMIN)
+    is_staff = can_record_training(current_user)
     form = ProfileForm(obj=expert.profile)
     form.experience_kinds.choices = list(pool.EXPERIENCE_KINDS.items())
     if not is_staff:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from .. import rule_scopes
 from ..audit import AuditAction, record
 from ..extensions import db
 from ..groups.services import end_membership
@@ -40,7 +41,8 @@ def mute(meeting: Meeting, target: Membership, minutes: int | None, reason: str,
 
 def unmute(meeting: Meeting, target: Membership, actor: Membership, audit: bool = True) -> None:
     db.session.execute(update(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == target.id,
-                                          Mute.lifted_at.is_(None)).values(lifted_at=utcnow()))
+                                          Mute.lifted_at.is_(None)).values(lifted_at=utcnow()),
+                       execution_options=rule_scopes.touching(meetings=[meeting.id]))  # not every meeting's
     if audit:
         _audit(actor, AuditAction.UNMUTE, "membership", target.id, meeting)
 

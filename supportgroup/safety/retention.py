@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from .. import rule_scopes
 from ..extensions import db, socketio
 from ..models import Alert, Group, HandoverNote, Incident, Meeting, MeetingState, Message, Report, SafetyCheck, utcnow
 from . import scrub
@@ -83,12 +84,14 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         ),
         "incidents": _delete(Incident, Incident.created_at < now - timedelta(days=max(incident_days, 0))),
     }
-    # A pin pointed at a message that is gone now.
-    db.session.execute(
-        Meeting.__table__.update()
-        .where(Meeting.id.in_(meetings), Meeting.pinned_seq.is_not(None))
-        .values(pinned_seq=None)
-    )
+    # A pin pointed at a message that is gone now. The meetings are named, so that only their sockets' kept
+    # posting rights are dropped (chat/rights.py), not every socket's.
+    pinned = db.session.scalars(select(Meeting.id).where(Meeting.id.in_(meetings), Meeting.pinned_seq.is_not(None))).all()
+    if pinned:
+        db.session.execute(
+            Meeting.__table__.update().where(Meeting.id.in_(pinned)).values(pinned_seq=None),
+            execution_options=rule_scopes.touching(meetings=pinned),
+        )
     db.session.flush()
     # After the commit: the SQLite -wal checkpointed away, PostgreSQL's old row versions vacuumed (scrub.py),
     # also of texts deleted since the last run.

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import url_for
 from flask_babel import format_date, get_timezone
 from flask_babel import gettext as _
 
-from ..models import Meeting
+from ..models import Meeting, MeetingState
 
 _PLACEHOLDER = 2_147_480_001  # an id no meeting has; replaced by the real one
 
@@ -36,7 +37,8 @@ class UrlTemplate:
     """`url_for(endpoint, <argument>=…)` built once; each line only puts its id in."""
 
     def __init__(self, endpoint: str, argument: str = "meeting_id") -> None:
-        self._head, _, self._tail = url_for(endpoint, **{argument: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+        values: dict[str, Any] = {argument: _PLACEHOLDER}
+        self._head, _, self._tail = url_for(endpoint, **values).partition(str(_PLACEHOLDER))
 
     def __call__(self, id_: int) -> str:
         return f"{self._head}{id_}{self._tail}"
@@ -50,8 +52,8 @@ class MeetingLines:
             "series": _("(series)"), "cancelled": _("This meeting has been cancelled."),
             "ics": _("Add to my calendar (.ics)"), "change": _("Change"), "cancel": _("Cancel"),
         }
-        self._states = {"scheduled": _("Planned"), "open": _("Open now"), "closed": _("Closed"),
-                        "cancelled": _("Cancelled")}
+        self._states = {MeetingState.SCHEDULED: _("Planned"), MeetingState.OPEN: _("Open now"),
+                        MeetingState.CLOSED: _("Closed"), MeetingState.CANCELLED: _("Cancelled")}
         self._moderators = _("Peer experts: %(names)s", names="\x00")
         self._reason = _("Reason: %(reason)s", reason="\x00")
         self._tz = get_timezone()
@@ -71,7 +73,7 @@ class MeetingLines:
         return MeetingLine(
             meeting=meeting,
             when=f"{self._day(start)}, {start:%H:%M}–{end:%H:%M}",
-            state_label=self._states[meeting.state.value],
+            state_label=self._states[meeting.state],
             moderators=self._moderators.replace("\x00", ", ".join(moderators)) if moderators else "",
             cancel_reason=self._reason.replace("\x00", meeting.cancel_reason) if meeting.cancel_reason else "",
             chat_url=self._urls["chat"](meeting.id), ics_url=self._urls["ics"](meeting.id),
