@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..chat.rooms import disconnect_user
+from ..realtime.rooms import disconnect_user
 from ..extensions import db, limiter
 from .idle import mark_active
 from ..ratelimit_keys import username_address_key

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from ..chat.rooms import revoke_rooms
+from ..realtime.rooms import revoke_rooms
 from ..extensions import db
 from ..models import Group, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..auth.services import find_user
-from ..chat.rooms import revoke_rooms
+from ..realtime.rooms import revoke_rooms
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import require_group_manager, require_profile_editor

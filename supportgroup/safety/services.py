@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..extensions import db
 from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, utcnow
 from ..moderation.services import record_action
 from ..permissions import Denied, PostingFacts
+from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 from . import detection
 from .resources import crisis_resources
 

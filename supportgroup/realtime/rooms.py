@@ -13,13 +13,13 @@ import redis
 from flask import current_app
 from sqlalchemy import select
 
+from ..chat.stores import stores
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
 from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
-from ..realtime.unavailable import outage
-from .stores import stores
+from .unavailable import outage
 
-log = logging.getLogger("supportgroup.chat")
+log = logging.getLogger("supportgroup.chat")  # the name operators filter on (unchanged by the move)
 
 PENDING = "sg_pending_revocations"  # app.extensions: scopes whose revocation failed, retried by the heartbeat
 
