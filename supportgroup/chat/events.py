@@ -6,6 +6,8 @@ Entering and leaving a meeting are in `chat/joining.py`. The protocol is in docs
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -114,7 +116,7 @@ def delete_message(user: object, meeting_id: int, id: int) -> dict:  # noqa: A00
     return {}
 
 
-def _hand_event(raise_it: bool):  # type: ignore[no-untyped-def]
+def _hand_event(raise_it: bool) -> Callable[..., dict]:
     def handler(user: object, meeting_id: int) -> dict:
         meeting = load_meeting(meeting_id)
         membership = require_meeting_member(user, meeting)

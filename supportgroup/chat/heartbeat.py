@@ -167,7 +167,7 @@ def database_round(work: DatabaseWork) -> DatabaseWork:
     failed = DatabaseWork()
     steps: list[tuple[str, Callable[[], None], set[int] | None, int]] = [
         ("sending sync", emit_sync, None, 0),  # clients learn what they missed (chat/catchup.py)
-        ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (chat/rooms.py)
+        ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (realtime/rooms.py)
         ("sweeping presence", sweep_ghosts, None, 0),  # entries whose socket is gone (chat/alive.py)
         *((f"pushing presence to meeting {m}", functools.partial(push_presence, m), failed.presence, m)
           for m in sorted(work.presence)),

@@ -6,7 +6,7 @@ messages look to clients too (`realtime/describe.py`). Services change models an
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from ..extensions import db
 from ..models import Hand, Meeting, Membership, Message, MessageKind, MessageStatus, Report
@@ -15,7 +15,7 @@ from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 PUBLIC_KINDS = (MessageKind.CHAT, MessageKind.ANNOUNCEMENT)
 
 
-def visible_to(viewer: Membership):  # type: ignore[no-untyped-def]  (a SQL expression)
+def visible_to(viewer: Membership) -> ColumnElement[bool]:
     """The messages a member may see: public ones, their own whispers, and for moderators everything
     shown to moderators (whispers, backchannel). Never deleted, held or rejected ones."""
     public = Message.kind.in_(PUBLIC_KINDS)

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..chat.stores import stores
-from ..extensions import db, socketio
+from ..extensions import db
 from ..models import Meeting, Membership, Message, MessageKind, MessageStatus
 from ..permissions import Denied, require_meeting_moderator, require_meeting_open
 from ..realtime import messages, push
 from ..realtime.describe import message_payload, person
-from ..realtime.loaders import load_meeting, load_member, require_joined, text_fields
+from ..realtime.loaders import load_meeting, load_member, present_members, require_joined, text_fields
 from ..realtime.payloads import Bool, Int, Member, Reason
 from ..realtime.pipeline import socket_event
-from ..realtime.rooms import disconnect_user
+from ..realtime.rooms import disconnect_member, disconnect_user
 from ..safety import services as safety
 from ..safety.payloads import IdList, Note
 from ..scheduling.services import MeetingError, close_meeting
@@ -27,16 +26,6 @@ def moderating(user, meeting_id: int) -> tuple[Meeting, Membership]:
     """Load the meeting and the acting moderator's membership, or refuse."""
     meeting = load_meeting(meeting_id)
     return meeting, require_meeting_moderator(user, meeting)
-
-
-def _take_out(meeting_id: int, target: Membership) -> None:
-    """End a person's sockets in this meeting, in whichever process holds them.
-
-    Only the owning process may take a socket out of presence (its heartbeat would write it back), so this
-    disconnects through Socket.IO; the owner's disconnect handler then leaves the meeting properly.
-    """
-    for sid in stores().presence.sids_of(meeting_id, target.id):
-        socketio.server.disconnect(sid, namespace="/")
 
 
 @socket_event("backchannel", text_fields())
@@ -93,7 +82,7 @@ def remove(user, meeting_id: int, member: str, reason: str):
     services.remove_from_meeting(meeting, target, reason, me)
     db.session.commit()
     push.to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": False})
-    _take_out(meeting_id, target)
+    disconnect_member(meeting_id, target.id)
     push.push_presence(meeting_id)
     return {}
 
@@ -105,7 +94,7 @@ def ban(user, meeting_id: int, member: str, reason: str):
     services.ban(meeting, target, reason, me)
     db.session.commit()
     push.to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": True})
-    _take_out(meeting_id, target)
+    disconnect_member(meeting_id, target.id)
     disconnect_user(target.user_id)  # every socket, in every process: they cannot come back
     push.push_presence(meeting_id)
     return {}
@@ -223,9 +212,7 @@ def admit(user, meeting_id: int, member: str):
 @socket_event("admit_all", MEETING)
 def admit_all(user, meeting_id: int):
     meeting, me = moderating(user, meeting_id)
-    ids = stores().presence.membership_ids(meeting_id)
-    waiting = [m for m in db.session.scalars(db.select(Membership).where(Membership.id.in_(ids)))
-               if not m.is_moderator] if ids else []
+    waiting = [m for m in present_members(meeting_id) if not m.is_moderator]
     return {"admitted": _admit(meeting, me, waiting)}
 
 

@@ -10,7 +10,8 @@ without a moderator meanwhile. `drain` instead:
    not through the message queue: the other processes' clients stay), and waits `NOTICE_SECONDS` for the
    notices to go out and for clients that act on them to leave by themselves;
 3. closes every remaining socket of this process at once. Closing runs the Socket.IO disconnect handler
-   (`chat/events.py`): presence entry removed, the stay ended, presence and MeetingState pushed. The socket
+   (`realtime/connection.py`, with `chat/joining.py`'s hook): presence entry removed, the stay ended,
+   presence and MeetingState pushed. The socket
    is closed with a WebSocket close frame and no Engine.IO CLOSE packet, so a client that missed the notice
    takes it as a lost connection and reconnects by itself;
 4. removes any presence entry of this process still left (a disconnect handler that failed, e.g. with the

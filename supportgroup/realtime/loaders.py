@@ -7,6 +7,7 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..chat.stores import stores
 from ..extensions import db
 from ..models import Meeting, Membership
 from ..permissions import Denied
@@ -28,6 +29,12 @@ def load_member(meeting: Meeting, public_id: str) -> Membership:
     if membership is None:
         raise Denied("member_not_found", _l("This person is not in this group."), status=404)
     return membership
+
+
+def present_members(meeting_id: int) -> list[Membership]:
+    """The memberships present in the meeting now (waiting ones too), in any process."""
+    ids = stores().presence.membership_ids(meeting_id)
+    return list(db.session.scalars(select(Membership).where(Membership.id.in_(ids)))) if ids else []
 
 
 def require_joined(meeting_id: int) -> None:

@@ -81,9 +81,11 @@ def insert_message(meeting_id: int, author_membership_id: int, client_id: str, t
     the unique constraint; the caller rolls back and answers with the stored message (`store_once`)."""
     kind, status = MessageKind(kind), MessageStatus(status)
     connection = db.session.connection()
-    params = {"meeting_id": meeting_id, "author_membership_id": author_membership_id, "client_id": client_id,
-              "text": text, "created_at": utcnow(), "kind": kind.value, "status": status.value,
-              "held_reason": held_reason, "whisper_to": whisper_membership_id}
+    created_at = utcnow()
+    params: dict[str, object] = {
+        "meeting_id": meeting_id, "author_membership_id": author_membership_id, "client_id": client_id,
+        "text": text, "created_at": created_at, "kind": kind.value, "status": status.value,
+        "held_reason": held_reason, "whisper_to": whisper_membership_id}
     *counter, store = _store_statements(connection.dialect.name)
     if counter:
         params["seq"] = connection.execute(counter[0], params).scalar()
@@ -91,7 +93,7 @@ def insert_message(meeting_id: int, author_membership_id: int, client_id: str, t
     if row is None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
     return StoredMessage(id=row.id, seq=row.seq, meeting_id=meeting_id, author_membership_id=author_membership_id,
-                         client_id=client_id, text=text, created_at=params["created_at"], kind=kind,
+                         client_id=client_id, text=text, created_at=created_at, kind=kind,
                          status=status, held_reason=held_reason, whisper_membership_id=whisper_membership_id)
 
 

@@ -55,6 +55,7 @@ def socket_event(name: str, fields: Fields = None, *, load_account: bool = True,
             try:
                 if on_arrival is not None:
                     on_arrival(data)
+                user: Any
                 if load_account:
                     user = require_authenticated(current_user)
                 elif (user := session.get(SOCKET_USER)) is None:

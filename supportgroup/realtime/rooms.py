@@ -42,6 +42,16 @@ def disconnect_user(user_id: int) -> None:
         socketio.server.disconnect(sid, namespace="/")
 
 
+def disconnect_member(meeting_id: int, membership_id: int) -> None:
+    """End a person's sockets in this meeting, in whichever process holds them.
+
+    Only the owning process may take a socket out of presence (its heartbeat would write it back), so this
+    disconnects through Socket.IO; the owner's disconnect handler then leaves the meeting properly.
+    """
+    for sid in stores().presence.sids_of(meeting_id, membership_id):
+        socketio.server.disconnect(sid, namespace="/")
+
+
 def may_stay(meeting: Meeting, membership: Membership, entered_as_moderator: bool) -> bool:
     """Whether a socket that joined `meeting` through `membership` may still be in the rooms it entered.
 
