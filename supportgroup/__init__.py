@@ -56,7 +56,8 @@ def _init_extensions(app: Flask) -> None:
 
     # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
     # handlers declared while unbound, and replays them onto every app it is bound to later.
-    from .chat import events  # noqa: F401
+    from .realtime import connection  # noqa: F401  (connect, disconnect, unknown events)
+    from .chat import events, joining  # noqa: F401
     from .chat.catchup import init_catchup  # also registers `catch_up`
     from .chat.coalesce import init_presence_pushes
     from .chat.rights import install as install_rights_invalidation

@@ -10,7 +10,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-# Socket-session key: the language a socket chose at connect (chat/events.py `on_connect`).
+
+# Socket-session key: the language a socket chose at connect (realtime/connection.py `on_connect`).
 SOCKET_LOCALE_KEY = "sg_locale"
 
 

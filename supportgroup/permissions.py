@@ -347,6 +347,24 @@ def require_incident_viewer(user, group_id: int) -> User:
     return user
 
 
+# Chat rules (moved from chat/)
+
+def require_may_delete_message(message: Message, by: Membership) -> None:
+    """Authors delete their own messages; moderators any."""
+    if not by.is_moderator and message.author_membership_id != by.id:
+        raise Denied("not_allowed", _l("You can only delete your own messages."))
+
+
+def require_may_whisper(meeting: Meeting, author: Membership, recipient: Membership | None) -> None:
+    """A moderator whispers to one participant (never to another peer expert: that is the backchannel); a
+    participant whispers to the meeting's moderators (`recipient` None), unless removed from the meeting."""
+    if author.is_moderator:
+        if recipient is not None and recipient.is_moderator:
+            raise Denied("not_allowed", _l("Use the backchannel to write to other peer experts."))
+    else:
+        require_not_removed(meeting, author)
+
+
 # Role rules for pages and templates
 # Which links and parts of a page an account is shown. They only show or hide: the route behind a link checks
 # its own rule above. Templates ask `can("see_pool")` (home.py's context processor binds the current user);

@@ -13,10 +13,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat import services
 from supportgroup.chat.heartbeat import beat
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, Membership
+from supportgroup.realtime import messages as services
 from tests.chat_helpers import open_room, received, send
 
 
@@ -182,7 +182,7 @@ def test_catch_up_needs_a_joined_socket_and_membership(app, factory, socket_clie
 def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory, socket_client):
     """`pending`, `alert` and `report` lost on the way (here: never emitted) reach a connected moderator through
     `catch_up`'s moderation snapshot; a report allocates no message id, so a `sync` alone does not reveal it."""
-    from supportgroup.chat.services import find_message, report_message
+    from supportgroup.realtime.messages import find_message, report_message
     from supportgroup.safety.services import record_alerts, resolve_alert
 
     scene = open_room(factory, socket_client)

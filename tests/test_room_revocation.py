@@ -13,10 +13,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat.rooms import meeting_room, moderators_room, revoke_rooms
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership, Role
+from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_rooms
 from tests.chat_helpers import open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
@@ -313,7 +313,7 @@ def _refusing_redis():
 def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
                                                                                           caplog):
     from supportgroup.chat.heartbeat import beat
-    from supportgroup.chat.rooms import pending_revocations
+    from supportgroup.realtime.rooms import pending_revocations
 
     presence = stores().presence
     working = presence._redis
@@ -349,7 +349,7 @@ def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes
     """Not only Redis: whatever fails in the revocation (here the live-meetings read raising), the committed
     page answers as usual and the scope waits for the heartbeat, whose round goes on with its other steps."""
     from supportgroup.chat.heartbeat import beat
-    from supportgroup.chat.rooms import pending_revocations
+    from supportgroup.realtime.rooms import pending_revocations
 
     presence = stores().presence
 

@@ -1,7 +1,7 @@
 """Operators' account changes that take rights away: `flask set-role`, `flask disable-user`, `flask enable-user`.
 
 The app has no page for these; operators run them on a server. Each one is audited, committed, and then takes
-away the rooms the lost right carried (`chat.rooms.revoke_rooms`), in every server process through the
+away the rooms the lost right carried (`realtime.rooms.revoke_rooms`), in every server process through the
 Socket.IO message queue, exactly as the coordinators' pages do. (Without Redis, in the embedded one-process
 deployment, a command runs in a process of its own and cannot reach the server's sockets: its change applies
 there when the sockets reconnect, so restart the server.)
@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..audit import AuditAction, record
-from ..chat.rooms import pending_revocations, revoke_rooms
+from ..realtime.rooms import pending_revocations, revoke_rooms
 from ..edge import committing
 from ..extensions import db
 from ..models import Role, User

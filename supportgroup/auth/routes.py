@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..chat.rooms import disconnect_user
+from ..realtime.rooms import disconnect_user
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import limiter

@@ -25,8 +25,8 @@ from flask import Flask, current_app
 
 from ..attendance import services as attendance
 from ..extensions import db, socketio
-from .rooms import may_stay
-from .state import emit_meeting_state
+from ..realtime import push
+from ..realtime.rooms import may_stay
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
@@ -42,8 +42,7 @@ def ask_moderators() -> None:
     server = socketio.server
     for sid in presence.moderator_sids():
         if server.manager.is_connected(sid, NAMESPACE):
-            server.emit("alive", {}, to=sid, namespace=NAMESPACE, ignore_queue=True,
-                        callback=functools.partial(_answered, app, presence, sid))
+            push.ask_alive_locally(sid, functools.partial(_answered, app, presence, sid))
 
 
 def _answered(app: Flask, presence, sid: str, *_answer) -> None:
@@ -90,13 +89,11 @@ def _return(app: Flask, presence, sid: str) -> None:
 
 
 def _push(app: Flask, meeting_ids: list[int]) -> None:
-    from .events import broadcast_presence
-
     with app.app_context():
         try:
             for meeting_id in meeting_ids:
-                broadcast_presence(meeting_id)
-                emit_meeting_state(meeting_id)
+                push.push_presence(meeting_id)
+                push.push_meeting_state(meeting_id)
         except Exception:
             log.exception("alive: pushing the state of a returning moderator failed")
         finally:
@@ -132,9 +129,7 @@ def sweep_ghosts() -> None:
             log.exception("presence: closing the stay of a swept entry failed")
         changed.add(meeting_id)
     if changed:
-        from .events import broadcast_presence
-
         for meeting_id in sorted(changed):
-            broadcast_presence(meeting_id)
-            emit_meeting_state(meeting_id)
+            push.push_presence(meeting_id)
+            push.push_meeting_state(meeting_id)
     current_app.extensions[SUSPECTS] = found - gone

@@ -20,12 +20,15 @@ from sqlalchemy import select
 from ..extensions import db, socketio
 from ..models import Meeting, Message
 from ..permissions import is_removed_from, is_waiting, removed_refusal, require_meeting_member
+from ..realtime import push
+from ..realtime.describe import AUTHOR_AS_PERSON, message_payload
+from ..realtime.loaders import load_meeting, require_joined
+from ..realtime.payloads import Int
+from ..realtime.pipeline import socket_event
 from ..realtime.queue import queue_manager
 from . import services
-from .events import _moderation_snapshot, chat_event, load_meeting, require_joined
 from .gap_marks import marks
-from .payloads import Int
-from .rooms import meeting_room
+from .joining import moderation_snapshot
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
@@ -39,8 +42,7 @@ def emit_sync(meeting_ids: Iterable[int] | None = None) -> None:
     try:
         meetings = stores().presence.local_meetings() if meeting_ids is None else meeting_ids
         for meeting_id, (last_id, deleted) in marks(meetings).items():
-            socketio.server.emit("sync", {"meeting_id": meeting_id, "last_id": last_id, "deleted": deleted},
-                                 to=meeting_room(meeting_id), namespace="/", ignore_queue=True)
+            push.sync_locally(meeting_id, last_id, deleted)
     except Exception:
         log.exception("sending sync failed")
     finally:
@@ -64,7 +66,7 @@ def init_catchup(app: Flask) -> None:
         manager.on_subscribed.append(lambda: socketio.start_background_task(_sync_in_context, app))
 
 
-@chat_event("catch_up", {"meeting_id": Int(minimum=1), "after": Int(minimum=0)})
+@socket_event("catch_up", {"meeting_id": Int(minimum=1), "after": Int(minimum=0)})
 def catch_up(user, meeting_id: int, after: int):
     """The messages the caller may see with `after < id <= last_id` (at most `REPLAY_LIMIT`), and every deleted
     id up to `last_id`. Same visibility as `join`'s replay: nothing deleted, held or rejected, no whisper for
@@ -87,12 +89,12 @@ def catch_up(user, meeting_id: int, after: int):
             select(Message)
             .where(Message.meeting_id == meeting_id, services.visible_to(membership), Message.seq > after,
                    Message.seq <= last_id)
-            .options(services.AUTHOR_AS_PERSON).order_by(Message.seq).limit(current_app.config["REPLAY_LIMIT"])))
+            .options(AUTHOR_AS_PERSON).order_by(Message.seq).limit(current_app.config["REPLAY_LIMIT"])))
     deleted_ids = list(db.session.scalars(
         select(Message.seq).where(Message.meeting_id == meeting_id, Message.deleted_at.is_not(None),
                                   Message.seq <= last_id).order_by(Message.seq)))
-    reply = {"messages": [services.message_payload(m) for m in messages], "last_id": last_id,
+    reply = {"messages": [message_payload(m) for m in messages], "last_id": last_id,
              "deleted_ids": deleted_ids}
     if membership.is_moderator:
-        reply["moderation"] = _moderation_snapshot(meeting)
+        reply["moderation"] = moderation_snapshot(meeting)
     return reply

@@ -1,6 +1,6 @@
 """How far each meeting has come, for gap detection (`sync`, the `join` ack; docs/protocol.md §7).
 
-Apart from `chat/catchup.py` so that `chat/events.py` (whose `join` ack carries the same figures) can use it
+Apart from `chat/catchup.py` so that `chat/joining.py` (whose `join` ack carries the same figures) can use it
 without importing the module that registers `catch_up` through it.
 """
 from __future__ import annotations

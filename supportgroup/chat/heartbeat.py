@@ -48,13 +48,12 @@ from ..auth import idle
 from ..db_setup import gevent_patched
 from ..extensions import db, socketio
 from ..models import Meeting, MeetingState
+from ..realtime.push import push_meeting_state, push_presence
 from ..realtime.queue import queue_manager
+from ..realtime.rooms import retry_revocations
 from ..realtime.unavailable import outage
 from .alive import ask_moderators, sweep_ghosts
 from .catchup import emit_sync
-from .events import broadcast_presence
-from .rooms import retry_revocations
-from .state import emit_meeting_state
 from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
@@ -168,11 +167,11 @@ def database_round(work: DatabaseWork) -> DatabaseWork:
     failed = DatabaseWork()
     steps: list[tuple[str, Callable[[], None], set[int] | None, int]] = [
         ("sending sync", emit_sync, None, 0),  # clients learn what they missed (chat/catchup.py)
-        ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (chat/rooms.py)
+        ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (realtime/rooms.py)
         ("sweeping presence", sweep_ghosts, None, 0),  # entries whose socket is gone (chat/alive.py)
-        *((f"pushing presence to meeting {m}", functools.partial(broadcast_presence, m), failed.presence, m)
+        *((f"pushing presence to meeting {m}", functools.partial(push_presence, m), failed.presence, m)
           for m in sorted(work.presence)),
-        *((f"pushing the state of meeting {m}", functools.partial(emit_meeting_state, m), failed.state, m)
+        *((f"pushing the state of meeting {m}", functools.partial(push_meeting_state, m), failed.state, m)
           for m in sorted(work.state)),
         ("stamping activity", stamp_joined_activity, None, 0),
     ]

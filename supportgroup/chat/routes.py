@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from ..errors import DomainError
 from ..extensions import db
 from ..permissions import require_meeting_member, require_meeting_moderator
-from ..scheduling import services as scheduling
-from . import services
-from .events import load_meeting
-from .state import emit_meeting_state
+from ..realtime.describe import person
+from ..realtime.loaders import load_meeting
+from ..realtime.push import push_meeting_state
 from ..safety.routes import safety_check_done
+from ..scheduling import services as scheduling
 
 bp = Blueprint("chat", __name__)
 
@@ -25,7 +25,7 @@ def meeting(meeting_id: int):
     membership = require_meeting_member(current_user, meeting)
     # Participants go through the (skippable) safety check once per meeting before the live chat.
     return render_template("chat/meeting.html", meeting=meeting, membership=membership,
-                           me=services.person(membership), form=FlaskForm(),
+                           me=person(membership), form=FlaskForm(),
                            safety_check_done=safety_check_done(meeting, membership))
 
 
@@ -40,7 +40,7 @@ def _change_state(meeting_id: int, change, done_message: str):
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            emit_meeting_state(meeting.id)
+            push_meeting_state(meeting.id)
             flash(done_message, "success")
     return redirect(url_for("chat.meeting", meeting_id=meeting.id))
 

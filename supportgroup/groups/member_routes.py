@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from ..chat.rooms import revoke_rooms
+from ..realtime.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError
 from ..extensions import db

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth.services import find_user
-from ..chat.rooms import revoke_rooms
+from ..realtime.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db

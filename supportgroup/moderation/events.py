@@ -1,20 +1,19 @@
 """Socket events of the meeting's moderators (docs/protocol.md §4a). Each one: the same pipeline as the chat
-events (`chat_event`), authorized by `require_meeting_moderator` from the database, audited in the service,
+events (`realtime/pipeline.py`), authorized by `require_meeting_moderator` from the database, audited in the service,
 committed once, then pushed to the people concerned within the second."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..chat import services as chat
-from ..chat.events import (broadcast_presence, chat_event, deliver, emit_to_member, load_meeting, require_joined,
-                           send_ack, store_message, text_fields)
-from ..chat.payloads import Bool, Int, Member, Reason
-from ..chat.rooms import disconnect_user, meeting_room, moderators_room
-from ..chat.state import emit_meeting_state
-from ..chat.stores import stores
-from ..extensions import db, socketio
-from ..models import Meeting, Membership
+from ..extensions import db
+from ..models import Meeting, Membership, Message, MessageKind, MessageStatus
 from ..permissions import Denied, require_meeting_moderator, require_meeting_open
+from ..realtime import messages, push
+from ..realtime.describe import message_payload, person
+from ..realtime.loaders import load_meeting, load_member, present_members, require_joined, text_fields
+from ..realtime.payloads import Bool, Int, Member, Reason
+from ..realtime.pipeline import socket_event
+from ..realtime.rooms import disconnect_member, disconnect_user
 from ..safety import services as safety
 from ..safety.payloads import IdList, Note
 from ..errors import DomainError
@@ -30,121 +29,107 @@ def moderating(user, meeting_id: int) -> tuple[Meeting, Membership]:
     return meeting, require_meeting_moderator(user, meeting)
 
 
-def _hands(meeting: Meeting) -> None:
-    socketio.emit("hands", {"meeting_id": meeting.id, "queue": chat.hand_queue(meeting)}, to=meeting_room(meeting.id))
-
-
-def _take_out(meeting_id: int, target: Membership) -> None:
-    """End a person's sockets in this meeting, in whichever process holds them.
-
-    Only the owning process may take a socket out of presence (its heartbeat would write it back), so this
-    disconnects through Socket.IO; the owner's disconnect handler then leaves the meeting properly.
-    """
-    for sid in stores().presence.sids_of(meeting_id, target.id):
-        socketio.server.disconnect(sid, namespace="/")
-
-
-@chat_event("backchannel", text_fields())
+@socket_event("backchannel", text_fields())
 def backchannel(user, meeting_id: int, client_id: str, text: str):
     meeting, me = moderating(user, meeting_id)
-    return _moderator_text(meeting, me, client_id, text, "backchannel")
+    return _moderator_text(meeting, me, client_id, text, MessageKind.BACKCHANNEL)
 
 
-@chat_event("announce", text_fields())
+@socket_event("announce", text_fields())
 def announce(user, meeting_id: int, client_id: str, text: str):
     meeting, me = moderating(user, meeting_id)
-    return _moderator_text(meeting, me, client_id, text, "announcement")
+    return _moderator_text(meeting, me, client_id, text, MessageKind.ANNOUNCEMENT)
 
 
-def _moderator_text(meeting: Meeting, me: Membership, client_id: str, text: str, kind: str) -> dict:
-    if (sent := chat.find_sent(meeting, me, client_id)) is not None:
-        return send_ack(sent, duplicate=True)
+def _moderator_text(meeting: Meeting, me: Membership, client_id: str, text: str, kind: MessageKind) -> dict:
+    if (sent := messages.find_sent(meeting, me, client_id)) is not None:
+        return messages.send_ack(sent, duplicate=True)
     require_joined(meeting.id)
     require_meeting_open(meeting)
-    message, created = store_message(meeting, me, client_id, text, kind=kind)
+    message, created = messages.store_once(meeting, me, client_id, text, kind=kind)
     if created:
-        deliver(message)
-    return send_ack(message, duplicate=not created)
+        push.deliver(message, message_payload(message, person(me)))
+    return messages.send_ack(message, duplicate=not created)
 
 
-@chat_event("mute", {**MEETING, "member": Member(), "minutes": Int(required=False, minimum=1, maximum=240),
+@socket_event("mute", {**MEETING, "member": Member(), "minutes": Int(required=False, minimum=1, maximum=240),
                      "reason": Reason()})
 def mute(user, meeting_id: int, member: str, minutes: int | None, reason: str):
     meeting, me = moderating(user, meeting_id)
-    target = chat.find_member(meeting, member)
+    target = load_member(meeting, member)
     row = services.mute(meeting, target, minutes, reason, me)
     db.session.commit()
-    emit_to_member(meeting_id, target.id, "mute_state", {
+    push.to_member(meeting_id, target.id, "mute_state", {
         "meeting_id": meeting_id, "muted": True, "until": row.until.isoformat() if row.until else None,
         "reason": reason})
     return {}
 
 
-@chat_event("unmute", {**MEETING, "member": Member()})
+@socket_event("unmute", {**MEETING, "member": Member()})
 def unmute(user, meeting_id: int, member: str):
     meeting, me = moderating(user, meeting_id)
-    target = chat.find_member(meeting, member)
+    target = load_member(meeting, member)
     services.unmute(meeting, target, me)
     db.session.commit()
-    emit_to_member(meeting_id, target.id, "mute_state",
+    push.to_member(meeting_id, target.id, "mute_state",
                    {"meeting_id": meeting_id, "muted": False, "until": None, "reason": ""})
     return {}
 
 
-@chat_event("remove", {**MEETING, "member": Member(), "reason": Reason()})
+@socket_event("remove", {**MEETING, "member": Member(), "reason": Reason()})
 def remove(user, meeting_id: int, member: str, reason: str):
     meeting, me = moderating(user, meeting_id)
-    target = chat.find_member(meeting, member)
+    target = load_member(meeting, member)
     services.remove_from_meeting(meeting, target, reason, me)
     db.session.commit()
-    emit_to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": False})
-    _take_out(meeting_id, target)
-    broadcast_presence(meeting_id)
+    push.to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": False})
+    disconnect_member(meeting_id, target.id)
+    push.push_presence(meeting_id)
     return {}
 
 
-@chat_event("ban", {**MEETING, "member": Member(), "reason": Reason()})
+@socket_event("ban", {**MEETING, "member": Member(), "reason": Reason()})
 def ban(user, meeting_id: int, member: str, reason: str):
     meeting, me = moderating(user, meeting_id)
-    target = chat.find_member(meeting, member)
+    target = load_member(meeting, member)
     services.ban(meeting, target, reason, me)
     db.session.commit()
-    emit_to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": True})
-    _take_out(meeting_id, target)
+    push.to_member(meeting_id, target.id, "removed", {"meeting_id": meeting_id, "reason": reason, "banned": True})
+    disconnect_member(meeting_id, target.id)
     disconnect_user(target.user_id)  # every socket, in every process: they cannot come back
-    broadcast_presence(meeting_id)
+    push.push_presence(meeting_id)
     return {}
 
 
-def _pending_message(meeting: Meeting, seq: int):
-    message = chat.find_message(meeting, seq)
-    if message.status != "pending":
+def _pending_message(meeting: Meeting, seq: int) -> Message:
+    message = messages.find_message(meeting, seq)
+    if message.status != MessageStatus.PENDING:
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
     return message
 
 
-@chat_event("approve", {**MEETING, "id": Int(minimum=1)})
+@socket_event("approve", {**MEETING, "id": Int(minimum=1)})
 def approve(user, meeting_id: int, id: int):  # noqa: A002
     meeting, me = moderating(user, meeting_id)
     message = _pending_message(meeting, id)
     services.approve(meeting, message, me)
     db.session.commit()
-    deliver(message)  # under its new server id; the author's client matches it by client_id
-    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "visible",
-                                       "new_id": message.seq}, to=moderators_room(meeting_id))
+    push.deliver(message)  # under its new server id; the author's client matches it by client_id
+    push.to_moderators(meeting_id, "pending_resolved", {"meeting_id": meeting_id, "id": id,
+                                                        "status": MessageStatus.VISIBLE, "new_id": message.seq})
     return {"id": message.seq}
 
 
-@chat_event("reject", {**MEETING, "id": Int(minimum=1), "reason": Reason()})
+@socket_event("reject", {**MEETING, "id": Int(minimum=1), "reason": Reason()})
 def reject(user, meeting_id: int, id: int, reason: str):  # noqa: A002
     meeting, me = moderating(user, meeting_id)
     message = _pending_message(meeting, id)
     services.reject(meeting, message, reason, me)
     author_id = message.author_membership_id
     db.session.commit()
-    emit_to_member(meeting_id, author_id, "message_rejected", {"meeting_id": meeting_id, "id": id, "reason": reason})
-    socketio.emit("pending_resolved", {"meeting_id": meeting_id, "id": id, "status": "rejected"},
-                  to=moderators_room(meeting_id))
+    push.to_member(meeting_id, author_id, "message_rejected", {"meeting_id": meeting_id, "id": id, "reason": reason})
+    push.to_moderators(meeting_id, "pending_resolved", {"meeting_id": meeting_id, "id": id,
+                                                        "status": MessageStatus.REJECTED})
     return {}
 
 
@@ -152,52 +137,52 @@ def _setting(user, meeting_id: int, **changes) -> dict:
     meeting, me = moderating(user, meeting_id)
     services.set_setting(meeting, me, **changes)
     db.session.commit()
-    emit_meeting_state(meeting_id)
+    push.push_meeting_state(meeting_id)
     return {}
 
 
-@chat_event("set_slow_mode", {**MEETING, "seconds": Int(minimum=0, maximum=3600)})
+@socket_event("set_slow_mode", {**MEETING, "seconds": Int(minimum=0, maximum=3600)})
 def set_slow_mode(user, meeting_id: int, seconds: int):
     return _setting(user, meeting_id, slow_mode_seconds=seconds)
 
 
-@chat_event("set_premoderation", {**MEETING, "on": Bool()})
+@socket_event("set_premoderation", {**MEETING, "on": Bool()})
 def set_premoderation(user, meeting_id: int, on: bool):
     return _setting(user, meeting_id, premoderation=on)
 
 
-@chat_event("set_floor_only", {**MEETING, "on": Bool()})
+@socket_event("set_floor_only", {**MEETING, "on": Bool()})
 def set_floor_only(user, meeting_id: int, on: bool):
     return _setting(user, meeting_id, floor_only=on)
 
 
-@chat_event("lock", {**MEETING, "locked": Bool()})
+@socket_event("lock", {**MEETING, "locked": Bool()})
 def lock(user, meeting_id: int, locked: bool):
     return _setting(user, meeting_id, locked=locked)
 
 
-@chat_event("pin", {**MEETING, "id": Int(required=False, minimum=1)})
+@socket_event("pin", {**MEETING, "id": Int(required=False, minimum=1)})
 def pin(user, meeting_id: int, id: int | None):  # noqa: A002
     meeting, _me = moderating(user, meeting_id)
     if id is not None:
-        message = chat.find_message(meeting, id)
-        if message.kind not in ("chat", "announcement") or message.status != "visible":
+        message = messages.find_message(meeting, id)
+        if message.kind not in (MessageKind.CHAT, MessageKind.ANNOUNCEMENT) or message.status != MessageStatus.VISIBLE:
             raise Denied("not_allowed", _l("Only a message everyone can see can be pinned."))
     return _setting(user, meeting_id, pinned_seq=id)
 
 
-@chat_event("give_floor", {**MEETING, "member": Member(nullable=True)})
+@socket_event("give_floor", {**MEETING, "member": Member(nullable=True)})
 def give_floor(user, meeting_id: int, member: str | None):
     meeting, me = moderating(user, meeting_id)
-    target = chat.find_member(meeting, member) if member else None
+    target = load_member(meeting, member) if member else None
     services.give_floor(meeting, target, me)
     db.session.commit()
-    emit_meeting_state(meeting_id)
-    _hands(db.session.get(Meeting, meeting_id))
+    push.push_meeting_state(meeting_id)
+    push.push_hands(db.session.get(Meeting, meeting_id))
     return {}
 
 
-@chat_event("close", MEETING)
+@socket_event("close", MEETING)
 def close(user, meeting_id: int):
     meeting, _me = moderating(user, meeting_id)
     try:
@@ -205,7 +190,7 @@ def close(user, meeting_id: int):
     except DomainError as error:
         raise Denied("meeting_not_open", error.message, status=409) from None
     db.session.commit()
-    emit_meeting_state(meeting_id)
+    push.push_meeting_state(meeting_id)
     return {}
 
 
@@ -213,51 +198,48 @@ def _admit(meeting: Meeting, me: Membership, targets: list[Membership]) -> int:
     admitted = services.admit(meeting, targets, me)
     db.session.commit()
     for target in admitted:
-        emit_to_member(meeting.id, target.id, "admitted", {"meeting_id": meeting.id})
-    broadcast_presence(meeting.id)
+        push.to_member(meeting.id, target.id, "admitted", {"meeting_id": meeting.id})
+    push.push_presence(meeting.id)
     return len(admitted)
 
 
-@chat_event("admit", {**MEETING, "member": Member()})
+@socket_event("admit", {**MEETING, "member": Member()})
 def admit(user, meeting_id: int, member: str):
     meeting, me = moderating(user, meeting_id)
-    _admit(meeting, me, [chat.find_member(meeting, member)])
+    _admit(meeting, me, [load_member(meeting, member)])
     return {}
 
 
-@chat_event("admit_all", MEETING)
+@socket_event("admit_all", MEETING)
 def admit_all(user, meeting_id: int):
     meeting, me = moderating(user, meeting_id)
-    ids = stores().presence.membership_ids(meeting_id)
-    waiting = [m for m in db.session.scalars(db.select(Membership).where(Membership.id.in_(ids)))
-               if not m.is_moderator] if ids else []
+    waiting = [m for m in present_members(meeting_id) if not m.is_moderator]
     return {"admitted": _admit(meeting, me, waiting)}
 
 
-@chat_event("resolve_report", {**MEETING, "report_id": Int(minimum=1)})
+@socket_event("resolve_report", {**MEETING, "report_id": Int(minimum=1)})
 def resolve_report(user, meeting_id: int, report_id: int):
     meeting, me = moderating(user, meeting_id)
     services.resolve_report(meeting, report_id, me)
     db.session.commit()
-    socketio.emit("report_resolved", {"meeting_id": meeting_id, "report_id": report_id},
-                  to=moderators_room(meeting_id))
+    push.to_moderators(meeting_id, "report_resolved", {"meeting_id": meeting_id, "report_id": report_id})
     return {}
 
 
 # --- safeguarding: crisis alerts, incidents, handover notes (issue #5) -------------------------------------
 
-@chat_event("resolve_alert", {**MEETING, "alert_id": Int(minimum=1)})
+@socket_event("resolve_alert", {**MEETING, "alert_id": Int(minimum=1)})
 def resolve_alert(user, meeting_id: int, alert_id: int):
     meeting, me = moderating(user, meeting_id)
     alert = safety.resolve_alert(meeting, alert_id, me)
     resolved_at = alert.resolved_at.isoformat()
     db.session.commit()
-    socketio.emit("alert_resolved", {"meeting_id": meeting_id, "alert_id": alert_id, "resolved_at": resolved_at},
-                  to=moderators_room(meeting_id))
+    push.to_moderators(meeting_id, "alert_resolved",
+                       {"meeting_id": meeting_id, "alert_id": alert_id, "resolved_at": resolved_at})
     return {"resolved_at": resolved_at}
 
 
-@chat_event("record_incident", {**MEETING, "ids": IdList(max_items=50), "note": Note(max_length=2000)})
+@socket_event("record_incident", {**MEETING, "ids": IdList(max_items=50), "note": Note(max_length=2000)})
 def record_incident(user, meeting_id: int, ids: list[int], note: str):
     meeting, me = moderating(user, meeting_id)
     incident = safety.record_incident(meeting, ids, note, me)
@@ -266,11 +248,11 @@ def record_incident(user, meeting_id: int, ids: list[int], note: str):
     return {"incident_id": incident_id}
 
 
-@chat_event("handover_note", {**MEETING, "note": Note(max_length=2000)})
+@socket_event("handover_note", {**MEETING, "note": Note(max_length=2000)})
 def handover_note(user, meeting_id: int, note: str):
     meeting, me = moderating(user, meeting_id)
     row = safety.add_handover_note(meeting, note, me)
     payload = safety.handover_payload(row)
     db.session.commit()
-    socketio.emit("handover", {"meeting_id": meeting_id, "note": payload}, to=moderators_room(meeting_id))
+    push.to_moderators(meeting_id, "handover", {"meeting_id": meeting_id, "note": payload})
     return {"handover_id": payload["id"]}

@@ -82,7 +82,7 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
     Returns the id it had while held."""
     if message.status != "pending":
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
-    from ..chat.services import next_seq
+    from ..realtime.messages import next_seq
 
     held_seq = message.seq
     message.status = "visible"

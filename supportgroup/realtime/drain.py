@@ -10,7 +10,8 @@ without a moderator meanwhile. `drain` instead:
    not through the message queue: the other processes' clients stay), and waits `NOTICE_SECONDS` for the
    notices to go out and for clients that act on them to leave by themselves;
 3. closes every remaining socket of this process at once. Closing runs the Socket.IO disconnect handler
-   (`chat/events.py`): presence entry removed, the stay ended, presence and MeetingState pushed. The socket
+   (`realtime/connection.py`, with `chat/joining.py`'s hook): presence entry removed, the stay ended,
+   presence and MeetingState pushed. The socket
    is closed with a WebSocket close frame and no Engine.IO CLOSE packet, so a client that missed the notice
    takes it as a lost connection and reconnects by itself;
 4. removes any presence entry of this process still left (a disconnect handler that failed, e.g. with the
@@ -58,6 +59,7 @@ def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN
     import gevent
 
     from ..extensions import socketio
+    from .push import shutdown_locally
 
     started = time.monotonic()
     try:
@@ -73,7 +75,7 @@ def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN
     log.warning("drain: %d sockets in %d meetings; clients reconnect in %d ms",
                 len(eio_sockets), len(meetings), reconnect_in_ms)
     try:
-        server.emit("server_shutdown", {"reconnect_in_ms": reconnect_in_ms}, namespace="/", ignore_queue=True)
+        shutdown_locally(server, reconnect_in_ms)
     except Exception:
         log.exception("drain: could not send server_shutdown")
     gevent.sleep(NOTICE_SECONDS)
@@ -133,15 +135,14 @@ def _remove_leftover_presence(app: Flask, meetings: set[int], local_sids: set[st
 
 def _push(app: Flask, meetings: set[int]) -> None:
     """Presence and MeetingState to each meeting this process served, through the queue, now."""
-    from ..chat.events import broadcast_presence
-    from ..chat.state import emit_meeting_state
     from ..extensions import db
+    from .push import push_meeting_state, push_presence
 
     with app.app_context():
         for meeting_id in sorted(meetings):
             try:
-                broadcast_presence(meeting_id)
-                emit_meeting_state(meeting_id)
+                push_presence(meeting_id)
+                push_meeting_state(meeting_id)
             except Exception:
                 db.session.rollback()
                 log.exception("drain: pushing meeting %s failed", meeting_id)

@@ -55,8 +55,8 @@ LOGGED = "sg_reserved_logged"  # key in the socket's WSGI environ: this connecti
 def _meter(server, eio_sid: str, namespace: str, name: str) -> None:
     """Count the event against the account's budget (an account over it is refused everything else too), and
     log the first one of this connection."""
-    from ..chat.events import SOCKET_USER
     from ..chat.stores import stores
+    from .pipeline import SOCKET_USER
 
     sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
     environ = server.get_environ(sid, namespace) if sid else None

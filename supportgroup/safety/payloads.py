@@ -1,4 +1,4 @@
-"""Payload fields of the safeguarding socket events (same contract as `chat/payloads.py`)."""
+"""Payload fields of the safeguarding socket events (same contract as `realtime/payloads.py`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..chat.payloads import Int, PayloadError, invalid_characters
+from ..realtime.payloads import Int, PayloadError, invalid_characters
 from ..textcheck import bad_character, is_blank
 
 

@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit import AuditAction, record
-from ..chat.services import AUTHOR_AS_PERSON, message_payload, person
 from ..extensions import db
-from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, utcnow
+from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message, MessageStatus, utcnow
 from ..permissions import Denied, PostingFacts
+from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 from . import detection
 from .resources import crisis_resources
 
@@ -170,6 +170,7 @@ def recent_handover_notes(group_id: int, limit: int = HANDOVER_NOTES) -> list[di
 
 def pending_with_reasons(meeting: Meeting) -> list[dict]:
     """Held messages for the moderators, each with why it is held (`held_reason`)."""
-    held = db.session.scalars(select(Message).where(Message.meeting_id == meeting.id, Message.status == "pending",
+    held = db.session.scalars(select(Message).where(Message.meeting_id == meeting.id,
+                                                    Message.status == MessageStatus.PENDING,
                                                     Message.deleted_at.is_(None)).order_by(Message.seq))
     return [{**message_payload(m), "held_reason": m.held_reason} for m in held]

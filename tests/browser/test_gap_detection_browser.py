@@ -20,9 +20,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat import services
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, Membership
+from supportgroup.realtime import messages as services
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser

@@ -13,13 +13,13 @@ import redis
 from flask import current_app
 from sqlalchemy import select
 
+from ..chat.stores import stores
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
 from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
-from ..realtime.unavailable import outage
-from .stores import stores
+from .unavailable import outage
 
-log = logging.getLogger("supportgroup.chat")
+log = logging.getLogger("supportgroup.chat")  # the name operators filter on (unchanged by the move)
 
 PENDING = "sg_pending_revocations"  # app.extensions: scopes whose revocation failed, retried by the heartbeat
 
@@ -39,6 +39,16 @@ def user_room(user_id: int) -> str:
 def disconnect_user(user_id: int) -> None:
     """End every socket of this user, in every server process (after logout, ban, password change)."""
     for sid in stores().connections.sids(user_id):
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def disconnect_member(meeting_id: int, membership_id: int) -> None:
+    """End a person's sockets in this meeting, in whichever process holds them.
+
+    Only the owning process may take a socket out of presence (its heartbeat would write it back), so this
+    disconnects through Socket.IO; the owner's disconnect handler then leaves the meeting properly.
+    """
+    for sid in stores().presence.sids_of(meeting_id, membership_id):
         socketio.server.disconnect(sid, namespace="/")
 
 

@@ -1,0 +1,70 @@
+"""Rules of the house that the code's shape must keep (docs/architecture.md): read from the source, no app."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "supportgroup"
+PUSH = PACKAGE / "realtime" / "push.py"
+
+# `socketio.emit(...)`, `socketio.server.emit(...)`, `server.emit(...)`, `self.server.emit(...)`, `.send(` too.
+EMIT = re.compile(r"\b(?:socketio|server)(?:\.server)?\.(?:emit|send)\(")
+
+
+def _sources() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "static" not in p.parts)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every supportgroup module `path` imports, at module level and inside functions, as dotted names."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("supportgroup")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.startswith("supportgroup"):
+                found.add(target)
+                found |= {f"{target}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _feature_imports(package: str) -> set[str]:
+    """The supportgroup modules outside `package` that its files import (`supportgroup.` left off)."""
+    imported: set[str] = set()
+    for path in (PACKAGE / package).rglob("*.py"):
+        imported |= {m.removeprefix("supportgroup.") for m in _imported_modules(path)
+                     if not m.startswith(f"supportgroup.{package}")}
+    return imported
+
+
+def test_only_the_push_module_sends_to_clients():
+    offenders = [f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}"
+                 for path in _sources() if path != PUSH
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if EMIT.search(line)]
+    assert offenders == [], "emit through supportgroup/realtime/push.py:\n" + "\n".join(offenders)
+
+
+def test_moderation_and_safety_do_not_import_chat():
+    """Chat, moderation and safety are peers on top of realtime/: no cycle through chat."""
+    for package in ("moderation", "safety"):
+        chat = sorted(m for m in _feature_imports(package) if m.split(".")[0] == "chat")
+        assert chat == [], f"{package} imports {chat}"
+
+
+def test_realtime_depends_on_no_feature():
+    """The socket framework imports no feature package; the presence and rate-limit stores it reads still
+    live in chat/ (`chat.stores`, to move under realtime/), the one exception."""
+    features = ("chat", "moderation", "safety", "groups", "scheduling", "attendance")
+    found = sorted(m for m in _feature_imports("realtime")
+                   if m.split(".")[0] in features and not m.startswith("chat.stores"))
+    assert found == [], f"realtime imports {found}"
