@@ -16,7 +16,7 @@ from supportgroup.chat.heartbeat import beat
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership
-from tests.chat_helpers import present_scene, received, send
+from tests.chat_helpers import join, present_scene, received, send
 from tests.conftest import DEFAULT_PASSWORD
 
 READ_ONLY_WITHIN = 10.0  # seconds: the protocol's promise
@@ -42,7 +42,7 @@ def later(presence, seconds: float) -> None:
 def test_heartbeat_asks_only_moderator_sockets_for_proof_of_life(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     alice.get_received()
     beat({})
     assert received(scene.expert_socket, "alive") == [{}]
@@ -54,8 +54,8 @@ def test_a_moderator_without_proof_turns_the_chat_read_only_and_an_answer_opens_
     meeting_id = scene.meeting.id
     presence = stores().presence
     alice = socket_client("alice")
-    joined = alice.emit("join", {"meeting_id": meeting_id}, callback=True)
-    assert joined["ok"] and joined["state"]["moderator_present"] is True  # the join itself is proof
+    joined = join(alice, meeting_id)
+    assert joined["state"]["moderator_present"] is True  # the join itself is proof
     seen = beat({})
     assert seen[meeting_id] is True
     alice.get_received()
@@ -86,7 +86,7 @@ def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
     meeting_id = scene.meeting.id
     presence = stores().presence
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": meeting_id}, callback=True)["ok"]
+    join(alice, meeting_id)
     later(presence, app.config["PRESENCE_TTL"] + 1)
     beat({meeting_id: True})
     alice.get_received()
@@ -102,7 +102,7 @@ def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
 def test_participants_need_no_proof(app, factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     later(stores().presence, app.config["PRESENCE_TTL"] + 1)
     beat({})
     assert scene.memberships["alice"].id in stores().presence.membership_ids(scene.meeting.id)
@@ -150,7 +150,7 @@ def test_the_heartbeat_sweeps_entries_whose_socket_is_gone(factory, socket_clien
     scene = present_scene(factory, socket_client)
     meeting_id = scene.meeting.id
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": meeting_id}, callback=True)["ok"]
+    join(alice, meeting_id)
     presence = stores().presence
     presence.add(meeting_id, "no-such-socket", scene.memberships["bob"].id)
     beat({})  # first seen: a disconnect handler may still be at work

@@ -17,7 +17,7 @@ from supportgroup.chat.rooms import meeting_room, moderators_room, revoke_rooms
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership, Role
-from tests.chat_helpers import open_room, received, send
+from tests.chat_helpers import join, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
 
@@ -109,7 +109,7 @@ def test_unassigned_in_one_group_keeps_the_other_groups_meeting(room, coordinato
     factory.moderator(other, room.expert)
     evening = factory.meeting(other, title="Evening")
     second = socket_client("expert")
-    assert second.emit("join", {"meeting_id": evening.id}, callback=True)["ok"]
+    join(second, evening)
     membership = db.session.query(Membership).filter_by(user_id=room.expert.id, group_id=room.group.id).one()
     post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove")
     assert not room.expert_socket.is_connected()
@@ -235,7 +235,7 @@ def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory,
 
     presence.add = add_then_disconnected
     try:
-        expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+        join(expert, scene.meeting)
     finally:
         del presence.add
     assert not expert.is_connected()
