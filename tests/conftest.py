@@ -294,6 +294,14 @@ def app(request, schema, redis_prefix, app_overrides):
     _flush_redis(schema.redis_url, redis_prefix)
 
 
+@pytest.fixture(autouse=True)
+def _outside_writes_dirty_the_tables(request):
+    """A test without `app` (its own app, a command in a subprocess) may have committed rows: empty before the next."""
+    yield
+    if "app" not in request.fixturenames:
+        _tables_dirty.clear()
+
+
 @pytest.fixture
 def db(app):
     return _db

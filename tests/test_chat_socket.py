@@ -64,7 +64,7 @@ def test_join_returns_recent_messages_and_people_present(factory, socket_client)
 def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, db):
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
-    join_ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join_ack = join(alice, scene.meeting)
     join(bob, scene.meeting)
     send(alice, scene.meeting, "hi")
     received_by_bob = bob.get_received()
@@ -127,13 +127,13 @@ def test_reconnect_replays_what_was_missed(factory, socket_client):
     alice, bob = socket_client("alice"), socket_client("bob")
     join(alice, scene.meeting)
     send(alice, scene.meeting, "one", "client-0001")
-    bob_ack = bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    bob_ack = join(bob, scene.meeting)
     last_seen = bob_ack["messages"][-1]["id"]
     bob.disconnect()
     send(alice, scene.meeting, "two", "client-0002")
     send(alice, scene.meeting, "three", "client-0003")
     bob = socket_client("bob")
-    replay = bob.emit("join", {"meeting_id": scene.meeting.id, "after": last_seen}, callback=True)
+    replay = join(bob, scene.meeting, after=last_seen)
     assert [m["text"] for m in replay["messages"]] == ["two", "three"]
 
 

@@ -146,9 +146,9 @@ def test_the_join_ack_says_how_far_the_meeting_has_come(app, factory, socket_cli
         assert send(scene.bob_socket, scene.meeting, f"line {number}", f"bob-{number:05d}")["ok"]
     delete_without_emit(scene, 2, scene.bob)
     alice = socket_client("alice")
-    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    ack = join(alice, scene.meeting)
     assert ack["last_id"] == 3 and ack["deleted"] == 1
-    replay = alice.emit("join", {"meeting_id": scene.meeting.id, "after": 1}, callback=True)
+    replay = join(alice, scene.meeting, after=1)
     assert [m["id"] for m in replay["messages"]] == [3] and replay["last_id"] == 3 and replay["deleted"] == 1
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 
+import pytest
 import redis as redis_lib
 from sqlalchemy import MetaData, select
 
@@ -153,6 +154,7 @@ def _production_logging(app, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="supportgroup")
 
 
+@pytest.mark.committed  # reads every table through a connection of its own
 def test_no_address_is_stored_anywhere(app, factory, socket_client, db):
     _scripted_session(app, factory, socket_client, db)
     db.session.expire_all()

@@ -214,7 +214,7 @@ def test_whisper_and_reply_reach_only_that_participant_and_the_moderators(room, 
     # Replays keep whispers private too.
     bob_replay = join(room.bob_socket, room.meeting, after=0)["messages"]
     assert all(m["kind"] != "whisper" for m in bob_replay)
-    alice_replay = room.alice_socket.emit("join", {"meeting_id": room.meeting.id, "after": 0}, callback=True)
+    alice_replay = join(room.alice_socket, room.meeting, after=0)
     assert [m["text"] for m in alice_replay["messages"]] == ["How are you doing?", "Not great"]
 
 
@@ -276,7 +276,7 @@ def test_waiting_room_admits_one_by_one_or_all(factory, socket_client, db):
     assert send(alice, scene.meeting, "hello?", "alice-0040")["error"]["code"] == "waiting"
     assert mod(scene, "admit", member=scene.memberships["alice"].public_id)["ok"]
     assert received(alice, "admitted") == [{"meeting_id": scene.meeting.id}]
-    again = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    again = join(alice, scene.meeting)
     assert again["waiting"] is False
     assert send(alice, scene.meeting, "hello", "alice-0041")["ok"]
     assert mod(scene, "admit_all")["admitted"] == 1
@@ -286,7 +286,7 @@ def test_waiting_room_admits_one_by_one_or_all(factory, socket_client, db):
 def test_no_moderator_means_read_only_for_participants(factory, socket_client, db):
     scene = factory.scene()
     alice = socket_client("alice")
-    joined = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    joined = join(alice, scene.meeting)
     assert joined["state"]["moderator_present"] is False
     assert send(alice, scene.meeting)["error"]["code"] == "no_moderator"
     expert = socket_client("expert")

@@ -79,6 +79,7 @@ def test_a_moderator_without_proof_turns_the_chat_read_only_and_an_answer_opens_
     assert send(alice, scene.meeting, "you are back", "frozen-0002")["ok"]
 
 
+@pytest.mark.committed  # the answer is handled in background tasks that read the database
 def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
     from supportgroup.chat.alive import _answered
 
@@ -268,6 +269,7 @@ def test_live_a_connect_event_leaves_no_ghost(factory, live_servers, sockets, sc
     assert refused["ok"] is False and refused["error"]["code"] == "no_moderator"
 
 
+@pytest.mark.committed  # a background task (its disconnect handler) writes attendance
 def test_a_returning_moderator_is_checked_against_the_database_before_it_counts(app, factory, socket_client):
     """Its proof ran out, and meanwhile its right ended (here: untrained without `revoke_rooms`, as when
     Redis failed after the commit). Its next answer to `alive` must not make it count: it is disconnected."""

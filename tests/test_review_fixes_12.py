@@ -84,7 +84,7 @@ def test_automatic_events_do_not_keep_an_unattended_page_alive(app, factory, log
     for _minute in range(0, 71, 5):  # the page alone: catch_up after sync, join retries
         clock[0] += 5 * 60
         sio.emit("catch_up", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
-        join(sio, scene.meeting)
+        join(sio, scene.meeting, expect_ok=False)
     sio.disconnect()
     assert socket_test_client(app, http).is_connected() is False  # idle: nobody did anything
 

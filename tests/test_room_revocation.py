@@ -235,7 +235,7 @@ def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory,
 
     presence.add = add_then_disconnected
     try:
-        join(expert, scene.meeting)
+        join(expert, scene.meeting, expect_ok=False)
     finally:
         del presence.add
     assert not expert.is_connected()
@@ -344,6 +344,7 @@ def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
     assert_hears_nothing_more(room)
 
 
+@pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
 def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
                                                                                        monkeypatch):
     """Not only Redis: whatever fails in the revocation (here the live-meetings read raising), the committed
