@@ -260,6 +260,7 @@ def _later(presence, seconds: float) -> None:
 
 
 @pytest.mark.scaleout_only
+@pytest.mark.committed  # the revocation reads what the page committed, from a session of its own
 def test_untrained_peer_expert_whose_proof_of_life_lapsed_is_still_taken_out(room, coordinator, app):
     """A frozen phone (no answer to `alive` for longer than PRESENCE_TTL) stops the expert counting as
     present, but its socket is still held: taking the right away must still find it (the heartbeat used to
@@ -310,6 +311,7 @@ def _refusing_redis():
 
 
 @pytest.mark.scaleout_only
+@pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
 def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
                                                                                           caplog):
     from supportgroup.chat.heartbeat import beat
