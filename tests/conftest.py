@@ -6,22 +6,27 @@ Every test that uses `app` runs on each backend:
   and (in the live-server tests) the Socket.IO message queue.
 Without those variables the scale-out runs skip with the reason; in CI (`CI` set) they are required.
 The schema is made by the migrations (so every run also proves they work), then each test starts
-from empty tables.
+from empty tables: a test that runs in-process only works inside one outer transaction that is rolled back
+at its end (the app's commits release savepoints, see `_rolled_back`); a test that needs really committed
+data (marked `committed` or `live`, or using `live_servers`) gets the tables emptied before it instead.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 
 import pytest
 import redis as redis_lib
-from sqlalchemy import text
-
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 
 from config import TestingConfig
 from supportgroup import create_app
@@ -52,6 +57,8 @@ def _scaleout_params():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium with Playwright (runs once, on the embedded backend)")
+    config.addinivalue_line("markers", "committed: needs really committed data (background workers, a second "
+                                       "connection, the database files): tables emptied before, not rolled back")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -160,6 +167,101 @@ def _empty_tables() -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
+_SAVEPOINT = re.compile(r"(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) ", re.IGNORECASE)
+
+
+def is_savepoint(statement: str) -> bool:
+    """A savepoint of the test's outer transaction (`_rolled_back`), not the app's: statement counts skip it."""
+    return _SAVEPOINT.match(statement) is not None
+
+
+# Per backend: True when a test committed rows that are still there (the next test empties the tables first).
+_tables_dirty: dict[str, bool] = {}
+
+
+def _needs_commits(request) -> bool:
+    """Live servers, background workers, a second connection or the database files need committed data."""
+    node = request.node
+    return bool(node.get_closest_marker("committed") or node.get_closest_marker("live")
+                or "live_servers" in request.fixturenames)
+
+
+class _JoinedSession(FlaskSession):
+    """A session on the test's one connection. Flask-SQLAlchemy's session picks the app's engine even when the
+    session was given a connection: use the connection. A session opened in another thread (a background task)
+    would share that connection across threads: it is noted, and the test fails (mark it `committed`)."""
+
+    owner_thread: int = 0
+    foreign_threads: list[str]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if threading.get_ident() != self.owner_thread:
+            self.foreign_threads.append(threading.current_thread().name)
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+def _sqlite_savepoints(engine) -> None:
+    """pysqlite begins transactions by itself and not before a SAVEPOINT: leave BEGIN to SQLAlchemy (as
+    SQLAlchemy's docs on SAVEPOINT with pysqlite say), so the outer transaction really holds the savepoints."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    engine.dispose()  # a connection made before the listeners would keep pysqlite's handling
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """PostgreSQL sequences are not rolled back: start the ids at 1 again, as TRUNCATE ... RESTART IDENTITY did."""
+    names = conn.execute(text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                              "FROM pg_sequences WHERE schemaname = current_schema()")).scalars().all()
+    if names:
+        conn.execute(text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in names)))
+
+
+@contextlib.contextmanager
+def _rolled_back():
+    """Everything the test writes happens inside one outer transaction, rolled back at the end.
+
+    The session joins that transaction with `join_transaction_mode="create_savepoint"` (SQLAlchemy's recipe for
+    test suites): the app's `db.session.commit()` releases a savepoint, its rollback returns to one."""
+    from supportgroup.safety import scrub
+
+    engine = _db.engine
+    if engine.dialect.name == "sqlite":
+        _sqlite_savepoints(engine)
+    connection = engine.connect()
+    outer = connection.begin()
+    if engine.dialect.name == "postgresql":
+        _reset_sequences(connection)
+    session_class = type("TestSession", (_JoinedSession,), {"owner_thread": threading.get_ident(),
+                                                             "foreign_threads": []})
+    app_session = _db.session
+    _db.session = _db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": session_class})
+    # Nothing reaches the database files, so there is nothing to checkpoint (a checkpoint would wait on the
+    # outer transaction's lock from another connection): tests of the files are `committed`.
+    request_checkpoint, scrub.Checkpointer.request = scrub.Checkpointer.request, lambda self: None
+    try:
+        yield
+    finally:
+        scrub.Checkpointer.request = request_checkpoint
+        _db.session.remove()
+        _db.session = app_session
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+    assert not session_class.foreign_threads, (
+        f"a background task ({session_class.foreign_threads}) used the database: mark the test `committed`")
+
+
 def _flush_redis(url: str | None, prefix: str) -> None:
     if not url:
         return
@@ -177,16 +279,27 @@ def app_overrides() -> dict:
 
 
 @pytest.fixture
-def app(schema, redis_prefix, app_overrides):
+def app(request, schema, redis_prefix, app_overrides):
     app = make_app(schema, redis_prefix, **app_overrides)
+    committed = _needs_commits(request)
     with app.app_context():
-        _empty_tables()
+        if committed or _tables_dirty.get(schema.name, True):
+            _empty_tables()
+        _tables_dirty[schema.name] = committed
         _flush_redis(schema.redis_url, redis_prefix)
-        yield app
+        with contextlib.nullcontext() if committed else _rolled_back():
+            yield app
         _db.session.remove()
-        _empty_tables()
         _db.engine.dispose()
     _flush_redis(schema.redis_url, redis_prefix)
+
+
+@pytest.fixture(autouse=True)
+def _outside_writes_dirty_the_tables(request):
+    """A test without `app` (its own app, a command in a subprocess) may have committed rows: empty before the next."""
+    yield
+    if "app" not in request.fixturenames:
+        _tables_dirty.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 
-from tests.live import free_port
+from tests.live import free_port, wait_until
 
 
 class RedisProcess:
@@ -36,19 +36,19 @@ class RedisProcess:
                 [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                 stdout=log, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
-        deadline = time.monotonic() + timeout
+
+        def answers() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
         try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited:\n{self.log_path.read_text(errors='replace')}")
-                try:
-                    client.ping()
-                    return time.monotonic()
-                except redis.ConnectionError:
-                    time.sleep(0.005)
+            return wait_until(answers, timeout, what="redis-server's answer to PING")
         finally:
             client.close()
-        raise RuntimeError(f"redis-server did not answer within {timeout}s")
 
     def kill(self) -> float:
         """SIGKILL, as a crash or an OOM kill; returns `time.monotonic()` once the process is gone."""

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, MeetingSeries
 from supportgroup.scheduling import services
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, is_savepoint
 
 
 def post_form(http, page: str, action: str, data: dict):
@@ -60,7 +60,8 @@ def count_queries():
     statements: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if not is_savepoint(statement):
+            statements.append(statement)
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", before)

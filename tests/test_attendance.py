@@ -8,6 +8,8 @@ from sqlalchemy import event, select
 
 from supportgroup.attendance import services as attendance
 from supportgroup.models import Attendance, MeetingState, MembershipStatus, Role, utcnow
+from tests.chat_helpers import join
+from tests.conftest import is_savepoint
 
 
 def stays(db, meeting=None):
@@ -18,18 +20,13 @@ def stays(db, meeting=None):
     return list(db.session.scalars(query))
 
 
-def join(sio, meeting):
-    ack = sio.emit("join", {"meeting_id": meeting.id}, callback=True)
-    assert ack["ok"], ack
-    return ack
-
-
 @contextmanager
 def count_queries(db):
     statements = []
 
     def before(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
+        if not is_savepoint(statement):
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
@@ -361,7 +358,7 @@ def test_closing_the_meeting_ends_open_stays(factory, socket_client, login_clien
 
     scene = factory.scene()
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     expert = login_client("expert")
     page = f"/meetings/{scene.meeting.id}"
     expert.post(f"{page}/close", data={"csrf_token": csrf_token(expert, page)})

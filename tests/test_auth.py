@@ -203,12 +203,13 @@ def test_change_password_refuses_a_short_new_password(client, auth, factory):
 
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
-def test_idle_session_ends(client, auth, factory):
-    import time
+def test_idle_session_ends(client, auth, factory, monkeypatch):
+    from supportgroup.auth import idle
 
     factory.user("alice")
     auth.login("alice")
-    time.sleep(1.1)
+    later = idle.clock() + 2
+    monkeypatch.setattr(idle, "clock", lambda: later)
     response = client.get("/home")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
@@ -231,15 +232,16 @@ def test_no_inline_script_in_pages(client, auth, factory):
 
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
-def test_remember_me_with_idle_timeout_does_not_lock_out(app, factory):
+def test_remember_me_with_idle_timeout_does_not_lock_out(app, factory, monkeypatch):
     """A remembered login that goes idle ends cleanly; the login page stays reachable."""
-    import time
+    from supportgroup.auth import idle
 
     factory.user("alice")
     http = app.test_client()
     assert AuthActions(http).login("alice", remember="y").status_code == 302
     assert http.get_cookie("remember_token") is not None
-    time.sleep(1.1)
+    later = idle.clock() + 2
+    monkeypatch.setattr(idle, "clock", lambda: later)
     first = http.get("/home")
     assert first.status_code == 302 and first.headers["Location"].startswith("/login")
     assert http.get_cookie("remember_token") is None  # deleted with the idle logout

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bench.sessions import USER_AGENT
 from supportgroup.benchdata import CALENDAR_GROUP, CHAT_GROUP
 from supportgroup.models import Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, Role, User
+from tests.chat_helpers import join
 
 from .conftest import socket_test_client
 
@@ -96,7 +97,7 @@ def test_bench_cookies_are_logged_in_sessions(app, db, tmp_path):
         sock = socket_test_client(app, _client_with_cookie(app, client["cookie"]))
         sockets.append(sock)
         assert sock.is_connected()
-        assert sock.emit("join", {"meeting_id": client["meeting_id"]}, callback=True)["ok"]
+        join(sock, client["meeting_id"])
     ack = sockets[1].emit("send", {"meeting_id": participant["meeting_id"], "client_id": "benchsetup0001",
                                    "text": "hello"}, callback=True)
     assert ack["ok"] and ack["id"] == 1

@@ -1,9 +1,9 @@
 """The live chat over Socket.IO: connect, join, send, receive, acknowledge, and every refusal."""
 import pytest
 
-from tests.chat_helpers import present_scene, received, send
-from tests.conftest import AuthActions, socket_test_client
 from supportgroup.models import MeetingState, Membership, MembershipStatus, Message
+from tests.chat_helpers import join, present_scene, received, send
+from tests.conftest import AuthActions, socket_test_client
 
 
 def test_connect_refused_without_login(app):
@@ -44,12 +44,11 @@ def test_join_refused_for_inactive_membership(factory, socket_client, db, status
 def test_join_returns_recent_messages_and_people_present(factory, socket_client):
     scene = factory.scene()
     expert = socket_client("expert")
-    assert expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(expert, scene.meeting)
     assert send(expert, scene.meeting, "Welcome, everyone")["ok"]
 
     alice = socket_client("alice")
-    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    assert ack["ok"]
+    ack = join(alice, scene.meeting)
     alias = scene.memberships["alice"].alias
     assert ack["me"] == {"id": scene.memberships["alice"].public_id, "name": alias, "role": "participant"}
     assert [m["text"] for m in ack["messages"]] == ["Welcome, everyone"]
@@ -65,8 +64,8 @@ def test_join_returns_recent_messages_and_people_present(factory, socket_client)
 def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, db):
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
-    join_ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join_ack = join(alice, scene.meeting)
+    join(bob, scene.meeting)
     send(alice, scene.meeting, "hi")
     received_by_bob = bob.get_received()
     everything = repr(join_ack) + repr(alice.get_received()) + repr(received_by_bob)
@@ -87,7 +86,7 @@ def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
     scene = present_scene(factory, socket_client)
     alice, bob, expert = socket_client("alice"), socket_client("bob"), socket_client("expert")
     for sio in (alice, bob, expert):
-        assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+        join(sio, scene.meeting)
         sio.get_received()
 
     ack = send(alice, scene.meeting, "I made it through the week.")
@@ -105,7 +104,7 @@ def test_send_is_stored_delivered_and_acknowledged(factory, socket_client, db):
 def test_server_ids_grow_within_a_meeting(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     ids = [send(alice, scene.meeting, f"line {n}", f"client-{n:04d}")["id"] for n in range(5)]
     assert ids == [1, 2, 3, 4, 5]
 
@@ -114,7 +113,7 @@ def test_same_client_id_is_stored_and_delivered_once(factory, socket_client, db)
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     for sio in (alice, bob):
-        sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+        join(sio, scene.meeting)
     bob.get_received()
     first = send(alice, scene.meeting, "once", "retry-abcdef")
     again = send(alice, scene.meeting, "once", "retry-abcdef")
@@ -126,15 +125,15 @@ def test_same_client_id_is_stored_and_delivered_once(factory, socket_client, db)
 def test_reconnect_replays_what_was_missed(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     send(alice, scene.meeting, "one", "client-0001")
-    bob_ack = bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    bob_ack = join(bob, scene.meeting)
     last_seen = bob_ack["messages"][-1]["id"]
     bob.disconnect()
     send(alice, scene.meeting, "two", "client-0002")
     send(alice, scene.meeting, "three", "client-0003")
     bob = socket_client("bob")
-    replay = bob.emit("join", {"meeting_id": scene.meeting.id, "after": last_seen}, callback=True)
+    replay = join(bob, scene.meeting, after=last_seen)
     assert [m["text"] for m in replay["messages"]] == ["two", "three"]
 
 
@@ -162,7 +161,7 @@ def test_message_committed_during_a_join_reaches_the_joiner(factory, socket_clie
     socket is in the room before the replay is read, so it arrives live (or in the replay, or both)."""
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     ack, sent, seen = join_while(monkeypatch, bob, scene.meeting,
                                  lambda: send(alice, scene.meeting, "while bob joins", "race-0001"))
     assert ack["ok"] and sent["ok"] and sent["id"] in seen
@@ -179,6 +178,7 @@ def test_a_whisper_sent_during_a_join_reaches_the_joiner(factory, socket_client,
     assert ack["ok"] and sent["ok"] and sent["id"] in seen
 
 
+@pytest.mark.committed  # two transactions that race: one connection cannot play both
 def test_a_removal_committed_during_a_join_refuses_it(factory, socket_client, monkeypatch):
     """The join read "not removed", then the peer expert removed the person before the socket was in
     presence (so the removal found no socket to disconnect): the join notices the changed rules and
@@ -218,7 +218,7 @@ def test_join_refused_when_meeting_is_over(factory, socket_client, state):
 def test_send_refused_when_meeting_closed_meanwhile(factory, socket_client, db):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     scene.meeting.state = MeetingState.CLOSED
     db.session.commit()
     ack = send(alice, scene.meeting, "too late")
@@ -230,7 +230,7 @@ def test_send_refused_when_meeting_closed_meanwhile(factory, socket_client, db):
 def test_send_refused_in_scheduled_lobby(factory, socket_client, db):
     scene = factory.scene(MeetingState.SCHEDULED)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]  # the lobby
+    join(alice, scene.meeting)  # the lobby
     assert send(alice, scene.meeting)["error"]["code"] == "meeting_not_open"
 
 
@@ -245,7 +245,7 @@ def test_lobby_not_yet_open_far_before_start(factory, socket_client):
     assert socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["error"]["code"] \
         == "meeting_not_open"
     # The peer expert may come in early to prepare.
-    assert socket_client("expert").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(socket_client("expert"), scene.meeting)
 
 
 def test_send_refused_without_joining(factory, socket_client):
@@ -262,7 +262,7 @@ def test_removed_member_cannot_send_any_more(factory, socket_client, db):
     """Authorization is read from the database on every event, not remembered from the join."""
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     scene.memberships["alice"].status = MembershipStatus.REMOVED
     db.session.commit()
     assert send(alice, scene.meeting)["error"]["code"] == "membership_inactive"
@@ -288,7 +288,7 @@ MEETING = object()  # stands for the scene's meeting id in parametrized payloads
 def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload, code):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     if isinstance(payload, dict) and payload.get("meeting_id") is MEETING:
         payload = {**payload, "meeting_id": scene.meeting.id}
     ack = alice.emit("send", payload, callback=True)
@@ -299,7 +299,7 @@ def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload,
 def test_multiline_text_is_kept(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     assert send(alice, scene.meeting, "line one\r\nline two")["ok"]
     assert received(alice, "message")[-1]["text"] == "line one\nline two"
 
@@ -313,7 +313,7 @@ def app_overrides(request):
 def test_socket_events_are_rate_limited_per_user(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     acks = [send(alice, scene.meeting, f"n{n}", f"client-{n:04d}") for n in range(3)]
     assert [a["ok"] for a in acks] == [True, True, False]
     assert acks[-1]["error"]["code"] == "rate_limited"
@@ -324,7 +324,7 @@ def test_logout_ends_the_socket_session(factory, socket_client, login_client, ap
     scene = factory.scene()
     http = login_client("alice")
     sio = socket_test_client(app, http)
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
     AuthActions(http).logout()
     assert not sio.is_connected()  # disconnected by the server at once
 
@@ -334,7 +334,7 @@ def test_old_socket_session_is_refused_after_logout_elsewhere(factory, socket_cl
     scene = present_scene(factory, socket_client)
     http = login_client("alice")
     sio = socket_test_client(app, http)
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
     scene.alice.rotate_session_token()  # what logout and password change do
     db.session.commit()
     assert send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
@@ -347,8 +347,8 @@ def test_old_socket_session_is_refused_after_logout_elsewhere(factory, socket_cl
 def test_going_away_updates_presence(factory, socket_client, goes_away):
     scene = factory.scene()
     alice, expert = socket_client("alice"), socket_client("expert")
-    expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(expert, scene.meeting)
+    join(alice, scene.meeting)
     expert.get_received()
     goes_away(alice, scene.meeting)
     last = received(expert, "presence")[-1]
@@ -359,7 +359,7 @@ def test_retry_after_the_meeting_closed_still_gets_its_ack(factory, socket_clien
     """The ack was lost, the meeting closed, the client retries: it learns the message was stored."""
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     first = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
     scene.meeting.state = MeetingState.CLOSED
     db.session.commit()
@@ -372,18 +372,19 @@ def test_same_client_id_from_two_authors_is_two_messages(factory, socket_client,
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     for sio in (alice, bob):
-        sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+        join(sio, scene.meeting)
     assert send(alice, scene.meeting, "a", "same-client-id")["id"] == 1
     assert send(bob, scene.meeting, "b", "same-client-id")["id"] == 2
 
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
-def test_idle_session_cannot_open_a_socket(factory, login_client, app):
-    import time
+def test_idle_session_cannot_open_a_socket(factory, login_client, app, monkeypatch):
+    from supportgroup.auth import idle
 
     factory.user("alice")
     http = login_client("alice")
-    time.sleep(1.1)
+    later = idle.clock() + 2
+    monkeypatch.setattr(idle, "clock", lambda: later)
     assert not socket_test_client(app, http).is_connected()
 
 
@@ -398,6 +399,6 @@ def test_join_refused_until_the_house_rules_are_accepted(factory, socket_client,
     assert ack["error"]["code"] == "rules_not_accepted"
     accept_house_rules(scene.memberships["alice"])
     db.session.commit()
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     # Peer experts lead the meeting; they are not held back by a participants' consent step.
-    assert socket_client("expert").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(socket_client("expert"), scene.meeting)

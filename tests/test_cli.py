@@ -1,5 +1,6 @@
 """Operations commands."""
 from supportgroup.models import Group, Meeting, MeetingState, Membership, Role, User
+from tests.chat_helpers import join
 
 
 def test_create_user_asks_for_the_password(runner, db):
@@ -84,7 +85,7 @@ def test_demo_chat_works_at_once_between_expert1_and_participant1(runner, app, d
         http = app.test_client()
         assert AuthActions(http).login(name, app.config["DEMO_PASSWORD"]).status_code == 302
         sockets[name] = socket_test_client(app, http)
-        assert sockets[name].emit("join", {"meeting_id": meeting.id}, callback=True)["ok"]
+        join(sockets[name], meeting)
     ack = sockets["participant1"].emit("send", {"meeting_id": meeting.id, "client_id": "demo-0001",
                                                 "text": "Hallo"}, callback=True)
     assert ack["ok"]

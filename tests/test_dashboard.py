@@ -2,11 +2,12 @@
 from sqlalchemy import event
 
 from supportgroup.models import MembershipStatus
+from tests.conftest import is_savepoint
 
 
 def count_queries(db, call):
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: is_savepoint(args[2]) or statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         call()

@@ -17,8 +17,10 @@ from sqlalchemy import text
 
 from supportgroup.models import Incident, MeetingState, Message, utcnow
 from supportgroup.safety import scrub
-from tests.chat_helpers import mod, open_room, received, send
+from tests.chat_helpers import join, mod, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
+
+pytestmark = pytest.mark.committed  # searches the database files: the rows must really be committed
 
 
 def _secret() -> str:
@@ -136,7 +138,7 @@ def test_hidden_text_is_gone_from_the_database_at_once(room, db, runner, socket_
     print(f"\n[{remove.__name__} {db.engine.dialect.name}] after purge: {searched} bytes searched")
 
     late = socket_client("bob")
-    replay = late.emit("join", {"meeting_id": room.meeting.id, "after": 0}, callback=True)["messages"]
+    replay = join(late, room.meeting, after=0)["messages"]
     assert sent["id"] not in [m["id"] for m in replay] and keep["id"] in [m["id"] for m in replay]
 
 

@@ -19,7 +19,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,15 +26,14 @@ import pytest
 import requests
 import socketio
 
+from tests import live
 from tests.conftest import CSRF_RE, DEFAULT_PASSWORD
-from tests.live import ROOT, LiveServer, free_port
+from tests.live import ROOT, Gunicorn, ServerProcess, free_port
 
 pytestmark = pytest.mark.live
 
 NGINX = "/usr/sbin/nginx"
 OPENSSL = "/usr/bin/openssl"
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 NGINX_SITE = ROOT / "deploy" / "nginx" / "supportgroup.conf"
 GRACEFUL_TIMEOUT = 2  # seconds a stopping process gives open connections (10 in production)
 # The shipped `sg_private` log format: time, method, first path segment, status, bytes, duration, and the
@@ -63,51 +61,7 @@ def nginx_binary() -> str:
     return NGINX
 
 
-class Gunicorn(LiveServer):
-    """`gunicorn -c deploy/gunicorn.conf.py` on a free port, as `supportgroup@PORT.service` runs it.
-
-    Starts without waiting, so several boot (and migrate) at the same moment; `wait_until_up()` then.
-    """
-
-    def __init__(self, env: dict[str, str], log_path: Path, app: str | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.address = f"127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        command = [GUNICORN, "-c", str(GUNICORN_CONF), *([app] if app else [])]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(self.port)},
-                                        stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_until_up(self, path: str = "/login") -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log()}")
-            try:
-                requests.get(self.url + path, timeout=10)  # the first request warms the app up
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start in 30s:\n{self.log()}")
-
-    def terminate(self) -> None:
-        """SIGTERM, as `systemctl stop` sends: stop accepting, finish or close open connections, exit."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.terminate()
-            try:
-                self.process.wait(timeout=GRACEFUL_TIMEOUT + 10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-class Edge(LiveServer):
+class Edge(ServerProcess):
     """The site as browsers see it: https through nginx (LiveServer's `socket`; starts nothing)."""
 
     def __init__(self, url: str):
@@ -126,13 +80,9 @@ class Edge(LiveServer):
 
 
 def app_env(schema, redis_prefix: str) -> dict[str, str]:
-    env = {**os.environ, "SUPPORTGROUP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-           "DATABASE_URL": schema.database_url, "REDIS_URL": schema.redis_url, "REDIS_PREFIX": redis_prefix,
-           "TRUSTED_PROXIES": "1", "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
-           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192"}
-    for name in ("SOCKETIO_MESSAGE_QUEUE", "FLASK_RUN_FROM_CLI", "BIND", "HOST", "MIGRATE_AT_BOOT"):
-        env.pop(name, None)
-    return env
+    return live.app_env(schema.database_url, schema.redis_url, redis_prefix, mode="production",
+                        SECRET_KEY=secrets.token_urlsafe(48), TRUSTED_PROXIES="1",
+                        GRACEFUL_TIMEOUT=str(GRACEFUL_TIMEOUT))
 
 
 def site_config(upstreams: list[str], tls_port: int, http_port: int, cert: Path, key: Path, logs: Path) -> str:
@@ -177,11 +127,12 @@ http {{
 """
 
 
-class Nginx:
+class Nginx(ServerProcess):
+    stop_signal = signal.SIGQUIT  # graceful
+
     def __init__(self, binary: str, prefix: Path, upstreams: list[str]):
         self.prefix = prefix
         self.tls_port, self.http_port = free_port(), free_port()
-        self.url = f"https://127.0.0.1:{self.tls_port}"
         self.cert, key = prefix / "cert.pem", prefix / "key.pem"
         subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
@@ -190,23 +141,12 @@ class Nginx:
             site_config(upstreams, self.tls_port, self.http_port, self.cert, key, prefix))
         (prefix / "nginx.conf").write_text(main_config(prefix))
         self.access_log = prefix / "access.log"
-        self._log = open(prefix / "nginx.log", "wb")
         command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"]
         check = subprocess.run([*command, "-t"], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.tls_port), timeout=1).close()
-                return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, self.log()
-                time.sleep(0.05)
-
-    def log(self) -> str:
-        self._log.flush()
-        return (self.prefix / "nginx.log").read_text(errors="replace")
+        super().__init__(command, None, prefix / "nginx.log", self.tls_port)
+        self.url = f"https://127.0.0.1:{self.tls_port}"
+        self.wait_for_port()
 
     def access_entries(self, area: str, match=lambda entry: True, timeout: float = 5) -> list[dict]:
         """Access-log entries of one first path segment ("/login"), waiting for one that `match`es."""
@@ -219,17 +159,6 @@ class Nginx:
             if any(match(e) for e in entries) or time.monotonic() > deadline:
                 return entries
             time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
 
 @pytest.fixture
 def deployment(nginx_binary, app, schema, redis_prefix, tmp_path, monkeypatch):

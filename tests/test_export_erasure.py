@@ -15,6 +15,7 @@ from supportgroup.models import (
     User,
 )
 from supportgroup.audit import record as record_action
+from tests.chat_helpers import join
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
 
@@ -217,7 +218,7 @@ def test_erasing_while_in_a_meeting_leaves_it_cleanly(factory, socket_client, db
 
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     scene.expert_socket.get_received()
     assert _erase(alice.flask_test_client).status_code == 302
     assert not alice.is_connected()

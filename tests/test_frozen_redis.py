@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .chat_helpers import present_scene, send
+from .chat_helpers import join, present_scene, send
 from .faults import RedisProcess
 
 
@@ -29,7 +29,7 @@ def app_overrides(private_redis):
 def test_a_frozen_redis_is_answered_unavailable_not_waited_for(private_redis, factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     assert send(alice, scene.meeting, "before", "before-0001")["ok"]
 
     os.kill(private_redis.process.pid, signal.SIGSTOP)

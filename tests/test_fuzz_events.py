@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import supportgroup.chat.events  # noqa: F401  (declares the events)
 import supportgroup.moderation.events  # noqa: F401
 from supportgroup.extensions import socketio
-from tests.chat_helpers import present_scene
+from tests.chat_helpers import join, present_scene
 
 EVENTS = sorted(name for name, *_ in socketio.handlers if name not in ("connect", "disconnect"))
 FIELD_NAMES = ["meeting_id", "client_id", "text", "after", "id", "to", "member", "minutes", "reason", "seconds",
@@ -78,7 +78,7 @@ import pytest  # noqa: E402
 def fuzz_room(factory, socket_client, app_overrides):
     scene = present_scene(factory, socket_client)
     scene.alice_socket = socket_client("alice")
-    scene.alice_socket.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(scene.alice_socket, scene.meeting)
     return scene
 
 

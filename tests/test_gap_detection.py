@@ -17,7 +17,7 @@ from supportgroup.chat.heartbeat import beat
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, Membership
 from supportgroup.realtime import messages as services
-from tests.chat_helpers import open_room, received, send
+from tests.chat_helpers import join, open_room, received, send
 
 
 @pytest.fixture
@@ -78,8 +78,7 @@ class Follower:
 
 
 def joined_follower(sio, scene, app) -> Follower:
-    ack = sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    assert ack["ok"], ack
+    ack = join(sio, scene.meeting)
     sio.get_received()
     return Follower(sio, scene.meeting.id, ack, app.config["REPLAY_LIMIT"])
 
@@ -147,9 +146,9 @@ def test_the_join_ack_says_how_far_the_meeting_has_come(app, factory, socket_cli
         assert send(scene.bob_socket, scene.meeting, f"line {number}", f"bob-{number:05d}")["ok"]
     delete_without_emit(scene, 2, scene.bob)
     alice = socket_client("alice")
-    ack = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    ack = join(alice, scene.meeting)
     assert ack["last_id"] == 3 and ack["deleted"] == 1
-    replay = alice.emit("join", {"meeting_id": scene.meeting.id, "after": 1}, callback=True)
+    replay = join(alice, scene.meeting, after=1)
     assert [m["id"] for m in replay["messages"]] == [3] and replay["last_id"] == 3 and replay["deleted"] == 1
 
 
@@ -187,8 +186,8 @@ def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory
 
     scene = open_room(factory, socket_client)
     first = send(scene.bob_socket, scene.meeting, "a visible line", "bob-00001")["id"]
-    ack = scene.expert_socket.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    assert ack["ok"] and ack["moderation"]["pending"] == [] and ack["moderation"]["alerts"] == []
+    ack = join(scene.expert_socket, scene.meeting)
+    assert ack["moderation"]["pending"] == [] and ack["moderation"]["alerts"] == []
     expert = Follower(scene.expert_socket, scene.meeting.id, ack, app.config["REPLAY_LIMIT"])
     scene.expert_socket.get_received()
 

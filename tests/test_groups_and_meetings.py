@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from supportgroup.models import Group, MeetingState, Membership, ModerationAction, Role, utcnow
+from tests.chat_helpers import join
 from tests.conftest import csrf_token
 
 
@@ -141,7 +142,7 @@ def test_participants_and_other_experts_cannot_open_a_meeting(factory, login_cli
 def test_opening_reaches_people_waiting_in_the_lobby(factory, login_client, socket_client, db):
     scene = factory.scene(MeetingState.SCHEDULED)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     alice.get_received()
     expert = login_client("expert")
     page = f"/meetings/{scene.meeting.id}"

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 
+import pytest
 import redis as redis_lib
 from sqlalchemy import MetaData, select
 
@@ -22,7 +23,7 @@ from supportgroup.chat.stores import stores
 from supportgroup.extensions import limiter
 from supportgroup.models import Membership, User
 from supportgroup.ratelimit_keys import keyed_hash
-from tests.chat_helpers import present_scene, send
+from tests.chat_helpers import join, present_scene, send
 from tests.conftest import DEFAULT_PASSWORD, AuthActions, csrf_token, socket_test_client
 
 CLIENT_IP = "127.0.0.1"  # what the Flask test client reports as the remote address
@@ -75,8 +76,7 @@ def _scripted_session(app, factory, socket_client, db):
     assert sio.is_connected()
     alice = socket_client("alice")
     for client in (sio, alice):
-        ack = client.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-        assert ack["ok"], ack
+        ack = join(client, scene.meeting)
         payloads.append(ack)
     for n, text in enumerate(TEXTS[:2]):
         ack = send(sio, scene.meeting, text, client_id=f"scan-{n:04d}")
@@ -154,6 +154,7 @@ def _production_logging(app, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="supportgroup")
 
 
+@pytest.mark.committed  # reads every table through a connection of its own
 def test_no_address_is_stored_anywhere(app, factory, socket_client, db):
     _scripted_session(app, factory, socket_client, db)
     db.session.expire_all()

@@ -6,7 +6,6 @@ which check failed but nothing about addresses, connection strings or exceptions
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import uuid
@@ -17,7 +16,7 @@ from sqlalchemy import create_engine, event, text
 from supportgroup.extensions import db as _db
 from supportgroup.health.boot import MIGRATION_LOCK
 from tests.conftest import make_app
-from tests.live import ROOT, free_port
+from tests.live import ROOT, app_env, free_port
 
 
 def _assert_uncached_and_cookieless(response) -> None:
@@ -111,10 +110,7 @@ def test_processes_starting_together_migrate_once(fresh_schema, redis_prefix):
     """Three processes run the boot migration at the same moment on an empty schema: the advisory lock
     makes them take turns, so all succeed and the schema is at the newest revision."""
     url, engine, schema = fresh_schema
-    env = {**os.environ, "SUPPORTGROUP_ENV": "production", "SECRET_KEY": "boot-test-" + "k" * 32,
-           "DATABASE_URL": url, "REDIS_PREFIX": redis_prefix}
-    env.pop("REDIS_URL", None)
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    env = app_env(url, None, redis_prefix, mode="production", SECRET_KEY="boot-test-" + "k" * 32)
     command = [sys.executable, "-m", "supportgroup.health.boot"]
     runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             for _ in range(3)]

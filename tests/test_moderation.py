@@ -3,7 +3,7 @@ import pytest
 
 from supportgroup.models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message,
                                  ModerationAction, Mute, Report)
-from tests.chat_helpers import mod, open_room, present_scene, received, send
+from tests.chat_helpers import join, mod, open_room, present_scene, received, send
 
 MODERATOR_EVENTS = {
     "mute": lambda m, s: {"meeting_id": m, "member": s.memberships["bob"].public_id, "minutes": 5, "reason": "r"},
@@ -76,7 +76,7 @@ def test_mute_for_minutes_expires(room, db):
 
 
 def test_a_peer_expert_cannot_be_muted(room, db):
-    me = room.expert_socket.emit("join", {"meeting_id": room.meeting.id}, callback=True)["me"]
+    me = join(room.expert_socket, room.meeting)["me"]
     assert mod(room, "mute", member=me["id"], reason="")["error"]["code"] == "not_allowed"
     assert db.session.query(Mute).count() == 0
     assert db.session.query(ModerationAction).count() == 0
@@ -114,9 +114,9 @@ def test_deleted_message_is_gone_for_everyone_late_joiners_and_replays(room, soc
     for sio in (room.alice_socket, room.bob_socket):
         assert {"meeting_id": room.meeting.id, "id": sent["id"]} in received(sio, "message_deleted")
     late = socket_client("bob")
-    texts = [m["text"] for m in late.emit("join", {"meeting_id": room.meeting.id}, callback=True)["messages"]]
+    texts = [m["text"] for m in join(late, room.meeting)["messages"]]
     assert "something I regret" not in texts and "something else" in texts
-    replay = late.emit("join", {"meeting_id": room.meeting.id, "after": 0}, callback=True)["messages"]
+    replay = join(late, room.meeting, after=0)["messages"]
     assert [m["id"] for m in replay] == [keep["id"]]
     assert db.session.query(ModerationAction).filter_by(action="delete_message").one().target_id == str(sent["id"])
     assert "regret" not in repr([a.reason for a in db.session.query(ModerationAction)])  # never the text
@@ -154,7 +154,7 @@ def test_group_setting_premoderation_applies_without_a_live_switch(factory, sock
     scene.group.premoderation = True
     db.session.commit()
     alice = socket_client("alice")
-    alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(alice, scene.meeting)
     assert send(alice, scene.meeting, "held", "alice-0008")["status"] == "pending"
 
 
@@ -212,9 +212,9 @@ def test_whisper_and_reply_reach_only_that_participant_and_the_moderators(room, 
     assert [m["text"] for m in received(room.expert_socket, "message")][-1] == "Not great"
     assert received(room.bob_socket, "message") == []
     # Replays keep whispers private too.
-    bob_replay = room.bob_socket.emit("join", {"meeting_id": room.meeting.id, "after": 0}, callback=True)["messages"]
+    bob_replay = join(room.bob_socket, room.meeting, after=0)["messages"]
     assert all(m["kind"] != "whisper" for m in bob_replay)
-    alice_replay = room.alice_socket.emit("join", {"meeting_id": room.meeting.id, "after": 0}, callback=True)
+    alice_replay = join(room.alice_socket, room.meeting, after=0)
     assert [m["text"] for m in alice_replay["messages"]] == ["How are you doing?", "Not great"]
 
 
@@ -222,7 +222,7 @@ def test_backchannel_is_for_moderators_only(room, factory, socket_client):
     co = factory.user("coexpert", first_name="Noor", role=__import__("supportgroup").models.Role.PEER_EXPERT)
     factory.moderator(room.group, co)
     co_socket = socket_client("coexpert")
-    co_socket.emit("join", {"meeting_id": room.meeting.id}, callback=True)
+    join(co_socket, room.meeting)
     co_socket.get_received()
     assert mod(room, "backchannel", client_id="back-00002", text="Bob seems upset")["ok"]
     assert [m["text"] for m in received(co_socket, "message")] == ["Bob seems upset"]
@@ -254,7 +254,7 @@ def test_lock_refuses_new_joiners_but_lets_people_back(room, factory, socket_cli
     assert socket_client("carol").emit("join", {"meeting_id": room.meeting.id}, callback=True)["error"]["code"] \
         == "meeting_locked"
     room.alice_socket.disconnect()
-    assert socket_client("alice").emit("join", {"meeting_id": room.meeting.id}, callback=True)["ok"]
+    join(socket_client("alice"), room.meeting)
 
 
 def test_close_from_the_console(room, db):
@@ -268,15 +268,15 @@ def test_waiting_room_admits_one_by_one_or_all(factory, socket_client, db):
     scene.group.waiting_room = True
     db.session.commit()
     alice, bob = socket_client("alice"), socket_client("bob")
-    first = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
-    assert first["ok"] and first["waiting"] is True and first["messages"] == []
-    bob.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    first = join(alice, scene.meeting)
+    assert first["waiting"] is True and first["messages"] == []
+    join(bob, scene.meeting)
     waiting = received(scene.expert_socket, "waiting")[-1]["waiting"]
     assert {p["name"] for p in waiting} == {scene.memberships["alice"].alias, scene.memberships["bob"].alias}
     assert send(alice, scene.meeting, "hello?", "alice-0040")["error"]["code"] == "waiting"
     assert mod(scene, "admit", member=scene.memberships["alice"].public_id)["ok"]
     assert received(alice, "admitted") == [{"meeting_id": scene.meeting.id}]
-    again = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    again = join(alice, scene.meeting)
     assert again["waiting"] is False
     assert send(alice, scene.meeting, "hello", "alice-0041")["ok"]
     assert mod(scene, "admit_all")["admitted"] == 1
@@ -286,11 +286,11 @@ def test_waiting_room_admits_one_by_one_or_all(factory, socket_client, db):
 def test_no_moderator_means_read_only_for_participants(factory, socket_client, db):
     scene = factory.scene()
     alice = socket_client("alice")
-    joined = alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    joined = join(alice, scene.meeting)
     assert joined["state"]["moderator_present"] is False
     assert send(alice, scene.meeting)["error"]["code"] == "no_moderator"
     expert = socket_client("expert")
-    expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+    join(expert, scene.meeting)
     assert received(alice, "meeting_state")[-1]["moderator_present"] is True
     assert send(alice, scene.meeting, "now I can", "alice-0050")["ok"]
     expert.disconnect()
@@ -351,5 +351,5 @@ def test_an_approved_message_reaches_a_client_that_reconnects_later(room, socket
     approved = mod(room, "approve", id=held["id"])
     assert approved["id"] > later["id"]
     bob = socket_client("bob")
-    replay = bob.emit("join", {"meeting_id": room.meeting.id, "after": later["id"]}, callback=True)["messages"]
+    replay = join(bob, room.meeting, after=later["id"])["messages"]
     assert [m["text"] for m in replay] == ["held for a while"]

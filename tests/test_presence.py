@@ -16,6 +16,7 @@ from supportgroup.chat.presence_redis import RedisPresence
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db
 from supportgroup.models import Membership
+from tests.chat_helpers import join
 
 SHORT_TTL = 0.6
 
@@ -117,7 +118,7 @@ def test_heartbeat_round_reports_moderator_presence_of_local_meetings(presence):
 def test_heartbeat_pushes_meeting_state_when_the_moderator_is_gone(factory, socket_client, presence):
     scene = factory.scene()
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     expert = moderator_membership(scene)
     presence.add(scene.meeting.id, "expert-sid", expert.id, is_moderator=True)  # no real socket
     seen = beat({})
@@ -241,7 +242,7 @@ def test_heartbeat_pushes_state_and_presence_after_the_moderators_process_died(
     meeting_id = scene.meeting.id
     other_process(app).add(meeting_id, "expert-sid-elsewhere", moderator_membership(scene).id, is_moderator=True)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": meeting_id}, callback=True)["ok"]
+    join(alice, meeting_id)
     seen = beat({})
     assert seen == {meeting_id: True}
     alice.get_received()

@@ -16,7 +16,7 @@ from supportgroup.chat.heartbeat import beat
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership
-from tests.chat_helpers import present_scene, received, send
+from tests.chat_helpers import join, present_scene, received, send
 from tests.conftest import DEFAULT_PASSWORD
 
 READ_ONLY_WITHIN = 10.0  # seconds: the protocol's promise
@@ -42,7 +42,7 @@ def later(presence, seconds: float) -> None:
 def test_heartbeat_asks_only_moderator_sockets_for_proof_of_life(factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     alice.get_received()
     beat({})
     assert received(scene.expert_socket, "alive") == [{}]
@@ -54,8 +54,8 @@ def test_a_moderator_without_proof_turns_the_chat_read_only_and_an_answer_opens_
     meeting_id = scene.meeting.id
     presence = stores().presence
     alice = socket_client("alice")
-    joined = alice.emit("join", {"meeting_id": meeting_id}, callback=True)
-    assert joined["ok"] and joined["state"]["moderator_present"] is True  # the join itself is proof
+    joined = join(alice, meeting_id)
+    assert joined["state"]["moderator_present"] is True  # the join itself is proof
     seen = beat({})
     assert seen[meeting_id] is True
     alice.get_received()
@@ -79,6 +79,7 @@ def test_a_moderator_without_proof_turns_the_chat_read_only_and_an_answer_opens_
     assert send(alice, scene.meeting, "you are back", "frozen-0002")["ok"]
 
 
+@pytest.mark.committed  # the answer is handled in background tasks that read the database
 def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
     from supportgroup.chat.alive import _answered
 
@@ -86,7 +87,7 @@ def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
     meeting_id = scene.meeting.id
     presence = stores().presence
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": meeting_id}, callback=True)["ok"]
+    join(alice, meeting_id)
     later(presence, app.config["PRESENCE_TTL"] + 1)
     beat({meeting_id: True})
     alice.get_received()
@@ -102,7 +103,7 @@ def test_an_answer_to_alive_pushes_state_at_once(app, factory, socket_client):
 def test_participants_need_no_proof(app, factory, socket_client):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(alice, scene.meeting)
     later(stores().presence, app.config["PRESENCE_TTL"] + 1)
     beat({})
     assert scene.memberships["alice"].id in stores().presence.membership_ids(scene.meeting.id)
@@ -150,7 +151,7 @@ def test_the_heartbeat_sweeps_entries_whose_socket_is_gone(factory, socket_clien
     scene = present_scene(factory, socket_client)
     meeting_id = scene.meeting.id
     alice = socket_client("alice")
-    assert alice.emit("join", {"meeting_id": meeting_id}, callback=True)["ok"]
+    join(alice, meeting_id)
     presence = stores().presence
     presence.add(meeting_id, "no-such-socket", scene.memberships["bob"].id)
     beat({})  # first seen: a disconnect handler may still be at work
@@ -268,6 +269,7 @@ def test_live_a_connect_event_leaves_no_ghost(factory, live_servers, sockets, sc
     assert refused["ok"] is False and refused["error"]["code"] == "no_moderator"
 
 
+@pytest.mark.committed  # a background task (its disconnect handler) writes attendance
 def test_a_returning_moderator_is_checked_against_the_database_before_it_counts(app, factory, socket_client):
     """Its proof ran out, and meanwhile its right ended (here: untrained without `revoke_rooms`, as when
     Redis failed after the commit). Its next answer to `alive` must not make it count: it is disconnected."""

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.chat_helpers import join
 from tests.conftest import AuthActions, csrf_token, socket_test_client
 
 QUICK_EXIT = "/account/quick-exit"
@@ -70,7 +71,7 @@ def test_quick_exit_disconnects_every_socket_of_the_account(app, factory, login_
     here, elsewhere = login_client("alice"), login_client("alice")
     sockets = [socket_test_client(app, here), socket_test_client(app, elsewhere)]
     for sio in sockets:
-        assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+        join(sio, scene.meeting)
     assert beacon(here, csrf_token(here, "/home")).status_code == 204
     assert [sio.is_connected() for sio in sockets] == [False, False]
 

@@ -28,7 +28,7 @@ from supportgroup.extensions import db as _db
 from supportgroup.realtime.queue import DEAD_AFTER, PROBE_AFTER, QueueManager, queue_manager, start_listener
 from tests.conftest import DEFAULT_PASSWORD, make_app
 from tests.faults import RedisProcess
-from tests.live import LiveServer
+from tests.live import LiveServer, wait_until
 
 OUTAGE = 5.0  # seconds Redis is away
 READY_WITHIN = 1.0  # after Redis is back: subscribed again, and so ready
@@ -223,15 +223,6 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
     # And after the restart, the chat went on with a moderator present, in both directions.
     late = [ack for s in senders.values() for sent, _a, ack in s.records if ack and sent >= up_at + DELIVERED_AFTER]
     assert late and all(ack["ok"] for ack in late)
-
-
-def wait_until(condition, timeout: float) -> float:
-    """Poll `condition` (a clock we cannot set: another process's state); returns when it became true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout}s"
-        time.sleep(0.005)
-    return time.monotonic()
 
 
 def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):

@@ -18,7 +18,7 @@ from supportgroup.chat.stores import stores
 from supportgroup.extensions import db
 from supportgroup.realtime import packets
 from supportgroup.safety import scrub
-from tests.chat_helpers import open_room, present_scene, received, send
+from tests.chat_helpers import join, open_room, present_scene, received, send
 from tests.conftest import socket_test_client
 
 
@@ -80,11 +80,11 @@ def test_automatic_events_do_not_keep_an_unattended_page_alive(app, factory, log
     scene = factory.scene()
     http = login_client("alice")
     sio = socket_test_client(app, http)
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
     for _minute in range(0, 71, 5):  # the page alone: catch_up after sync, join retries
         clock[0] += 5 * 60
         sio.emit("catch_up", {"meeting_id": scene.meeting.id, "after": 0}, callback=True)
-        sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+        join(sio, scene.meeting, expect_ok=False)
     sio.disconnect()
     assert socket_test_client(app, http).is_connected() is False  # idle: nobody did anything
 
@@ -96,7 +96,7 @@ def test_a_listener_joined_to_an_open_meeting_stays_logged_in(app, factory, sock
     scene = present_scene(factory, socket_client)
     http = login_client("alice")
     sio = socket_test_client(app, http)
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
     for _minute in range(0, 71, 5):  # only reads; the heartbeat runs
         clock[0] += 5 * 60
         beat({})
@@ -169,6 +169,7 @@ def test_a_packet_is_json_decoded_once():
 
 # --- 6. the SQLite checkpoint after a delete: off the request's path, coalesced --------------------------------
 
+@pytest.mark.committed  # the checkpoint, on a connection of its own
 def test_the_checkpoint_after_a_delete_runs_off_the_request_and_one_at_a_time(app, factory, socket_client,
                                                                               monkeypatch):
     if db.engine.dialect.name != "sqlite":

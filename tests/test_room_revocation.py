@@ -17,7 +17,7 @@ from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership, Role
 from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_rooms
-from tests.chat_helpers import open_room, received, send
+from tests.chat_helpers import join, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
 
@@ -109,7 +109,7 @@ def test_unassigned_in_one_group_keeps_the_other_groups_meeting(room, coordinato
     factory.moderator(other, room.expert)
     evening = factory.meeting(other, title="Evening")
     second = socket_client("expert")
-    assert second.emit("join", {"meeting_id": evening.id}, callback=True)["ok"]
+    join(second, evening)
     membership = db.session.query(Membership).filter_by(user_id=room.expert.id, group_id=room.group.id).one()
     post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove")
     assert not room.expert_socket.is_connected()
@@ -235,7 +235,7 @@ def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory,
 
     presence.add = add_then_disconnected
     try:
-        expert.emit("join", {"meeting_id": scene.meeting.id}, callback=True)
+        join(expert, scene.meeting, expect_ok=False)
     finally:
         del presence.add
     assert not expert.is_connected()
@@ -260,6 +260,7 @@ def _later(presence, seconds: float) -> None:
 
 
 @pytest.mark.scaleout_only
+@pytest.mark.committed  # the revocation reads what the page committed, from a session of its own
 def test_untrained_peer_expert_whose_proof_of_life_lapsed_is_still_taken_out(room, coordinator, app):
     """A frozen phone (no answer to `alive` for longer than PRESENCE_TTL) stops the expert counting as
     present, but its socket is still held: taking the right away must still find it (the heartbeat used to
@@ -310,6 +311,7 @@ def _refusing_redis():
 
 
 @pytest.mark.scaleout_only
+@pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
 def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
                                                                                           caplog):
     from supportgroup.chat.heartbeat import beat
@@ -344,6 +346,7 @@ def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
     assert_hears_nothing_more(room)
 
 
+@pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
 def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
                                                                                        monkeypatch):
     """Not only Redis: whatever fails in the revocation (here the live-meetings read raising), the committed

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.conftest import DEFAULT_PASSWORD
-from tests.live import ROOT
+from tests.live import ROOT, Gunicorn, app_env
 
 pytestmark = pytest.mark.live
 
@@ -168,15 +168,8 @@ def _worker_pid(master: int, timeout: float = 20) -> int:
 
 @pytest.fixture
 def gunicorn_server(schema, redis_prefix, tmp_path):
-    from tests.test_deploy_nginx import Gunicorn
-
-    env = {**os.environ, "SUPPORTGROUP_ENV": "development", "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
-           "DATABASE_URL": schema.database_url, "REDIS_PREFIX": redis_prefix, "MIGRATE_AT_BOOT": "0",
-           "REQUEST_TIMEOUT_SECONDS": str(TIMEOUT), "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192"}
-    env.pop("REDIS_URL", None)
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    if schema.redis_url:
-        env["REDIS_URL"] = schema.redis_url
+    env = app_env(schema.database_url, schema.redis_url, redis_prefix, MIGRATE_AT_BOOT="0",
+                  REQUEST_TIMEOUT_SECONDS=str(TIMEOUT))
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     try:
         server.wait_until_up()

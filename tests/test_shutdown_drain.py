@@ -25,6 +25,7 @@ from supportgroup.extensions import db as _db
 from supportgroup.models import Message
 from tests.conftest import DEFAULT_PASSWORD
 from tests.faults import holds_socket, server_socket_inode
+from tests.live import Gunicorn, app_env
 
 USER_TIMEOUT = 3.0  # TCP_USER_TIMEOUT_SECONDS of the servers in this module
 CLOSED_WITHIN = USER_TIMEOUT + 9.0  # the buffers fill within a few seconds, then the timeout runs
@@ -313,21 +314,12 @@ def socket_options_probe(environ, start_response):
 
 
 def _gunicorn_env(schema, redis_prefix) -> dict:
-    env = {**os.environ, "SUPPORTGROUP_ENV": "development", "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
-           "DATABASE_URL": schema.database_url, "REDIS_PREFIX": redis_prefix, "MIGRATE_AT_BOOT": "0",
-           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192", "GRACEFUL_TIMEOUT": "10",
-           "SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds", "TCP_USER_TIMEOUT_SECONDS": "20"}
-    env.pop("REDIS_URL", None)
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    if schema.redis_url:
-        env["REDIS_URL"] = schema.redis_url
-    return env
+    return app_env(schema.database_url, schema.redis_url, redis_prefix, MIGRATE_AT_BOOT="0", GRACEFUL_TIMEOUT="10",
+                   SOCKET_EVENT_RATE_LIMIT="1000 per 10 seconds", TCP_USER_TIMEOUT_SECONDS="20")
 
 
 @pytest.mark.live
 def test_gunicorn_connections_get_a_user_timeout_and_keepalive(app, schema, redis_prefix, tmp_path):
-    from tests.test_deploy_nginx import Gunicorn
-
     server = Gunicorn(_gunicorn_env(schema, redis_prefix), tmp_path / "gunicorn.log",
                       app="tests.test_shutdown_drain:socket_options_probe")
     try:
@@ -345,8 +337,6 @@ def test_gunicorn_connections_get_a_user_timeout_and_keepalive(app, schema, redi
 def test_gunicorn_drains_on_sigterm(factory, schema, redis_prefix, tmp_path, live_servers, sockets):
     """SIGTERM to the master (`systemctl stop`): its worker drains and the process exits well within
     GRACEFUL_TIMEOUT (10 s here); the other process's members see who left at once."""
-    from tests.test_deploy_nginx import Gunicorn
-
     scene = factory.scene()
     meeting_id = scene.meeting.id
     first = Gunicorn(_gunicorn_env(schema, redis_prefix), tmp_path / "gunicorn.log")

@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 
 from supportgroup.auth import idle
 from supportgroup.extensions import db as _db
+from tests.chat_helpers import join
 from tests.conftest import DEFAULT_PASSWORD, Backend, make_app, socket_test_client
 from tests.factories import Factory
 from tests.faults import RedisProcess
@@ -226,7 +227,7 @@ def test_a_join_whose_rights_keep_changing_answers_rights_changed(app, factory, 
     assert len(attempts) == app.config["JOIN_ATTEMPTS"]
     assert stores.presence.membership_ids(scene.meeting.id) == set()  # every attempt undone
     del stores.presence.add
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
 
 
 def test_a_join_replaced_by_a_newer_one_answers_superseded_and_does_nothing(app, factory, socket_client):
@@ -254,7 +255,7 @@ def test_a_join_replaced_by_a_newer_one_answers_superseded_and_does_nothing(app,
     assert not first["ok"] and first["error"]["code"] == "superseded", first
     assert len(presence_writes) == 1  # only the newer join did any work
     # A join of another meeting, or a later one, is not affected.
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
 
 
 # --- the idle timeout counts socket activity (in-process, both backends, a clock the test sets) -------------
@@ -266,7 +267,7 @@ def test_socket_activity_keeps_its_session_alive_at_reconnect(app, factory, logi
     scene = factory.scene()
     chatting, elsewhere = login_client("expert"), login_client("expert")  # two sessions of one account
     sio = socket_test_client(app, chatting)
-    assert sio.emit("join", {"meeting_id": scene.meeting.id}, callback=True)["ok"]
+    join(sio, scene.meeting)
     for _minute in range(0, 56, 5):  # moderates for 55 minutes without a page load (a join alone does not count)
         clock[0] += 5 * 60
         assert sio.emit("set_slow_mode", {"meeting_id": scene.meeting.id, "seconds": 0}, callback=True)["ok"]
