@@ -7,6 +7,7 @@ authentication, no database, no Redis, no validation, no replay (a `join` with `
 
     HOST=127.0.0.1 PORT=5099 python bench/baseline_server.py
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -24,8 +25,14 @@ from flask_socketio import SocketIO, join_room  # noqa: E402
 from serve import serve  # noqa: E402
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="gevent", max_http_buffer_size=16 * 1024, cors_allowed_origins=None,
-                    logger=False, engineio_logger=False)
+socketio = SocketIO(
+    app,
+    async_mode="gevent",
+    max_http_buffer_size=16 * 1024,
+    cors_allowed_origins=None,
+    logger=False,
+    engineio_logger=False,
+)
 last_id: dict[int, int] = defaultdict(int)
 # What the app's Message carries besides id, meeting, client id and text: the same shape and about the same size.
 AUTHOR = {"id": "baselineAuthor00", "name": "Quiet Heron", "role": "participant"}
@@ -46,10 +53,19 @@ def send(data):
     meeting_id = int(data["meeting_id"])
     last_id[meeting_id] += 1
     message_id = last_id[meeting_id]
-    socketio.emit("message", {"id": message_id, "meeting_id": meeting_id, "client_id": data["client_id"],
-                              "author": AUTHOR, "text": data["text"],
-                              "created_at": datetime.now(UTC).isoformat(), "kind": "chat"},
-                  to=room(meeting_id))
+    socketio.emit(
+        "message",
+        {
+            "id": message_id,
+            "meeting_id": meeting_id,
+            "client_id": data["client_id"],
+            "author": AUTHOR,
+            "text": data["text"],
+            "created_at": datetime.now(UTC).isoformat(),
+            "kind": "chat",
+        },
+        to=room(meeting_id),
+    )
     return {"ok": True, "id": message_id, "client_id": data["client_id"], "duplicate": False, "status": "visible"}
 
 

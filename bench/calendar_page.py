@@ -8,6 +8,7 @@ is timed in full (routing, session, queries, template) with the Flask test clien
 
     python -m bench.calendar_page [--small 5] [--large 50] [--requests 30] [--out result.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +62,14 @@ def measure_page(app, cookie: str, requests: int, path: str = "/schedule/calenda
             size = len(response.data)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    return {"requests": requests, "median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 0.95), 2), "max_ms": round(max(times), 2),
-            "queries": sorted(set(queries)), "html_bytes": size}
+    return {
+        "requests": requests,
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "max_ms": round(max(times), 2),
+        "queries": sorted(set(queries)),
+        "html_bytes": size,
+    }
 
 
 def build(app, groups: int) -> tuple[str, dict]:
@@ -80,8 +86,10 @@ def build(app, groups: int) -> tuple[str, dict]:
         coordinator = benchdata.setup_calendar(groups, benchdata.random_password(), summary)
         db.session.commit()
         cookie = session_cookie(app, coordinator)
-        counts = {"groups": db.session.scalar(select(func.count()).select_from(Group)),
-                  "meetings": db.session.scalar(select(func.count()).select_from(Meeting))}
+        counts = {
+            "groups": db.session.scalar(select(func.count()).select_from(Group)),
+            "meetings": db.session.scalar(select(func.count()).select_from(Meeting)),
+        }
         db.session.remove()
     return cookie, counts
 
@@ -102,10 +110,14 @@ def main(argv: list[str] | None = None) -> dict:
         # Meetings shown: the page shows four weeks from this week.
         page = measure_page(app, cookie, args.requests)
         result[label] = {**counts, **page}
-        print(f"calendar with {counts['groups']} groups / {counts['meetings']} meetings: "
-              f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, queries {page['queries']}", file=sys.stderr)
-    result["fixed_query_count"] = result["small"]["queries"] == result["large"]["queries"] and \
-        len(result["large"]["queries"]) == 1
+        print(
+            f"calendar with {counts['groups']} groups / {counts['meetings']} meetings: "
+            f"median {page['median_ms']} ms, p95 {page['p95_ms']} ms, queries {page['queries']}",
+            file=sys.stderr,
+        )
+    result["fixed_query_count"] = (
+        result["small"]["queries"] == result["large"]["queries"] and len(result["large"]["queries"]) == 1
+    )
     write_result(result, args.out)
     return result
 

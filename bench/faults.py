@@ -23,6 +23,7 @@ For the frozen client: seconds until the server closed its descriptor. Writes be
     .venv/bin/python -m bench.faults                  # every fault (~3 minutes)
     .venv/bin/python -m bench.faults --only redis,sigterm
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,32 @@ SETTLE = 6.0  # seconds with senders paused before counting (syncs every 2 s, re
 RECOVERY_LIMIT = 60.0
 FUZZ_EVENTS = 10_000
 USER_AGENT = "supportgroup-bench/1"  # what the bench cookies' sessions were made for
-EVENT_NAMES = ["join", "leave", "send", "whisper", "delete", "report", "raise_hand", "lower_hand", "catch_up",
-               "typing", "connect", "disconnect", "connect_error", "disconnecting", "newListener", "ping",
-               "pong", "message", "sync", "alive", "__proto__", "constructor", "", "x" * 300]
+EVENT_NAMES = [
+    "join",
+    "leave",
+    "send",
+    "whisper",
+    "delete",
+    "report",
+    "raise_hand",
+    "lower_hand",
+    "catch_up",
+    "typing",
+    "connect",
+    "disconnect",
+    "connect_error",
+    "disconnecting",
+    "newListener",
+    "ping",
+    "pong",
+    "message",
+    "sync",
+    "alive",
+    "__proto__",
+    "constructor",
+    "",
+    "x" * 300,
+]
 
 
 class Cluster:
@@ -63,8 +87,13 @@ class Cluster:
         self.workdir = workdir
         self.postgres = PostgresProcess(workdir / "pg")
         self.redis = RedisProcess(workdir / "redis.log")
-        self.env = h.app_env(self.postgres.url, self.redis.url, h.new_secret_key(), "sgfaults",
-                             SOCKET_EVENT_RATE_LIMIT="1000 per 10 seconds")
+        self.env = h.app_env(
+            self.postgres.url,
+            self.redis.url,
+            h.new_secret_key(),
+            "sgfaults",
+            SOCKET_EVENT_RATE_LIMIT="1000 per 10 seconds",
+        )
         h.flask(self.env, "db", "upgrade")
         out = workdir / "clients.json"
         h.bench_setup(self.env, out, groups=4, participants=44, calendar_groups=0)
@@ -144,7 +173,7 @@ class Client:
         if not urls:
             return False
         if preferred is not None:
-            order = urls[preferred % len(urls):] + urls[:preferred % len(urls)]
+            order = urls[preferred % len(urls) :] + urls[: preferred % len(urls)]
         else:  # another process than the last one first
             order = sorted(urls, key=lambda u: u == self.url)
         for url in order:
@@ -152,9 +181,12 @@ class Client:
                 old, self.sio = self.sio, self._new_client()
                 self.joined = False
                 _discard(old)
-                self.sio.connect(url, headers={"Cookie": self.account["cookie"],
-                                               "User-Agent": USER_AGENT},
-                                 transports=["websocket"], wait_timeout=5)
+                self.sio.connect(
+                    url,
+                    headers={"Cookie": self.account["cookie"], "User-Agent": USER_AGENT},
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
                 self.url = url
                 return self.join()
             except Exception:
@@ -163,8 +195,7 @@ class Client:
 
     def join(self) -> bool:
         with self.in_flight:
-            ack = self.sio.call("join", {"meeting_id": self.meeting_id, "after": self.covered},
-                                timeout=CALL_TIMEOUT)
+            ack = self.sio.call("join", {"meeting_id": self.meeting_id, "after": self.covered}, timeout=CALL_TIMEOUT)
             if not ack.get("ok"):
                 return False
             self._got(ack.get("messages", []), live=True)
@@ -200,8 +231,9 @@ class Client:
         if not self.in_flight.acquire(blocking=False):
             return
         try:
-            ack = self.sio.call("catch_up", {"meeting_id": self.meeting_id, "after": self.covered},
-                                timeout=CALL_TIMEOUT)
+            ack = self.sio.call(
+                "catch_up", {"meeting_id": self.meeting_id, "after": self.covered}, timeout=CALL_TIMEOUT
+            )
             if ack.get("ok"):
                 self._got(ack["messages"], live=False)
                 self.known_deleted = len(ack.get("deleted_ids", []))
@@ -250,8 +282,11 @@ class Client:
 
     def send(self, client_id: str, text: str | None = None) -> int | None:
         try:
-            ack = self.sio.call("send", {"meeting_id": self.meeting_id, "client_id": client_id,
-                                         "text": text or f"line {client_id}"}, timeout=CALL_TIMEOUT)
+            ack = self.sio.call(
+                "send",
+                {"meeting_id": self.meeting_id, "client_id": client_id, "text": text or f"line {client_id}"},
+                timeout=CALL_TIMEOUT,
+            )
         except Exception:
             return None
         if not ack.get("ok"):
@@ -313,8 +348,11 @@ def fault_sigterm(cluster, clients, extra) -> dict:
     victim.process.wait(timeout=30)
     exited = time.monotonic() - started
     victim.stop()
-    drained = [line.split("drain: ", 1)[1] for line in victim.log_path.read_text(errors="replace").splitlines()
-               if "drain: " in line]
+    drained = [
+        line.split("drain: ", 1)[1]
+        for line in victim.log_path.read_text(errors="replace").splitlines()
+        if "drain: " in line
+    ]
     cluster.add_server()
     return {"exit_seconds": round(exited, 2), "drained_clients": held, "drain_log": drained}
 
@@ -375,10 +413,17 @@ def fault_fuzz(cluster, clients, extra) -> dict:
                 counts["reconnects"] += 1
                 _discard(sio)
             sio = socketio.Client(reconnection=False)
-            sio.connect(url, headers={"Cookie": account["cookie"], "User-Agent": USER_AGENT},
-                        transports=["websocket"], wait_timeout=5)
-        name = random.choice(EVENT_NAMES) if random.random() < 0.7 else "".join(
-            random.choice(string.ascii_letters + "_-:/") for _ in range(random.randrange(1, 20)))
+            sio.connect(
+                url,
+                headers={"Cookie": account["cookie"], "User-Agent": USER_AGENT},
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+        name = (
+            random.choice(EVENT_NAMES)
+            if random.random() < 0.7
+            else "".join(random.choice(string.ascii_letters + "_-:/") for _ in range(random.randrange(1, 20)))
+        )
         args = [_fuzz_value() for _ in range(random.choice([0, 1, 1, 1, 2]))]
         try:
             sio.emit(name, tuple(args) if len(args) != 1 else args[0], callback=on_ack)
@@ -393,10 +438,15 @@ def fault_fuzz(cluster, clients, extra) -> dict:
     time.sleep(1.0)
     _discard(sio)
     alive = all(s.process.poll() is None for s in cluster.servers)
-    return {"_recovery_from": time.monotonic(), "fuzz_sent": counts["sent"], "fuzz_answered": counts["answered"],
-            "fuzz_reconnects": counts["reconnects"],
-            "fuzz_seconds": round(time.monotonic() - started, 1), "servers_alive": alive,
-            "fuzz_codes": dict(sorted(counts["codes"].items(), key=lambda kv: -kv[1])[:8])}
+    return {
+        "_recovery_from": time.monotonic(),
+        "fuzz_sent": counts["sent"],
+        "fuzz_answered": counts["answered"],
+        "fuzz_reconnects": counts["reconnects"],
+        "fuzz_seconds": round(time.monotonic() - started, 1),
+        "servers_alive": alive,
+        "fuzz_codes": dict(sorted(counts["codes"].items(), key=lambda kv: -kv[1])[:8]),
+    }
 
 
 FROZEN_CLIENT = r"""
@@ -415,8 +465,11 @@ def fault_frozen(cluster, clients, extra) -> dict:
     server closes its connection, while the meeting's chat goes on."""
     account = extra[1]
     server = cluster.servers[0]
-    process = subprocess.Popen([sys.executable, "-c", FROZEN_CLIENT, server.url, account["cookie"],
-                                str(account["meeting_id"]), USER_AGENT], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_CLIENT, server.url, account["cookie"], str(account["meeting_id"]), USER_AGENT],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = process.stdout.readline().strip()
         if not port.isdigit():
@@ -435,8 +488,6 @@ def fault_frozen(cluster, clients, extra) -> dict:
     return {"_recovery_from": time.monotonic(), "frozen_socket_closed_after": round(held, 1) if closed else None}
 
 
-
-
 # --- measuring ------------------------------------------------------------------------------------------------
 
 
@@ -452,8 +503,9 @@ def recovered_after(clients: list[Client], since: float) -> float | None:
             if all(ids.values()):
                 deadline = time.monotonic() + 1.0
                 while time.monotonic() < deadline:
-                    if all(ids[c.meeting_id] in c.received and ids[c.meeting_id] not in c.via_catch_up
-                           for c in clients):
+                    if all(
+                        ids[c.meeting_id] in c.received and ids[c.meeting_id] not in c.via_catch_up for c in clients
+                    ):
                         return time.monotonic() - since
                     time.sleep(0.02)
         time.sleep(0.25)
@@ -469,8 +521,11 @@ def count(clients: list[Client], window_start: float, window_end: float) -> dict
         with c.lock:
             window = [cid for cid, t in c.first_sent.items() if window_start <= t < window_end]
             sent += len(window)
-            dup_stored += sum(1 for cid in c.acked if cid.endswith("#dup") and
-                              window_start <= c.first_sent.get(cid[:-4], 0) < window_end)
+            dup_stored += sum(
+                1
+                for cid in c.acked
+                if cid.endswith("#dup") and window_start <= c.first_sent.get(cid[:-4], 0) < window_end
+            )
             for cid in window:
                 server_id = c.acked.get(cid)
                 if server_id is None:
@@ -481,8 +536,7 @@ def count(clients: list[Client], window_start: float, window_end: float) -> dict
                     lost += 1
                 if any(server_id not in m.received or server_id in m.via_catch_up for m in members):
                     lost_without += 1
-    return {"sent": sent, "acked": acked, "lost": lost, "lost_without_catch_up": lost_without,
-            "dup_stored": dup_stored}
+    return {"sent": sent, "acked": acked, "lost": lost, "lost_without_catch_up": lost_without, "dup_stored": dup_stored}
 
 
 def run_fault(name: str, cluster: Cluster, clients: list[Client], extra: list[dict]) -> dict:
@@ -543,8 +597,10 @@ def main(argv: list[str] | None = None) -> dict:
                 extra += accounts[11:]
             for index, account in enumerate(chosen_accounts):
                 clients.append(Client(cluster, account, index))
-            print(f"{len(clients)} clients in {len(per_meeting)} meetings on 2 processes; faults: {', '.join(chosen)}",
-                  flush=True)
+            print(
+                f"{len(clients)} clients in {len(per_meeting)} meetings on 2 processes; faults: {', '.join(chosen)}",
+                flush=True,
+            )
             results = {}
             for name in chosen:
                 results[name] = run_fault(name, cluster, clients, extra)

@@ -2,6 +2,7 @@
 
 `bench/run.py` strings them into `make bench`; `tests/test_bench.py` runs the same path at a tiny size.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,6 +38,7 @@ class BenchError(RuntimeError):
 
 # --- where things run ---------------------------------------------------------------------------------
 
+
 def cores() -> tuple[int | None, int | None, str]:
     """(server core, generator core, description): different cores when this process may use two."""
     allowed = sorted(os.sched_getaffinity(0))
@@ -58,6 +60,7 @@ def free_port() -> int:
 
 
 # --- /proc ------------------------------------------------------------------------------------------------
+
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, in seconds."""
@@ -114,8 +117,12 @@ class ServiceWatch:
             parts = urlsplit(self.database_url)
             name = parts.path.lstrip("/")
             with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as conn:
-                return [row[0] for row in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,))]
+                return [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+                    )
+                ]
         except Exception:  # noqa: BLE001 - figures only
             return []
 
@@ -128,6 +135,7 @@ class ServiceWatch:
                 except OSError:
                     pass
             return out
+
         return {"postgres": cpu(self._pg_pids()), "redis": cpu(self.redis_pids)}
 
 
@@ -144,18 +152,27 @@ class Sample:
 
 def take_sample(server_pid: int, generator_pid: int, services: ServiceWatch | None = None) -> Sample:
     busy, total = system_cpu()
-    return Sample(time.monotonic(), cpu_seconds(server_pid), cpu_seconds(generator_pid), busy, total,
-                  rss_kb(server_pid), services.snapshot() if services else {})
+    return Sample(
+        time.monotonic(),
+        cpu_seconds(server_pid),
+        cpu_seconds(generator_pid),
+        busy,
+        total,
+        rss_kb(server_pid),
+        services.snapshot() if services else {},
+    )
 
 
 def cpu_between(a: Sample, b: Sample) -> dict:
     """CPU use between two samples, in cores (1.0 = one core busy all the time)."""
     wall = max(b.wall - a.wall, 1e-9)
     total = max(b.system_total - a.system_total, 1e-9)
-    out = {"seconds": round(wall, 2),
-           "server_cores": round((b.server - a.server) / wall, 3),
-           "generator_cores": round((b.generator - a.generator) / wall, 3),
-           "machine_busy_cores": round((b.system_busy - a.system_busy) / total * os.cpu_count(), 3)}
+    out = {
+        "seconds": round(wall, 2),
+        "server_cores": round((b.server - a.server) / wall, 3),
+        "generator_cores": round((b.generator - a.generator) / wall, 3),
+        "machine_busy_cores": round((b.system_busy - a.system_busy) / total * os.cpu_count(), 3),
+    }
     known = out["server_cores"] + out["generator_cores"]
     for name in ("postgres", "redis"):
         after, before = b.services.get(name), a.services.get(name, {})
@@ -169,6 +186,7 @@ def cpu_between(a: Sample, b: Sample) -> dict:
 
 
 # --- database and Redis ---------------------------------------------------------------------------------
+
 
 def sibling_database(url: str, suffix: str) -> str:
     """The same server, a database named with a suffix (sg_bench -> sg_bench_calendar)."""
@@ -188,8 +206,10 @@ def recreate_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         busy = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]
         if busy:
-            raise BenchError(f"database {name} has {busy} open connections: another bench run (or a server) is "
-                             "using it. Give this run another one: BENCH_DATABASE_URL=...sg_bench_<something>")
+            raise BenchError(
+                f"database {name} has {busy} open connections: another bench run (or a server) is "
+                "using it. Give this run another one: BENCH_DATABASE_URL=...sg_bench_<something>"
+            )
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -211,15 +231,27 @@ def flush_redis(url: str, prefix: str | None = None) -> None:
         client.close()
 
 
-def app_env(database_url: str, redis_url: str, secret_key: str, redis_prefix: str = REDIS_PREFIX,
-            **extra: str) -> dict[str, str]:
+def app_env(
+    database_url: str, redis_url: str, secret_key: str, redis_prefix: str = REDIS_PREFIX, **extra: str
+) -> dict[str, str]:
     """The environment of the app as deployed: production config, PostgreSQL, Redis."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("SUPPORTGROUP_", "SOCKET", "FLASK_")) and key not in
-           ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "SECRET_KEY", "HOST", "PORT")}
-    env.update({"SUPPORTGROUP_ENV": "production", "SECRET_KEY": secret_key, "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url, "REDIS_PREFIX": redis_prefix, "FLASK_APP": "wsgi.py",
-                "PYTHONUNBUFFERED": "1"})
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SUPPORTGROUP_", "SOCKET", "FLASK_"))
+        and key not in ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "SECRET_KEY", "HOST", "PORT")
+    }
+    env.update(
+        {
+            "SUPPORTGROUP_ENV": "production",
+            "SECRET_KEY": secret_key,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "REDIS_PREFIX": redis_prefix,
+            "FLASK_APP": "wsgi.py",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -229,8 +261,9 @@ def new_secret_key() -> str:
 
 
 def flask(env: dict, *args: str, timeout: float = 900) -> str:
-    result = subprocess.run([PYTHON, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [PYTHON, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
         raise BenchError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout.strip()
@@ -238,16 +271,26 @@ def flask(env: dict, *args: str, timeout: float = 900) -> str:
 
 def bench_setup(env: dict, out: Path, groups: int, participants: int, calendar_groups: int) -> str:
     """The data set and the accounts' session cookies (bench/setup.py), in the app's environment."""
-    args = ["--groups", str(groups), "--participants", str(participants), "--calendar-groups", str(calendar_groups),
-            "--out", str(out)]
-    result = subprocess.run([PYTHON, "-m", "bench.setup", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=900)
+    args = [
+        "--groups",
+        str(groups),
+        "--participants",
+        str(participants),
+        "--calendar-groups",
+        str(calendar_groups),
+        "--out",
+        str(out),
+    ]
+    result = subprocess.run(
+        [PYTHON, "-m", "bench.setup", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     if result.returncode != 0:
         raise BenchError(f"bench.setup {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout.strip()
 
 
 # --- servers ------------------------------------------------------------------------------------------
+
 
 class Server:
     """The app (`serve.py`) or the baseline (`bench/baseline_server.py`) on a free port, pinned to a core."""
@@ -259,16 +302,23 @@ class Server:
         script = ROOT / "serve.py" if kind == "app" else BENCH / "baseline_server.py"
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.process = subprocess.Popen([PYTHON, str(script)], cwd=ROOT,
-                                        env={**env, "HOST": "127.0.0.1", "PORT": str(self.port)},
-                                        stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=_pin(core))
+        self.process = subprocess.Popen(
+            [PYTHON, str(script)],
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(self.port)},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_pin(core),
+        )
         self.pid = self.process.pid
         self._wait_until_up()
 
     def _wait_until_up(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        request = (f"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                   "Connection: close\r\n\r\n").encode()
+        request = (
+            f"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(f"{self.kind} server exited early:\n{self.log()}")
@@ -289,8 +339,9 @@ class Server:
     def log_problems(self) -> dict:
         """Tracebacks and error lines in the server's output (the first few, shortened)."""
         text = self.log()
-        lines = [line for line in text.splitlines()
-                 if re.search(r"Traceback|Error|ERROR|Exception|failed|WARNING", line)]
+        lines = [
+            line for line in text.splitlines() if re.search(r"Traceback|Error|ERROR|Exception|failed|WARNING", line)
+        ]
         return {"tracebacks": text.count("Traceback"), "lines": len(lines), "first": [line[:240] for line in lines[:8]]}
 
     def stop(self) -> None:
@@ -314,6 +365,7 @@ class Server:
 
 
 # --- the generator --------------------------------------------------------------------------------------
+
 
 def node_binary() -> str | None:
     return shutil.which("node")
@@ -340,10 +392,20 @@ class GeneratorRun:
     stderr: str = ""
 
 
-def run_generator(server: Server, clients: list[dict], phases: list[dict], core: int | None = None, *,
-                  connect_concurrency: int = 50, settle_s: float = 2, timeout: float = 900,
-                  on_mark=None, echo: bool = True, database_url: str | None = None,
-                  per_message_deflate: bool = True) -> GeneratorRun:
+def run_generator(
+    server: Server,
+    clients: list[dict],
+    phases: list[dict],
+    core: int | None = None,
+    *,
+    connect_concurrency: int = 50,
+    settle_s: float = 2,
+    timeout: float = 900,
+    on_mark=None,
+    echo: bool = True,
+    database_url: str | None = None,
+    per_message_deflate: bool = True,
+) -> GeneratorRun:
     """Run bench/loadgen.js against `server`. At every mark, sample CPU and memory (and call `on_mark`)."""
     node = node_binary()
     if node is None:
@@ -351,14 +413,28 @@ def run_generator(server: Server, clients: list[dict], phases: list[dict], core:
     ensure_node_modules()
     with tempfile.TemporaryDirectory(prefix="sgbench-") as tmp:
         config_path, result_path = Path(tmp) / "config.json", Path(tmp) / "result.json"
-        config = {"url": server.url, "kind": server.kind, "user_agent": USER_AGENT, "interactive": True,
-                  "clients": [c for c in clients if c["role"] in ("participant", "moderator")],
-                  "phases": phases, "connect_concurrency": connect_concurrency, "settle_s": settle_s,
-                  "result_path": str(result_path), "per_message_deflate": per_message_deflate}
+        config = {
+            "url": server.url,
+            "kind": server.kind,
+            "user_agent": USER_AGENT,
+            "interactive": True,
+            "clients": [c for c in clients if c["role"] in ("participant", "moderator")],
+            "phases": phases,
+            "connect_concurrency": connect_concurrency,
+            "settle_s": settle_s,
+            "result_path": str(result_path),
+            "per_message_deflate": per_message_deflate,
+        }
         config_path.write_text(json.dumps(config))
-        process = subprocess.Popen([node, str(BENCH / "loadgen.js"), str(config_path)], cwd=ROOT,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, preexec_fn=_pin(core))
+        process = subprocess.Popen(
+            [node, str(BENCH / "loadgen.js"), str(config_path)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_pin(core),
+        )
         stderr_lines: list[str] = []
 
         def pump() -> None:
@@ -418,7 +494,7 @@ def window(marks: list[dict], start: str, end: str, **match) -> dict | None:
     first = next((m for m in marks if m["mark"] == start and all(m.get(k) == v for k, v in match.items())), None)
     if first is None:
         return None
-    after = marks[marks.index(first) + 1:]
+    after = marks[marks.index(first) + 1 :]
     last = next((m for m in after if m["mark"] == end and all(m.get(k) == v for k, v in match.items())), None)
     if last is None or first["sample"] is None or last["sample"] is None:
         return None
@@ -426,6 +502,7 @@ def window(marks: list[dict], start: str, end: str, **match) -> dict | None:
 
 
 # --- machine ----------------------------------------------------------------------------------------------
+
 
 def _version(module: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -450,13 +527,22 @@ def machine_info(database_url: str, redis_url: str, pinning: str) -> dict:
         client_version = json.loads((ROOT / "node_modules/socket.io-client/package.json").read_text())["version"]
     info = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "cpu_model": model, "cpus": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "kernel": platform.release(), "pinning": pinning,
-        "python": platform.python_version(), "gevent": _version("gevent"), "flask": _version("flask"),
-        "flask_socketio": _version("flask-socketio"), "python_socketio": _version("python-socketio"),
-        "python_engineio": _version("python-engineio"), "sqlalchemy": _version("sqlalchemy"),
-        "psycopg": _version("psycopg"), "node": node_version, "socket_io_client": client_version,
+        "kernel": platform.release(),
+        "pinning": pinning,
+        "python": platform.python_version(),
+        "gevent": _version("gevent"),
+        "flask": _version("flask"),
+        "flask_socketio": _version("flask-socketio"),
+        "python_socketio": _version("python-socketio"),
+        "python_engineio": _version("python-engineio"),
+        "sqlalchemy": _version("sqlalchemy"),
+        "psycopg": _version("psycopg"),
+        "node": node_version,
+        "socket_io_client": client_version,
     }
     try:
         import psycopg
@@ -476,8 +562,9 @@ def machine_info(database_url: str, redis_url: str, pinning: str) -> dict:
         info["redis"] = f"? ({error.__class__.__name__})"
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        )
         info["git"] = commit.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
     except OSError:
         info["git"] = None
@@ -495,6 +582,7 @@ def write_result(result: dict, out: str | None) -> None:
 
 # --- profiles (optional: py-spy) ---------------------------------------------------------------------------
 
+
 def pyspy_binary() -> str | None:
     """py-spy from BENCH_PYSPY, else the one requirements-dev.txt installs beside this Python, else from the
     PATH; None when there is none (profiling is optional)."""
@@ -508,8 +596,24 @@ class Profiler:
     def __init__(self, pid: int, seconds: float, out: Path, rate: int = 100) -> None:
         self.out = out
         self.process = subprocess.Popen(
-            [pyspy_binary(), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", str(rate), "-f", "raw",
-             "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                pyspy_binary(),
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(int(seconds)),
+                "-r",
+                str(rate),
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def wait(self, timeout: float = 60) -> Path | None:
         try:
@@ -546,6 +650,8 @@ def summarise_profile(path: Path, top: int = 400) -> dict:
         for frame in set(frames):
             inclusive[frame] += n
     share = lambda c: round(100 * c / total, 1) if total else 0.0  # noqa: E731
-    return {"samples": total,
-            "inclusive_percent": [[name, share(c)] for name, c in inclusive.most_common(top)],
-            "self_percent": [[name, share(c)] for name, c in own.most_common(15)]}
+    return {
+        "samples": total,
+        "inclusive_percent": [[name, share(c)] for name, c in inclusive.most_common(top)],
+        "self_percent": [[name, share(c)] for name, c in own.most_common(15)],
+    }

@@ -25,6 +25,7 @@ redis://127.0.0.1:6379/14; flushed). Scenarios, as issue #7 lists them:
 Each server runs pinned to one core and the generator to another (when two are usable); PostgreSQL and
 Redis run where the OS puts them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,23 +47,37 @@ RESULTS = h.BENCH / "results"
 SCENARIOS = ("realistic", "storm", "sweep", "idle", "sql", "calendar")
 
 FULL = {
-    "groups": 60, "participants": 900, "calendar_groups": 50,
+    "groups": 60,
+    "participants": 900,
+    "calendar_groups": 50,
     "realistic": {"kind": "realistic", "interval_s": 10, "duration_s": 60, "drain_s": 20},
     "storm": {"kind": "storm", "moderator_rate_per_s": 0.2, "pre_s": 3, "timeout_s": 120, "post_s": 3, "drain_s": 20},
-    "sweep": {"kind": "sweep", "factor": 1.3, "step_s": 8, "warmup_s": 2, "drain_s": 15, "pause_s": 1,
-              "p99_limit_ms": 50, "warmup_round_s": 10},
-    "sweep_start": {"app": 20, "baseline": 50}, "sweep_max": {"app": 3000, "baseline": 6000},
+    "sweep": {
+        "kind": "sweep",
+        "factor": 1.3,
+        "step_s": 8,
+        "warmup_s": 2,
+        "drain_s": 15,
+        "pause_s": 1,
+        "p99_limit_ms": 50,
+        "warmup_round_s": 10,
+    },
+    "sweep_start": {"app": 20, "baseline": 50},
+    "sweep_max": {"app": 3000, "baseline": 6000},
     "idle": {"kind": "idle", "sockets": 3000, "warm": 20, "settle_s": 5, "concurrency": 50, "hold_s": 10},
     "sql": {"messages": 200, "warmup": 20},
     "calendar": {"small": 5, "large": 50, "requests": 30},
 }
 QUICK = {
     **FULL,
-    "groups": 6, "participants": 90, "calendar_groups": 10,
+    "groups": 6,
+    "participants": 90,
+    "calendar_groups": 10,
     "realistic": {**FULL["realistic"], "duration_s": 12, "drain_s": 10},
     "storm": {**FULL["storm"], "timeout_s": 30, "drain_s": 10},
     "sweep": {**FULL["sweep"], "step_s": 4, "warmup_s": 1, "drain_s": 8, "warmup_round_s": 5},
-    "sweep_start": {"app": 10, "baseline": 30}, "sweep_max": {"app": 400, "baseline": 800},
+    "sweep_start": {"app": 10, "baseline": 30},
+    "sweep_max": {"app": 400, "baseline": 800},
     "idle": {**FULL["idle"], "sockets": 300},
     "sql": {"messages": 50, "warmup": 10},
     "calendar": {"small": 2, "large": 10, "requests": 10},
@@ -97,8 +112,15 @@ def wait_for_quiet(limit: float, max_wait: float) -> float:
 
 
 class Bench:
-    def __init__(self, settings: dict, database_url: str, redis_url: str, workdir: Path, quiet_wait: float,
-                 redis_prefix: str = h.REDIS_PREFIX) -> None:
+    def __init__(
+        self,
+        settings: dict,
+        database_url: str,
+        redis_url: str,
+        workdir: Path,
+        quiet_wait: float,
+        redis_prefix: str = h.REDIS_PREFIX,
+    ) -> None:
         self.s = settings
         self.database_url = database_url
         self.redis_url = redis_url
@@ -136,8 +158,11 @@ class Bench:
 
     # Where the app's time goes: with py-spy available (BENCH_PYSPY or on the PATH), the app server is
     # profiled for a while from these marks on.
-    PROFILES = {"realistic_measure_start": ("realistic", 30), "storm_drop": ("storm", 30),
-                "idle_before": ("idle_connect_and_join", 30)}
+    PROFILES = {
+        "realistic_measure_start": ("realistic", 30),
+        "storm_drop": ("storm", 30),
+        "idle_before": ("idle_connect_and_join", 30),
+    }
     # Marks before which the machine should be quiet (other people's work would distort the phase).
     QUIET_BEFORE = ("realistic_measure_start", "storm_drop", "sweep_step_start", "idle_before")
 
@@ -155,15 +180,17 @@ class Bench:
                 load = wait_for_quiet(0.35, self.quiet_wait / 4)
                 waited = True
                 self.results.setdefault("background_load_cores", {})[
-                    f"{server.kind}:{event['mark']}" + (f"@{event['rate']}" if "rate" in event else "")] = load
+                    f"{server.kind}:{event['mark']}" + (f"@{event['rate']}" if "rate" in event else "")
+                ] = load
             spec = self.PROFILES.get(event["mark"])
             if spec and server.kind == "app" and h.pyspy_binary() and spec[0] not in profilers:
                 seconds = min(spec[1], self.s["realistic"]["duration_s"]) if spec[0] == "realistic" else spec[1]
                 profilers[spec[0]] = h.Profiler(server.pid, seconds, self.workdir / f"profile-{spec[0]}.txt")
             return waited, reply
 
-        run = h.run_generator(server, self.clients, phases, self.generator_core, database_url=self.database_url,
-                              on_mark=on_mark)
+        run = h.run_generator(
+            server, self.clients, phases, self.generator_core, database_url=self.database_url, on_mark=on_mark
+        )
         for name, profiler in profilers.items():
             path = profiler.wait()
             if path is not None:
@@ -173,8 +200,9 @@ class Bench:
     def record_log(self, server: h.Server, name: str) -> dict:
         problems = server.log_problems()
         if problems["lines"]:
-            self.problems.append(f"{server.kind} server ({name}): {problems['lines']} error lines, "
-                                 f"e.g. {problems['first'][:2]}")
+            self.problems.append(
+                f"{server.kind} server ({name}): {problems['lines']} error lines, e.g. {problems['first'][:2]}"
+            )
         return problems
 
     # -- scenarios ---------------------------------------------------------------------------------------
@@ -187,8 +215,9 @@ class Bench:
         if "storm" in scenarios:
             phases.append({**self.s["storm"], "replay": kind == "app"})
         if "sweep" in scenarios:
-            phases.append({**self.s["sweep"], "start_rate": self.s["sweep_start"][kind],
-                           "max_rate": self.s["sweep_max"][kind]})
+            phases.append(
+                {**self.s["sweep"], "start_rate": self.s["sweep_start"][kind], "max_rate": self.s["sweep_max"][kind]}
+            )
         if not phases:
             return
         log(f"{kind}: {', '.join(p['kind'] for p in phases)}")
@@ -198,15 +227,25 @@ class Bench:
             server_log = self.record_log(server, "load")
             rss = h.rss_kb(server.pid)
         result = run.result
-        common = {"connect": result["connect"], "server_log": server_log, "generator_counters": result["counters"],
-                  "rate_limit": RATE_LIMIT if kind == "app" else None, "server_rss_mb_at_end": round(rss / 1024, 1)}
+        common = {
+            "connect": result["connect"],
+            "server_log": server_log,
+            "generator_counters": result["counters"],
+            "rate_limit": RATE_LIMIT if kind == "app" else None,
+            "server_rss_mb_at_end": round(rss / 1024, 1),
+        }
         if "realistic" in result["phases"]:
             self.results.setdefault("realistic", {})[kind] = {
-                **result["phases"]["realistic"], **common,
-                "cpu": h.window(run.marks, "realistic_measure_start", "realistic_measure_end")}
+                **result["phases"]["realistic"],
+                **common,
+                "cpu": h.window(run.marks, "realistic_measure_start", "realistic_measure_end"),
+            }
         if "storm" in result["phases"]:
             self.results.setdefault("storm", {})[kind] = {
-                **result["phases"]["storm"], **common, "cpu": h.window(run.marks, "storm_drop", "storm_done")}
+                **result["phases"]["storm"],
+                **common,
+                "cpu": h.window(run.marks, "storm_drop", "storm_done"),
+            }
         if "sweep" in result["phases"]:
             sweep = result["phases"]["sweep"]
             starts = [m for m in run.marks if m["mark"] == "sweep_step_start"]
@@ -227,16 +266,28 @@ class Bench:
         grown = after["sample"].server_rss_kb - before["sample"].server_rss_kb
         held = h.window(run.marks, "idle_after", "idle_hold_end")
         self.results.setdefault("idle", {})[kind] = {
-            **run.result["phases"]["idle"], "idle_cpu": held,
+            **run.result["phases"]["idle"],
+            "idle_cpu": held,
             "rss_before_mb": round(before["sample"].server_rss_kb / 1024, 1),
             "rss_after_mb": round(after["sample"].server_rss_kb / 1024, 1),
-            "kb_per_connection": round(grown / max(sockets, 1), 1), "server_log": server_log}
+            "kb_per_connection": round(grown / max(sockets, 1), 1),
+            "server_log": server_log,
+        }
 
     def sql(self) -> None:
         log("SQL statements per chat message (in-process)")
         out = self.workdir / "sql.json"
-        self._python("bench.sql_per_message", str(self.clients_path), "--messages", str(self.s["sql"]["messages"]),
-                     "--warmup", str(self.s["sql"]["warmup"]), "--out", str(out), env=self.env)
+        self._python(
+            "bench.sql_per_message",
+            str(self.clients_path),
+            "--messages",
+            str(self.s["sql"]["messages"]),
+            "--warmup",
+            str(self.s["sql"]["warmup"]),
+            "--out",
+            str(out),
+            env=self.env,
+        )
         self.results["sql"] = json.loads(out.read_text())
 
     def calendar(self) -> None:
@@ -247,14 +298,25 @@ class Bench:
         h.flask(env, "db", "upgrade")
         out = self.workdir / "calendar.json"
         c = self.s["calendar"]
-        self._python("bench.calendar_page", "--small", str(c["small"]), "--large", str(c["large"]),
-                     "--requests", str(c["requests"]), "--out", str(out), env=env)
+        self._python(
+            "bench.calendar_page",
+            "--small",
+            str(c["small"]),
+            "--large",
+            str(c["large"]),
+            "--requests",
+            str(c["requests"]),
+            "--out",
+            str(out),
+            env=env,
+        )
         self.results["calendar"] = json.loads(out.read_text())
 
     def _python(self, module: str, *args: str, env: dict) -> None:
         wait_for_quiet(0.3, self.quiet_wait)
-        result = subprocess.run([h.PYTHON, "-m", module, *args], cwd=h.ROOT, env=env, text=True, capture_output=True,
-                                timeout=900)
+        result = subprocess.run(
+            [h.PYTHON, "-m", module, *args], cwd=h.ROOT, env=env, text=True, capture_output=True, timeout=900
+        )
         sys.stderr.write(result.stderr[-3000:])
         if result.returncode != 0:
             raise h.BenchError(f"{module} failed:\n{result.stdout}\n{result.stderr}")
@@ -262,12 +324,23 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The benchmark of issue #7 (make bench).")
-    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") not in (None, "", "0"),
-                        help="a small, short run (also BENCH_QUICK=1)")
-    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
-                        help=f"comma-separated scenarios out of {', '.join(SCENARIOS)}")
-    parser.add_argument("--quiet-wait", type=float, default=float(os.environ.get("BENCH_QUIET_WAIT", "60")),
-                        help="wait this many seconds at most for other work on the machine to stop, per scenario")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_QUICK") not in (None, "", "0"),
+        help="a small, short run (also BENCH_QUICK=1)",
+    )
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("BENCH_ONLY", ""),
+        help=f"comma-separated scenarios out of {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=float(os.environ.get("BENCH_QUIET_WAIT", "60")),
+        help="wait this many seconds at most for other work on the machine to stop, per scenario",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     scenarios = set(filter(None, args.only.split(","))) or set(SCENARIOS)
@@ -289,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             "serve.py (gevent pywsgi, TCP_NODELAY), SUPPORTGROUP_ENV=production with a generated SECRET_KEY, "
             "PostgreSQL, Redis for presence, rate limits and the Socket.IO message queue, presence heartbeat and "
             f"purge job running; SOCKET_EVENT_RATE_LIMIT=\"{RATE_LIMIT}\" (default \"20 per 10 seconds\": raised "
-            "for the sweep, still checked on every event)")
+            "for the sweep, still checked on every event)"
+        )
         log(f"{bench.results['mode']} run: {', '.join(s for s in SCENARIOS if s in scenarios)}; {bench.pinning}")
         finished = False
         try:

@@ -5,6 +5,7 @@ in a request context that looks like the load generator's (address and User-Agen
 session protection hashes), signed with Flask's own session interface. This saves a POST /login (and an
 argon2 verification) per account, and keeps the minting of sessions out of the app's code.
 """
+
 from __future__ import annotations
 
 from flask import Flask, session
@@ -32,8 +33,9 @@ def session_cookie(app: Flask, user: User, user_agent: str = USER_AGENT, remote_
     interface = app.session_interface
     if not isinstance(interface, SecureCookieSessionInterface):
         raise TypeError("bench cookies need Flask's signed-cookie sessions")
-    with app.test_request_context("/login", method="POST", environ_base={"REMOTE_ADDR": remote_addr},
-                                  headers={"User-Agent": user_agent}):
+    with app.test_request_context(
+        "/login", method="POST", environ_base={"REMOTE_ADDR": remote_addr}, headers={"User-Agent": user_agent}
+    ):
         session.clear()
         login_user(user, remember=False)
         mark_active()

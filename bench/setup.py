@@ -6,6 +6,7 @@ cookies by `bench/sessions.py`.
 
     python -m bench.setup --groups 60 --participants 900 --calendar-groups 50 --out clients.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,21 @@ from supportgroup.benchdata import setup  # noqa: E402
 from supportgroup.extensions import db  # noqa: E402
 
 
-def build(app: Flask, *, chat_groups: int, participants: int, calendar_groups: int, force: bool = False,
-          user_agent: str = USER_AGENT) -> tuple[str, list[dict]]:
+def build(
+    app: Flask,
+    *,
+    chat_groups: int,
+    participants: int,
+    calendar_groups: int,
+    force: bool = False,
+    user_agent: str = USER_AGENT,
+) -> tuple[str, list[dict]]:
     """Build (or complete) the data set, commit, and return its summary and the accounts with their cookies."""
     cheap_password_hashing(app)
     with app.app_context():
-        summary = setup(chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups,
-                        force=force)
+        summary = setup(
+            chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups, force=force
+        )
         db.session.commit()
         clients = []
         for client in summary.clients:
@@ -50,8 +59,9 @@ def write_clients(clients: list[dict], out: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--groups", type=int, default=60, help="chat groups, each with a peer expert and an open "
-                        "meeting")
+    parser.add_argument(
+        "--groups", type=int, default=60, help="chat groups, each with a peer expert and an open meeting"
+    )
     parser.add_argument("--participants", type=int, default=900, help="participants, spread over the chat groups")
     parser.add_argument("--calendar-groups", type=int, default=50, help="groups with a year of weekly meetings")
     parser.add_argument("--force", action="store_true", help="also in a database with other accounts")
@@ -61,8 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("Participants need at least one chat group.")
     from supportgroup import create_app
 
-    summary, clients = build(create_app(), chat_groups=args.groups, participants=args.participants,
-                             calendar_groups=args.calendar_groups, force=args.force)
+    summary, clients = build(
+        create_app(),
+        chat_groups=args.groups,
+        participants=args.participants,
+        calendar_groups=args.calendar_groups,
+        force=args.force,
+    )
     write_clients(clients, args.out)
     print(f"Bench data ready: {summary} Cookies in {args.out}.")
 

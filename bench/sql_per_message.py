@@ -13,6 +13,7 @@ PRESENCE_TTL is long, because no heartbeat runs in-process to keep the joins pre
 
     python -m bench.sql_per_message CLIENTS_JSON [--messages 200] [--warmup 20] [--out result.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,8 +114,11 @@ def measure(app, clients: list[dict], messages: int = 200, warmup: int = 20) -> 
     stamp = f"{int(time.time() * 1000):x}"
     for role, sender in (("participant", sockets["participant0"]), ("moderator", sockets["moderator"])):
         for n in range(warmup):
-            sender.emit("send", {"meeting_id": meeting_id, "client_id": f"w{stamp}{role[0]}{n:06d}",
-                                 "text": f"warm-up {n}"}, callback=True)
+            sender.emit(
+                "send",
+                {"meeting_id": meeting_id, "client_id": f"w{stamp}{role[0]}{n:06d}", "text": f"warm-up {n}"},
+                callback=True,
+            )
         counters.statements.clear()
         counters.redis = 0
         per_message: list[int] = []
@@ -125,8 +129,15 @@ def measure(app, clients: list[dict], messages: int = 200, warmup: int = 20) -> 
             before = len(counters.statements)
             started = time.perf_counter()
             with counting(counters):
-                ack = sender.emit("send", {"meeting_id": meeting_id, "client_id": f"m{stamp}{role[0]}{n:06d}",
-                                           "text": f"Message number {n} from the bench."}, callback=True)
+                ack = sender.emit(
+                    "send",
+                    {
+                        "meeting_id": meeting_id,
+                        "client_id": f"m{stamp}{role[0]}{n:06d}",
+                        "text": f"Message number {n} from the bench.",
+                    },
+                    callback=True,
+                )
             times.append((time.perf_counter() - started) * 1000)
             per_message.append(len(counters.statements) - before)
             per_message_sql.append(counters.statements[before:])
@@ -135,18 +146,22 @@ def measure(app, clients: list[dict], messages: int = 200, warmup: int = 20) -> 
         distinct = Counter(normalise(s) for s in counters.statements)
         result[role] = {
             "statements_per_message": round(len(counters.statements) / messages, 2),
-            "min": min(per_message), "max": max(per_message),
+            "min": min(per_message),
+            "max": max(per_message),
             # How many messages took how many statements (a message after which a rule changed re-reads them).
             "distribution": {str(k): v for k, v in sorted(Counter(per_message).items())},
-            "unusual": [{"message": i, "statements": n, "sql": [normalise(q)[:90] for q in queries]}
-                        for i, (n, queries) in enumerate(zip(per_message, per_message_sql, strict=True))
-                        if n != Counter(per_message).most_common(1)[0][0]][:5],
+            "unusual": [
+                {"message": i, "statements": n, "sql": [normalise(q)[:90] for q in queries]}
+                for i, (n, queries) in enumerate(zip(per_message, per_message_sql, strict=True))
+                if n != Counter(per_message).most_common(1)[0][0]
+            ][:5],
             "redis_round_trips_per_message": round(counters.redis / messages, 2),
             "handler_ms_median": round(statistics.median(times), 3),
             "handler_ms_p95": round(sorted(times)[int(0.95 * len(times)) - 1], 3),
             "failures": dict(failures),
-            "statements": [{"per_message": round(count / messages, 2), "sql": sql}
-                           for sql, count in distinct.most_common()],
+            "statements": [
+                {"per_message": round(count / messages, 2), "sql": sql} for sql, count in distinct.most_common()
+            ],
         }
         # Everyone in the room received every message (the test client queues what it receives).
         for sock in sockets.values():
@@ -165,10 +180,15 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     from supportgroup import create_app
 
-    app = create_app(overrides={"SOCKETIO_ASYNC_MODE": "threading", "SOCKETIO_MESSAGE_QUEUE": None,
-                                "SOCKET_EVENT_RATE_LIMIT": "100000 per 10 seconds",
-                                # No heartbeat runs in-process: keep the joins present for the whole run.
-                                "PRESENCE_TTL": 600.0})
+    app = create_app(
+        overrides={
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "SOCKETIO_MESSAGE_QUEUE": None,
+            "SOCKET_EVENT_RATE_LIMIT": "100000 per 10 seconds",
+            # No heartbeat runs in-process: keep the joins present for the whole run.
+            "PRESENCE_TTL": 600.0,
+        }
+    )
     clients = json.loads(Path(args.clients).read_text())
     result = measure(app, clients, args.messages, args.warmup)
     write_result(result, args.out)

@@ -1,4 +1,5 @@
 """supportgroup: moderated online peer-support groups. `create_app` builds the application."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,10 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
         # One gevent process runs hundreds of handlers at once, each holding a connection from its first query
         # to its commit while it waits for the CPU. SQLAlchemy's default pool (5 + 10) made a reconnect storm
         # of 900 clients queue for connections until they timed out (docs/benchmarks.md).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["DB_POOL_OPTIONS"],
-                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["DB_POOL_OPTIONS"],
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx: take the client's address and scheme from the proxy's headers (that many hops).
@@ -53,10 +56,6 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import auth  # noqa: F401  (registers the Flask-Login user loader)
-
-    # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
-    # handlers declared while unbound, and replays them onto every app it is bound to later.
-    from .realtime import connection  # noqa: F401  (connect, disconnect, unknown events)
     from .chat import events, joining  # noqa: F401
     from .chat.catchup import init_catchup  # also registers `catch_up`
     from .chat.coalesce import init_presence_pushes
@@ -65,6 +64,10 @@ def _init_extensions(app: Flask) -> None:
     from .db_setup import init_engine_events
     from .i18n import init_babel
     from .moderation import events as moderation_events  # noqa: F401
+
+    # Socket handlers must be declared before the first `socketio.init_app`: Flask-SocketIO keeps only
+    # handlers declared while unbound, and replays them onto every app it is bound to later.
+    from .realtime import connection  # noqa: F401  (connect, disconnect, unknown events)
     from .realtime.packets import install as install_packet_guard
     from .realtime.queue import client_manager
 
@@ -78,8 +81,13 @@ def _init_extensions(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     if redis_url:
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{app.config['REDIS_PREFIX']}-limits",
-                                                            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"]})
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {
+                "key_prefix": f"{app.config['REDIS_PREFIX']}-limits",
+                "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+            },
+        )
     limiter.init_app(app)
 
     socketio.init_app(
@@ -95,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
     )
     install_packet_guard(socketio.server)  # malformed packets close their own connection (realtime/packets.py)
     from .realtime.reserved import install as refuse_reserved_events
+
     refuse_reserved_events(socketio.server)  # `connect` & co. from a client never reach a handler
     init_stores(app)
     init_presence_pushes(app)
@@ -113,8 +122,13 @@ def _route_socket_path(app: Flask) -> None:
     Flask (Engine.IO answers them first); should one, it gets a 404.
     """
     for websocket in (False, True):  # polling requests, and WebSocket upgrades (a rule matches only one kind)
-        app.add_url_rule("/socket.io/", endpoint=f"socketio_path_{'ws' if websocket else 'http'}",
-                         view_func=_not_a_page, strict_slashes=False, websocket=websocket)
+        app.add_url_rule(
+            "/socket.io/",
+            endpoint=f"socketio_path_{'ws' if websocket else 'http'}",
+            view_func=_not_a_page,
+            strict_slashes=False,
+            websocket=websocket,
+        )
 
 
 def _not_a_page():

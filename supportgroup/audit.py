@@ -5,6 +5,7 @@ conflicts, live moderation) and every read of data that links a person to an ali
 of `ModerationAction`, written here and nowhere else. Like every service, `record` adds and never commits:
 the edge that made the change (or the GET that showed the data) commits once.
 """
+
 from __future__ import annotations
 
 from .extensions import db
@@ -14,8 +15,16 @@ from .models.audit import AuditAction
 __all__ = ["AuditAction", "record", "record_by"]
 
 
-def record(actor: User | None, action: AuditAction, target_type: str, target_id: int | str, *,
-           group_id: int | None = None, meeting_id: int | None = None, reason: str | None = None) -> ModerationAction:
+def record(
+    actor: User | None,
+    action: AuditAction,
+    target_type: str,
+    target_id: int | str,
+    *,
+    group_id: int | None = None,
+    meeting_id: int | None = None,
+    reason: str | None = None,
+) -> ModerationAction:
     """Add one audit row. `actor` None is the system (an operator's CLI command). `reason` is the actor's own
     stated reason or a short label, cut to 500 characters; never anyone's text."""
     entry = ModerationAction(
@@ -31,8 +40,16 @@ def record(actor: User | None, action: AuditAction, target_type: str, target_id:
     return entry
 
 
-def record_by(actor: User | None, action: AuditAction, target_type: str, target_id: int | str, *,
-              group_id: int | None = None, meeting_id: int | None = None, reason: str | None = None) -> None:
+def record_by(
+    actor: User | None,
+    action: AuditAction,
+    target_type: str,
+    target_id: int | str,
+    *,
+    group_id: int | None = None,
+    meeting_id: int | None = None,
+    reason: str | None = None,
+) -> None:
     """`record` when a person acts. Services that seeds, the benchmark and test factories call without an
     actor (`actor=None`: set-up, not a coordinator's or peer expert's decision) write no row."""
     if actor is not None:

@@ -9,6 +9,7 @@ Bench accounts are named `bench...`; `setup_*` refuse to write into a database t
 unless told to (`force`), so a real database is not filled by mistake; `flask bench-setup` runs only in
 development and testing.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -60,21 +61,27 @@ class SetupSummary:
     clients: list[BenchClient] = field(default_factory=list)
 
     def describe(self) -> str:
-        return (f"{self.chat_groups} chat groups with {self.participants} participants, {self.moderators} peer "
-                f"experts and {self.open_meetings} open meetings; {self.calendar_groups} calendar groups with "
-                f"{self.calendar_meetings} meetings; {self.created_users} accounts created now; "
-                f"{len(self.clients)} accounts listed.")
+        return (
+            f"{self.chat_groups} chat groups with {self.participants} participants, {self.moderators} peer "
+            f"experts and {self.open_meetings} open meetings; {self.calendar_groups} calendar groups with "
+            f"{self.calendar_meetings} meetings; {self.created_users} accounts created now; "
+            f"{len(self.clients)} accounts listed."
+        )
 
 
 # --- accounts -----------------------------------------------------------------------------------------
+
 
 def check_database(force: bool = False) -> None:
     """Refuse a database with accounts that are not bench accounts (unless `force`)."""
     others = db.session.scalar(select(func.count()).select_from(User).where(~User.username.startswith(PREFIX)))
     if others and not force:
-        raise DomainError("bench_database_in_use", f"This database has {others} accounts that are not bench "
-                          "accounts; bench-setup writes hundreds of accounts and meetings. Use an empty database (or "
-                          "--force).")
+        raise DomainError(
+            "bench_database_in_use",
+            f"This database has {others} accounts that are not bench "
+            "accounts; bench-setup writes hundreds of accounts and meetings. Use an empty database (or "
+            "--force).",
+        )
 
 
 def random_password() -> str:
@@ -86,8 +93,9 @@ def _account(username: str, password: str, role: Role, first_name: str | None = 
     user = auth_services.find_user(username)
     if user is not None:
         return user, False
-    return auth_services.create_user(username, password, role, first_name=first_name,
-                                     trained=role == Role.PEER_EXPERT), True
+    return auth_services.create_user(
+        username, password, role, first_name=first_name, trained=role == Role.PEER_EXPERT
+    ), True
 
 
 def _group(name: str, capacity: int) -> tuple[Group, bool]:
@@ -96,8 +104,9 @@ def _group(name: str, capacity: int) -> tuple[Group, bool]:
         if group.capacity < capacity:
             group.capacity = capacity
         return group, False
-    return groups.create_group(name, GroupKind.SURVIVORS, "en", capacity, "A group for the benchmark.",
-                               HOUSE_RULES), True
+    return groups.create_group(
+        name, GroupKind.SURVIVORS, "en", capacity, "A group for the benchmark.", HOUSE_RULES
+    ), True
 
 
 def _local_now() -> datetime:
@@ -105,6 +114,7 @@ def _local_now() -> datetime:
 
 
 # --- chat groups ----------------------------------------------------------------------------------------
+
 
 def split(total: int, parts: int) -> list[int]:
     """`total` spread as evenly as possible over `parts`."""
@@ -133,17 +143,21 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
             if membership is None:
                 membership = groups.add_participant(group, user)
             if membership.status != MembershipStatus.ACTIVE:
-                raise DomainError("bench_member_not_active",
-                                  f"{user.username} is {membership.status.value} in {group.name}")
+                raise DomainError(
+                    "bench_member_not_active", f"{user.username} is {membership.status.value} in {group.name}"
+                )
             if not groups.has_accepted_rules(membership):
                 groups.accept_house_rules(membership)
             people.append(user)
-        meeting = db.session.scalar(select(Meeting).where(Meeting.group_id == group.id,
-                                                          Meeting.state == MeetingState.OPEN,
-                                                          Meeting.title == MEETING_TITLE))
+        meeting = db.session.scalar(
+            select(Meeting).where(
+                Meeting.group_id == group.id, Meeting.state == MeetingState.OPEN, Meeting.title == MEETING_TITLE
+            )
+        )
         if meeting is None:
-            meeting = create_meeting(group, _local_now() - timedelta(minutes=5), 480, TIMEZONE, MEETING_TITLE,
-                                     allow_past=True)
+            meeting = create_meeting(
+                group, _local_now() - timedelta(minutes=5), 480, TIMEZONE, MEETING_TITLE, allow_past=True
+            )
             open_meeting(meeting, expert)  # as the peer expert does on the meeting page
         db.session.flush()
         scene.append({"group": index, "meeting_id": meeting.id, "moderator": expert, "participants": people})
@@ -155,6 +169,7 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
 
 
 # --- calendar ------------------------------------------------------------------------------------------
+
 
 def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> User:
     """A coordinator and `group_count` groups, each with a peer expert and a year of weekly meetings (52),
@@ -170,12 +185,23 @@ def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> Us
             groups.assign_moderator(group, expert)
         if new or not db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)):
             starts_on = first_day + timedelta(days=index % 7)
-            create_series(group, title=SERIES_TITLE, frequency="weekly", interval=1, weekday=starts_on.weekday(),
-                          week_of_month=None, local_start=time(17 + index % 4, 30), duration_minutes=90,
-                          tz_name=TIMEZONE, starts_on=starts_on, count=52)
+            create_series(
+                group,
+                title=SERIES_TITLE,
+                frequency="weekly",
+                interval=1,
+                weekday=starts_on.weekday(),
+                week_of_month=None,
+                local_start=time(17 + index % 4, 30),
+                duration_minutes=90,
+                tz_name=TIMEZONE,
+                starts_on=starts_on,
+                count=52,
+            )
         summary.calendar_groups += 1
-        summary.calendar_meetings += db.session.scalar(
-            select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)) or 0
+        summary.calendar_meetings += (
+            db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)) or 0
+        )
     db.session.flush()
     return coordinator
 
@@ -190,10 +216,13 @@ def setup(*, chat_groups: int, participants: int, calendar_groups: int, force: b
     coordinator = setup_calendar(calendar_groups, password, summary) if calendar_groups else None
     db.session.flush()
     for entry in scene:
-        summary.clients.append(BenchClient(entry["moderator"].username, "moderator", entry["meeting_id"],
-                                           entry["group"]))
-        summary.clients.extend(BenchClient(user.username, "participant", entry["meeting_id"], entry["group"])
-                               for user in entry["participants"])
+        summary.clients.append(
+            BenchClient(entry["moderator"].username, "moderator", entry["meeting_id"], entry["group"])
+        )
+        summary.clients.extend(
+            BenchClient(user.username, "participant", entry["meeting_id"], entry["group"])
+            for user in entry["participants"]
+        )
     if coordinator is not None:
         summary.clients.append(BenchClient(coordinator.username, "coordinator"))
     return summary

@@ -1,4 +1,5 @@
 """Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`, `flask bench-setup`."""
+
 from __future__ import annotations
 
 import click
@@ -36,8 +37,10 @@ def seed_demo_command(force: bool) -> None:
     from .demo import seed_demo
 
     if current_app.config["ENV_NAME"] not in ("development", "testing") and not force:
-        raise click.ClickException("seed-demo creates accounts with a known password; it runs only in "
-                                   "development (SUPPORTGROUP_ENV=development), or with --force.")
+        raise click.ClickException(
+            "seed-demo creates accounts with a known password; it runs only in "
+            "development (SUPPORTGROUP_ENV=development), or with --force."
+        )
     with committing():
         summary = seed_demo(current_app.config["DEMO_PASSWORD"])
     click.echo(summary)
@@ -55,14 +58,34 @@ def purge_command() -> None:
 
 
 @click.command("bench-setup")
-@click.option("--groups", "chat_groups", type=click.IntRange(0, 1000), default=60, show_default=True,
-              help="Chat groups, each with one peer expert and an open meeting.")
-@click.option("--participants", type=click.IntRange(0, 100000), default=900, show_default=True,
-              help="Participants, spread over the chat groups.")
-@click.option("--calendar-groups", type=click.IntRange(0, 1000), default=50, show_default=True,
-              help="Groups with a year of weekly meetings, for the coordinator's calendar.")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="JSON file for the accounts: [{user, role, meeting_id, group}].")
+@click.option(
+    "--groups",
+    "chat_groups",
+    type=click.IntRange(0, 1000),
+    default=60,
+    show_default=True,
+    help="Chat groups, each with one peer expert and an open meeting.",
+)
+@click.option(
+    "--participants",
+    type=click.IntRange(0, 100000),
+    default=900,
+    show_default=True,
+    help="Participants, spread over the chat groups.",
+)
+@click.option(
+    "--calendar-groups",
+    type=click.IntRange(0, 1000),
+    default=50,
+    show_default=True,
+    help="Groups with a year of weekly meetings, for the coordinator's calendar.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="JSON file for the accounts: [{user, role, meeting_id, group}].",
+)
 @click.option("--force", is_flag=True, help="Also in a database that has accounts other than bench accounts.")
 @with_appcontext
 def bench_setup_command(chat_groups: int, participants: int, calendar_groups: int, out: str, force: bool) -> None:
@@ -74,14 +97,17 @@ def bench_setup_command(chat_groups: int, participants: int, calendar_groups: in
     from .benchdata import setup
 
     if current_app.config["ENV_NAME"] not in ("development", "testing"):
-        raise click.ClickException("bench-setup creates hundreds of accounts; it runs only in development "
-                                   "(SUPPORTGROUP_ENV=development) or testing.")
+        raise click.ClickException(
+            "bench-setup creates hundreds of accounts; it runs only in development "
+            "(SUPPORTGROUP_ENV=development) or testing."
+        )
     if participants and not chat_groups:
         raise click.ClickException("Participants need at least one chat group.")
     try:
         with committing():
-            summary = setup(chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups,
-                            force=force)
+            summary = setup(
+                chat_groups=chat_groups, participants=participants, calendar_groups=calendar_groups, force=force
+            )
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     # Readable by this user only (bench/setup.py adds live session cookies to the same file).

@@ -11,6 +11,7 @@ either. Without gevent (tests, `flask` commands) SQLite's own busy timeout stays
 `secure_delete` makes SQLite overwrite deleted content (rows, freed pages, the old copy of an updated row) with
 zeros; `safety/scrub.py` then checkpoints the `-wal` away after a transaction that deleted content.
 """
+
 from __future__ import annotations
 
 import sqlite3

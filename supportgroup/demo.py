@@ -1,4 +1,5 @@
 """Demo content for `make run`: two groups, their peer experts and participants, and an open meeting."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -90,9 +91,19 @@ def seed_demo(password: str) -> str:
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
         if db.session.scalar(select(MeetingSeries.id).where(MeetingSeries.group_id == group.id)) is None:
             first = _evening(2 + index)
-            create_series(group, title=WEEKLY_TITLE, frequency="weekly", interval=1, weekday=first.weekday(),
-                          week_of_month=None, local_start=first.time(), duration_minutes=90, tz_name=TIMEZONE,
-                          starts_on=first.date(), count=12)
+            create_series(
+                group,
+                title=WEEKLY_TITLE,
+                frequency="weekly",
+                interval=1,
+                weekday=first.weekday(),
+                week_of_month=None,
+                local_start=first.time(),
+                duration_minutes=90,
+                tz_name=TIMEZONE,
+                starts_on=first.date(),
+                count=12,
+            )
         if not any(m.state == MeetingState.OPEN for m in meetings):
             started = _local_now() - timedelta(minutes=5)
             meeting = create_meeting(group, started, 120, TIMEZONE, OPEN_TITLE, allow_past=True)
@@ -100,5 +111,7 @@ def seed_demo(password: str) -> str:
             open_meeting(meeting, expert)
     db.session.flush()
     accounts = "coordinator, expert1, expert2, participant1-6"
-    return (f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
-            f"Accounts: {accounts}. Coordinator: {coordinator.username}.")
+    return (
+        f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
+        f"Accounts: {accounts}. Coordinator: {coordinator.username}."
+    )

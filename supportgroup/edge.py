@@ -4,6 +4,7 @@ Services change models and flush, never commit (docs/architecture.md). A route o
 service calls inside `with committing():`; what comes after the block (pushes, redirects, output) sees
 the committed state. Socket events have their own edge in the event pipeline.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

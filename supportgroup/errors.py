@@ -6,6 +6,7 @@ form field the refusal is about. A service may only name a field that every form
 the route maps any other name (`show_on_form(..., rename=...)`) and a field the form lacks is shown above
 the form instead, never a 500.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -28,8 +29,9 @@ class DomainError(Exception):
         return f"{type(self).__name__}({self.code!r}, field={self.field!r})"
 
 
-def show_on_form(form: Form, error: DomainError, *, rename: Mapping[str, str] | None = None,
-                 above_form: bool = False) -> None:
+def show_on_form(
+    form: Form, error: DomainError, *, rename: Mapping[str, str] | None = None, above_form: bool = False
+) -> None:
     """Show a refusal next to the field it names (after `rename`), or as a form-level error.
 
     A form-level error goes into `form.form_errors` when the page shows those above the form (`above_form`),

@@ -1,4 +1,5 @@
 """Extensions are created unbound here and bound to an app in `create_app`."""
+
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel

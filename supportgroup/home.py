@@ -1,4 +1,5 @@
 """The landing page and each user's dashboard, and the page rules every template may ask (`can`)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,7 @@ bp = Blueprint("home", __name__)
 def page_rules() -> dict[str, Callable[..., bool]]:
     """`can("see_pool")`: the current user's page rules (permissions.PAGE_RULES); `is_participant(membership)`.
     Templates compare no role names themselves."""
-    return {"can": lambda action: permissions.can(current_user, action),
-            "is_participant": permissions.is_participant}
+    return {"can": lambda action: permissions.can(current_user, action), "is_participant": permissions.is_participant}
 
 
 @bp.route("/")
@@ -39,6 +39,10 @@ def dashboard() -> Any:
     memberships = groups_of(current_user)
     # Cancelled meetings stay in the list with their reason, so nobody waits for a meeting that is off.
     meetings = member_meetings(current_user, limit=20)
-    return render_template("home.html", memberships=memberships, meetings=meetings,
-                           manages_groups=permissions.can_manage_groups(current_user),
-                           shows_rota=permissions.can(current_user, "see_rota"))
+    return render_template(
+        "home.html",
+        memberships=memberships,
+        meetings=meetings,
+        manages_groups=permissions.can_manage_groups(current_user),
+        shows_rota=permissions.can(current_user, "see_rota"),
+    )

@@ -4,12 +4,12 @@ A socket chooses once, at connect, and keeps the choice for its events (no datab
 
 A visitor can switch with `?lang=nl` (kept in the session) on any page.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
-
 
 # Socket-session key: the language a socket chose at connect (realtime/connection.py `on_connect`).
 SOCKET_LOCALE_KEY = "sg_locale"

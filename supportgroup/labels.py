@@ -1,4 +1,5 @@
 """Translated labels for stored values (kinds, languages, statuses, states). Templates use them via globals."""
+
 from __future__ import annotations
 
 from flask import Flask

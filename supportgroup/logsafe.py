@@ -10,6 +10,7 @@ control character (C0, DEL, C1, the Unicode line and paragraph separators and th
 as an escape (`\\r`, `\\n`, `\\x1b`, `\\u202e`), and IP addresses replaced with `[address]`. A traceback
 keeps its lines, but each starts with `| `: a line that does not is always the start of a record.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -112,7 +113,8 @@ def route_gevent_errors() -> None:
     def print_exception(context, kind, value, tb):
         where = "a request" if isinstance(context, dict) else repr(context)[:200]
         name = getattr(kind, "__name__", "exception")
-        log.error("%s failed with %s", where, name,
-                  exc_info=(kind, value, tb) if isinstance(value, BaseException) else None)
+        log.error(
+            "%s failed with %s", where, name, exc_info=(kind, value, tb) if isinstance(value, BaseException) else None
+        )
 
     gevent.get_hub().print_exception = print_exception

@@ -5,6 +5,7 @@ database and before acting. A refusal raises `Denied` with a stable machine-read
 message a person understands; routes turn it into an HTTP error, socket events into an error ack.
 Nothing here trusts what a client sent about roles, groups or aliases: it reads the database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,8 +17,21 @@ from sqlalchemy import func, select
 
 from .errors import DomainError
 from .extensions import db
-from .models import (Admission, Attendance, Meeting, MeetingRemoval, MeetingState, Membership, MembershipRole,
-                     MembershipStatus, Message, Mute, Role, User, utcnow)
+from .models import (
+    Admission,
+    Attendance,
+    Meeting,
+    MeetingRemoval,
+    MeetingState,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Message,
+    Mute,
+    Role,
+    User,
+    utcnow,
+)
 
 
 class Denied(DomainError):
@@ -55,9 +69,7 @@ def require_group_manager(user) -> User:
 
 
 def membership_of(user: User, group_id: int) -> Membership | None:
-    return db.session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user.id)
-    )
+    return db.session.scalar(select(Membership).where(Membership.group_id == group_id, Membership.user_id == user.id))
 
 
 def meeting_not_found() -> Denied:
@@ -177,6 +189,7 @@ def require_attendance_details(user) -> User:
 
 # --- Scheduling (meetings, series, calendars) ---------------------------------------------------
 
+
 def require_schedule_planner(user, group=None) -> User:
     """Coordinators and admins plan, change and cancel meetings; never in an archived group."""
     require_role(user, *STAFF_ROLES)
@@ -203,12 +216,18 @@ def require_calendar_viewer(user) -> User:
     return require_role(user, *STAFF_ROLES)
 
 
-
 # --- the live meeting -------------------------------------------------------------------------------
 
+
 def is_removed_from(meeting: Meeting, membership: Membership) -> bool:
-    return db.session.scalar(select(func.count()).select_from(MeetingRemoval).where(
-        MeetingRemoval.meeting_id == meeting.id, MeetingRemoval.membership_id == membership.id)) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(MeetingRemoval)
+            .where(MeetingRemoval.meeting_id == meeting.id, MeetingRemoval.membership_id == membership.id)
+        )
+        > 0
+    )
 
 
 def removed_refusal() -> Denied:
@@ -224,8 +243,14 @@ def require_unlocked_for(meeting: Meeting, membership: Membership) -> None:
     """A locked meeting takes no new joiners; people who were already in may come back after a drop."""
     if not meeting.locked or membership.is_moderator:
         return
-    was_in = db.session.scalar(select(func.count()).select_from(Attendance).where(
-        Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)) > 0
+    was_in = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Attendance)
+            .where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+        )
+        > 0
+    )
     if not was_in:
         raise Denied("meeting_locked", _l("This meeting is closed to new participants."))
 
@@ -234,16 +259,29 @@ def is_waiting(meeting: Meeting, membership: Membership) -> bool:
     """Waiting room: a participant waits until a moderator lets them in."""
     if not meeting.group.waiting_room or membership.is_moderator:
         return False
-    return db.session.scalar(select(func.count()).select_from(Admission).where(
-        Admission.meeting_id == meeting.id, Admission.membership_id == membership.id)) == 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Admission)
+            .where(Admission.meeting_id == meeting.id, Admission.membership_id == membership.id)
+        )
+        == 0
+    )
 
 
 def active_mute(meeting: Meeting, membership: Membership) -> Mute | None:
     now = utcnow()
     return db.session.scalar(
-        select(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == membership.id,
-                           Mute.lifted_at.is_(None), (Mute.until.is_(None)) | (Mute.until > now))
-        .order_by(Mute.id.desc()).limit(1))
+        select(Mute)
+        .where(
+            Mute.meeting_id == meeting.id,
+            Mute.membership_id == membership.id,
+            Mute.lifted_at.is_(None),
+            (Mute.until.is_(None)) | (Mute.until > now),
+        )
+        .order_by(Mute.id.desc())
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -274,24 +312,34 @@ def posting_facts(meeting: Meeting, membership: Membership) -> PostingFacts:
     moderator = membership.is_moderator
     mute = None if moderator else active_mute(meeting, membership)
     return PostingFacts(
-        meeting_id=meeting.id, group_id=meeting.group_id, membership_id=membership.id, is_moderator=moderator,
+        meeting_id=meeting.id,
+        group_id=meeting.group_id,
+        membership_id=membership.id,
+        is_moderator=moderator,
         meeting_open=meeting.state == MeetingState.OPEN,
         removed=is_removed_from(meeting, membership),
         waiting=is_waiting(meeting, membership),
-        muted=mute is not None, mute_until=mute.until if mute else None, mute_reason=mute.reason if mute else None,
-        floor_only=meeting.floor_only, has_floor=meeting.floor_membership_id == membership.id,
+        muted=mute is not None,
+        mute_until=mute.until if mute else None,
+        mute_reason=mute.reason if mute else None,
+        floor_only=meeting.floor_only,
+        has_floor=meeting.floor_membership_id == membership.id,
         slow_mode_seconds=meeting.slow_mode_seconds or 0,
-        premoderated=meeting.premoderated, hold_identifying=meeting.group.hold_identifying)
+        premoderated=meeting.premoderated,
+        hold_identifying=meeting.group.hold_identifying,
+    )
 
 
 def last_chat_at(meeting_id: int, membership_id: int) -> datetime | None:
     """When this member last wrote a chat message in this meeting (slow mode)."""
-    return db.session.scalar(select(func.max(Message.created_at)).where(
-        Message.meeting_id == meeting_id, Message.author_membership_id == membership_id, Message.kind == "chat"))
+    return db.session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.meeting_id == meeting_id, Message.author_membership_id == membership_id, Message.kind == "chat"
+        )
+    )
 
 
-def check_can_post(facts: PostingFacts, moderator_present: bool,
-                   last_post_at: Callable[[], datetime | None]) -> None:
+def check_can_post(facts: PostingFacts, moderator_present: bool, last_post_at: Callable[[], datetime | None]) -> None:
     """Everything that may stop a chat message right now. Moderators are only stopped by a closed meeting.
 
     `last_post_at` is asked only when slow mode is on (it costs a query)."""
@@ -307,24 +355,32 @@ def check_can_post(facts: PostingFacts, moderator_present: bool,
         raise Denied("no_moderator", _l("No peer expert is connected right now, so the chat is read-only."))
     now = utcnow()
     if facts.muted and (facts.mute_until is None or facts.mute_until > now):
-        raise Denied("muted", _l("A peer expert has muted you for now."),
-                     until=facts.mute_until.isoformat() if facts.mute_until else None)
+        raise Denied(
+            "muted",
+            _l("A peer expert has muted you for now."),
+            until=facts.mute_until.isoformat() if facts.mute_until else None,
+        )
     if facts.floor_only and not facts.has_floor:
         raise Denied("floor_only", _l("Only the person who has the floor can write now."))
     if facts.slow_mode_seconds and (last := last_post_at()) is not None:
         wait = facts.slow_mode_seconds - (now - last).total_seconds()
         if wait > 0:
-            raise Denied("slow_mode", _l("Slow mode is on: please wait a moment before your next message."),
-                         retry_after=int(wait) + 1)
+            raise Denied(
+                "slow_mode",
+                _l("Slow mode is on: please wait a moment before your next message."),
+                retry_after=int(wait) + 1,
+            )
 
 
 def require_can_post(meeting: Meeting, membership: Membership, moderator_present: bool) -> None:
     """`check_can_post` with the facts read from the database now."""
-    check_can_post(posting_facts(meeting, membership), moderator_present,
-                   lambda: last_chat_at(meeting.id, membership.id))
+    check_can_post(
+        posting_facts(meeting, membership), moderator_present, lambda: last_chat_at(meeting.id, membership.id)
+    )
 
 
 # --- safeguarding records: incidents (issue #5) -------------------------------------------------------
+
 
 def incident_group_ids(user) -> list[int] | None:
     """Whose incidents this user may see: None for all (coordinators, admins), else the ids of the groups a
@@ -333,9 +389,15 @@ def incident_group_ids(user) -> list[int] | None:
     if user.role in STAFF_ROLES:
         return None
     if _may_moderate(user):
-        return list(db.session.scalars(select(Membership.group_id).where(
-            Membership.user_id == user.id, Membership.role == MembershipRole.MODERATOR,
-            Membership.status == MembershipStatus.ACTIVE)))
+        return list(
+            db.session.scalars(
+                select(Membership.group_id).where(
+                    Membership.user_id == user.id,
+                    Membership.role == MembershipRole.MODERATOR,
+                    Membership.status == MembershipStatus.ACTIVE,
+                )
+            )
+        )
     raise Denied("forbidden", _l("You do not have permission to see incidents."))
 
 
@@ -348,6 +410,7 @@ def require_incident_viewer(user, group_id: int) -> User:
 
 
 # Chat rules (moved from chat/)
+
 
 def require_may_delete_message(message: Message, by: Membership) -> None:
     """Authors delete their own messages; moderators any."""
@@ -370,6 +433,7 @@ def require_may_whisper(meeting: Meeting, author: Membership, recipient: Members
 # its own rule above. Templates ask `can("see_pool")` (home.py's context processor binds the current user);
 # a name that is not in PAGE_RULES raises, so a typo in a template is an error, not a link hidden for good.
 
+
 def is_staff(user) -> bool:
     """Coordinators and admins."""
     return bool(user and user.is_authenticated and user.role in STAFF_ROLES)
@@ -388,6 +452,7 @@ def is_participant(membership: Membership) -> bool:
 def _role_in(*roles: Role) -> Callable[[User | None], bool]:
     def rule(user: User | None) -> bool:
         return bool(user and user.is_authenticated and user.role in roles)
+
     return rule
 
 

@@ -2,6 +2,7 @@
 
 The key is a keyed hash (HMAC with the app's secret), so Redis or memory holds only an opaque token.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -15,6 +15,7 @@ can change no row (`touching()` with nothing) replaces nothing.
 This module sits below the features (like `permissions.py`), so moderation and safety can name scopes without
 importing the chat.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -35,7 +36,8 @@ def user_scope(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def touching(*, meetings: Iterable[int] = (), groups: Iterable[int] = (),
-             users: Iterable[int] = ()) -> dict[str, frozenset[str]]:
+def touching(
+    *, meetings: Iterable[int] = (), groups: Iterable[int] = (), users: Iterable[int] = ()
+) -> dict[str, frozenset[str]]:
     """Execution options for a bulk UPDATE/DELETE on a rules table: it changes rows of these scopes only."""
     return {OPTION: frozenset([*map(meeting_scope, meetings), *map(group_scope, groups), *map(user_scope, users)])}

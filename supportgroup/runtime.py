@@ -1,4 +1,5 @@
 """What a serving process (serve.py, or wsgi.py under gunicorn) does once, after `create_app`."""
+
 from __future__ import annotations
 
 import gc
@@ -61,9 +62,12 @@ def bound_connection(sock: socket.socket) -> None:
     - keepalive: a silent connection whose peer vanished is probed and closed (within about 25 s).
     """
     options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1), (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
-    for name, value in (("TCP_KEEPIDLE", KEEPALIVE_IDLE), ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
-                        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
-                        ("TCP_USER_TIMEOUT", int(USER_TIMEOUT_SECONDS * 1000))):
+    for name, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+        ("TCP_USER_TIMEOUT", int(USER_TIMEOUT_SECONDS * 1000)),
+    ):
         if hasattr(socket, name):  # Linux; other systems keep their defaults
             options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
     for level, option, value in options:

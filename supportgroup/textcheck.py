@@ -11,6 +11,7 @@ bidi marks, the BOM...) and the other default-ignorable code points (variation s
 render as nothing, so a message of only those is empty. Text is never rewritten here: a zero-width joiner
 inside an emoji sequence stays where the author put it.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,16 @@ INVALID_CHARACTERS = _l("The text contains characters that are not allowed.")
 
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties) that are not Cf, plus the braille blank.
 _INVISIBLE_RANGES = (
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
-    (0x2065, 0x2065), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x2065, 0x2065),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
     (0xE0000, 0xE0FFF),
 )
 

@@ -1,4 +1,5 @@
 """Helpers for socket tests: join a meeting, send, a scene with people in the room, moderator events."""
+
 from __future__ import annotations
 
 from supportgroup.models import Meeting, MeetingState

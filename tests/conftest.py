@@ -10,6 +10,7 @@ from empty tables: a test that runs in-process only works inside one outer trans
 at its end (the app's commits release savepoints, see `_rolled_back`); a test that needs really committed
 data (marked `committed` or `live`, or using `live_servers`) gets the tables emptied before it instead.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,8 +58,11 @@ def _scaleout_params():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium with Playwright (runs once, on the embedded backend)")
-    config.addinivalue_line("markers", "committed: needs really committed data (background workers, a second "
-                                       "connection, the database files): tables emptied before, not rolled back")
+    config.addinivalue_line(
+        "markers",
+        "committed: needs really committed data (background workers, a second "
+        "connection, the database files): tables emptied before, not rolled back",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -70,8 +74,9 @@ def pytest_collection_modifyitems(config, items):
         backend = callspec.params.get("backend") if callspec is not None else None
         embedded = backend == "embedded"
         scaleout = backend == "scale-out"
-        unwanted = (embedded and item.get_closest_marker("scaleout_only")) or \
-            (scaleout and item.get_closest_marker("browser"))
+        unwanted = (embedded and item.get_closest_marker("scaleout_only")) or (
+            scaleout and item.get_closest_marker("browser")
+        )
         (drop if unwanted else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -80,7 +85,7 @@ def pytest_collection_modifyitems(config, items):
 
 def _normalise_pg(url: str) -> str:
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -182,8 +187,11 @@ _tables_dirty: dict[str, bool] = {}
 def _needs_commits(request) -> bool:
     """Live servers, background workers, a second connection or the database files need committed data."""
     node = request.node
-    return bool(node.get_closest_marker("committed") or node.get_closest_marker("live")
-                or "live_servers" in request.fixturenames)
+    return bool(
+        node.get_closest_marker("committed")
+        or node.get_closest_marker("live")
+        or "live_servers" in request.fixturenames
+    )
 
 
 class _JoinedSession(FlaskSession):
@@ -220,8 +228,16 @@ def _sqlite_savepoints(engine) -> None:
 
 def _reset_sequences(conn: Connection) -> None:
     """PostgreSQL sequences are not rolled back: start the ids at 1 again, as TRUNCATE ... RESTART IDENTITY did."""
-    names = conn.execute(text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
-                              "FROM pg_sequences WHERE schemaname = current_schema()")).scalars().all()
+    names = (
+        conn.execute(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                "FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+        )
+        .scalars()
+        .all()
+    )
     if names:
         conn.execute(text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in names)))
 
@@ -241,11 +257,13 @@ def _rolled_back():
     outer = connection.begin()
     if engine.dialect.name == "postgresql":
         _reset_sequences(connection)
-    session_class = type("TestSession", (_JoinedSession,), {"owner_thread": threading.get_ident(),
-                                                             "foreign_threads": []})
+    session_class = type(
+        "TestSession", (_JoinedSession,), {"owner_thread": threading.get_ident(), "foreign_threads": []}
+    )
     app_session = _db.session
     _db.session = _db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": session_class})
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": session_class}
+    )
     # Nothing reaches the database files, so there is nothing to checkpoint (a checkpoint would wait on the
     # outer transaction's lock from another connection): tests of the files are `committed`.
     request_checkpoint, scrub.Checkpointer.request = scrub.Checkpointer.request, lambda self: None
@@ -259,7 +277,8 @@ def _rolled_back():
             outer.rollback()
         connection.close()
     assert not session_class.foreign_threads, (
-        f"a background task ({session_class.foreign_threads}) used the database: mark the test `committed`")
+        f"a background task ({session_class.foreign_threads}) used the database: mark the test `committed`"
+    )
 
 
 def _flush_redis(url: str | None, prefix: str) -> None:
@@ -341,8 +360,9 @@ class AuthActions:
     def login(self, username: str, password: str = DEFAULT_PASSWORD, **extra):
         token = csrf_token(self._client, "/login")
         query = extra.pop("query", "")
-        return self._client.post(f"/login{query}", data={"csrf_token": token, "username": username,
-                                                         "password": password, **extra})
+        return self._client.post(
+            f"/login{query}", data={"csrf_token": token, "username": username, "password": password, **extra}
+        )
 
     def logout(self):
         token = csrf_token(self._client, "/home")
@@ -384,7 +404,6 @@ def socket_client(app, login_client):
             sio.disconnect()
 
 
-
 @pytest.fixture
 def live_server_env() -> dict:
     """Extra environment for live servers; override in a module that needs other limits."""
@@ -399,8 +418,13 @@ def live_servers(app, schema, redis_prefix, tmp_path, live_server_env):
     servers = []
 
     def start():
-        server = LiveServer(schema.database_url, schema.redis_url, redis_prefix,
-                            tmp_path / f"server{len(servers)}.log", extra_env=live_server_env)
+        server = LiveServer(
+            schema.database_url,
+            schema.redis_url,
+            redis_prefix,
+            tmp_path / f"server{len(servers)}.log",
+            extra_env=live_server_env,
+        )
         servers.append(server)
         return server
 

@@ -1,4 +1,5 @@
 """Factories for test data, built through the same services the app uses."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,16 +14,18 @@ class Factory:
     def __init__(self, password: str):
         self.password = password
 
-    def user(self, username: str, role: Role = Role.PARTICIPANT, *, trained: bool = True,
-             first_name: str | None = None) -> User:
+    def user(
+        self, username: str, role: Role = Role.PARTICIPANT, *, trained: bool = True, first_name: str | None = None
+    ) -> User:
         if role == Role.PEER_EXPERT and first_name is None:
             first_name = username.capitalize()
         user = create_user(username, self.password, role, first_name=first_name, trained=trained)
         db.session.commit()
         return user
 
-    def group(self, name: str = "Test group", kind: GroupKind = GroupKind.SURVIVORS, capacity: int = 12,
-              language: str = "en") -> Group:
+    def group(
+        self, name: str = "Test group", kind: GroupKind = GroupKind.SURVIVORS, capacity: int = 12, language: str = "en"
+    ) -> Group:
         group = groups.create_group(name, kind, language, capacity)
         db.session.commit()
         return group
@@ -39,10 +42,21 @@ class Factory:
         db.session.commit()
         return membership
 
-    def meeting(self, group: Group, state: MeetingState = MeetingState.OPEN, starts_in: timedelta = timedelta(0),
-                title: str = "Test meeting") -> Meeting:
-        meeting = Meeting(group=group, starts_at=utcnow() + starts_in, duration_minutes=90,
-                          timezone="Europe/Amsterdam", state=state, title=title)
+    def meeting(
+        self,
+        group: Group,
+        state: MeetingState = MeetingState.OPEN,
+        starts_in: timedelta = timedelta(0),
+        title: str = "Test meeting",
+    ) -> Meeting:
+        meeting = Meeting(
+            group=group,
+            starts_at=utcnow() + starts_in,
+            duration_minutes=90,
+            timezone="Europe/Amsterdam",
+            state=state,
+            title=title,
+        )
         db.session.add(meeting)
         db.session.commit()
         return meeting

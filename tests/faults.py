@@ -4,6 +4,7 @@ Never the machine's shared Redis: `RedisProcess` runs its own `redis-server` on 
 keeping nothing on disk (`--save "" --appendonly no`), so a restart loses every key, as a real one
 without persistence does.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,9 @@ class RedisProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
 
         def answers() -> bool:
@@ -86,8 +89,20 @@ class PostgresProcess:
         if self.as_root:  # the postgres user must reach its directory (a mkdtemp parent is 0700)
             directory.parent.chmod(directory.parent.stat().st_mode | 0o711)
             shutil.chown(directory, "postgres", "postgres")
-        self._run(PG_BIN / "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync",
-                  "-E", "UTF8", "--locale", "C")
+        self._run(
+            PG_BIN / "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C",
+        )
         self.start()
         self._run(PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database)
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -103,10 +118,23 @@ class PostgresProcess:
 
     def start(self) -> float:
         """Start the cluster and wait until it accepts connections; returns `time.monotonic()` then."""
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off "
-                   "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200")
-        self._run(PG_BIN / "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "postgres.log"), "-o",
-                  options, "-w", "-t", "30", "start")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off "
+            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
+        )
+        self._run(
+            PG_BIN / "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.directory / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
         return time.monotonic()
 
     def stop(self) -> float:

@@ -5,6 +5,7 @@
 `app_env` is the environment of a supportgroup process. Other processes (nginx, a private Redis or
 PostgreSQL) use `free_port`, `ServerProcess` or `wait_until`. Imports no pytest: bench/ may use it.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], object], timeout: float, interval: float = 0.005,
-               what: str = "the condition") -> float:
+def wait_until(
+    condition: Callable[[], object], timeout: float, interval: float = 0.005, what: str = "the condition"
+) -> float:
     """Poll `condition` (another process's state, not a clock we could set); `time.monotonic()` once true."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -42,12 +44,20 @@ def wait_until(condition: Callable[[], object], timeout: float, interval: float 
     return time.monotonic()
 
 
-def app_env(database_url: str, redis_url: str | None, redis_prefix: str, *, mode: str = "development",
-            **extra: str) -> dict[str, str]:
+def app_env(
+    database_url: str, redis_url: str | None, redis_prefix: str, *, mode: str = "development", **extra: str
+) -> dict[str, str]:
     """The environment of a supportgroup process: this one's, with the test's database and Redis, cheap password
     hashing, and no queue or bind address inherited; `extra` adds or overrides variables."""
-    env = {**os.environ, "SUPPORTGROUP_ENV": mode, "SECRET_KEY": LIVE_SECRET_KEY, "DATABASE_URL": database_url,
-           "REDIS_PREFIX": redis_prefix, "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8192"}
+    env = {
+        **os.environ,
+        "SUPPORTGROUP_ENV": mode,
+        "SECRET_KEY": LIVE_SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "REDIS_PREFIX": redis_prefix,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "8192",
+    }
     inherited = ("REDIS_URL", "SOCKETIO_MESSAGE_QUEUE", "FLASK_RUN_FROM_CLI", "BIND", "HOST", "PORT", "MIGRATE_AT_BOOT")
     for name in inherited:
         env.pop(name, None)
@@ -67,18 +77,22 @@ class ServerProcess:
     stop_signal = signal.SIGTERM
     stop_timeout: float = 5
 
-    def __init__(self, command: Sequence[str], env: dict[str, str] | None, log_path: Path,
-                 port: int | None = None) -> None:
+    def __init__(
+        self, command: Sequence[str], env: dict[str, str] | None, log_path: Path, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.process = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def wait_until_up(self, path: str = "/login", timeout: float = 30.0,
-                      ready: Callable[[requests.Response], bool] = lambda response: True) -> None:
+    def wait_until_up(
+        self,
+        path: str = "/login",
+        timeout: float = 30.0,
+        ready: Callable[[requests.Response], bool] = lambda response: True,
+    ) -> None:
         """Until `GET path` gets an answer that is `ready`; fails with the log if the process exits first."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -138,21 +152,30 @@ class ServerProcess:
         http = requests.Session()
         page = http.get(self.url + "/login", timeout=5).text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = http.post(self.url + "/login", data={"csrf_token": token, "username": username,
-                                                         "password": password},
-                             allow_redirects=False, timeout=10)
+        response = http.post(
+            self.url + "/login",
+            data={"csrf_token": token, "username": username, "password": password},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
         return http
 
-    def socket(self, http: requests.Session | None = None, origin: str | None = None) -> "LiveSocket":
+    def socket(self, http: requests.Session | None = None, origin: str | None = None) -> LiveSocket:
         return LiveSocket(self.url, http, origin)
 
 
 class LiveServer(ServerProcess):
     """`python serve.py` (gevent) on a free loopback port, started and up when constructed."""
 
-    def __init__(self, database_url: str, redis_url: str | None, redis_prefix: str, log_path: Path,
-                 extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        redis_url: str | None,
+        redis_prefix: str,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+    ):
         """`extra_env` adds or overrides environment variables (e.g. `PRESENCE_TTL`)."""
         port = free_port()
         env = app_env(database_url, redis_url, redis_prefix, HOST="127.0.0.1", PORT=str(port), **(extra_env or {}))
@@ -168,8 +191,9 @@ class Gunicorn(ServerProcess):
 
     def __init__(self, env: dict[str, str], log_path: Path, app: str | None = None):
         port = free_port()
-        super().__init__([GUNICORN, "-c", str(GUNICORN_CONF), *([app] if app else [])], {**env, "PORT": str(port)},
-                         log_path, port)
+        super().__init__(
+            [GUNICORN, "-c", str(GUNICORN_CONF), *([app] if app else [])], {**env, "PORT": str(port)}, log_path, port
+        )
 
 
 class LiveSocket:
@@ -177,12 +201,10 @@ class LiveSocket:
 
     def __init__(self, url: str, http: requests.Session | None, origin: str | None):
         self.received: list[tuple[str, dict]] = []
-        self.client = socketio.Client(reconnection=False,
-                                      websocket_extra_options={"origin": origin} if origin else {})
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin} if origin else {})
         self.client.on("*", lambda event, data=None: self.received.append((event, data)))
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items()) if http else ""
-        self.client.connect(url, headers={"Cookie": cookie} if cookie else {}, transports=["websocket"],
-                            wait_timeout=5)
+        self.client.connect(url, headers={"Cookie": cookie} if cookie else {}, transports=["websocket"], wait_timeout=5)
 
     def call(self, event: str, data: dict, timeout: float = 5) -> dict:
         return self.client.call(event, data, timeout=timeout)

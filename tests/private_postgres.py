@@ -3,6 +3,7 @@
 `initdb` in a temporary directory and `pg_ctl` on a free loopback port (as the `postgres` account when the
 tests run as root, which PostgreSQL refuses to run as). Nothing is kept: the directory goes with `remove()`.
 """
+
 from __future__ import annotations
 
 import glob

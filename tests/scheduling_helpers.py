@@ -1,4 +1,5 @@
 """Shared helpers for the scheduling and calendar tests."""
+
 from __future__ import annotations
 
 import calendar
@@ -29,17 +30,36 @@ def soon(days: int = 7) -> date:
     return date.today() + timedelta(days=days)
 
 
-def series(group, *, starts_on: date | None = None, frequency: str = "weekly", interval: int = 1,
-           weekday: int | None = None, week_of_month: int | None = None, local_start: time = time(19, 30),
-           duration_minutes: int = 90, tz_name: str = "Europe/Amsterdam", until: date | None = None,
-           count: int | None = 6, title: str = "Evening") -> MeetingSeries:
+def series(
+    group,
+    *,
+    starts_on: date | None = None,
+    frequency: str = "weekly",
+    interval: int = 1,
+    weekday: int | None = None,
+    week_of_month: int | None = None,
+    local_start: time = time(19, 30),
+    duration_minutes: int = 90,
+    tz_name: str = "Europe/Amsterdam",
+    until: date | None = None,
+    count: int | None = 6,
+    title: str = "Evening",
+) -> MeetingSeries:
     """Plan a series through the service and commit, as a route would."""
     starts_on = starts_on or soon()
     made = services.create_series(
-        group, title=title, frequency=frequency, interval=interval,
-        weekday=starts_on.weekday() if weekday is None else weekday, week_of_month=week_of_month,
-        local_start=local_start, duration_minutes=duration_minutes, tz_name=tz_name, starts_on=starts_on,
-        until=until, count=count,
+        group,
+        title=title,
+        frequency=frequency,
+        interval=interval,
+        weekday=starts_on.weekday() if weekday is None else weekday,
+        week_of_month=week_of_month,
+        local_start=local_start,
+        duration_minutes=duration_minutes,
+        tz_name=tz_name,
+        starts_on=starts_on,
+        until=until,
+        count=count,
     )
     db.session.commit()
     return made

@@ -1,4 +1,5 @@
 """Rules of the house that the code's shape must keep (docs/architecture.md): read from the source, no app."""
+
 from __future__ import annotations
 
 import ast
@@ -41,16 +42,22 @@ def _feature_imports(package: str) -> set[str]:
     """The supportgroup modules outside `package` that its files import (`supportgroup.` left off)."""
     imported: set[str] = set()
     for path in (PACKAGE / package).rglob("*.py"):
-        imported |= {m.removeprefix("supportgroup.") for m in _imported_modules(path)
-                     if not m.startswith(f"supportgroup.{package}")}
+        imported |= {
+            m.removeprefix("supportgroup.")
+            for m in _imported_modules(path)
+            if not m.startswith(f"supportgroup.{package}")
+        }
     return imported
 
 
 def test_only_the_push_module_sends_to_clients():
-    offenders = [f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}"
-                 for path in _sources() if path != PUSH
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if EMIT.search(line)]
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}"
+        for path in _sources()
+        if path != PUSH
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if EMIT.search(line)
+    ]
     assert offenders == [], "emit through supportgroup/realtime/push.py:\n" + "\n".join(offenders)
 
 
@@ -65,6 +72,7 @@ def test_realtime_depends_on_no_feature():
     """The socket framework imports no feature package; the presence and rate-limit stores it reads still
     live in chat/ (`chat.stores`, to move under realtime/), the one exception."""
     features = ("chat", "moderation", "safety", "groups", "scheduling", "attendance")
-    found = sorted(m for m in _feature_imports("realtime")
-                   if m.split(".")[0] in features and not m.startswith("chat.stores"))
+    found = sorted(
+        m for m in _feature_imports("realtime") if m.split(".")[0] in features and not m.startswith("chat.stores")
+    )
     assert found == [], f"realtime imports {found}"

@@ -1,4 +1,5 @@
 """Attendance: recorded from joins and leaves of the live chat; reports for coordinators and peer experts."""
+
 import re
 from contextlib import contextmanager
 from datetime import timedelta
@@ -36,13 +37,19 @@ def count_queries(db):
 
 
 def add_stay(db, meeting, membership, start_minute, end_minute):
-    db.session.add(Attendance(meeting_id=meeting.id, membership_id=membership.id,
-                              joined_at=meeting.starts_at + timedelta(minutes=start_minute),
-                              left_at=meeting.starts_at + timedelta(minutes=end_minute)))
+    db.session.add(
+        Attendance(
+            meeting_id=meeting.id,
+            membership_id=membership.id,
+            joined_at=meeting.starts_at + timedelta(minutes=start_minute),
+            left_at=meeting.starts_at + timedelta(minutes=end_minute),
+        )
+    )
     db.session.commit()
 
 
 # --- recording -------------------------------------------------------------------------------------------
+
 
 def test_join_and_leave_record_one_closed_stay(factory, socket_client, db):
     scene = factory.scene()
@@ -143,13 +150,17 @@ def test_closing_a_meeting_closes_open_stays(factory, socket_client, db):
 
 def test_minutes_present_counts_overlaps_once():
     start = utcnow()
-    spans = [(start, start + timedelta(minutes=30)), (start + timedelta(minutes=20), start + timedelta(minutes=40)),
-             (start + timedelta(minutes=60), start + timedelta(minutes=65))]
+    spans = [
+        (start, start + timedelta(minutes=30)),
+        (start + timedelta(minutes=20), start + timedelta(minutes=40)),
+        (start + timedelta(minutes=60), start + timedelta(minutes=65)),
+    ]
     assert attendance.minutes_present(spans) == 45
     assert attendance.minutes_present([]) == 0
 
 
 # --- reports ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def held(factory, db):
@@ -234,9 +245,12 @@ def test_peer_expert_whose_training_lapsed_is_refused(held, login_client, db):
 def test_participants_never_see_attendance(held, login_client):
     for username in ("alice", "bob", "eve"):
         http = login_client(username)
-        for path in (f"/attendance/meetings/{held.meeting.id}", f"/attendance/groups/{held.group.id}",
-                     f"/attendance/members/{held.memberships['alice'].id}",
-                     f"/attendance/members/{held.memberships['bob'].id}"):
+        for path in (
+            f"/attendance/meetings/{held.meeting.id}",
+            f"/attendance/groups/{held.group.id}",
+            f"/attendance/members/{held.memberships['alice'].id}",
+            f"/attendance/members/{held.memberships['bob'].id}",
+        ):
             response = http.get(path)
             assert response.status_code == 404, (username, path)
             html = response.get_data(as_text=True)
@@ -260,15 +274,23 @@ def test_unknown_ids_are_not_found(held, login_client):
 
 # --- the chart -------------------------------------------------------------------------------------------
 
+
 def make_history(factory, db, group, memberships, counts):
     """Closed meetings a week apart, oldest first, with `counts[i]` of `memberships` present in meeting i."""
     meetings = []
     for i, count in enumerate(counts):
-        meeting = factory.meeting(group, MeetingState.CLOSED, starts_in=-timedelta(days=7 * (len(counts) - i)),
-                                  title=f"Week {i}")
+        meeting = factory.meeting(
+            group, MeetingState.CLOSED, starts_in=-timedelta(days=7 * (len(counts) - i)), title=f"Week {i}"
+        )
         for membership in memberships[:count]:
-            db.session.add(Attendance(meeting_id=meeting.id, membership_id=membership.id,
-                                      joined_at=meeting.starts_at, left_at=meeting.starts_at + timedelta(minutes=60)))
+            db.session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    membership_id=membership.id,
+                    joined_at=meeting.starts_at,
+                    left_at=meeting.starts_at + timedelta(minutes=60),
+                )
+            )
         meetings.append(meeting)
     db.session.commit()
     return meetings
@@ -286,9 +308,14 @@ def test_group_chart_is_an_accessible_svg_whose_numbers_match(factory, login_cli
     counts = [2, 0, 1, 2]
     meetings = make_history(factory, db, scene.group, people, counts)
     # Someone joining twice in one meeting counts once.
-    db.session.add(Attendance(meeting_id=meetings[2].id, membership_id=people[0].id,
-                              joined_at=meetings[2].starts_at + timedelta(minutes=70),
-                              left_at=meetings[2].starts_at + timedelta(minutes=80)))
+    db.session.add(
+        Attendance(
+            meeting_id=meetings[2].id,
+            membership_id=people[0].id,
+            joined_at=meetings[2].starts_at + timedelta(minutes=70),
+            left_at=meetings[2].starts_at + timedelta(minutes=80),
+        )
+    )
     db.session.commit()
     for username in ("coord", "expert"):
         response = login_client(username).get(f"/attendance/groups/{scene.group.id}")
@@ -346,10 +373,12 @@ def test_meeting_and_member_report_queries_are_fixed(factory, login_client, db):
     people = [factory.member(big, factory.user(f"member{n:02d}")) for n in range(20)]
     many = make_history(factory, db, big, people, [20] * 20)
     coord = login_client("coord")
-    assert queries_for(db, coord, f"/attendance/meetings/{few[0].id}") == \
-        queries_for(db, coord, f"/attendance/meetings/{many[0].id}")
-    assert queries_for(db, coord, f"/attendance/members/{scene.memberships['alice'].id}") == \
-        queries_for(db, coord, f"/attendance/members/{people[0].id}")
+    assert queries_for(db, coord, f"/attendance/meetings/{few[0].id}") == queries_for(
+        db, coord, f"/attendance/meetings/{many[0].id}"
+    )
+    assert queries_for(db, coord, f"/attendance/members/{scene.memberships['alice'].id}") == queries_for(
+        db, coord, f"/attendance/members/{people[0].id}"
+    )
 
 
 def test_closing_the_meeting_ends_open_stays(factory, socket_client, login_client, db):

@@ -1,5 +1,6 @@
 """The one audit log (`supportgroup/audit.py`): every write a coordinator or peer expert makes, and every read
 that links a person to an alias or an incident, is one row with the action and ids, never the content."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -45,17 +46,39 @@ def coordinator(coordinator_user, login_client):
 
 # --- groups -------------------------------------------------------------------------------------------
 
+
 def test_creating_editing_and_archiving_a_group_is_audited(coordinator, coordinator_user, db):
-    response = post_form(coordinator, "/groups/new", "/groups/new",
-                         {"name": "Thursday", "kind": "survivors", "language": "en", "capacity": "8",
-                          "description": SECRET, "house_rules": SECRET})
+    response = post_form(
+        coordinator,
+        "/groups/new",
+        "/groups/new",
+        {
+            "name": "Thursday",
+            "kind": "survivors",
+            "language": "en",
+            "capacity": "8",
+            "description": SECRET,
+            "house_rules": SECRET,
+        },
+    )
     assert response.status_code == 302
     group = db.session.query(Group).one()
     assert the_row(db, AuditAction.CREATE_GROUP, coordinator_user, "group", group.id).group_id == group.id
 
     page = f"/groups/{group.id}/edit"
-    response = post_form(coordinator, page, page, {"name": "Thursday", "kind": "survivors", "language": "en",
-                                                   "capacity": "9", "retention_days": "30", "description": SECRET})
+    response = post_form(
+        coordinator,
+        page,
+        page,
+        {
+            "name": "Thursday",
+            "kind": "survivors",
+            "language": "en",
+            "capacity": "9",
+            "retention_days": "30",
+            "description": SECRET,
+        },
+    )
     assert response.status_code == 302
     the_row(db, AuditAction.EDIT_GROUP, coordinator_user, "group", group.id)
 
@@ -65,13 +88,18 @@ def test_creating_editing_and_archiving_a_group_is_audited(coordinator, coordina
 
 # --- memberships --------------------------------------------------------------------------------------
 
+
 def test_adding_members_and_moderators_is_audited(coordinator, coordinator_user, factory, db):
     group = factory.group()
     factory.user("alice")
     factory.user("expert", Role.PEER_EXPERT)
     page = f"/groups/{group.id}"
-    assert post_form(coordinator, page, f"{page}/members", {"member-username": "alice",
-                                                            "member-organisation": "0"}).status_code == 302
+    assert (
+        post_form(
+            coordinator, page, f"{page}/members", {"member-username": "alice", "member-organisation": "0"}
+        ).status_code
+        == 302
+    )
     assert post_form(coordinator, page, f"{page}/moderators", {"moderator-username": "expert"}).status_code == 302
     alice = db.session.query(Membership).join(Membership.user).filter_by(username="alice").one()
     expert = db.session.query(Membership).join(Membership.user).filter_by(username="expert").one()
@@ -79,8 +107,9 @@ def test_adding_members_and_moderators_is_audited(coordinator, coordinator_user,
     assert the_row(db, AuditAction.ASSIGN_MODERATOR, coordinator_user, "membership", expert.id).group_id == group.id
 
 
-@pytest.mark.parametrize("verb,action", [("approve", AuditAction.APPROVE_REQUEST),
-                                         ("decline", AuditAction.DECLINE_REQUEST)])
+@pytest.mark.parametrize(
+    "verb,action", [("approve", AuditAction.APPROVE_REQUEST), ("decline", AuditAction.DECLINE_REQUEST)]
+)
 def test_answering_a_request_is_audited(coordinator, coordinator_user, factory, login_client, db, verb, action):
     group = factory.group()
     group.open_for_requests = True
@@ -105,6 +134,7 @@ def test_removing_and_banning_is_audited(coordinator, coordinator_user, factory,
 
 # --- invites --------------------------------------------------------------------------------------------
 
+
 def test_making_and_revoking_an_invite_is_audited(coordinator, coordinator_user, factory, db):
     group = factory.group()
     page = f"/groups/{group.id}"
@@ -118,12 +148,18 @@ def test_making_and_revoking_an_invite_is_audited(coordinator, coordinator_user,
 
 # --- the pool, organisations, conflicts ----------------------------------------------------------------
 
-def test_training_a_peer_expert_and_editing_profiles_is_audited(coordinator, coordinator_user, factory,
-                                                               login_client, db):
+
+def test_training_a_peer_expert_and_editing_profiles_is_audited(
+    coordinator, coordinator_user, factory, login_client, db
+):
     expert = factory.user("noor", Role.PEER_EXPERT, trained=False, first_name="Noor")
     page = f"/groups/pool/{expert.id}/edit"
-    response = post_form(coordinator, page, page, {"first_name": "Noor", "story": SECRET, "trained": "y",
-                                                   "trained_on": date.today().isoformat()})
+    response = post_form(
+        coordinator,
+        page,
+        page,
+        {"first_name": "Noor", "story": SECRET, "trained": "y", "trained_on": date.today().isoformat()},
+    )
     assert response.status_code == 302
     the_row(db, AuditAction.TRAIN_PEER_EXPERT, coordinator_user, "user", expert.id)
     the_row(db, AuditAction.EDIT_PROFILE, coordinator_user, "user", expert.id)
@@ -139,12 +175,14 @@ def test_training_a_peer_expert_and_editing_profiles_is_audited(coordinator, coo
 
 
 def test_organisations_and_conflicts_are_audited_without_the_note(coordinator, coordinator_user, factory, db):
-    assert post_form(coordinator, "/groups/organisations", "/groups/organisations", {"name": "Shelter"}
-                     ).status_code == 302
+    assert (
+        post_form(coordinator, "/groups/organisations", "/groups/organisations", {"name": "Shelter"}).status_code == 302
+    )
     assert len(rows(db, AuditAction.CREATE_ORGANISATION)) == 1
     first, second = factory.user("x_one"), factory.user("x_two")
-    response = post_form(coordinator, "/groups/conflicts", "/groups/conflicts",
-                         {"first": "x_one", "second": "x_two", "note": SECRET})
+    response = post_form(
+        coordinator, "/groups/conflicts", "/groups/conflicts", {"first": "x_one", "second": "x_two", "note": SECRET}
+    )
     assert response.status_code == 302
     low, high = sorted((first.id, second.id))
     the_row(db, AuditAction.RECORD_CONFLICT, coordinator_user, "conflict", f"{low}-{high}")
@@ -152,11 +190,21 @@ def test_organisations_and_conflicts_are_audited_without_the_note(coordinator, c
 
 # --- meetings and series -------------------------------------------------------------------------------
 
+
 def plan(http, group, **fields):
     page = f"/schedule/groups/{group.id}/meetings/new"
-    data = {"title": SECRET[:40], "starts_on": soon().isoformat(), "local_start": "19:30",
-            "duration_minutes": "90", "timezone": "Europe/Amsterdam", "repeat": "once",
-            "interval": "1", "weekday": "0", "week_of_month": "1", **fields}
+    data = {
+        "title": SECRET[:40],
+        "starts_on": soon().isoformat(),
+        "local_start": "19:30",
+        "duration_minutes": "90",
+        "timezone": "Europe/Amsterdam",
+        "repeat": "once",
+        "interval": "1",
+        "weekday": "0",
+        "week_of_month": "1",
+        **fields,
+    }
     return post_form(http, page, page, data)
 
 
@@ -167,21 +215,37 @@ def test_planning_editing_and_cancelling_meetings_is_audited(coordinator, coordi
     row = the_row(db, AuditAction.CREATE_MEETING, coordinator_user, "meeting", meeting.id)
     assert (row.group_id, row.meeting_id) == (group.id, meeting.id)
 
-    assert plan(coordinator, group, repeat="weekly", weekday="2", count="3",
-                starts_on=date(next_year(), 1, 1).isoformat()).status_code == 302
+    assert (
+        plan(
+            coordinator, group, repeat="weekly", weekday="2", count="3", starts_on=date(next_year(), 1, 1).isoformat()
+        ).status_code
+        == 302
+    )
     series = db.session.query(MeetingSeries).one()
     assert the_row(db, AuditAction.CREATE_SERIES, coordinator_user, "series", series.id).group_id == group.id
 
     page = f"/schedule/meetings/{meeting.id}/edit"
     start = soon() + timedelta(days=1)
-    assert post_form(coordinator, page, page, {
-        "title": "Check-in", "starts_on": start.isoformat(), "local_start": "20:00", "duration_minutes": "60",
-        "timezone": "Europe/Amsterdam", "scope": "this"}).status_code == 302
+    assert (
+        post_form(
+            coordinator,
+            page,
+            page,
+            {
+                "title": "Check-in",
+                "starts_on": start.isoformat(),
+                "local_start": "20:00",
+                "duration_minutes": "60",
+                "timezone": "Europe/Amsterdam",
+                "scope": "this",
+            },
+        ).status_code
+        == 302
+    )
     the_row(db, AuditAction.EDIT_MEETING, coordinator_user, "meeting", meeting.id)
 
     page = f"/schedule/meetings/{meeting.id}/cancel"
-    assert post_form(coordinator, page, page, {"reason": "The peer expert is ill.", "scope": "this"}
-                     ).status_code == 302
+    assert post_form(coordinator, page, page, {"reason": "The peer expert is ill.", "scope": "this"}).status_code == 302
     the_row(db, AuditAction.CANCEL_MEETING, coordinator_user, "meeting", meeting.id)
 
 
@@ -197,12 +261,14 @@ def test_opening_and_closing_a_meeting_is_audited(factory, login_client, db):
 
 # --- sensitive reads -------------------------------------------------------------------------------------
 
+
 def test_resolving_an_alias_is_audited_with_the_reason_only(coordinator, coordinator_user, factory, db):
     group = factory.group()
     membership = factory.member(group, factory.user("alice"))
     page = f"/groups/{group.id}"
-    response = post_form(coordinator, page, f"{page}/lookup", {"lookup-alias": membership.alias,
-                                                               "lookup-reason": "police request 12"})
+    response = post_form(
+        coordinator, page, f"{page}/lookup", {"lookup-alias": membership.alias, "lookup-reason": "police request 12"}
+    )
     assert response.status_code == 200
     row = the_row(db, AuditAction.LOOKUP_ALIAS, coordinator_user, "membership", membership.id)
     assert row.reason == "police request 12" and "alice" not in row.reason and membership.alias not in row.reason
@@ -224,6 +290,7 @@ def test_viewing_an_incident_is_audited_and_committed(factory, socket_client, lo
 
 
 # --- the action column -------------------------------------------------------------------------------------
+
 
 def test_the_action_column_only_holds_audit_actions(factory, socket_client, db):
     room = open_room(factory, socket_client)

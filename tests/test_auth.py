@@ -1,4 +1,5 @@
 """Accounts: register, log in, log out, change password, and their refusals."""
+
 import pytest
 
 from supportgroup.models import Role, User
@@ -7,8 +8,15 @@ from tests.conftest import DEFAULT_PASSWORD, AuthActions, csrf_token
 
 def register(client, username, password=DEFAULT_PASSWORD, confirm=None):
     token = csrf_token(client, "/register")
-    return client.post("/register", data={"csrf_token": token, "username": username, "password": password,
-                                          "confirm": password if confirm is None else confirm})
+    return client.post(
+        "/register",
+        data={
+            "csrf_token": token,
+            "username": username,
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+        },
+    )
 
 
 def test_register_with_username_and_password_only(client, db):
@@ -21,13 +29,16 @@ def test_register_with_username_and_password_only(client, db):
     assert client.get("/home").status_code == 200  # logged in straight away
 
 
-@pytest.mark.parametrize("username,password,confirm,error", [
-    ("ab", DEFAULT_PASSWORD, None, "3 to 32"),
-    ("has space", DEFAULT_PASSWORD, None, "letters, digits"),
-    ("bob", "short", None, "10"),
-    ("bob", DEFAULT_PASSWORD, "something else", "do not match"),
-    ("carol", "carol-is-my-password", None, "must not contain your username"),
-])
+@pytest.mark.parametrize(
+    "username,password,confirm,error",
+    [
+        ("ab", DEFAULT_PASSWORD, None, "3 to 32"),
+        ("has space", DEFAULT_PASSWORD, None, "letters, digits"),
+        ("bob", "short", None, "10"),
+        ("bob", DEFAULT_PASSWORD, "something else", "do not match"),
+        ("carol", "carol-is-my-password", None, "must not contain your username"),
+    ],
+)
 def test_register_refuses_bad_input_and_saves_nothing(client, db, username, password, confirm, error):
     response = register(client, username, password, confirm)
     assert response.status_code == 200
@@ -43,8 +54,9 @@ def test_register_refuses_a_taken_username_in_any_case(client, factory, db):
 
 
 def test_register_without_csrf_token_is_refused(client, db):
-    response = client.post("/register", data={"username": "x" * 5, "password": DEFAULT_PASSWORD,
-                                              "confirm": DEFAULT_PASSWORD})
+    response = client.post(
+        "/register", data={"username": "x" * 5, "password": DEFAULT_PASSWORD, "confirm": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 400
     assert db.session.query(User).count() == 0
 
@@ -96,14 +108,17 @@ def test_disabled_account_cannot_log_in(client, auth, factory, db):
     assert client.get("/home").status_code == 302
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("/meetings/1", "/meetings/1"),
-    ("/groups/?x=1", "/groups/?x=1"),
-    ("https://evil.example/phish", "/home"),
-    ("//evil.example/phish", "/home"),
-    ("/\\evil.example", "/home"),
-    ("javascript:alert(1)", "/home"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/meetings/1", "/meetings/1"),
+        ("/groups/?x=1", "/groups/?x=1"),
+        ("https://evil.example/phish", "/home"),
+        ("//evil.example/phish", "/home"),
+        ("/\\evil.example", "/home"),
+        ("javascript:alert(1)", "/home"),
+    ],
+)
 def test_next_redirect_is_only_followed_within_the_site(client, auth, factory, target, expected):
     factory.user("alice")
     from urllib.parse import quote
@@ -167,8 +182,10 @@ def test_logout_requires_post_with_csrf(client, auth, factory):
 
 def change_password(client, current, new, confirm=None):
     token = csrf_token(client, "/account/password")
-    return client.post("/account/password", data={"csrf_token": token, "current_password": current,
-                                                   "password": new, "confirm": confirm or new})
+    return client.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": current, "password": new, "confirm": confirm or new},
+    )
 
 
 def test_change_password_logs_out_other_sessions(app, client, auth, factory, db):
@@ -273,8 +290,7 @@ def test_settings_change_timezone_and_language(client, auth, factory, db):
     assert bad.status_code == 400 and "Unknown timezone" in bad.get_data(as_text=True)
     db.session.refresh(user)
     assert user.timezone == "Europe/Amsterdam" and user.locale is None
-    good = client.post("/account/settings", data={"csrf_token": token, "timezone": "America/New_York",
-                                                   "locale": "nl"})
+    good = client.post("/account/settings", data={"csrf_token": token, "timezone": "America/New_York", "locale": "nl"})
     assert good.status_code == 302
     db.session.refresh(user)
     assert (user.timezone, user.locale) == ("America/New_York", "nl")

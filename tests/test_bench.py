@@ -7,6 +7,7 @@
   the scale-out backend: every message reaches every member of its room, and the results have the fields
   the report reads. It needs Node.js: without it the test skips, and in CI (`CI` set) it fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def _client_with_cookie(app, cookie: str):
 
 def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
     out = tmp_path / "clients.json"
-    result = runner.invoke(args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "2 chat groups with 5 participants" in result.output
 
@@ -45,8 +47,11 @@ def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
         participants = [m for m in members if m.role == MembershipRole.PARTICIPANT]
         assert len(moderators) == 1 and moderators[0].user.profile.trained
         assert len(participants) == size
-        assert all(m.status == MembershipStatus.ACTIVE and m.consented_rules_version == group.rules_version
-                   for m in members if m.role == MembershipRole.PARTICIPANT)
+        assert all(
+            m.status == MembershipStatus.ACTIVE and m.consented_rules_version == group.rules_version
+            for m in members
+            if m.role == MembershipRole.PARTICIPANT
+        )
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
         assert [m.state for m in meetings] == [MeetingState.OPEN]
     for index in (1, 2):
@@ -61,8 +66,9 @@ def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
     assert oct(out.stat().st_mode & 0o777) == "0o600"
 
     # Running it again completes what is there and adds nothing twice.
-    again = runner.invoke(args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2",
-                                "--out", str(out)])
+    again = runner.invoke(
+        args=["bench-setup", "--groups", "2", "--participants", "5", "--calendar-groups", "2", "--out", str(out)]
+    )
     assert again.exit_code == 0, again.output
     assert "0 accounts created now" in again.output
     assert db.session.scalar(select(func.count()).select_from(Meeting)) == 2 + 2 * 52
@@ -70,8 +76,19 @@ def test_bench_setup_creates_what_it_says(app, db, runner, tmp_path):
 
 def test_bench_setup_refuses_to_run_outside_development_and_testing(app, db, runner, tmp_path):
     app.config["ENV_NAME"] = "production"
-    result = runner.invoke(args=["bench-setup", "--groups", "1", "--participants", "2", "--calendar-groups", "0",
-                                 "--out", str(tmp_path / "clients.json")])
+    result = runner.invoke(
+        args=[
+            "bench-setup",
+            "--groups",
+            "1",
+            "--participants",
+            "2",
+            "--calendar-groups",
+            "0",
+            "--out",
+            str(tmp_path / "clients.json"),
+        ]
+    )
     assert result.exit_code != 0 and "development" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
     assert not (tmp_path / "clients.json").exists()
@@ -98,8 +115,9 @@ def test_bench_cookies_are_logged_in_sessions(app, db, tmp_path):
         sockets.append(sock)
         assert sock.is_connected()
         join(sock, client["meeting_id"])
-    ack = sockets[1].emit("send", {"meeting_id": participant["meeting_id"], "client_id": "benchsetup0001",
-                                   "text": "hello"}, callback=True)
+    ack = sockets[1].emit(
+        "send", {"meeting_id": participant["meeting_id"], "client_id": "benchsetup0001", "text": "hello"}, callback=True
+    )
     assert ack["ok"] and ack["id"] == 1
     for sock in sockets:
         sock.disconnect()
@@ -107,8 +125,19 @@ def test_bench_cookies_are_logged_in_sessions(app, db, tmp_path):
 
 def test_bench_setup_refuses_a_database_with_other_accounts(runner, factory, tmp_path):
     factory.user("alice")
-    result = runner.invoke(args=["bench-setup", "--groups", "1", "--participants", "2", "--calendar-groups", "0",
-                                 "--out", str(tmp_path / "clients.json")])
+    result = runner.invoke(
+        args=[
+            "bench-setup",
+            "--groups",
+            "1",
+            "--participants",
+            "2",
+            "--calendar-groups",
+            "0",
+            "--out",
+            str(tmp_path / "clients.json"),
+        ]
+    )
     assert result.exit_code != 0
     assert "not bench accounts" in result.output
 
@@ -129,12 +158,23 @@ def _need_node() -> None:
 
 
 TINY = {
-    "groups": 2, "participants": 6, "calendar_groups": 0,
+    "groups": 2,
+    "participants": 6,
+    "calendar_groups": 0,
     "realistic": {"kind": "realistic", "interval_s": 1, "duration_s": 3, "drain_s": 10},
     "storm": {"kind": "storm", "moderator_rate_per_s": 0.5, "pre_s": 1, "timeout_s": 20, "post_s": 1, "drain_s": 5},
-    "sweep": {"kind": "sweep", "factor": 1.5, "step_s": 2, "warmup_s": 0.5, "drain_s": 10, "pause_s": 0.2,
-              "p99_limit_ms": 1000, "warmup_round_s": 1},
-    "sweep_start": {"app": 4, "baseline": 4}, "sweep_max": {"app": 7, "baseline": 7},
+    "sweep": {
+        "kind": "sweep",
+        "factor": 1.5,
+        "step_s": 2,
+        "warmup_s": 0.5,
+        "drain_s": 10,
+        "pause_s": 0.2,
+        "p99_limit_ms": 1000,
+        "warmup_round_s": 1,
+    },
+    "sweep_start": {"app": 4, "baseline": 4},
+    "sweep_max": {"app": 7, "baseline": 7},
 }
 
 
@@ -172,7 +212,12 @@ def test_harness_against_the_app_loses_nothing(app, schema, redis_prefix, tmp_pa
     assert {"best_rate_per_s", "first_failed_rate_per_s"} <= set(sweep)
 
     # The report renders what the harness measured.
-    bench.results.update({"machine": harness.machine_info(schema.database_url, schema.redis_url, bench.pinning),
-                          "mode": "test", "settings": TINY})
+    bench.results.update(
+        {
+            "machine": harness.machine_info(schema.database_url, schema.redis_url, bench.pinning),
+            "mode": "test",
+            "settings": TINY,
+        }
+    )
     text = report.figures_markdown(bench.results)
     assert "### Realistic load" in text and "### Reconnect storm" in text

@@ -1,4 +1,5 @@
 """Calendar export: RFC 5545 files per meeting and the personal feed behind a secret, revocable URL."""
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -134,8 +135,16 @@ def test_revoking_draws_a_new_token_and_the_old_url_404s(scene, login_client, cl
     assert client.get(f"/schedule/feed/{new}.ics").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/schedule/feed/.ics", "/schedule/feed/None.ics", "/schedule/feed/x.ics",
-                                  "/schedule/feed/" + "a" * 200 + ".ics", "/schedule/feed/%00.ics"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/schedule/feed/.ics",
+        "/schedule/feed/None.ics",
+        "/schedule/feed/x.ics",
+        "/schedule/feed/" + "a" * 200 + ".ics",
+        "/schedule/feed/%00.ics",
+    ],
+)
 def test_feed_without_a_valid_token_is_404(scene, client, path):
     assert client.get(path).status_code == 404
 
@@ -161,7 +170,6 @@ def test_closed_and_open_meetings_are_confirmed_in_the_feed(scene, login_client,
     enable_feed(login_client("bob"))
     found = events(parse(client.get(f"/schedule/feed/{token_of(db, 'bob')}.ics")))
     assert {str(e["STATUS"]) for e in found} == {"CONFIRMED"}
-
 
 
 def test_calendar_titles_are_neutral_by_default(app, factory, login_client):

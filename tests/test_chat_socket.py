@@ -1,4 +1,5 @@
 """The live chat over Socket.IO: connect, join, send, receive, acknowledge, and every refusal."""
+
 import pytest
 
 from supportgroup.models import MeetingState, Membership, MembershipStatus, Message
@@ -30,9 +31,14 @@ def test_join_refused_for_unknown_meeting(factory, socket_client):
     assert ack["error"]["code"] == "meeting_not_found"
 
 
-@pytest.mark.parametrize("status,code", [(MembershipStatus.BANNED, "banned"),
-                                         (MembershipStatus.REMOVED, "membership_inactive"),
-                                         (MembershipStatus.LEFT, "membership_inactive")])
+@pytest.mark.parametrize(
+    "status,code",
+    [
+        (MembershipStatus.BANNED, "banned"),
+        (MembershipStatus.REMOVED, "membership_inactive"),
+        (MembershipStatus.LEFT, "membership_inactive"),
+    ],
+)
 def test_join_refused_for_inactive_membership(factory, socket_client, db, status, code):
     scene = factory.scene()
     scene.memberships["alice"].status = status
@@ -76,8 +82,9 @@ def test_payloads_never_carry_account_ids_or_usernames(factory, socket_client, d
     public_ids = {m.public_id for m in db.session.query(Membership)}
     messages = [e["args"] for e in received_by_bob if e["name"] == "message"]
     people = [*join_ack["present"], join_ack["me"], *[m["author"] for m in messages]]
-    people += [p for event in [e["args"][0] for e in received_by_bob if e["name"] == "presence"]
-               for p in event["present"]]
+    people += [
+        p for event in [e["args"][0] for e in received_by_bob if e["name"] == "presence"] for p in event["present"]
+    ]
     assert people and all(person["id"] in public_ids for person in people)
     assert all(set(person) == {"id", "name", "role"} for person in people)
 
@@ -162,8 +169,9 @@ def test_message_committed_during_a_join_reaches_the_joiner(factory, socket_clie
     scene = present_scene(factory, socket_client)
     alice, bob = socket_client("alice"), socket_client("bob")
     join(alice, scene.meeting)
-    ack, sent, seen = join_while(monkeypatch, bob, scene.meeting,
-                                 lambda: send(alice, scene.meeting, "while bob joins", "race-0001"))
+    ack, sent, seen = join_while(
+        monkeypatch, bob, scene.meeting, lambda: send(alice, scene.meeting, "while bob joins", "race-0001")
+    )
     assert ack["ok"] and sent["ok"] and sent["id"] in seen
 
 
@@ -172,9 +180,21 @@ def test_a_whisper_sent_during_a_join_reaches_the_joiner(factory, socket_client,
     replay is read, so a whisper stored in between reaches it live or in the replay."""
     scene = present_scene(factory, socket_client)
     bob = socket_client("bob")
-    ack, sent, seen = join_while(monkeypatch, bob, scene.meeting, lambda: scene.expert_socket.emit("whisper", {
-        "meeting_id": scene.meeting.id, "to": scene.memberships["bob"].public_id,
-        "client_id": "whisper-race-1", "text": "just for you"}, callback=True))
+    ack, sent, seen = join_while(
+        monkeypatch,
+        bob,
+        scene.meeting,
+        lambda: scene.expert_socket.emit(
+            "whisper",
+            {
+                "meeting_id": scene.meeting.id,
+                "to": scene.memberships["bob"].public_id,
+                "client_id": "whisper-race-1",
+                "text": "just for you",
+            },
+            callback=True,
+        ),
+    )
     assert ack["ok"] and sent["ok"] and sent["id"] in seen
 
 
@@ -192,10 +212,13 @@ def test_a_removal_committed_during_a_join_refuses_it(factory, socket_client, mo
     def removing_first(original):
         def add(self, meeting_id, sid, membership_id, is_moderator=False):
             if "ack" not in removed and not is_moderator:
-                removed["ack"] = scene.expert_socket.emit("remove", {
-                    "meeting_id": scene.meeting.id, "member": scene.memberships["bob"].public_id,
-                    "reason": "test"}, callback=True)
+                removed["ack"] = scene.expert_socket.emit(
+                    "remove",
+                    {"meeting_id": scene.meeting.id, "member": scene.memberships["bob"].public_id, "reason": "test"},
+                    callback=True,
+                )
             return original(self, meeting_id, sid, membership_id, is_moderator)
+
         return add
 
     for cls in (chat_stores.MemoryPresence, chat_stores.RedisPresence):
@@ -242,8 +265,10 @@ def test_lobby_not_yet_open_far_before_start(factory, socket_client):
     from supportgroup.extensions import db
 
     db.session.commit()
-    assert socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["error"]["code"] \
+    assert (
+        socket_client("alice").emit("join", {"meeting_id": scene.meeting.id}, callback=True)["error"]["code"]
         == "meeting_not_open"
+    )
     # The peer expert may come in early to prepare.
     join(socket_client("expert"), scene.meeting)
 
@@ -271,20 +296,23 @@ def test_removed_member_cannot_send_any_more(factory, socket_client, db):
 MEETING = object()  # stands for the scene's meeting id in parametrized payloads
 
 
-@pytest.mark.parametrize("payload,code", [
-    (None, "invalid_payload"),
-    ("a string", "invalid_payload"),
-    ({}, "invalid_payload"),
-    ({"meeting_id": "1", "client_id": "client-0001", "text": "x"}, "invalid_payload"),
-    ({"meeting_id": True, "client_id": "client-0001", "text": "x"}, "invalid_payload"),
-    ({"meeting_id": MEETING, "client_id": "short", "text": "x"}, "invalid_payload"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": 42}, "invalid_payload"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "   "}, "empty_message"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x" * 2001}, "message_too_long"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "nul\x00byte"}, "invalid_characters"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "bell\x07"}, "invalid_characters"),
-    ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x", "role": "moderator"}, "invalid_payload"),
-])
+@pytest.mark.parametrize(
+    "payload,code",
+    [
+        (None, "invalid_payload"),
+        ("a string", "invalid_payload"),
+        ({}, "invalid_payload"),
+        ({"meeting_id": "1", "client_id": "client-0001", "text": "x"}, "invalid_payload"),
+        ({"meeting_id": True, "client_id": "client-0001", "text": "x"}, "invalid_payload"),
+        ({"meeting_id": MEETING, "client_id": "short", "text": "x"}, "invalid_payload"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": 42}, "invalid_payload"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": "   "}, "empty_message"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x" * 2001}, "message_too_long"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": "nul\x00byte"}, "invalid_characters"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": "bell\x07"}, "invalid_characters"),
+        ({"meeting_id": MEETING, "client_id": "client-0001", "text": "x", "role": "moderator"}, "invalid_payload"),
+    ],
+)
 def test_bad_send_payloads_get_an_error_ack(factory, socket_client, db, payload, code):
     scene = present_scene(factory, socket_client)
     alice = socket_client("alice")
@@ -340,10 +368,14 @@ def test_old_socket_session_is_refused_after_logout_elsewhere(factory, socket_cl
     assert send(sio, scene.meeting)["error"]["code"] == "not_authenticated"
 
 
-@pytest.mark.parametrize("goes_away", [
-    lambda sio, meeting: sio.emit("leave", {"meeting_id": meeting.id}, callback=True),
-    lambda sio, meeting: sio.disconnect(),
-], ids=["leave", "disconnect"])
+@pytest.mark.parametrize(
+    "goes_away",
+    [
+        lambda sio, meeting: sio.emit("leave", {"meeting_id": meeting.id}, callback=True),
+        lambda sio, meeting: sio.disconnect(),
+    ],
+    ids=["leave", "disconnect"],
+)
 def test_going_away_updates_presence(factory, socket_client, goes_away):
     scene = factory.scene()
     alice, expert = socket_client("alice"), socket_client("expert")
@@ -364,8 +396,13 @@ def test_retry_after_the_meeting_closed_still_gets_its_ack(factory, socket_clien
     scene.meeting.state = MeetingState.CLOSED
     db.session.commit()
     retry = send(alice, scene.meeting, "stored before closing", "client-lost-ack")
-    assert retry == {"ok": True, "id": first["id"], "client_id": "client-lost-ack", "duplicate": True,
-                     "status": "visible"}
+    assert retry == {
+        "ok": True,
+        "id": first["id"],
+        "client_id": "client-lost-ack",
+        "duplicate": True,
+        "status": "visible",
+    }
 
 
 def test_same_client_id_from_two_authors_is_two_messages(factory, socket_client, db):

@@ -1,11 +1,14 @@
 """Operations commands."""
+
 from supportgroup.models import Group, Meeting, MeetingState, Membership, Role, User
 from tests.chat_helpers import join
 
 
 def test_create_user_asks_for_the_password(runner, db):
-    result = runner.invoke(args=["create-user", "Coordinator2", "--role", "coordinator"],
-                           input="a long enough password\na long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "Coordinator2", "--role", "coordinator"],
+        input="a long enough password\na long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.query(User).one()
     assert (user.username, user.role) == ("coordinator2", Role.COORDINATOR)
@@ -26,8 +29,19 @@ def test_seed_demo_refuses_to_run_in_production(backend, redis_prefix):
 
 
 def test_create_user_makes_a_peer_expert_profile(runner, db):
-    result = runner.invoke(args=["create-user", "noor", "--role", "peer_expert", "--first-name", "Noor",
-                                 "--trained", "--password", "a long enough password"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "noor",
+            "--role",
+            "peer_expert",
+            "--first-name",
+            "Noor",
+            "--trained",
+            "--password",
+            "a long enough password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.query(User).one()
     assert user.profile.first_name == "Noor" and user.profile.trained
@@ -74,20 +88,25 @@ def test_demo_password_logs_in(runner, app, auth):
 
 
 def test_demo_chat_works_at_once_between_expert1_and_participant1(runner, app, db):
-    from tests.conftest import socket_test_client
-    from tests.conftest import AuthActions
+    from tests.conftest import AuthActions, socket_test_client
 
     runner.invoke(args=["seed-demo"])
-    meeting = db.session.query(Meeting).filter_by(state=MeetingState.OPEN).join(Meeting.group) \
-        .filter(Group.name == "Verder zonder geweld").one()
+    meeting = (
+        db.session.query(Meeting)
+        .filter_by(state=MeetingState.OPEN)
+        .join(Meeting.group)
+        .filter(Group.name == "Verder zonder geweld")
+        .one()
+    )
     sockets = {}
     for name in ("expert1", "participant1"):
         http = app.test_client()
         assert AuthActions(http).login(name, app.config["DEMO_PASSWORD"]).status_code == 302
         sockets[name] = socket_test_client(app, http)
         join(sockets[name], meeting)
-    ack = sockets["participant1"].emit("send", {"meeting_id": meeting.id, "client_id": "demo-0001",
-                                                "text": "Hallo"}, callback=True)
+    ack = sockets["participant1"].emit(
+        "send", {"meeting_id": meeting.id, "client_id": "demo-0001", "text": "Hallo"}, callback=True
+    )
     assert ack["ok"]
     got = [p["args"] for p in sockets["expert1"].get_received() if p["name"] == "message"]
     assert [m["text"] for m in got] == ["Hallo"]

@@ -1,4 +1,5 @@
 """The coordinator's overview: what needs attention, in a fixed number of queries."""
+
 from sqlalchemy import event
 
 from supportgroup.models import MembershipStatus

@@ -5,6 +5,7 @@ whisper or backchannel line, an erased account, the retention purge) is followed
 database's raw bytes for the text: on SQLite the database file and its `-wal`; on PostgreSQL the files of
 every table, TOAST table and index (after a CHECKPOINT writes the shared buffers out).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -39,10 +40,17 @@ def database_files(db) -> list[Path]:
     with engine.connect() as conn:
         conn.execute(text("CHECKPOINT"))  # the shared buffers, written to the files we read
         data_dir = Path(conn.execute(text("SHOW data_directory")).scalar())
-        relations = conn.execute(text(
-            "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 't', 'i') "
-            "AND pg_relation_filepath(c.oid) IS NOT NULL")).scalars().all()
+        relations = (
+            conn.execute(
+                text(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 't', 'i') "
+                    "AND pg_relation_filepath(c.oid) IS NOT NULL"
+                )
+            )
+            .scalars()
+            .all()
+        )
         conn.rollback()
     try:
         base = [data_dir / r for r in relations]
@@ -93,8 +101,9 @@ def _delete_by_moderator(room, secret):
 
 def _delete_by_author(room, secret):
     sent = send(room.alice_socket, room.meeting, secret, "gone-0002")
-    return sent, room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]},
-                                        callback=True)
+    return sent, room.alice_socket.emit(
+        "delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]}, callback=True
+    )
 
 
 def _reject_held(room, secret):
@@ -105,11 +114,13 @@ def _reject_held(room, secret):
 
 
 def _delete_whisper(room, secret):
-    sent = room.alice_socket.emit("whisper", {"meeting_id": room.meeting.id, "client_id": "gone-0004",
-                                              "text": secret}, callback=True)
+    sent = room.alice_socket.emit(
+        "whisper", {"meeting_id": room.meeting.id, "client_id": "gone-0004", "text": secret}, callback=True
+    )
     assert sent["ok"]
-    return sent, room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]},
-                                        callback=True)
+    return sent, room.alice_socket.emit(
+        "delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]}, callback=True
+    )
 
 
 def _delete_backchannel(room, secret):
@@ -118,9 +129,11 @@ def _delete_backchannel(room, secret):
     return sent, mod(room, "delete_message", id=sent["id"])
 
 
-@pytest.mark.parametrize("remove", [_delete_by_moderator, _delete_by_author, _reject_held, _delete_whisper,
-                                    _delete_backchannel],
-                         ids=["moderator-delete", "author-delete", "reject", "whisper", "backchannel"])
+@pytest.mark.parametrize(
+    "remove",
+    [_delete_by_moderator, _delete_by_author, _reject_held, _delete_whisper, _delete_backchannel],
+    ids=["moderator-delete", "author-delete", "reject", "whisper", "backchannel"],
+)
 def test_hidden_text_is_gone_from_the_database_at_once(room, db, runner, socket_client, remove):
     secret = _secret()
     keep = send(room.bob_socket, room.meeting, "this one stays", "keep-0001")
@@ -188,11 +201,18 @@ def test_purge_leaves_no_text_in_the_files(factory, db, runner):
     secrets_ = [_secret() for _ in range(3)]
     long_secret = f"{_secret()} {secrets.token_urlsafe(3000)}"  # incompressible: stored out of line (TOAST)
     for seq, body in enumerate([*secrets_, long_secret], start=1):
-        db.session.add(Message(meeting_id=meeting.id, seq=seq, author_membership_id=scene.memberships["alice"].id,
-                               client_id=f"purge-{seq}", text=body))
+        db.session.add(
+            Message(
+                meeting_id=meeting.id,
+                seq=seq,
+                author_membership_id=scene.memberships["alice"].id,
+                client_id=f"purge-{seq}",
+                text=body,
+            )
+        )
     db.session.commit()
     assert_in_files(db, secrets_[0])
-    pieces = [long_secret[i:i + 32] for i in range(0, len(long_secret) - 32, 400)]  # TOAST splits it in chunks
+    pieces = [long_secret[i : i + 32] for i in range(0, len(long_secret) - 32, 400)]  # TOAST splits it in chunks
     assert sum(any(p.encode() in f.read_bytes() for f in database_files(db)) for p in pieces) > len(pieces) // 2
 
     purge_command(runner)

@@ -11,6 +11,7 @@ Both clients come from 127.0.0.1, so `ip_hash` sends both to one process; the pe
 connects straight to the other process, so that it survives the stop and messages cross processes.
 Needs /usr/sbin/nginx and openssl: skipped without them on a dev machine, a failure in CI.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,10 @@ NGINX_SITE = ROOT / "deploy" / "nginx" / "supportgroup.conf"
 GRACEFUL_TIMEOUT = 2  # seconds a stopping process gives open connections (10 in production)
 # The shipped `sg_private` log format: time, method, first path segment, status, bytes, duration, and the
 # app process(es) nginx tried with their statuses; nothing about the client.
-ACCESS_LINE = re.compile(r'(?P<time>\S+) (?P<method>[A-Z]+) (?P<area>/\S*|-) (?P<status>\d{3}) \d+ [\d.]+ '
-                         r'"(?P<upstream>[^"]*)" "(?P<upstream_status>[^"]*)"')
+ACCESS_LINE = re.compile(
+    r'(?P<time>\S+) (?P<method>[A-Z]+) (?P<area>/\S*|-) (?P<status>\d{3}) \d+ [\d.]+ '
+    r'"(?P<upstream>[^"]*)" "(?P<upstream_status>[^"]*)"'
+)
 
 
 def nodelay_probe(environ, start_response):
@@ -53,8 +56,10 @@ def nodelay_probe(environ, start_response):
 def nginx_binary() -> str:
     missing = [path for path in (NGINX, OPENSSL) if not Path(path).exists()]
     if missing:
-        reason = f"the nginx deployment test needs {' and '.join(missing)} (apt-get install nginx openssl; " \
-                 "make test and .ci/run install them)"
+        reason = (
+            f"the nginx deployment test needs {' and '.join(missing)} (apt-get install nginx openssl; "
+            "make test and .ci/run install them)"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the nginx deployment test: {reason}")
         pytest.skip(reason)
@@ -72,17 +77,26 @@ class Edge(ServerProcess):
         http = requests.Session()
         page = http.get(self.url + "/login", timeout=5).text
         token = CSRF_RE.search(page).group(1)
-        response = http.post(self.url + "/login", data={"csrf_token": token, "username": username,
-                                                         "password": password},
-                             allow_redirects=False, timeout=10)
+        response = http.post(
+            self.url + "/login",
+            data={"csrf_token": token, "username": username, "password": password},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
         return http
 
 
 def app_env(schema, redis_prefix: str) -> dict[str, str]:
-    return live.app_env(schema.database_url, schema.redis_url, redis_prefix, mode="production",
-                        SECRET_KEY=secrets.token_urlsafe(48), TRUSTED_PROXIES="1",
-                        GRACEFUL_TIMEOUT=str(GRACEFUL_TIMEOUT))
+    return live.app_env(
+        schema.database_url,
+        schema.redis_url,
+        redis_prefix,
+        mode="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        TRUSTED_PROXIES="1",
+        GRACEFUL_TIMEOUT=str(GRACEFUL_TIMEOUT),
+    )
 
 
 def site_config(upstreams: list[str], tls_port: int, http_port: int, cert: Path, key: Path, logs: Path) -> str:
@@ -111,8 +125,9 @@ def site_config(upstreams: list[str], tls_port: int, http_port: int, cert: Path,
 
 def main_config(prefix: Path) -> str:
     """nginx.conf around the site: one foreground process as the current user, everything in `prefix`."""
-    temp = "\n".join(f"    {kind}_temp_path {prefix / kind};" for kind in
-                     ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""daemon off;
 master_process off;
 worker_processes 1;
@@ -134,11 +149,33 @@ class Nginx(ServerProcess):
         self.prefix = prefix
         self.tls_port, self.http_port = free_port(), free_port()
         self.cert, key = prefix / "cert.pem", prefix / "key.pem"
-        subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", str(key), "-out", str(self.cert)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                OPENSSL,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(self.cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
         (prefix / "supportgroup.conf").write_text(
-            site_config(upstreams, self.tls_port, self.http_port, self.cert, key, prefix))
+            site_config(upstreams, self.tls_port, self.http_port, self.cert, key, prefix)
+        )
         (prefix / "nginx.conf").write_text(main_config(prefix))
         self.access_log = prefix / "access.log"
         command = [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"]
@@ -159,6 +196,7 @@ class Nginx(ServerProcess):
             if any(match(e) for e in entries) or time.monotonic() > deadline:
                 return entries
             time.sleep(0.05)
+
 
 @pytest.fixture
 def deployment(nginx_binary, app, schema, redis_prefix, tmp_path, monkeypatch):
@@ -214,8 +252,10 @@ def reconnect(edge: Edge, http: requests.Session, within: float = 15):
             time.sleep(delay)
             delay = min(delay * 2, 5)
             continue
-        print(f"TIMING reconnected through nginx {time.monotonic() - started:.2f}s after the first try; "
-              f"failed attempts before: {failures or 'none'}")
+        print(
+            f"TIMING reconnected through nginx {time.monotonic() - started:.2f}s after the first try; "
+            f"failed attempts before: {failures or 'none'}"
+        )
         return sock
 
 
@@ -228,9 +268,10 @@ def test_chat_through_nginx_survives_stopping_a_process(factory, deployment, soc
 
     # The load balancer's view, and plain HTTP sent to HTTPS.
     ready = requests.get(nginx.url + "/readyz", timeout=5)
-    assert ready.status_code == 200 and ready.json() == {"status": "ready",
-                                                         "checks": {"database": "ok", "redis": "ok",
-                                                                    "message_queue_listener": "ok"}}
+    assert ready.status_code == 200 and ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "redis": "ok", "message_queue_listener": "ok"},
+    }
     assert ready.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in ready.headers
     redirect = requests.get(f"http://127.0.0.1:{nginx.http_port}/login", allow_redirects=False, timeout=5)
     assert redirect.status_code == 301 and redirect.headers["Location"] == "https://127.0.0.1/login"
@@ -295,8 +336,7 @@ def test_chat_through_nginx_survives_stopping_a_process(factory, deployment, soc
 
     handshakes = nginx.access_entries("/socket.io", reconnected)
     assert any(reconnected(e) for e in handshakes), handshakes
-    print("nginx handshakes (processes tried, statuses):",
-          [(e["upstream"], e["upstream_status"]) for e in handshakes])
+    print("nginx handshakes (processes tried, statuses):", [(e["upstream"], e["upstream_status"]) for e in handshakes])
     # No error while serving (the stopped process's last moments aside: its worker is killed mid-socket).
     for process in processes:
         served = process.log().split("Handling signal: term")[0]
@@ -322,6 +362,9 @@ def test_login_over_https_without_a_referer(factory, client):
     factory.user("alice")
     page = client.get("/login", base_url="https://localhost").get_data(as_text=True)
     token = CSRF_RE.search(page).group(1)
-    response = client.post("/login", base_url="https://localhost",
-                           data={"csrf_token": token, "username": "alice", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"csrf_token": token, "username": "alice", "password": DEFAULT_PASSWORD},
+    )
     assert response.status_code == 302

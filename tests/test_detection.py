@@ -1,8 +1,15 @@
 """Crisis phrases and identifying details: what must match and what must not (pure functions)."""
+
 import pytest
 
 from supportgroup.safety import detection
-from supportgroup.safety.detection import PhraseMatcher, crisis_categories, identifying_details, normalise, parse_phrases
+from supportgroup.safety.detection import (
+    PhraseMatcher,
+    crisis_categories,
+    identifying_details,
+    normalise,
+    parse_phrases,
+)
 
 MUST_MATCH = [
     # suicide
@@ -138,10 +145,24 @@ IDENTIFYING = [
 ]
 
 NOT_IDENTIFYING = [
-    "ik ben 34", "om 19:30", "3 kinderen", "2024", "sinds 2024 en 3 kinderen", "op 06-12-2024 om 19 uur",
-    "het kostte 1000 euro", "12.000 euro", "om 10.30 uur", "in 1990 in 3 jaar", "kijk op max.com/foo",
-    "we waren met z'n 12en", "ik heb 2 jongens van 5 en 7", "bel 112 als het misgaat", "Veilig Thuis 0800 2000",
-    "facebook is niets voor mij", "ik zit op instagram", "@Sam dank je",
+    "ik ben 34",
+    "om 19:30",
+    "3 kinderen",
+    "2024",
+    "sinds 2024 en 3 kinderen",
+    "op 06-12-2024 om 19 uur",
+    "het kostte 1000 euro",
+    "12.000 euro",
+    "om 10.30 uur",
+    "in 1990 in 3 jaar",
+    "kijk op max.com/foo",
+    "we waren met z'n 12en",
+    "ik heb 2 jongens van 5 en 7",
+    "bel 112 als het misgaat",
+    "Veilig Thuis 0800 2000",
+    "facebook is niets voor mij",
+    "ik zit op instagram",
+    "@Sam dank je",
 ]
 
 

@@ -1,12 +1,22 @@
 """Enrolment: invites, referrals, requests, the waitlist, aliases, house rules, conflict screening."""
+
 from datetime import timedelta
 
 import pytest
 
 from supportgroup.errors import DomainError
 from supportgroup.groups import services
-from supportgroup.models import (Attendance, Invite, Membership, MembershipStatus, ModerationAction, Organisation,
-                                 Role, User, utcnow)
+from supportgroup.models import (
+    Attendance,
+    Invite,
+    Membership,
+    MembershipStatus,
+    ModerationAction,
+    Organisation,
+    Role,
+    User,
+    utcnow,
+)
 from tests.conftest import csrf_token
 
 NEUTRAL = "It is not possible to join this group"
@@ -32,10 +42,10 @@ def redeem(http, code):
 
 # --- invites ----------------------------------------------------------------------------------------
 
+
 def test_coordinator_makes_an_invite_and_a_participant_joins_with_it(coordinator, factory, login_client, db):
     group = factory.group(language="nl")
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites",
-                         {"invite-max_uses": "5"})
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites", {"invite-max_uses": "5"})
     assert response.status_code == 302
     invite = db.session.query(Invite).one()
     assert invite.max_uses == 5 and len(invite.code) >= 12
@@ -59,11 +69,14 @@ def test_invite_link_prefills_the_code(factory, login_client, db):
     assert invite.code in login_client("newcomer").get(f"/groups/join/{invite.code}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("spoil,message", [
-    (lambda i: setattr(i, "revoked_at", utcnow()), "withdrawn"),
-    (lambda i: setattr(i, "expires_at", utcnow() - timedelta(minutes=1)), "expired"),
-    (lambda i: (setattr(i, "max_uses", 1), setattr(i, "uses", 1)), "used up"),
-])
+@pytest.mark.parametrize(
+    "spoil,message",
+    [
+        (lambda i: setattr(i, "revoked_at", utcnow()), "withdrawn"),
+        (lambda i: setattr(i, "expires_at", utcnow() - timedelta(minutes=1)), "expired"),
+        (lambda i: (setattr(i, "max_uses", 1), setattr(i, "uses", 1)), "used up"),
+    ],
+)
 def test_unusable_invites_are_refused_clearly(factory, login_client, db, spoil, message):
     group = factory.group()
     invite = services.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
@@ -96,8 +109,9 @@ def test_an_invite_cannot_be_used_twice_by_the_same_person(factory, login_client
 
 def test_invite_with_expiry_in_the_past_is_refused_when_made(coordinator, factory, db):
     group = factory.group()
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites",
-                         {"invite-expires_at": "2020-01-01T10:00"})
+    response = post_form(
+        coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites", {"invite-expires_at": "2020-01-01T10:00"}
+    )
     assert response.status_code == 400 and "past" in response.get_data(as_text=True)
     assert db.session.query(Invite).count() == 0
 
@@ -113,14 +127,19 @@ def test_revoking_an_invite(coordinator, factory, db):
 
 # --- referral and organisations -----------------------------------------------------------------------
 
+
 def test_membership_continues_after_the_referring_organisation_closes_its_case(coordinator, factory, db):
     group = factory.group()
     organisation = Organisation(name="Veilig Thuis Utrecht")
     db.session.add(organisation)
     db.session.commit()
     factory.user("alice")
-    post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members",
-              {"member-username": "alice", "member-organisation": str(organisation.id)})
+    post_form(
+        coordinator,
+        f"/groups/{group.id}",
+        f"/groups/{group.id}/members",
+        {"member-username": "alice", "member-organisation": str(organisation.id)},
+    )
     membership = membership_of(db, "alice")
     assert membership.referred_by_organisation_id == organisation.id
     post_form(coordinator, f"/groups/{group.id}", f"/groups/memberships/{membership.id}/close-referral")
@@ -129,13 +148,16 @@ def test_membership_continues_after_the_referring_organisation_closes_its_case(c
 
 
 def test_coordinator_adds_organisations_without_duplicates(coordinator, db):
-    assert post_form(coordinator, "/groups/organisations", "/groups/organisations", {"name": "Shelter"}).status_code == 302
+    assert (
+        post_form(coordinator, "/groups/organisations", "/groups/organisations", {"name": "Shelter"}).status_code == 302
+    )
     again = post_form(coordinator, "/groups/organisations", "/groups/organisations", {"name": "shelter"})
     assert again.status_code == 400 and "already listed" in again.get_data(as_text=True)
     assert db.session.query(Organisation).count() == 1
 
 
 # --- requests -----------------------------------------------------------------------------------------
+
 
 def test_ask_to_join_and_approval(coordinator, factory, login_client, db):
     group = factory.group()
@@ -173,12 +195,17 @@ def test_requests_only_for_groups_that_take_them(factory, login_client, db):
 
 # --- waitlist -----------------------------------------------------------------------------------------
 
+
 def test_waitlist_moves_up_when_a_place_frees(factory, login_client, db):
     group = factory.group(capacity=2)
     for name in ("alice", "bob", "carol", "dave"):
         factory.member(group, factory.user(name))
-    assert [membership_of(db, n).status.value for n in ("alice", "bob", "carol", "dave")] == \
-        ["active", "active", "waitlisted", "waitlisted"]
+    assert [membership_of(db, n).status.value for n in ("alice", "bob", "carol", "dave")] == [
+        "active",
+        "active",
+        "waitlisted",
+        "waitlisted",
+    ]
     post_form(login_client("alice"), f"/groups/{group.id}/about", f"/groups/{group.id}/leave")
     assert membership_of(db, "alice").status == MembershipStatus.LEFT  # a state, not a deletion
     assert membership_of(db, "carol").status == MembershipStatus.ACTIVE  # first in line
@@ -189,9 +216,19 @@ def test_raising_the_capacity_promotes_the_waitlist(factory, db):
     group = factory.group(capacity=1)
     factory.member(group, factory.user("alice"))
     factory.member(group, factory.user("bob"))
-    promoted = services.update_group(group, name=group.name, kind=group.kind, language=group.language, capacity=3,
-                                     description="", house_rules="", waiting_room=False, premoderation=False,
-                                     retention_days=30, open_for_requests=False)
+    promoted = services.update_group(
+        group,
+        name=group.name,
+        kind=group.kind,
+        language=group.language,
+        capacity=3,
+        description="",
+        house_rules="",
+        waiting_room=False,
+        premoderation=False,
+        retention_days=30,
+        open_for_requests=False,
+    )
     db.session.commit()
     assert [m.alias for m in promoted] == [membership_of(db, "bob").alias]
 
@@ -226,14 +263,19 @@ def test_capacity_cannot_go_below_the_active_members(coordinator, factory, db):
     group = factory.group(capacity=5)
     for name in ("alice", "bob", "carol"):
         factory.member(group, factory.user(name))
-    response = post_form(coordinator, f"/groups/{group.id}/edit", f"/groups/{group.id}/edit", {
-        "name": group.name, "kind": "survivors", "language": "en", "capacity": "2", "retention_days": "30"})
+    response = post_form(
+        coordinator,
+        f"/groups/{group.id}/edit",
+        f"/groups/{group.id}/edit",
+        {"name": group.name, "kind": "survivors", "language": "en", "capacity": "2", "retention_days": "30"},
+    )
     assert response.status_code == 400 and "cannot be lower" in response.get_data(as_text=True)
     db.session.refresh(group)
     assert group.capacity == 5
 
 
 # --- aliases ------------------------------------------------------------------------------------------
+
 
 def test_aliases_are_not_linkable_across_groups(factory, db):
     alice = factory.user("alice")
@@ -261,18 +303,31 @@ def test_redraw_alias_before_the_first_meeting_only(factory, login_client, db):
 def test_only_coordinators_look_up_an_alias_and_it_is_audited(coordinator, factory, login_client, db):
     scene = factory.scene()
     alias = scene.memberships["bob"].alias
-    no_reason = post_form(coordinator, f"/groups/{scene.group.id}", f"/groups/{scene.group.id}/lookup",
-                          {"lookup-alias": alias, "lookup-reason": ""})
+    no_reason = post_form(
+        coordinator,
+        f"/groups/{scene.group.id}",
+        f"/groups/{scene.group.id}/lookup",
+        {"lookup-alias": alias, "lookup-reason": ""},
+    )
     assert "bob" not in no_reason.get_data(as_text=True).split("<main", 1)[1]
-    found = post_form(coordinator, f"/groups/{scene.group.id}", f"/groups/{scene.group.id}/lookup",
-                      {"lookup-alias": alias, "lookup-reason": "safeguarding concern"})
+    found = post_form(
+        coordinator,
+        f"/groups/{scene.group.id}",
+        f"/groups/{scene.group.id}/lookup",
+        {"lookup-alias": alias, "lookup-reason": "safeguarding concern"},
+    )
     assert found.status_code == 200 and "account bob" in found.get_data(as_text=True)
     audit = db.session.query(ModerationAction).filter_by(action="lookup_alias").one()
     assert audit.reason == "safeguarding concern" and audit.target_id == str(scene.memberships["bob"].id)
     expert = login_client("expert")
     token = csrf_token(expert, "/home")
-    assert expert.post(f"/groups/{scene.group.id}/lookup", data={"csrf_token": token, "lookup-alias": alias,
-                                                                   "lookup-reason": "curious"}).status_code == 404
+    assert (
+        expert.post(
+            f"/groups/{scene.group.id}/lookup",
+            data={"csrf_token": token, "lookup-alias": alias, "lookup-reason": "curious"},
+        ).status_code
+        == 404
+    )
 
 
 def test_group_page_shows_peer_experts_by_first_name_and_story(factory, login_client, db):
@@ -286,13 +341,24 @@ def test_group_page_shows_peer_experts_by_first_name_and_story(factory, login_cl
 
 # --- house rules --------------------------------------------------------------------------------------
 
+
 def test_house_rules_are_cleaned_and_a_change_needs_new_consent(coordinator, factory, login_client, db):
     from supportgroup.permissions import Denied, require_rules_accepted
 
     scene = factory.scene()
-    response = post_form(coordinator, f"/groups/{scene.group.id}/edit", f"/groups/{scene.group.id}/edit", {
-        "name": scene.group.name, "kind": "survivors", "language": "en", "capacity": "12", "retention_days": "30",
-        "house_rules": "<p>Be kind.</p><script>alert(1)</script><img src=x onerror=alert(2)>"})
+    response = post_form(
+        coordinator,
+        f"/groups/{scene.group.id}/edit",
+        f"/groups/{scene.group.id}/edit",
+        {
+            "name": scene.group.name,
+            "kind": "survivors",
+            "language": "en",
+            "capacity": "12",
+            "retention_days": "30",
+            "house_rules": "<p>Be kind.</p><script>alert(1)</script><img src=x onerror=alert(2)>",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(scene.group)
     assert scene.group.house_rules == "<p>Be kind.</p>alert(1)" and scene.group.rules_version == 2
@@ -310,19 +376,26 @@ def test_house_rules_are_cleaned_and_a_change_needs_new_consent(coordinator, fac
 
 # --- conflict screening -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def former_partners(coordinator, factory, db):
     group = factory.group()
     factory.member(group, factory.user("partner_a"))
     factory.user("partner_b")
-    response = post_form(coordinator, "/groups/conflicts", "/groups/conflicts",
-                         {"first": "partner_a", "second": "partner_b", "note": "former partners"})
+    response = post_form(
+        coordinator,
+        "/groups/conflicts",
+        "/groups/conflicts",
+        {"first": "partner_a", "second": "partner_b", "note": "former partners"},
+    )
     assert response.status_code == 302
     return group
 
 
 def test_conflict_refuses_an_invite_with_a_neutral_message(former_partners, factory, login_client, db):
-    invite = services.create_invite(former_partners, db.session.query(User).filter_by(username="planner").one(), None, None)
+    invite = services.create_invite(
+        former_partners, db.session.query(User).filter_by(username="planner").one(), None, None
+    )
     db.session.commit()
     response = redeem(login_client("partner_b"), invite.code)
     body = response.get_data(as_text=True)
@@ -334,8 +407,12 @@ def test_conflict_refuses_an_invite_with_a_neutral_message(former_partners, fact
 
 
 def test_coordinator_sees_why_a_referral_was_refused(former_partners, coordinator, db):
-    response = post_form(coordinator, f"/groups/{former_partners.id}", f"/groups/{former_partners.id}/members",
-                         {"member-username": "partner_b"})
+    response = post_form(
+        coordinator,
+        f"/groups/{former_partners.id}",
+        f"/groups/{former_partners.id}/members",
+        {"member-username": "partner_b"},
+    )
     assert response.status_code == 400 and "recorded conflict" in response.get_data(as_text=True)
 
 
@@ -362,6 +439,7 @@ def test_recording_a_conflict_warns_about_a_shared_group(coordinator, factory, d
 
 # --- the pool -----------------------------------------------------------------------------------------
 
+
 def test_pool_shows_who_moderates_what_and_double_bookings(coordinator, factory, db):
     scene = factory.scene()
     other = factory.group("Evening group")
@@ -376,16 +454,21 @@ def test_assigning_a_double_booked_expert_warns(coordinator, factory, db):
     factory.scene()  # the expert moderates a meeting that starts now
     other = factory.group("Evening group")
     factory.meeting(other, title="Clash")
-    response = post_form(coordinator, f"/groups/{other.id}", f"/groups/{other.id}/moderators",
-                         {"moderator-username": "expert"})
+    response = post_form(
+        coordinator, f"/groups/{other.id}", f"/groups/{other.id}/moderators", {"moderator-username": "expert"}
+    )
     assert "Double booking" in coordinator.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_peer_expert_edits_own_story_but_not_training(factory, login_client, db):
     expert = factory.user("noor", Role.PEER_EXPERT, trained=False, first_name="Noor")
     http = login_client("noor")
-    response = post_form(http, f"/groups/pool/{expert.id}/edit", f"/groups/pool/{expert.id}/edit", {
-        "first_name": "Noor", "story": "Mijn verhaal.", "experience_kinds": ["survivor"], "trained": "y"})
+    response = post_form(
+        http,
+        f"/groups/pool/{expert.id}/edit",
+        f"/groups/pool/{expert.id}/edit",
+        {"first_name": "Noor", "story": "Mijn verhaal.", "experience_kinds": ["survivor"], "trained": "y"},
+    )
     assert response.status_code == 302
     db.session.refresh(expert.profile)
     assert expert.profile.story == "Mijn verhaal." and expert.profile.trained is False

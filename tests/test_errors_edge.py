@@ -1,4 +1,5 @@
 """The shared edge: one DomainError shown on forms, one commit/rollback helper, one "load or 404, then authorize"."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,6 +27,7 @@ def coordinator(factory, login_client):
 
 # --- DomainError on a form ----------------------------------------------------------------------------
 
+
 class NameForm(Form):
     name = StringField()
 
@@ -48,6 +50,7 @@ def test_show_on_form_puts_an_unknown_field_above_the_form(app):
         show_on_form(form, DomainError("odd", REFUSAL, field="no_such_field"))
         assert not form.name.errors and form.form_errors == [REFUSAL] and form.errors
         from flask import get_flashed_messages
+
         assert get_flashed_messages(with_categories=True) == [("error", REFUSAL)]
 
 
@@ -55,18 +58,39 @@ def _refuse(*_args, **_kwargs):
     raise DomainError("refused_for_test", REFUSAL, field="no_such_field")
 
 
-@pytest.mark.parametrize("target, page, action, data", [
-    ("supportgroup.groups.services.create_invite", "/groups/{group}", "/groups/{group}/invites",
-     {"invite-max_uses": "5"}),
-    ("supportgroup.groups.services.lookup_alias", "/groups/{group}", "/groups/{group}/lookup",
-     {"lookup-alias": "Someone", "lookup-reason": "A good reason"}),
-    ("supportgroup.groups.services.create_organisation", "/groups/organisations", "/groups/organisations",
-     {"name": "Helpline"}),
-    ("supportgroup.auth.services.update_settings", "/account/settings", "/account/settings",
-     {"timezone": "Europe/Amsterdam", "locale": ""}),
-], ids=["invite", "lookup", "organisation", "settings"])
-def test_a_refusal_naming_a_field_the_form_lacks_is_a_form_error_not_a_500(coordinator, factory, monkeypatch,
-                                                                           target, page, action, data):
+@pytest.mark.parametrize(
+    "target, page, action, data",
+    [
+        (
+            "supportgroup.groups.services.create_invite",
+            "/groups/{group}",
+            "/groups/{group}/invites",
+            {"invite-max_uses": "5"},
+        ),
+        (
+            "supportgroup.groups.services.lookup_alias",
+            "/groups/{group}",
+            "/groups/{group}/lookup",
+            {"lookup-alias": "Someone", "lookup-reason": "A good reason"},
+        ),
+        (
+            "supportgroup.groups.services.create_organisation",
+            "/groups/organisations",
+            "/groups/organisations",
+            {"name": "Helpline"},
+        ),
+        (
+            "supportgroup.auth.services.update_settings",
+            "/account/settings",
+            "/account/settings",
+            {"timezone": "Europe/Amsterdam", "locale": ""},
+        ),
+    ],
+    ids=["invite", "lookup", "organisation", "settings"],
+)
+def test_a_refusal_naming_a_field_the_form_lacks_is_a_form_error_not_a_500(
+    coordinator, factory, monkeypatch, target, page, action, data
+):
     group = factory.group()
     monkeypatch.setattr(target, _refuse)
     response = post_form(coordinator, page.format(group=group.id), action.format(group=group.id), data)
@@ -89,6 +113,7 @@ def test_denied_is_a_domain_error_with_its_status():
 
 
 # --- committing(): commit once, roll back on any error -----------------------------------------------
+
 
 def test_committing_keeps_what_the_block_wrote(db):
     with committing():
@@ -118,44 +143,58 @@ def test_a_service_that_fails_after_writing_keeps_nothing(coordinator, factory, 
         raise DomainError("refused_for_test", REFUSAL, field="max_uses")
 
     monkeypatch.setattr("supportgroup.groups.services.create_invite", write_then_refuse)
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites",
-                         {"invite-max_uses": "5"})
+    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites", {"invite-max_uses": "5"})
     assert response.status_code == 400 and REFUSAL in response.get_data(as_text=True)
     db.session.remove()
     assert db.session.query(Invite).count() == 0
 
 
 def test_a_failing_cli_command_keeps_nothing(runner, db):
-    result = runner.invoke(args=["create-user", "noor", "--role", "peer_expert", "--password",
-                                 "long enough password"])
+    result = runner.invoke(args=["create-user", "noor", "--role", "peer_expert", "--password", "long enough password"])
     assert result.exit_code != 0 and "first_name" in result.output
     db.session.remove()
     from supportgroup.models import User
+
     assert db.session.query(User).filter_by(username="noor").count() == 0
 
 
 # --- load or 404, then authorize -----------------------------------------------------------------------
 
+
 def _pages(group: int, meeting: int, membership: int, invite: int, conflict: int, incident: int, user: int) -> list:
     return [
-        ("GET", f"/groups/{group}"), ("GET", f"/groups/{group}/edit"), ("POST", f"/groups/{group}/archive"),
-        ("POST", f"/groups/{group}/members"), ("POST", f"/groups/{group}/moderators"),
-        ("POST", f"/groups/{group}/invites"), ("POST", f"/groups/{group}/lookup"),
-        ("GET", f"/groups/{group}/about"), ("POST", f"/groups/{group}/alias"),
-        ("POST", f"/groups/memberships/{membership}/remove"), ("POST", f"/groups/memberships/{membership}/ban"),
+        ("GET", f"/groups/{group}"),
+        ("GET", f"/groups/{group}/edit"),
+        ("POST", f"/groups/{group}/archive"),
+        ("POST", f"/groups/{group}/members"),
+        ("POST", f"/groups/{group}/moderators"),
+        ("POST", f"/groups/{group}/invites"),
+        ("POST", f"/groups/{group}/lookup"),
+        ("GET", f"/groups/{group}/about"),
+        ("POST", f"/groups/{group}/alias"),
+        ("POST", f"/groups/memberships/{membership}/remove"),
+        ("POST", f"/groups/memberships/{membership}/ban"),
         ("POST", f"/groups/memberships/{membership}/close-referral"),
-        ("POST", f"/groups/invites/{invite}/revoke"), ("POST", f"/groups/conflicts/{conflict}/delete"),
+        ("POST", f"/groups/invites/{invite}/revoke"),
+        ("POST", f"/groups/conflicts/{conflict}/delete"),
         ("GET", f"/groups/pool/{user}/edit"),
-        ("GET", f"/schedule/groups/{group}/meetings/new"), ("GET", f"/schedule/meetings/{meeting}/edit"),
-        ("GET", f"/schedule/meetings/{meeting}/cancel"), ("GET", f"/schedule/meetings/{meeting}.ics"),
-        ("POST", f"/safety/check/{meeting}"), ("GET", f"/safety/incidents/{incident}"),
+        ("GET", f"/schedule/groups/{group}/meetings/new"),
+        ("GET", f"/schedule/meetings/{meeting}/edit"),
+        ("GET", f"/schedule/meetings/{meeting}/cancel"),
+        ("GET", f"/schedule/meetings/{meeting}.ics"),
+        ("POST", f"/safety/check/{meeting}"),
+        ("GET", f"/safety/incidents/{incident}"),
     ]
 
 
 def _answer(http, method: str, path: str):
     token = csrf_token(http, "/home")
-    response = http.open(path, method=method, headers={"Accept": "application/json"},
-                         data={"csrf_token": token} if method == "POST" else None)
+    response = http.open(
+        path,
+        method=method,
+        headers={"Accept": "application/json"},
+        data={"csrf_token": token} if method == "POST" else None,
+    )
     return response.status_code, response.get_json()
 
 
@@ -168,8 +207,15 @@ def test_a_stranger_gets_one_404_for_every_kind_of_object_that_exists_or_not(fac
     db.session.add(incident)
     db.session.commit()
     assert isinstance(conflict, EnrolmentConflict)
-    real = _pages(scene.group.id, scene.meeting.id, scene.memberships["alice"].id, invite.id, conflict.id,
-                  incident.id, scene.expert.id)
+    real = _pages(
+        scene.group.id,
+        scene.meeting.id,
+        scene.memberships["alice"].id,
+        invite.id,
+        conflict.id,
+        incident.id,
+        scene.expert.id,
+    )
     missing = _pages(*[999999] * 7)
     factory.moderator(factory.group("Other group"), factory.user("other", Role.PEER_EXPERT))
     not_found = (404, {"ok": False, "error": {"code": "not_found", "message": "This page does not exist."}})

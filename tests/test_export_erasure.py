@@ -1,8 +1,10 @@
 """A person's own data: download it as JSON, or erase the account."""
+
 import json
 
 import pytest
 
+from supportgroup.audit import record as record_action
 from supportgroup.auth.data import actor_pseudonym
 from supportgroup.models import (
     Attendance,
@@ -14,15 +16,20 @@ from supportgroup.models import (
     Report,
     User,
 )
-from supportgroup.audit import record as record_action
 from tests.chat_helpers import join
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 
 
 def _say(db, meeting, membership, text, client_id, **extra):
     meeting.last_message_seq += 1
-    message = Message(meeting_id=meeting.id, seq=meeting.last_message_seq, author_membership_id=membership.id,
-                      client_id=client_id, text=text, **extra)
+    message = Message(
+        meeting_id=meeting.id,
+        seq=meeting.last_message_seq,
+        author_membership_id=membership.id,
+        client_id=client_id,
+        text=text,
+        **extra,
+    )
     db.session.add(message)
     db.session.commit()
     return message
@@ -90,14 +97,12 @@ def test_erase_page_has_the_form(login_client, scene):
 
 def test_erase_with_a_wrong_password_changes_nothing(scene, login_client, db):
     client = login_client("alice")
-    before = (db.session.query(User).count(), db.session.query(Membership).count(),
-              db.session.query(Message).count())
+    before = (db.session.query(User).count(), db.session.query(Membership).count(), db.session.query(Message).count())
     response = _erase(client, password="not my password at all")
     assert response.status_code == 400
     assert "not correct" in response.get_data(as_text=True)
     db.session.expire_all()
-    after = (db.session.query(User).count(), db.session.query(Membership).count(),
-             db.session.query(Message).count())
+    after = (db.session.query(User).count(), db.session.query(Membership).count(), db.session.query(Message).count())
     assert before == after
     assert client.get("/home").status_code == 200  # still logged in
 
@@ -123,8 +128,13 @@ def test_erase_removes_the_account_memberships_and_messages(scene, login_client,
     alias = scene.memberships["alice"].alias
     bob_membership = scene.memberships["bob"]
     db.session.add(Attendance(meeting_id=scene.meeting.id, membership_id=scene.memberships["alice"].id))
-    db.session.add(Report(meeting_id=scene.meeting.id, reporter_membership_id=scene.memberships["alice"].id,
-                          message_id=db.session.query(Message).filter_by(text="bob answers").one().id))
+    db.session.add(
+        Report(
+            meeting_id=scene.meeting.id,
+            reporter_membership_id=scene.memberships["alice"].id,
+            message_id=db.session.query(Message).filter_by(text="bob answers").one().id,
+        )
+    )
     db.session.commit()
     client = login_client("alice")
 
@@ -159,8 +169,15 @@ def test_erasing_frees_a_place_for_the_waitlist(factory, db, login_client):
 def test_a_peer_experts_audit_trail_survives_as_a_pseudonym(scene, login_client, db, app):
     expert = scene.expert
     expert_id, created_at = expert.id, expert.created_at
-    record_action(expert, "mute", "membership", scene.memberships["bob"].public_id, group_id=scene.group.id,
-                  meeting_id=scene.meeting.id, reason="kept talking over others")
+    record_action(
+        expert,
+        "mute",
+        "membership",
+        scene.memberships["bob"].public_id,
+        group_id=scene.group.id,
+        meeting_id=scene.meeting.id,
+        reason="kept talking over others",
+    )
     record_action(expert, "delete_message", "message", 3, group_id=scene.group.id, meeting_id=scene.meeting.id)
     record_action(scene.coordinator, "lookup_alias", "membership", 1, group_id=scene.group.id)
     db.session.commit()
@@ -187,8 +204,15 @@ def test_a_peer_experts_audit_trail_survives_as_a_pseudonym(scene, login_client,
 def test_the_username_can_be_registered_again(scene, login_client, client, db):
     assert _erase(login_client("alice")).status_code == 302
     token = csrf_token(client, "/register")
-    response = client.post("/register", data={"csrf_token": token, "username": "alice",
-                                              "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    response = client.post(
+        "/register",
+        data={
+            "csrf_token": token,
+            "username": "alice",
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     user = db.session.query(User).filter_by(username="alice").one()

@@ -5,6 +5,7 @@ catch up as js/chat/ does. Nothing acknowledged may be lost or stored twice, the
 within `EXIT_WITHIN`, and chat is whole again within `RECOVERY_WITHIN` (clients wait `reconnect_in_ms` plus
 jitter before they come back). About a minute.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,5 +1,6 @@
 """A Redis that is alive but answers nothing (SIGSTOP: a frozen host, a full disk's stall) must not hang the chat:
 every command gives up after REDIS_SOCKET_TIMEOUT and the socket event is answered `unavailable`."""
+
 from __future__ import annotations
 
 import os

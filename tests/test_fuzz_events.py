@@ -4,6 +4,7 @@ Each event receives arbitrary JSON-like values, and payloads that look almost ri
 with wrong or extreme values). The answer must always be an ack dict; a refusal must carry a known,
 stable error code and a readable message, and never `internal_error`.
 """
+
 import re
 from pathlib import Path
 
@@ -16,14 +17,31 @@ from supportgroup.extensions import socketio
 from tests.chat_helpers import join, present_scene
 
 EVENTS = sorted(name for name, *_ in socketio.handlers if name not in ("connect", "disconnect"))
-FIELD_NAMES = ["meeting_id", "client_id", "text", "after", "id", "to", "member", "minutes", "reason", "seconds",
-               "on", "locked", "report_id"]
+FIELD_NAMES = [
+    "meeting_id",
+    "client_id",
+    "text",
+    "after",
+    "id",
+    "to",
+    "member",
+    "minutes",
+    "reason",
+    "seconds",
+    "on",
+    "locked",
+    "report_id",
+]
 PROTOCOL = (Path(__file__).resolve().parent.parent / "docs/protocol.md").read_text()
 DOCUMENTED = set(re.findall(r"^\| `([a-z_]+)` \|", PROTOCOL, re.M))
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**63, max_value=2**63) | st.floats(allow_nan=True)
-    | st.text(max_size=50) | st.text(alphabet=st.characters(codec="utf-8"), min_size=2001, max_size=2100),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=50)
+    | st.text(alphabet=st.characters(codec="utf-8"), min_size=2001, max_size=2100),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=8,
 )
@@ -40,8 +58,9 @@ def check_ack(ack):
         assert isinstance(error["message"], str) and error["message"]
 
 
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @FUZZ

@@ -5,6 +5,7 @@ client rule with a test client: a message stored without any emit (what a crash 
 leaves) reaches a member who stays connected. The live test restarts Redis under two server processes while
 members on the other process follow the same rule: no acknowledged message is lost.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,8 +27,9 @@ def app_overrides(request) -> dict:
 
 
 def membership_of(scene, user) -> Membership:
-    return db.session.scalar(select(Membership).where(Membership.group_id == scene.group.id,
-                                                      Membership.user_id == user.id))
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == scene.group.id, Membership.user_id == user.id)
+    )
 
 
 def store_without_emit(scene, user, client_id: str, text: str, **kind) -> int:
@@ -91,8 +93,14 @@ def test_a_message_stored_without_an_emit_reaches_connected_members_after_one_he
     scene.alice_socket.get_received(), scene.bob_socket.get_received()
 
     lost = store_without_emit(scene, scene.bob, "crash-0001", "stored, never emitted")
-    whisper = store_without_emit(scene, scene.expert, "crash-0002", "only for bob", kind="whisper",
-                                 whisper_membership_id=membership_of(scene, scene.bob).id)
+    whisper = store_without_emit(
+        scene,
+        scene.expert,
+        "crash-0002",
+        "only for bob",
+        kind="whisper",
+        whisper_membership_id=membership_of(scene, scene.bob).id,
+    )
     backchannel = store_without_emit(scene, scene.expert, "crash-0003", "moderators only", kind="backchannel")
     gone = store_without_emit(scene, scene.alice, "crash-0004", "deleted before anyone saw it")
     delete_without_emit(scene, gone, scene.alice)
@@ -125,8 +133,9 @@ def test_catch_up_reports_deletions_and_never_held_or_rejected_messages(app, fac
     scene = open_room(factory, socket_client)
     alice = joined_follower(scene.alice_socket, scene, app)
     first = send(scene.bob_socket, scene.meeting, "to be deleted", "bob-00001")["id"]
-    held = store_without_emit(scene, scene.bob, "held-0001", "held for approval", status="pending",
-                              held_reason="premoderation")
+    held = store_without_emit(
+        scene, scene.bob, "held-0001", "held for approval", status="pending", held_reason="premoderation"
+    )
     ack = catch_up(scene.alice_socket, scene.meeting.id, 0)
     assert [m["id"] for m in ack["messages"]] == [first] and ack["deleted_ids"] == []
     assert ack["last_id"] == held
@@ -177,7 +186,6 @@ def test_catch_up_needs_a_joined_socket_and_membership(app, factory, socket_clie
     assert received(newcomer, "sync") == [] and received(eve, "sync") == []  # only joined sockets hear it
 
 
-
 def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory, socket_client):
     """`pending`, `alert` and `report` lost on the way (here: never emitted) reach a connected moderator through
     `catch_up`'s moderation snapshot; a report allocates no message id, so a `sync` alone does not reveal it."""
@@ -191,8 +199,9 @@ def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory
     expert = Follower(scene.expert_socket, scene.meeting.id, ack, app.config["REPLAY_LIMIT"])
     scene.expert_socket.get_received()
 
-    held = store_without_emit(scene, scene.bob, "held-0001", "held for approval", status="pending",
-                              held_reason="premoderation")
+    held = store_without_emit(
+        scene, scene.bob, "held-0001", "held for approval", status="pending", held_reason="premoderation"
+    )
     meeting = db.session.get(Meeting, scene.meeting.id)
     alert = record_alerts(find_message(meeting, first), ["danger"])[0].id
     report = report_message(find_message(meeting, first), membership_of(scene, scene.alice), "unkind").id
@@ -222,11 +231,22 @@ def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory
     assert "moderation" not in catch_up(scene.alice_socket, scene.meeting.id, 0)
 
 
-@pytest.mark.parametrize("payload", [
-    None, [], {"meeting_id": 1}, {"after": 0}, {"meeting_id": 0, "after": 0}, {"meeting_id": 1, "after": -1},
-    {"meeting_id": 1, "after": 2**31}, {"meeting_id": 1, "after": "5"}, {"meeting_id": 1, "after": True},
-    {"meeting_id": 1, "after": 1.5}, {"meeting_id": 1, "after": 0, "extra": 1},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        {"meeting_id": 1},
+        {"after": 0},
+        {"meeting_id": 0, "after": 0},
+        {"meeting_id": 1, "after": -1},
+        {"meeting_id": 1, "after": 2**31},
+        {"meeting_id": 1, "after": "5"},
+        {"meeting_id": 1, "after": True},
+        {"meeting_id": 1, "after": 1.5},
+        {"meeting_id": 1, "after": 0, "extra": 1},
+    ],
+)
 def test_catch_up_refuses_malformed_payloads(app, factory, socket_client, payload):
     scene = open_room(factory, socket_client)
     if isinstance(payload, dict) and "meeting_id" in payload and payload["meeting_id"] == 1:
@@ -306,7 +326,8 @@ class LiveFollower:
 @pytest.mark.live
 @pytest.mark.scaleout_only
 def test_no_acknowledged_message_is_lost_to_connected_members_across_a_redis_restart(
-        factory, servers_on_own_redis, sockets, own_redis):
+    factory, servers_on_own_redis, sockets, own_redis
+):
     scene = factory.scene()
     for name in ("carol", "dave"):
         factory.member(scene.group, factory.user(name))
@@ -338,12 +359,13 @@ def test_no_acknowledged_message_is_lost_to_connected_members_across_a_redis_res
     lost = {name: sorted(set(acked) - set(f.shown)) for name, f in followers.items()}
     repeats = sum(f.live_repeats for f in followers.values())
     around_outage = [i for i, t in acked.items() if down_at - 1 <= t <= up_at + 1]
-    recovery = max((f.shown[i] - up_at for f in followers.values() for i in around_outage if i in f.shown),
-                   default=0.0)
-    print(f"\nFIGURES gap detection across a {up_at - down_at:.1f}s Redis restart: sent {sent}, acked {len(acked)}, "
-          f"lost {sum(map(len, lost.values()))}, duplicated 0 (live repeats dropped: {repeats}), catch_ups "
-          f"{sum(f.catch_ups for f in followers.values())}, last message of the outage shown "
-          f"{max(recovery, 0.0):.2f}s after Redis was back")
+    recovery = max((f.shown[i] - up_at for f in followers.values() for i in around_outage if i in f.shown), default=0.0)
+    print(
+        f"\nFIGURES gap detection across a {up_at - down_at:.1f}s Redis restart: sent {sent}, acked {len(acked)}, "
+        f"lost {sum(map(len, lost.values()))}, duplicated 0 (live repeats dropped: {repeats}), catch_ups "
+        f"{sum(f.catch_ups for f in followers.values())}, last message of the outage shown "
+        f"{max(recovery, 0.0):.2f}s after Redis was back"
+    )
     assert acked and all(not ids for ids in lost.values()), lost
     for follower in followers.values():
         assert len(follower.shown) == len(set(follower.shown))  # each id shown once

@@ -1,4 +1,5 @@
 """The coordinator's slice (groups, members, moderators, meetings) and the peer expert's open/close."""
+
 from datetime import timedelta
 
 import pytest
@@ -19,20 +20,36 @@ def post_form(http, page, action, data):
 
 
 def test_coordinator_creates_a_group(coordinator, db):
-    response = post_form(coordinator, "/groups/new", "/groups/new",
-                         {"name": "Thursday evening", "kind": "perpetrators", "language": "nl", "capacity": "8",
-                          "description": "For people who want to stop using violence."})
+    response = post_form(
+        coordinator,
+        "/groups/new",
+        "/groups/new",
+        {
+            "name": "Thursday evening",
+            "kind": "perpetrators",
+            "language": "nl",
+            "capacity": "8",
+            "description": "For people who want to stop using violence.",
+        },
+    )
     assert response.status_code == 302
     group = db.session.query(Group).one()
-    assert (group.name, group.kind.value, group.language, group.capacity) == ("Thursday evening", "perpetrators",
-                                                                              "nl", 8)
+    assert (group.name, group.kind.value, group.language, group.capacity) == (
+        "Thursday evening",
+        "perpetrators",
+        "nl",
+        8,
+    )
 
 
-@pytest.mark.parametrize("data,error", [
-    ({"name": "", "kind": "survivors", "language": "nl", "capacity": "8"}, "This field is required"),
-    ({"name": "G", "kind": "nonsense", "language": "nl", "capacity": "8"}, "Not a valid choice"),
-    ({"name": "G", "kind": "survivors", "language": "nl", "capacity": "1"}, "Number must be between"),
-])
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        ({"name": "", "kind": "survivors", "language": "nl", "capacity": "8"}, "This field is required"),
+        ({"name": "G", "kind": "nonsense", "language": "nl", "capacity": "8"}, "Not a valid choice"),
+        ({"name": "G", "kind": "survivors", "language": "nl", "capacity": "1"}, "Number must be between"),
+    ],
+)
 def test_group_form_refuses_bad_input(coordinator, db, data, error):
     response = post_form(coordinator, "/groups/new", "/groups/new", data)
     assert response.status_code == 200 and error in response.get_data(as_text=True)
@@ -69,8 +86,9 @@ def test_coordinator_adds_members_under_random_aliases(coordinator, factory, db)
 def test_adding_a_member_refuses_unknown_or_double(coordinator, factory, db, username, error):
     group = factory.group()
     factory.member(group, factory.user("alice"))
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members",
-                         {"member-username": username})
+    response = post_form(
+        coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members", {"member-username": username}
+    )
     assert response.status_code == 400 and error in response.get_data(as_text=True)
     assert db.session.query(Membership).count() == 1
 
@@ -80,8 +98,9 @@ def test_full_group_puts_a_new_member_on_the_waitlist(coordinator, factory, db):
     factory.member(group, factory.user("alice"))
     factory.member(group, factory.user("bob"))
     factory.user("carol")
-    response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members",
-                         {"member-username": "carol"})
+    response = post_form(
+        coordinator, f"/groups/{group.id}", f"/groups/{group.id}/members", {"member-username": "carol"}
+    )
     assert response.status_code == 302
     carol = db.session.query(Membership).join(Membership.user).filter_by(username="carol").one()
     assert carol.status.value == "waitlisted"

@@ -8,6 +8,7 @@ expert present, send messages with distinctive texts, log out. Then scan
 (c) every socket payload (events and acks) the participants received for account ids and usernames;
 (d) the rate-limit keys (memory or Redis) for raw addresses and usernames.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -30,8 +31,11 @@ CLIENT_IP = "127.0.0.1"  # what the Flask test client reports as the remote addr
 NEW_USER = "lantern_walker7"
 NEW_PASSWORD = "violet-harbour-mosaic-42"
 WRONG_PASSWORD = "wrong-password-pelican-9"
-TEXTS = ["zebra-umbrella-4471 he followed me home", "quartz-meadow-9902 I am scared tonight",
-         "falcon-lattice-3318 thank you all"]
+TEXTS = [
+    "zebra-umbrella-4471 he followed me home",
+    "quartz-meadow-9902 I am scared tonight",
+    "falcon-lattice-3318 thank you all",
+]
 
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 IPV6_CANDIDATE = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?![0-9A-Fa-f:])")
@@ -61,8 +65,13 @@ def _scripted_session(app, factory, socket_client, db):
     # Register a new account over HTTP, log out, then a failed and a good login.
     http = app.test_client()
     token = csrf_token(http, "/register")
-    assert http.post("/register", data={"csrf_token": token, "username": NEW_USER, "password": NEW_PASSWORD,
-                                        "confirm": NEW_PASSWORD}).status_code == 302
+    assert (
+        http.post(
+            "/register",
+            data={"csrf_token": token, "username": NEW_USER, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        ).status_code
+        == 302
+    )
     auth = AuthActions(http)
     auth.logout()
     assert auth.login(NEW_USER, WRONG_PASSWORD).status_code == 200
@@ -104,7 +113,7 @@ def _db_text_values(db):
     with db.engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(table.select()):
-                for column, value in zip(table.columns, row):
+                for column, value in zip(table.columns, row, strict=True):
                     if value is None:
                         continue
                     if isinstance(value, (dict, list)):
@@ -163,7 +172,6 @@ def test_no_address_is_stored_anywhere(app, factory, socket_client, db):
     assert any(value in TEXTS for _where, value in stored)  # the scan does see the messages
     leaks = [(where, ip_addresses(value)) for where, value in stored if ip_addresses(value) or CLIENT_IP in value]
     assert leaks == []
-
 
 
 def test_logs_hold_no_text_password_address_or_alias_with_account(app, factory, socket_client, db, caplog):

@@ -3,6 +3,7 @@
 The endpoints answer an unauthenticated client without a cookie, are never cached, and a failure says
 which check failed but nothing about addresses, connection strings or exceptions.
 """
+
 from __future__ import annotations
 
 import logging
@@ -112,8 +113,9 @@ def test_processes_starting_together_migrate_once(fresh_schema, redis_prefix):
     url, engine, schema = fresh_schema
     env = app_env(url, None, redis_prefix, mode="production", SECRET_KEY="boot-test-" + "k" * 32)
     command = [sys.executable, "-m", "supportgroup.health.boot"]
-    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            for _ in range(3)]
+    runs = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)
+    ]
     outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], "\n".join(outputs)
     # Alembic logs "Running upgrade" for each revision it applies: one process applied them all.
@@ -122,7 +124,9 @@ def test_processes_starting_together_migrate_once(fresh_schema, redis_prefix):
     with engine.connect() as conn:
         version = conn.execute(text(f"SELECT version_num FROM {schema}.alembic_version")).scalar_one()
         head = conn.execute(text("SELECT version_num FROM public.alembic_version")).scalar_one()  # conftest's
-        held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :low"),
-                            {"low": MIGRATION_LOCK & 0xFFFFFFFF}).scalar_one()
+        held = conn.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :low"),
+            {"low": MIGRATION_LOCK & 0xFFFFFFFF},
+        ).scalar_one()
     assert version == head
     assert held == 0  # released when each process finished

@@ -3,6 +3,7 @@
 On the scale-out backend the servers use PostgreSQL and Redis as the Socket.IO message queue, and a
 second server process proves that a message sent through one reaches clients of the other.
 """
+
 import pytest
 import socketio
 

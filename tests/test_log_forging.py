@@ -5,6 +5,7 @@ an `Origin`, in a malformed request line; oversize header lines, a bad HTTP vers
 Content-Length, a body that breaks Engine.IO's decoding and a broken WebSocket upgrade (an error that
 reaches gevent's own error report). Then every line of the server's log is scanned.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.live
 MARK = "FORGED"
 # %0D%0A, then what a forged line would say, an ANSI colour and a right-to-left override.
 FORGE = f"%0D%0A2026-01-01T00:00:00Z%20ERROR%20{MARK}%20line%1B%5B31m%E2%80%AE"
-RAW_CONTROL = set(chr(c) for c in range(0x20) if chr(c) not in "\n") | {chr(0x7f), "\u202e", "\u2066"}
+RAW_CONTROL = set(chr(c) for c in range(0x20) if chr(c) not in "\n") | {chr(0x7F), "\u202e", "\u2066"}
 
 
 def raw(port: int, data: bytes) -> bytes:
@@ -63,8 +64,10 @@ def hostile_requests(url: str, port: int) -> int:
         # Engine.IO fails to decode the body and logs a traceback.
         lambda sid: f"POST {base}&sid={sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n4\xff\xfe",
         # A WebSocket upgrade without its headers: the error reaches gevent's report (with the environ).
-        lambda sid: f"GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nHost: x\r\n"
-                    f"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        lambda sid: (
+            f"GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        ),
     ):
         sid = json.loads(requests.get(url + base, timeout=5).text[1:])["sid"]
         send(make(sid).encode("latin-1"))
@@ -76,8 +79,11 @@ def test_no_line_of_the_servers_log_is_forged_or_holds_an_address(app, live_serv
     sent = hostile_requests(server.url, server.port)
     assert requests.get(server.url + "/login", timeout=5).status_code == 200  # and it still serves
     server.stop()  # the process ends, its log is complete
-    lines = [line for line in server.log_path.read_text(errors="replace").splitlines()
-             if not line.startswith("supportgroup serving on")]  # its own listening address
+    lines = [
+        line
+        for line in server.log_path.read_text(errors="replace").splitlines()
+        if not line.startswith("supportgroup serving on")
+    ]  # its own listening address
     print(f"{sent} hostile requests; {len(lines)} log lines scanned")
     assert len(lines) > 10  # the hostile requests were logged (so the scan below scanned something)
     assert any("not an accepted origin" in line for line in lines)
@@ -110,15 +116,18 @@ def test_every_record_is_cleaned_whoever_logs_it(app):
     finally:
         logger.removeHandler(handler)
     lines = stream.getvalue().splitlines()
-    assert lines[0] == ("ERROR engineio.server.test-forging: Invalid session x\\r\\n2026 ERROR FORGED\\x1b[31m"
-                        "\\u202e from [address] at 19:30:00")
+    assert lines[0] == (
+        "ERROR engineio.server.test-forging: Invalid session x\\r\\n2026 ERROR FORGED\\x1b[31m"
+        "\\u202e from [address] at 19:30:00"
+    )
     assert lines[1] == "ERROR engineio.server.test-forging: handler failed for [address]"
     assert all(line.startswith(logsafe.CONTINUATION) for line in lines[2:])
     assert lines[-1] == f"{logsafe.CONTINUATION}{MARK} line from [address]"
 
 
 def test_cleaning_keeps_plain_text():
-    assert logsafe.clean("joined meeting 12 at 19:30:00, version 1.2.3") == \
-        "joined meeting 12 at 19:30:00, version 1.2.3"
+    assert (
+        logsafe.clean("joined meeting 12 at 19:30:00, version 1.2.3") == "joined meeting 12 at 19:30:00, version 1.2.3"
+    )
     assert logsafe.clean("tab\there") == "tab\\there"
     assert logsafe.clean("\x85\u2028\u2066") == "\\x85\\u2028\\u2066"

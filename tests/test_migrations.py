@@ -1,4 +1,5 @@
 """The migrations produce exactly the schema the models describe, on SQLite and PostgreSQL."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -12,6 +13,7 @@ def test_migrated_schema_matches_models(app, db):
 
 def test_migrations_reach_head(app, db):
     from alembic.script import ScriptDirectory
+
     config = app.extensions["migrate"].migrate.get_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with db.engine.connect() as conn:

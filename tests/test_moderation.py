@@ -1,8 +1,19 @@
 """Every moderator control and participant action in the live chat: who may, who may not, and the effect."""
+
 import pytest
 
-from supportgroup.models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message,
-                                 ModerationAction, Mute, Report)
+from supportgroup.models import (
+    Admission,
+    Hand,
+    Meeting,
+    MeetingRemoval,
+    Membership,
+    MembershipStatus,
+    Message,
+    ModerationAction,
+    Mute,
+    Report,
+)
 from tests.chat_helpers import join, mod, open_room, present_scene, received, send
 
 MODERATOR_EVENTS = {
@@ -125,10 +136,15 @@ def test_deleted_message_is_gone_for_everyone_late_joiners_and_replays(room, soc
 def test_participants_delete_only_their_own_messages(room):
     mine = send(room.alice_socket, room.meeting, "mine", "alice-0005")
     theirs = send(room.bob_socket, room.meeting, "theirs", "bob-00005")
-    assert room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": theirs["id"]},
-                                  callback=True)["error"]["code"] == "not_allowed"
-    assert room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": mine["id"]},
-                                  callback=True)["ok"]
+    assert (
+        room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": theirs["id"]}, callback=True)[
+            "error"
+        ]["code"]
+        == "not_allowed"
+    )
+    assert room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": mine["id"]}, callback=True)[
+        "ok"
+    ]
 
 
 def test_premoderation_holds_messages_until_approved_or_rejected(room, db):
@@ -200,14 +216,18 @@ def test_hands_and_the_floor(room, db):
 
 def test_whisper_and_reply_reach_only_that_participant_and_the_moderators(room, socket_client):
     alice = room.memberships["alice"]
-    ack = room.expert_socket.emit("whisper", {"meeting_id": room.meeting.id, "to": alice.public_id,
-                                              "client_id": "whisp-0001", "text": "How are you doing?"}, callback=True)
+    ack = room.expert_socket.emit(
+        "whisper",
+        {"meeting_id": room.meeting.id, "to": alice.public_id, "client_id": "whisp-0001", "text": "How are you doing?"},
+        callback=True,
+    )
     assert ack["ok"]
     got = received(room.alice_socket, "message")
     assert got[-1]["kind"] == "whisper" and got[-1]["to"]["name"] == alice.alias
     assert received(room.bob_socket, "message") == []
-    reply = room.alice_socket.emit("whisper", {"meeting_id": room.meeting.id, "client_id": "whisp-0002",
-                                               "text": "Not great"}, callback=True)
+    reply = room.alice_socket.emit(
+        "whisper", {"meeting_id": room.meeting.id, "client_id": "whisp-0002", "text": "Not great"}, callback=True
+    )
     assert reply["ok"]
     assert [m["text"] for m in received(room.expert_socket, "message")][-1] == "Not great"
     assert received(room.bob_socket, "message") == []
@@ -227,14 +247,19 @@ def test_backchannel_is_for_moderators_only(room, factory, socket_client):
     assert mod(room, "backchannel", client_id="back-00002", text="Bob seems upset")["ok"]
     assert [m["text"] for m in received(co_socket, "message")] == ["Bob seems upset"]
     assert received(room.bob_socket, "message") == [] and received(room.alice_socket, "message") == []
-    assert room.alice_socket.emit("backchannel", {"meeting_id": room.meeting.id, "client_id": "back-00003",
-                                                  "text": "x"}, callback=True)["error"]["code"] == "not_moderator"
+    assert (
+        room.alice_socket.emit(
+            "backchannel", {"meeting_id": room.meeting.id, "client_id": "back-00003", "text": "x"}, callback=True
+        )["error"]["code"]
+        == "not_moderator"
+    )
 
 
 def test_report_reaches_moderators_and_hides_the_reporter(room, db):
     sent = send(room.bob_socket, room.meeting, "something hurtful", "bob-00020")
-    ack = room.alice_socket.emit("report", {"meeting_id": room.meeting.id, "id": sent["id"], "reason": "hurtful"},
-                                 callback=True)
+    ack = room.alice_socket.emit(
+        "report", {"meeting_id": room.meeting.id, "id": sent["id"], "reason": "hurtful"}, callback=True
+    )
     assert ack["ok"]
     report = received(room.expert_socket, "report")[-1]["report"]
     assert report["reporter"]["name"] == room.memberships["alice"].alias and report["reason"] == "hurtful"
@@ -242,8 +267,9 @@ def test_report_reaches_moderators_and_hides_the_reporter(room, db):
     assert "report" not in {e["name"] for e in room.bob_socket.get_received()}
     assert mod(room, "resolve_report", report_id=ack["report_id"])["ok"]
     assert db.session.query(Report).one().resolved_at is not None
-    empty = room.alice_socket.emit("report", {"meeting_id": room.meeting.id, "id": sent["id"], "reason": " "},
-                                   callback=True)
+    empty = room.alice_socket.emit(
+        "report", {"meeting_id": room.meeting.id, "id": sent["id"], "reason": " "}, callback=True
+    )
     assert empty["error"]["code"] == "reason_required"
 
 
@@ -251,8 +277,10 @@ def test_lock_refuses_new_joiners_but_lets_people_back(room, factory, socket_cli
     carol = factory.user("carol")
     factory.member(room.group, carol)
     assert mod(room, "lock", locked=True)["ok"]
-    assert socket_client("carol").emit("join", {"meeting_id": room.meeting.id}, callback=True)["error"]["code"] \
+    assert (
+        socket_client("carol").emit("join", {"meeting_id": room.meeting.id}, callback=True)["error"]["code"]
         == "meeting_locked"
+    )
     room.alice_socket.disconnect()
     join(socket_client("alice"), room.meeting)
 
@@ -324,11 +352,17 @@ PARTICIPANT_EVENTS = {
 }
 
 
-@pytest.mark.parametrize("status,code", [(None, "meeting_not_found"), (MembershipStatus.BANNED, "banned"),
-                                         (MembershipStatus.REMOVED, "membership_inactive"),
-                                         (MembershipStatus.LEFT, "membership_inactive"),
-                                         (MembershipStatus.WAITLISTED, "membership_inactive"),
-                                         (MembershipStatus.PENDING, "membership_inactive")])
+@pytest.mark.parametrize(
+    "status,code",
+    [
+        (None, "meeting_not_found"),
+        (MembershipStatus.BANNED, "banned"),
+        (MembershipStatus.REMOVED, "membership_inactive"),
+        (MembershipStatus.LEFT, "membership_inactive"),
+        (MembershipStatus.WAITLISTED, "membership_inactive"),
+        (MembershipStatus.PENDING, "membership_inactive"),
+    ],
+)
 @pytest.mark.parametrize("event", sorted(PARTICIPANT_EVENTS))
 def test_participant_events_need_an_active_membership(room, factory, socket_client, db, status, code, event):
     if status is None:

@@ -1,4 +1,5 @@
 """permissions.py: who may do what, read from the database."""
+
 import pytest
 
 from supportgroup import permissions

@@ -2,6 +2,7 @@
 whose CTEs cannot hold the counter UPDATE), while every rule
 still takes effect from the next message on, because a cached answer is dropped the moment anything it was
 read from changes (supportgroup/chat/rights.py)."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -50,8 +51,11 @@ def test_a_chat_message_costs_one_statement_on_postgresql(room, db):
         for n in range(8):
             assert alice_sends(room, n)["ok"]
     assert len(seen) == 8 * per_message(db), seen[:6]
-    starts = ("WITH counter AS (UPDATE meetings SET last_message_seq",) if per_message(db) == 1 else (
-        "UPDATE meetings SET last_message_seq", "INSERT INTO messages")
+    starts = (
+        ("WITH counter AS (UPDATE meetings SET last_message_seq",)
+        if per_message(db) == 1
+        else ("UPDATE meetings SET last_message_seq", "INSERT INTO messages")
+    )
     assert all(s.startswith(starts) for s in seen), seen
 
 
@@ -90,10 +94,13 @@ def test_an_unmute_by_bulk_update_applies_to_the_next_message(room):
     assert alice_sends(room, 2)["ok"]
 
 
-@pytest.mark.parametrize("event_name, payload, code", [
-    ("set_floor_only", {"on": True}, "floor_only"),
-    ("close", {}, "meeting_not_open"),
-])
+@pytest.mark.parametrize(
+    "event_name, payload, code",
+    [
+        ("set_floor_only", {"on": True}, "floor_only"),
+        ("close", {}, "meeting_not_open"),
+    ],
+)
 def test_meeting_settings_apply_to_the_next_message(room, event_name, payload, code):
     assert mod(room, event_name, **payload)["ok"]
     assert alice_sends(room, 1)["error"]["code"] == code
@@ -195,8 +202,10 @@ def test_the_peer_expert_leaving_stops_participants_at_once(room):
 def test_malformed_messages_count_against_the_budget(factory, socket_client, app):
     app.extensions["chat_stores"].gate._windows.windows = [(4, 60)]  # 4 events a minute for this test
     scene = open_room(factory, socket_client)  # alice joined: 1 event
-    bad = [scene.alice_socket.emit("send", {"meeting_id": scene.meeting.id, "client_id": "", "text": ""},
-                                   callback=True) for _ in range(4)]
+    bad = [
+        scene.alice_socket.emit("send", {"meeting_id": scene.meeting.id, "client_id": "", "text": ""}, callback=True)
+        for _ in range(4)
+    ]
     assert [a["error"]["code"] for a in bad] == ["invalid_payload"] * 3 + ["rate_limited"]
     assert send(scene.alice_socket, scene.meeting, "now", "late-0001")["error"]["code"] == "rate_limited"
 
@@ -226,8 +235,10 @@ def test_a_bulk_statement_that_names_its_scopes_drops_only_theirs(room, factory,
     for sio in (expert_b, bob_b):
         assert sio.emit("join", {"meeting_id": other.id}, callback=True)["ok"]
     assert send(bob_b, other, "warm", "bob-b-0000")["ok"]
-    db.session.execute(update(Mute).where(Mute.meeting_id == room.meeting.id).values(reason="none"),
-                       execution_options=rule_scopes.touching(meetings=[room.meeting.id]))
+    db.session.execute(
+        update(Mute).where(Mute.meeting_id == room.meeting.id).values(reason="none"),
+        execution_options=rule_scopes.touching(meetings=[room.meeting.id]),
+    )
     db.session.commit()
     db.session.refresh(other)  # the test's own reload of the expired row is not the socket's
     with statements_of(db) as seen:

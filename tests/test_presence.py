@@ -5,6 +5,7 @@ without running its disconnect handlers must drop out of presence within `PRESEN
 `RedisPresence` on the same Redis plays the other process: it writes entries and then never refreshes
 them, exactly what a killed process leaves behind.
 """
+
 import time
 
 import pytest
@@ -40,8 +41,9 @@ def other_process(app) -> RedisPresence:
 
 
 def moderator_membership(scene) -> Membership:
-    return db.session.scalar(select(Membership).where(Membership.group_id == scene.group.id,
-                                                      Membership.user_id == scene.expert.id))
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == scene.group.id, Membership.user_id == scene.expert.id)
+    )
 
 
 def received(sio, name):
@@ -49,6 +51,7 @@ def received(sio, name):
 
 
 # --- both backends -------------------------------------------------------------------------------
+
 
 def test_add_and_read_back(presence):
     presence.add(1, "sid-a", 10)
@@ -135,6 +138,7 @@ def test_heartbeat_pushes_meeting_state_when_the_moderator_is_gone(factory, sock
 
 # --- Redis: entries of a dead process expire -----------------------------------------------------
 # (scale-out only: in the embedded backend the one process's memory dies with it.)
+
 
 @pytest.mark.scaleout_only
 @short_ttl
@@ -236,8 +240,7 @@ def test_connections_of_a_live_process_are_kept(app):
 
 @pytest.mark.scaleout_only
 @short_ttl
-def test_heartbeat_pushes_state_and_presence_after_the_moderators_process_died(
-        app, factory, socket_client, presence):
+def test_heartbeat_pushes_state_and_presence_after_the_moderators_process_died(app, factory, socket_client, presence):
     scene = factory.scene()
     meeting_id = scene.meeting.id
     other_process(app).add(meeting_id, "expert-sid-elsewhere", moderator_membership(scene).id, is_moderator=True)

@@ -4,6 +4,7 @@ reserved event names from clients never reach a handler, and a disconnect remove
 In-process tests set the proof clock (`presence.proofs.clock`) and call the heartbeat round (`beat`)
 themselves; live tests run real `serve.py` processes (two over Redis on the scale-out backend) and measure.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,9 @@ def sid_of(sio) -> str:
 
 
 def expert_membership(scene) -> Membership:
-    return db.session.scalar(select(Membership).where(Membership.group_id == scene.group.id,
-                                                      Membership.user_id == scene.expert.id))
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == scene.group.id, Membership.user_id == scene.expert.id)
+    )
 
 
 def later(presence, seconds: float) -> None:
@@ -38,6 +40,7 @@ def later(presence, seconds: float) -> None:
 
 
 # --- in-process, both backends -------------------------------------------------------------------------
+
 
 def test_heartbeat_asks_only_moderator_sockets_for_proof_of_life(factory, socket_client):
     scene = present_scene(factory, socket_client)
@@ -109,8 +112,9 @@ def test_participants_need_no_proof(app, factory, socket_client):
     assert scene.memberships["alice"].id in stores().presence.membership_ids(scene.meeting.id)
 
 
-@pytest.mark.parametrize("name", ["connect", "disconnect", "connect_error", "disconnecting", "newListener",
-                                  "removeListener", "ping", "pong"])
+@pytest.mark.parametrize(
+    "name", ["connect", "disconnect", "connect_error", "disconnecting", "newListener", "removeListener", "ping", "pong"]
+)
 def test_reserved_event_names_are_refused_and_reach_no_handler(factory, socket_client, name):
     scene = present_scene(factory, socket_client)
     meeting_id = scene.meeting.id
@@ -164,6 +168,7 @@ def test_the_heartbeat_sweeps_entries_whose_socket_is_gone(factory, socket_clien
 
 
 # --- live servers: real processes, real clients, real time ---------------------------------------------
+
 
 def connect(server, username: str, sockets):
     http = server.login(username, DEFAULT_PASSWORD)
@@ -219,13 +224,14 @@ def test_live_a_frozen_moderator_turns_the_chat_read_only_within_10_s(factory, l
     mark = alice.mark()
     device.freeze()
     frozen_at = time.monotonic()
-    alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False, timeout=READ_ONLY_WITHIN + 5,
-                   since=mark)
+    alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False, timeout=READ_ONLY_WITHIN + 5, since=mark)
     read_only_after = time.monotonic() - frozen_at
     refused = alice.call("send", {"meeting_id": meeting_id, "client_id": "live-0002", "text": "anyone?"})
     refused_after = time.monotonic() - frozen_at
-    print(f"\nTIMING ({schema.name}) frozen moderator: meeting_state read-only after {read_only_after:.2f}s, "
-          f"send refused at {refused_after:.2f}s")
+    print(
+        f"\nTIMING ({schema.name}) frozen moderator: meeting_state read-only after {read_only_after:.2f}s, "
+        f"send refused at {refused_after:.2f}s"
+    )
     assert read_only_after < READ_ONLY_WITHIN
     assert refused["ok"] is False and refused["error"]["code"] == "no_moderator"
     assert expert.client.connected  # the socket itself stayed open all along
@@ -255,8 +261,7 @@ def test_live_a_connect_event_leaves_no_ghost(factory, live_servers, sockets, sc
     mark = alice.mark()
     expert.close()
     closed_at = time.monotonic()
-    alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False, timeout=READ_ONLY_WITHIN,
-                   since=mark)
+    alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False, timeout=READ_ONLY_WITHIN, since=mark)
     alias = scene.memberships["alice"].alias
     alice.wait_for("presence", lambda p: [x["name"] for x in p["present"]] == [alias], timeout=5, since=mark)
     read_only_after = time.monotonic() - closed_at

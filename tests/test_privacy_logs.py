@@ -1,4 +1,5 @@
 """What reaches the logs: never bound SQL values (message text, aliases), never a traceback for people."""
+
 import logging
 
 import pytest

@@ -4,6 +4,7 @@ safety.js sends `POST /account/quick-exit` with `navigator.sendBeacon` (a form-e
 CSRF token, the session cookie, no Referer) while it replaces the page. Afterwards the site's address
 must show the login page on this device and on every other device of the account.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -20,8 +21,9 @@ def beacon(client, token: str | None, encoding: str = "urlencoded"):
     """What sendBeacon sends: URLSearchParams (form-encoded) or FormData (multipart); no Referer header."""
     fields = {"csrf_token": token} if token is not None else {}
     if encoding == "urlencoded":
-        return client.post(QUICK_EXIT, data=urlencode(fields),
-                           content_type="application/x-www-form-urlencoded;charset=UTF-8")
+        return client.post(
+            QUICK_EXIT, data=urlencode(fields), content_type="application/x-www-form-urlencoded;charset=UTF-8"
+        )
     return client.post(QUICK_EXIT, data=fields, content_type="multipart/form-data")
 
 

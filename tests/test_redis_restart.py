@@ -13,6 +13,7 @@ within `DEAD_AFTER` of silence, and it subscribes again as soon as Redis answers
 Messages acknowledged before the listeners subscribed again are lost to the other process's members (Redis
 pub/sub keeps nothing); the test prints how many, for the clients' gap detection to recover.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,13 @@ def servers_on_own_redis(app, schema, redis_prefix, tmp_path, own_redis):
     started: list[LiveServer] = []
 
     def start() -> LiveServer:
-        server = LiveServer(schema.database_url, own_redis.url, redis_prefix, tmp_path / f"server{len(started)}.log",
-                            extra_env={"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"})
+        server = LiveServer(
+            schema.database_url,
+            own_redis.url,
+            redis_prefix,
+            tmp_path / f"server{len(started)}.log",
+            extra_env={"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"},
+        )
         started.append(server)
         return server
 
@@ -86,8 +92,15 @@ class Sender(threading.Thread):
             number += 1
             sent = time.monotonic()
             try:
-                ack = self.sock.call("send", {"meeting_id": self.meeting_id, "client_id": f"{self.name}-{number:05d}",
-                                              "text": f"{self.name} {number}"}, timeout=2)
+                ack = self.sock.call(
+                    "send",
+                    {
+                        "meeting_id": self.meeting_id,
+                        "client_id": f"{self.name}-{number:05d}",
+                        "text": f"{self.name} {number}",
+                    },
+                    timeout=2,
+                )
             except Exception:  # no answer within the timeout
                 ack = None
             self.records.append((sent, time.monotonic(), ack))
@@ -116,8 +129,9 @@ class Poller(threading.Thread):
         return next((t for t, status, _ in self.records if t >= since and status == 200), None)
 
 
-def moderator_entry_back(redis_process: RedisProcess, prefix: str, meeting_id: int, since: float,
-                         timeout: float = 5.0) -> float:
+def moderator_entry_back(
+    redis_process: RedisProcess, prefix: str, meeting_id: int, since: float, timeout: float = 5.0
+) -> float:
     """Seconds after `since` at which a moderator's socket is in the meeting's presence hash again."""
     client = redis_process.client(socket_timeout=0.5)
     deadline = since + timeout
@@ -131,7 +145,8 @@ def moderator_entry_back(redis_process: RedisProcess, prefix: str, meeting_id: i
 @pytest.mark.live
 @pytest.mark.scaleout_only
 def test_queue_listener_and_presence_come_back_after_a_redis_restart(
-        factory, servers_on_own_redis, sockets, own_redis, redis_prefix):
+    factory, servers_on_own_redis, sockets, own_redis, redis_prefix
+):
     scene = factory.scene()
     meeting_id = scene.meeting.id
     first, second = servers_on_own_redis(), servers_on_own_redis()
@@ -168,11 +183,21 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
         assert ready is not None, f"{server.url} never ready again"
         ready_after[server] = ready - up_at
     # 2. Delivery across processes: alice's lines reach bob (other process), bob's reach alice and the expert.
-    received = {name: {data["id"]: t for t, event, data in sock.arrivals if event == "message"}
-                for name, sock in (("alice", alice), ("bob", bob), ("expert", expert))}
+    received = {
+        name: {data["id"]: t for t, event, data in sock.arrivals if event == "message"}
+        for name, sock in (("alice", alice), ("bob", bob), ("expert", expert))
+    }
     crossing = {"alice": ["bob"], "bob": ["alice", "expert"]}
-    figures = {"sent": 0, "acked": 0, "refused": 0, "unanswered": 0, "lost": 0, "lost_after_ready": 0,
-               "lost_late": 0, "late_deliveries": []}
+    figures = {
+        "sent": 0,
+        "acked": 0,
+        "refused": 0,
+        "unanswered": 0,
+        "lost": 0,
+        "lost_after_ready": 0,
+        "lost_late": 0,
+        "late_deliveries": [],
+    }
     refused_late: list[str] = []
     for name, sender in senders.items():
         for sent, _answered, ack in sender.records:
@@ -199,11 +224,13 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
                 elif sent >= up_at + DELIVERED_AFTER:
                     figures["late_deliveries"].append(arrived - sent)
     slowest = max(figures.pop("late_deliveries"), default=None)
-    print(f"\nFIGURES redis back -> ready (subscribed): "
-          f"{', '.join(f'{t:.3f}s' for t in ready_after.values())}; moderator presence back after "
-          f"{presence_back:.3f}s; messages {figures}; slowest delivery after +{DELIVERED_AFTER}s: "
-          f"{slowest if slowest is None else round(slowest, 3)}s; outage {up_at - down_at:.2f}s; "
-          f"refused no_moderator after +{PRESENCE_WITHIN}s: {len(refused_late)}")
+    print(
+        f"\nFIGURES redis back -> ready (subscribed): "
+        f"{', '.join(f'{t:.3f}s' for t in ready_after.values())}; moderator presence back after "
+        f"{presence_back:.3f}s; messages {figures}; slowest delivery after +{DELIVERED_AFTER}s: "
+        f"{slowest if slowest is None else round(slowest, 3)}s; outage {up_at - down_at:.2f}s; "
+        f"refused no_moderator after +{PRESENCE_WITHIN}s: {len(refused_late)}"
+    )
     # 1. Not ready while the listener is down; ready again within a second of Redis's return.
     for server, poller in pollers.items():
         during = [(status, body) for t, status, body in poller.records if down_at + 0.5 <= t < up_at]
@@ -231,8 +258,9 @@ def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):
     subscriptions: list[float] = []
     manager.on_subscribed.append(lambda: subscriptions.append(time.monotonic()))
     heard: list[bytes] = []
-    listener = threading.Thread(target=lambda: heard.extend(m["data"] for m in manager._redis_listen_with_retries()),
-                                daemon=True)
+    listener = threading.Thread(
+        target=lambda: heard.extend(m["data"] for m in manager._redis_listen_with_retries()), daemon=True
+    )
     listener.start()
     try:
         wait_until(lambda: manager.subscribed, timeout=5)
@@ -243,8 +271,7 @@ def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):
         os.kill(own_redis.process.pid, signal.SIGSTOP)
         frozen_at = time.monotonic()
         try:
-            noticed_after = wait_until(lambda: not manager.subscribed, timeout=DEAD_AFTER + 2 * PROBE_AFTER) \
-                - frozen_at
+            noticed_after = wait_until(lambda: not manager.subscribed, timeout=DEAD_AFTER + 2 * PROBE_AFTER) - frozen_at
             time.sleep(0.5)  # it keeps trying meanwhile; nothing answers
             assert not manager.subscribed
         finally:
@@ -254,8 +281,10 @@ def test_listener_notices_a_frozen_redis_and_subscribes_again(own_redis):
         publisher.publish("sgtest-frozen-socketio", "after")
         wait_until(lambda: heard == [b"before", b"after"], timeout=2)
         publisher.close()
-        print(f"\nFIGURES frozen Redis noticed after {noticed_after:.2f}s; subscribed again {back_after:.3f}s "
-              f"after it resumed")
+        print(
+            f"\nFIGURES frozen Redis noticed after {noticed_after:.2f}s; subscribed again {back_after:.3f}s "
+            f"after it resumed"
+        )
         assert noticed_after <= DEAD_AFTER + PROBE_AFTER + 0.5
         assert back_after < 1.0
         assert len(subscriptions) == 2  # the hooks ran at the first subscription and at the return

@@ -1,4 +1,5 @@
 """Retention: transcripts of closed meetings are hard-deleted after their group's retention period."""
+
 from datetime import timedelta
 
 from supportgroup.models import (
@@ -18,19 +19,40 @@ from supportgroup.safety.retention import purge
 def _transcript(db, meeting, author, reporter, tag):
     """Messages of every status in `meeting`, with a report and an alert on the first."""
     rows = [
-        Message(meeting_id=meeting.id, seq=1, author_membership_id=author.id, client_id=f"{tag}-1",
-                text=f"{tag} visible"),
-        Message(meeting_id=meeting.id, seq=2, author_membership_id=author.id, client_id=f"{tag}-2",
-                text=f"{tag} deleted", deleted_at=utcnow()),
-        Message(meeting_id=meeting.id, seq=3, author_membership_id=author.id, client_id=f"{tag}-3",
-                text=f"{tag} pending", status="pending", held_reason="premoderation"),
-        Message(meeting_id=meeting.id, seq=4, author_membership_id=author.id, client_id=f"{tag}-4",
-                text=f"{tag} rejected", status="rejected"),
+        Message(
+            meeting_id=meeting.id, seq=1, author_membership_id=author.id, client_id=f"{tag}-1", text=f"{tag} visible"
+        ),
+        Message(
+            meeting_id=meeting.id,
+            seq=2,
+            author_membership_id=author.id,
+            client_id=f"{tag}-2",
+            text=f"{tag} deleted",
+            deleted_at=utcnow(),
+        ),
+        Message(
+            meeting_id=meeting.id,
+            seq=3,
+            author_membership_id=author.id,
+            client_id=f"{tag}-3",
+            text=f"{tag} pending",
+            status="pending",
+            held_reason="premoderation",
+        ),
+        Message(
+            meeting_id=meeting.id,
+            seq=4,
+            author_membership_id=author.id,
+            client_id=f"{tag}-4",
+            text=f"{tag} rejected",
+            status="rejected",
+        ),
     ]
     db.session.add_all(rows)
     db.session.flush()
-    db.session.add(Report(meeting_id=meeting.id, message_id=rows[0].id, reporter_membership_id=reporter.id,
-                          reason="report"))
+    db.session.add(
+        Report(meeting_id=meeting.id, message_id=rows[0].id, reporter_membership_id=reporter.id, reason="report")
+    )
     db.session.add(Alert(meeting_id=meeting.id, message_id=rows[0].id, category="danger"))
     db.session.add(SafetyCheck(meeting_id=meeting.id, membership_id=reporter.id))
     db.session.commit()
@@ -106,10 +128,20 @@ def test_incidents_follow_their_own_period(factory, db, app):
     scene = factory.scene(MeetingState.CLOSED)
     old = _meeting(factory, db, scene.group, MeetingState.CLOSED, closed_days_ago=100)
     snapshot = [{"id": 1, "author": "Quiet Heron", "text": "kept for safeguarding", "created_at": "x"}]
-    kept = Incident(group_id=scene.group.id, meeting_id=old.id, note="n", snapshot=snapshot,
-                    created_at=utcnow() - timedelta(days=100))
-    expired = Incident(group_id=scene.group.id, meeting_id=old.id, note="n", snapshot=snapshot,
-                       created_at=utcnow() - timedelta(days=366))
+    kept = Incident(
+        group_id=scene.group.id,
+        meeting_id=old.id,
+        note="n",
+        snapshot=snapshot,
+        created_at=utcnow() - timedelta(days=100),
+    )
+    expired = Incident(
+        group_id=scene.group.id,
+        meeting_id=old.id,
+        note="n",
+        snapshot=snapshot,
+        created_at=utcnow() - timedelta(days=366),
+    )
     db.session.add_all([kept, expired])
     db.session.commit()
     kept_id = kept.id
@@ -127,10 +159,12 @@ def test_incidents_follow_their_own_period(factory, db, app):
 
 def test_handover_notes_older_than_the_period_go(factory, db):
     scene = factory.scene(MeetingState.CLOSED)
-    db.session.add_all([
-        HandoverNote(group_id=scene.group.id, note="old note", created_at=utcnow() - timedelta(days=31)),
-        HandoverNote(group_id=scene.group.id, note="new note", created_at=utcnow() - timedelta(days=2)),
-    ])
+    db.session.add_all(
+        [
+            HandoverNote(group_id=scene.group.id, note="old note", created_at=utcnow() - timedelta(days=31)),
+            HandoverNote(group_id=scene.group.id, note="new note", created_at=utcnow() - timedelta(days=2)),
+        ]
+    )
     db.session.commit()
     assert purge()["handover_notes"] == 1
     db.session.commit()

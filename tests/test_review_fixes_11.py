@@ -1,4 +1,5 @@
 """A closed group's request answers strangers as a missing one; a former moderator enrolled again takes part."""
+
 from __future__ import annotations
 
 from supportgroup.groups import services
@@ -18,8 +19,10 @@ def test_requests_to_a_group_not_in_the_directory_answer_as_if_it_did_not_exist(
     factory.user("stranger")
     http = login_client("stranger")
     token = csrf_token(http, "/groups/directory")
-    answers = {gid: http.post(f"/groups/{gid}/request", data={"csrf_token": token}).status_code
-               for gid in (closed.id, archived.id, 999999)}
+    answers = {
+        gid: http.post(f"/groups/{gid}/request", data={"csrf_token": token}).status_code
+        for gid in (closed.id, archived.id, 999999)
+    }
     assert answers == {closed.id: 404, archived.id: 404, 999999: 404}
 
 

@@ -2,6 +2,7 @@
 database; only deliberate events and being joined to an open meeting keep a session from going idle; unknown and
 reserved event names count against the event budget and log once; a packet is JSON-decoded once; the SQLite
 checkpoint after a delete runs off the request's path, one at a time."""
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,8 @@ def app_overrides(request) -> dict:
 
 
 def test_a_round_whose_database_part_fails_still_refreshes_presence_and_asks_alive(
-        app, factory, socket_client, monkeypatch):
+    app, factory, socket_client, monkeypatch
+):
     scene = present_scene(factory, socket_client)
     meeting_id = scene.meeting.id
     seen_at_database_part = []
@@ -72,6 +74,7 @@ def test_the_database_worker_never_blocks_a_round_and_merges_work_while_busy(app
 
 
 # --- 2. idle timeout: deliberate events and joined open meetings count, automatic events don't -------------
+
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 60}], indirect=True)
 def test_automatic_events_do_not_keep_an_unattended_page_alive(app, factory, login_client, monkeypatch):
@@ -126,6 +129,7 @@ def test_the_heartbeat_stamps_a_session_at_most_once_a_minute(app, factory, sock
 
 # --- 3. unknown and reserved names count against the budget, and log once ------------------------------------
 
+
 @pytest.mark.parametrize("app_overrides", [{"SOCKET_EVENT_RATE_LIMIT": "4 per 10 seconds"}], indirect=True)
 def test_unknown_event_names_count_against_the_event_budget(app, factory, socket_client):
     factory.user("alice")
@@ -148,6 +152,7 @@ def test_reserved_event_names_count_against_the_budget_and_log_once(app, factory
 
 # --- 4. a packet is decoded once -------------------------------------------------------------------------------
 
+
 def test_a_packet_is_json_decoded_once():
     decodes = []
 
@@ -169,9 +174,9 @@ def test_a_packet_is_json_decoded_once():
 
 # --- 6. the SQLite checkpoint after a delete: off the request's path, coalesced --------------------------------
 
+
 @pytest.mark.committed  # the checkpoint, on a connection of its own
-def test_the_checkpoint_after_a_delete_runs_off_the_request_and_one_at_a_time(app, factory, socket_client,
-                                                                              monkeypatch):
+def test_the_checkpoint_after_a_delete_runs_off_the_request_and_one_at_a_time(app, factory, socket_client, monkeypatch):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("checkpoints are SQLite's")
     room = open_room(factory, socket_client)
@@ -187,8 +192,9 @@ def test_the_checkpoint_after_a_delete_runs_off_the_request_and_one_at_a_time(ap
     started = time.monotonic()
     for number in range(3):
         sent = send(room.alice_socket, room.meeting, f"secret {number}", f"gone-{number:04d}")
-        deleted = room.alice_socket.emit("delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]},
-                                         callback=True)
+        deleted = room.alice_socket.emit(
+            "delete_message", {"meeting_id": room.meeting.id, "id": sent["id"]}, callback=True
+        )
         assert deleted["ok"]
     assert time.monotonic() - started < 5  # the acks did not wait for the checkpoint
     release.set()
@@ -198,6 +204,7 @@ def test_the_checkpoint_after_a_delete_runs_off_the_request_and_one_at_a_time(ap
 
 
 # --- 8. in-process tests do not expire a moderator's proof ---------------------------------------------------
+
 
 def test_in_process_presence_outlives_a_slow_test(app, factory, socket_client):
     scene = present_scene(factory, socket_client)

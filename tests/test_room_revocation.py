@@ -6,6 +6,7 @@ role; the account disabled; the participant leaving the group) must take the soc
 so it hears no more whispers to the moderators, reports (with who reported) or chat. Over two real server
 processes with PostgreSQL and Redis too (the last tests).
 """
+
 from __future__ import annotations
 
 import time
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
-from supportgroup.models import Membership, Role
+from supportgroup.models import Membership
 from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_rooms
 from tests.chat_helpers import join, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
@@ -47,8 +48,9 @@ def untrain(http, expert) -> None:
 
 
 def whisper_to_moderators(room, text="I need help", client_id="whisper-0001") -> dict:
-    ack = room.alice_socket.emit("whisper", {"meeting_id": room.meeting.id, "client_id": client_id, "text": text},
-                                 callback=True)
+    ack = room.alice_socket.emit(
+        "whisper", {"meeting_id": room.meeting.id, "client_id": client_id, "text": text}, callback=True
+    )
     assert ack["ok"], ack
     return ack
 
@@ -63,13 +65,15 @@ def assert_hears_nothing_more(room, who: str = "expert") -> None:
     hear (a whisper to them, a report with who reported) goes on without it."""
     sio = getattr(room, f"{who}_socket")
     user = getattr(room, who)
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id,
-                                                             Membership.group_id == room.group.id))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.group_id == room.group.id)
+    )
     assert not sio.is_connected()
     assert membership.id not in stores().presence.membership_ids(room.meeting.id)
     others = [s for s in (room.alice_socket, room.bob_socket) if s is not sio]
-    whisper = others[0].emit("whisper", {"meeting_id": room.meeting.id, "client_id": "whisper-0001",
-                                         "text": "I need help"}, callback=True)
+    whisper = others[0].emit(
+        "whisper", {"meeting_id": room.meeting.id, "client_id": "whisper-0001", "text": "I need help"}, callback=True
+    )
     report = others[0].emit("report", {"meeting_id": room.meeting.id, "id": 1, "reason": "scared"}, callback=True)
     assert whisper["ok"] and report["ok"]
     for name in (meeting_room(room.meeting.id), moderators_room(room.meeting.id)):
@@ -89,8 +93,10 @@ def test_untrained_peer_expert_no_longer_hears_whispers_or_reports(room, coordin
 
 def test_editing_a_profile_without_taking_a_right_leaves_the_sockets_alone(room, coordinator):
     page = f"/groups/pool/{room.expert.id}/edit"
-    assert post_form(coordinator, page, page, {"first_name": "Sam", "story": "New story.",
-                                               "trained": "y"}).status_code == 302
+    assert (
+        post_form(coordinator, page, page, {"first_name": "Sam", "story": "New story.", "trained": "y"}).status_code
+        == 302
+    )
     assert room.expert_socket.is_connected() and room.alice_socket.is_connected()
     whisper_to_moderators(room)
     assert [m["text"] for m in received(room.expert_socket, "message")] == ["I need help"]
@@ -98,8 +104,12 @@ def test_editing_a_profile_without_taking_a_right_leaves_the_sockets_alone(room,
 
 def test_peer_expert_unassigned_from_the_group(room, coordinator, db):
     membership = db.session.query(Membership).filter_by(user_id=room.expert.id).one()
-    response = post_form(coordinator, f"/groups/{room.group.id}", f"/groups/memberships/{membership.id}/remove",
-                         {"reason": "stepped down"})
+    response = post_form(
+        coordinator,
+        f"/groups/{room.group.id}",
+        f"/groups/memberships/{membership.id}/remove",
+        {"reason": "stepped down"},
+    )
     assert response.status_code == 302
     assert_hears_nothing_more(room)
 
@@ -156,6 +166,7 @@ def test_revocation_touches_no_one_who_keeps_their_rights(room, app):
 
 # --- two real server processes over PostgreSQL and Redis ----------------------------------------------
 
+
 def _wait(condition, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -197,8 +208,7 @@ def test_untrained_in_one_process_leaves_the_moderators_room_in_the_other(factor
 
 @pytest.mark.live
 @pytest.mark.scaleout_only
-def test_disable_user_from_the_command_line_reaches_every_process(factory, live_servers, sockets, schema,
-                                                                 redis_prefix):
+def test_disable_user_from_the_command_line_reaches_every_process(factory, live_servers, sockets, schema, redis_prefix):
     import os
     import subprocess
     import sys
@@ -210,12 +220,24 @@ def test_disable_user_from_the_command_line_reaches_every_process(factory, live_
     first, second = live_servers(), live_servers()
     on_first, on_second = connect(first, "expert", sockets), connect(second, "expert", sockets)
     assert on_second.call("join", {"meeting_id": scene.meeting.id})["ok"]
-    env = {**os.environ, "SUPPORTGROUP_ENV": "development", "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
-           "DATABASE_URL": schema.database_url, "REDIS_URL": schema.redis_url, "REDIS_PREFIX": redis_prefix,
-           "FLASK_APP": "wsgi.py"}
+    env = {
+        **os.environ,
+        "SUPPORTGROUP_ENV": "development",
+        "SECRET_KEY": "live-test-secret-key-0123456789abcdef",
+        "DATABASE_URL": schema.database_url,
+        "REDIS_URL": schema.redis_url,
+        "REDIS_PREFIX": redis_prefix,
+        "FLASK_APP": "wsgi.py",
+    }
     env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    done = subprocess.run([sys.executable, "-m", "flask", "disable-user", "expert"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "disable-user", "expert"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert _wait(lambda: not on_first.client.connected and not on_second.client.connected)
 
@@ -252,6 +274,7 @@ def test_archiving_a_group_ends_its_meetings_for_everyone(room, coordinator, soc
 
 
 # --- review of #11/#12: a lapsed proof of life, the cost of a user's revocation, a Redis that fails ------
+
 
 def _later(presence, seconds: float) -> None:
     """Move the proof clock forward: every proof of life given so far is `seconds` older."""
@@ -312,8 +335,9 @@ def _refusing_redis():
 
 @pytest.mark.scaleout_only
 @pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
-def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
-                                                                                          caplog):
+def test_redis_failing_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(
+    room, coordinator, app, caplog
+):
     from supportgroup.chat.heartbeat import beat
     from supportgroup.realtime.rooms import pending_revocations
 
@@ -347,8 +371,9 @@ def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
 
 
 @pytest.mark.committed  # the heartbeat reads what the page committed, from a session of its own
-def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(room, coordinator, app,
-                                                                                       monkeypatch):
+def test_any_failure_after_the_commit_answers_the_page_and_the_heartbeat_revokes_later(
+    room, coordinator, app, monkeypatch
+):
     """Not only Redis: whatever fails in the revocation (here the live-meetings read raising), the committed
     page answers as usual and the scope waits for the heartbeat, whose round goes on with its other steps."""
     from supportgroup.chat.heartbeat import beat

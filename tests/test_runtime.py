@@ -1,4 +1,5 @@
 """What a serving process does at start: the garbage collector tuned so that its pauses stay short."""
+
 import gc
 
 from supportgroup.runtime import tune_gc

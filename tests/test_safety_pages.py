@@ -1,4 +1,5 @@
 """Quick exit, crisis resources and the safety check, on the server side (the browser tests show them)."""
+
 import json
 import re
 
@@ -21,7 +22,7 @@ def fresh_resources():
 
 def test_every_page_has_quick_exit_first_and_the_helplines(client):
     page = client.get("/login").get_data(as_text=True)
-    body = page[page.index("<body"):]
+    body = page[page.index("<body") :]
     first_focusable = re.search(r"<(a|button|input|select|textarea)\b[^>]*>", body).group(0)
     assert 'id="quick-exit"' in first_focusable
     assert 'href="https://www.weeronline.nl/"' in body
@@ -43,10 +44,12 @@ def test_resources_per_language_with_fallback(app):
 
 
 def test_a_deployments_broken_file_falls_back_to_english(app, tmp_path):
-    (tmp_path / "nl.json").write_text(json.dumps({"resources": [{"name": "X", "phone": "not a number",
-                                                               "description": "y"}]}))
-    (tmp_path / "en.json").write_text(json.dumps({"resources": [{"name": "Local line", "phone": "+31 20 123 4567",
-                                                               "description": "Ours"}]}))
+    (tmp_path / "nl.json").write_text(
+        json.dumps({"resources": [{"name": "X", "phone": "not a number", "description": "y"}]})
+    )
+    (tmp_path / "en.json").write_text(
+        json.dumps({"resources": [{"name": "Local line", "phone": "+31 20 123 4567", "description": "Ours"}]})
+    )
     app.config["CRISIS_RESOURCES_DIR"] = str(tmp_path)
     assert resources.load("nl")["resources"][0]["name"] == "Local line"
     assert resources.load("nl")["resources"][0]["tel"] == "tel:+31201234567"
@@ -66,8 +69,9 @@ def test_safety_check_is_recorded_once_without_answers(factory, login_client, db
     assert db.session.scalars(select(SafetyCheck)).all() == []
 
     token = csrf_token(alice, url)
-    done = alice.post(f"/safety/check/{scene.meeting.id}",
-                      data={"csrf_token": token, "action": "skip", "check-shared": "yes"})
+    done = alice.post(
+        f"/safety/check/{scene.meeting.id}", data={"csrf_token": token, "action": "skip", "check-shared": "yes"}
+    )
     assert done.status_code == 302 and done.headers["Location"].endswith(url)
     rows = db.session.scalars(select(SafetyCheck)).all()
     assert [(r.membership_id, r.skipped) for r in rows] == [(scene.memberships["alice"].id, True)]

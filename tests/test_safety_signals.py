@@ -1,4 +1,5 @@
 """Crisis alerts, the author's crisis note, holding identifying details, incidents and handover notes."""
+
 import pytest
 from sqlalchemy import event
 
@@ -14,6 +15,7 @@ def room(factory, socket_client):
 
 
 # --- crisis signals -----------------------------------------------------------------------------------
+
 
 def test_alert_reaches_moderators_only_and_note_reaches_the_author_only(room, db):
     ack = send(room.alice_socket, room.meeting, "Ik wil  NIET meer leven", "alice-crisis1")
@@ -115,8 +117,9 @@ def test_open_alerts_in_moderators_join_and_resolve(room, db):
     room.expert_socket.get_received()
 
     alert_id = alerts[0]["id"]
-    refused = room.alice_socket.emit("resolve_alert", {"meeting_id": room.meeting.id, "alert_id": alert_id},
-                                     callback=True)
+    refused = room.alice_socket.emit(
+        "resolve_alert", {"meeting_id": room.meeting.id, "alert_id": alert_id}, callback=True
+    )
     assert refused["error"]["code"] == "not_moderator"
     done = mod(room, "resolve_alert", alert_id=alert_id)
     assert done["ok"] and done["resolved_at"]
@@ -131,6 +134,7 @@ def test_open_alerts_in_moderators_join_and_resolve(room, db):
 
 
 # --- identifying details --------------------------------------------------------------------------------
+
 
 def test_identifying_details_are_held_when_the_group_says_so(room, db):
     room.group.hold_identifying = True
@@ -155,8 +159,12 @@ def test_identifying_details_are_held_when_the_group_says_so(room, db):
     ok = send(room.alice_socket, room.meeting, "ik ben 34 en heb 3 kinderen, om 19:30 thuis", "alice-nums01")
     assert ok["status"] == "visible"
     # Peer experts are never held.
-    assert send(room.expert_socket, room.meeting, "Veilig Thuis: 0800 2000, of mail info@example.nl",
-                "expert-0003")["status"] == "visible"
+    assert (
+        send(room.expert_socket, room.meeting, "Veilig Thuis: 0800 2000, of mail info@example.nl", "expert-0003")[
+            "status"
+        ]
+        == "visible"
+    )
 
 
 def test_identifying_details_pass_when_the_group_does_not_hold(room):
@@ -175,6 +183,7 @@ def test_a_held_message_with_a_crisis_signal_still_alerts(room, db):
 
 
 # --- incidents and handover -------------------------------------------------------------------------
+
 
 def test_record_incident_snapshots_messages_of_this_meeting(room, db, factory):
     a = send(room.alice_socket, room.meeting, "first line", "alice-inc001")
@@ -201,8 +210,9 @@ def test_record_incident_snapshots_messages_of_this_meeting(room, db, factory):
     assert mod(room, "record_incident", ids=list(range(1, 52)), note="x")["error"]["code"] == "invalid_payload"
     assert mod(room, "record_incident", ids=[a["id"]], note="  ")["error"]["code"] == "note_required"
     assert mod(room, "record_incident", ids=[a["id"]], note="x" * 2001)["error"]["code"] == "invalid_payload"
-    refused = room.alice_socket.emit("record_incident", {"meeting_id": room.meeting.id, "ids": [a["id"]],
-                                                         "note": "x"}, callback=True)
+    refused = room.alice_socket.emit(
+        "record_incident", {"meeting_id": room.meeting.id, "ids": [a["id"]], "note": "x"}, callback=True
+    )
     assert refused["error"]["code"] == "not_moderator"
     assert db.session.query(Incident).count() == 1
 
@@ -226,6 +236,7 @@ def test_handover_notes_reach_the_next_meetings_moderators(room, db, factory, so
 
 
 # --- incident pages ---------------------------------------------------------------------------------
+
 
 def _incident(room):
     sent = send(room.alice_socket, room.meeting, "something happened", "alice-page01")

@@ -5,6 +5,7 @@ the process holding the only moderator socket dies, the others turn the meeting 
 (docs/protocol.md §5a); and a client of a killed process reconnects to another and, with `after` and
 its client ids, ends up with every message exactly once, in order.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,10 +18,13 @@ from tests.live import LiveServer
 
 pytestmark = [pytest.mark.live, pytest.mark.scaleout_only]
 
+
 @pytest.fixture
 def live_server_env() -> dict:
     """Enough events for a burst of messages; the per-user limit itself is tested elsewhere."""
     return {"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"}
+
+
 READ_ONLY_WITHIN = 10.0  # seconds: the protocol's promise
 
 
@@ -40,8 +44,9 @@ def message_ids(sock, meeting_id: int) -> list[int]:
 
 
 def send(sock, meeting_id: int, number: int, timeout: float = 5) -> dict:
-    return sock.call("send", {"meeting_id": meeting_id, "client_id": f"seq-{number:04d}",
-                              "text": f"line {number}"}, timeout=timeout)
+    return sock.call(
+        "send", {"meeting_id": meeting_id, "client_id": f"seq-{number:04d}", "text": f"line {number}"}, timeout=timeout
+    )
 
 
 def test_messages_and_presence_cross_processes(factory, live_servers, sockets):
@@ -149,8 +154,9 @@ def test_clients_of_a_killed_process_reconnect_and_replay_exactly_once(factory, 
 
     # The others keep talking meanwhile, so the reconnecting client has something to catch up on.
     for number in range(1, 6):
-        assert bob.call("send", {"meeting_id": meeting_id, "client_id": f"bob-{number:04d}",
-                                 "text": f"bob {number}"})["ok"]
+        assert bob.call("send", {"meeting_id": meeting_id, "client_id": f"bob-{number:04d}", "text": f"bob {number}"})[
+            "ok"
+        ]
     total = count + 5
 
     # Reconnect to the surviving process with the same login, from the last message this client saw.
@@ -161,13 +167,14 @@ def test_clients_of_a_killed_process_reconnect_and_replay_exactly_once(factory, 
     assert joined["ok"]
     replayed = joined["messages"]
     # Resend whatever was not acknowledged, with the same client ids: stored ones come back as duplicates.
-    resent = {number: send(again, meeting_id, number) for number in range(1, count + 1)
-              if number not in sender.acked}
+    resent = {number: send(again, meeting_id, number) for number in range(1, count + 1) if number not in sender.acked}
     assert all(ack["ok"] for ack in resent.values())
     recovered_in = time.monotonic() - started
-    print(f"\nTIMING client saw the disconnect {noticed_after:.2f}s after SIGKILL; reconnect, replay of "
-          f"{len(replayed)} and resend of {len(resent)} "
-          f"({sum(ack['duplicate'] for ack in resent.values())} already stored) took {recovered_in:.2f}s")
+    print(
+        f"\nTIMING client saw the disconnect {noticed_after:.2f}s after SIGKILL; reconnect, replay of "
+        f"{len(replayed)} and resend of {len(resent)} "
+        f"({sum(ack['duplicate'] for ack in resent.values())} already stored) took {recovered_in:.2f}s"
+    )
     assert len(replayed) >= 5
 
     # Each of alice's lines has one server id, and they grow in the order she wrote them.
@@ -180,8 +187,9 @@ def test_clients_of_a_killed_process_reconnect_and_replay_exactly_once(factory, 
     # A client that stayed connected, on the surviving process, got each message once, in order.
     truth = [m for m in bob.events("message") if m["meeting_id"] == meeting_id]
     assert [m["id"] for m in truth] == list(range(1, total + 1))
-    assert sorted(m["text"] for m in truth) == sorted([f"line {n}" for n in range(1, count + 1)]
-                                                      + [f"bob {n}" for n in range(1, 6)])
+    assert sorted(m["text"] for m in truth) == sorted(
+        [f"line {n}" for n in range(1, count + 1)] + [f"bob {n}" for n in range(1, 6)]
+    )
     # What alice's client holds: seen before the kill, replayed, then delivered live. The same, in order.
     seen_after = [m for m in again.events("message") if m["meeting_id"] == meeting_id]
     messages = [m for m in alice.events("message") if m["meeting_id"] == meeting_id] + replayed + seen_after

@@ -1,7 +1,9 @@
 """Scheduling: series in local time across DST, editing and cancelling occurrences, views per role."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,13 +11,13 @@ import pytest
 from supportgroup.errors import DomainError
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role
 from supportgroup.scheduling import services
-from tests.scheduling_helpers import (count_queries, last_sunday, local, next_year, occurrences, post_form, series,
-                                      soon)
+from tests.scheduling_helpers import count_queries, last_sunday, local, next_year, occurrences, post_form, series, soon
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
 # --- Series generation -------------------------------------------------------------------------
+
 
 def test_weekly_series_materialises_occurrences(factory, db):
     group = factory.group()
@@ -24,7 +26,7 @@ def test_weekly_series_materialises_occurrences(factory, db):
     assert len(meetings) == 5 and all(m.group_id == group.id for m in meetings)
     days = [local(m).date() for m in meetings]
     assert all(d.weekday() == 0 for d in days) and days[0] >= soon()
-    assert [(b - a).days for a, b in zip(days, days[1:])] == [7] * 4
+    assert [(b - a).days for a, b in pairwise(days)] == [7] * 4
     assert all(local(m).time() == time(19, 30) and m.state == MeetingState.SCHEDULED for m in meetings)
     assert made.until == days[-1] and all(m.title == "Evening" for m in meetings)
 
@@ -36,7 +38,7 @@ def test_every_two_weeks_counts_from_the_first_meeting(factory, db):
     made = series(group, starts_on=start, weekday=weekday, interval=2, count=4)
     days = [local(m).date() for m in occurrences(made)]
     assert days[0] == start + timedelta(days=2)
-    assert [(b - a).days for a, b in zip(days, days[1:])] == [14] * 3
+    assert [(b - a).days for a, b in pairwise(days)] == [14] * 3
 
 
 def test_until_bounds_a_series(factory, db):
@@ -54,8 +56,7 @@ def test_open_ended_series_is_materialised_for_the_horizon(factory, db):
 
 def test_monthly_on_the_second_tuesday(factory, db):
     group = factory.group()
-    made = series(group, starts_on=date(next_year(), 1, 1), frequency="monthly", weekday=1, week_of_month=2,
-                  count=6)
+    made = series(group, starts_on=date(next_year(), 1, 1), frequency="monthly", weekday=1, week_of_month=2, count=6)
     days = [local(m).date() for m in occurrences(made)]
     assert [d.month for d in days] == [1, 2, 3, 4, 5, 6]
     assert all(d.weekday() == 1 and 8 <= d.day <= 14 for d in days)
@@ -63,16 +64,22 @@ def test_monthly_on_the_second_tuesday(factory, db):
 
 def test_monthly_on_the_last_friday(factory, db):
     group = factory.group()
-    made = series(group, starts_on=date(next_year(), 1, 1), frequency="monthly", weekday=4, week_of_month=-1,
-                  count=12)
+    made = series(group, starts_on=date(next_year(), 1, 1), frequency="monthly", weekday=4, week_of_month=-1, count=12)
     days = [local(m).date() for m in occurrences(made)]
     assert [d.month for d in days] == list(range(1, 13))
     assert all(d.weekday() == 4 and (d + timedelta(days=7)).month != d.month for d in days)
 
 
 def test_monthly_every_second_month(factory, db):
-    made = series(factory.group(), starts_on=date(next_year(), 1, 1), frequency="monthly", interval=2,
-                  weekday=0, week_of_month=1, count=3)
+    made = series(
+        factory.group(),
+        starts_on=date(next_year(), 1, 1),
+        frequency="monthly",
+        interval=2,
+        weekday=0,
+        week_of_month=1,
+        count=3,
+    )
     assert [local(m).date().month for m in occurrences(made)] == [1, 3, 5]
 
 
@@ -95,17 +102,18 @@ def test_amsterdam_keeps_19_30_across_both_dst_changes(factory, db):
 def test_another_zone_new_york(factory, db):
     group = factory.group()
     year = next_year()
-    made = series(group, starts_on=date(year, 3, 1), weekday=1, count=4, local_start=time(18, 0),
-                  tz_name="America/New_York")  # US clocks change on the second Sunday of March
+    made = series(
+        group, starts_on=date(year, 3, 1), weekday=1, count=4, local_start=time(18, 0), tz_name="America/New_York"
+    )  # US clocks change on the second Sunday of March
     meetings = occurrences(made)
     ny = ZoneInfo("America/New_York")
-    assert all(m.timezone == "America/New_York" and m.starts_at.astimezone(ny).time() == time(18, 0)
-               for m in meetings)
+    assert all(m.timezone == "America/New_York" and m.starts_at.astimezone(ny).time() == time(18, 0) for m in meetings)
     hours = [m.starts_at.astimezone(UTC).hour for m in meetings]
     assert hours[:2] == [23, 23] and hours[-1] == 22
 
 
 # --- Planning through the form ------------------------------------------------------------------
+
 
 @pytest.fixture
 def coordinator(factory, login_client):
@@ -118,9 +126,18 @@ def new_page(group) -> str:
 
 
 def plan(http, group, **fields):
-    data = {"title": "Check-in", "starts_on": soon().isoformat(), "local_start": "19:30",
-            "duration_minutes": "90", "timezone": "Europe/Amsterdam", "repeat": "once",
-            "interval": "1", "weekday": "0", "week_of_month": "1", **fields}
+    data = {
+        "title": "Check-in",
+        "starts_on": soon().isoformat(),
+        "local_start": "19:30",
+        "duration_minutes": "90",
+        "timezone": "Europe/Amsterdam",
+        "repeat": "once",
+        "interval": "1",
+        "weekday": "0",
+        "week_of_month": "1",
+        **fields,
+    }
     return post_form(http, new_page(group), new_page(group), data)
 
 
@@ -135,8 +152,16 @@ def test_coordinator_plans_a_one_off_meeting(coordinator, factory, db):
 
 def test_coordinator_plans_a_monthly_series(coordinator, factory, db):
     group = factory.group()
-    response = plan(coordinator, group, repeat="monthly", weekday="4", week_of_month="-1", interval="1",
-                    count="3", starts_on=date(next_year(), 1, 1).isoformat())
+    response = plan(
+        coordinator,
+        group,
+        repeat="monthly",
+        weekday="4",
+        week_of_month="-1",
+        interval="1",
+        count="3",
+        starts_on=date(next_year(), 1, 1).isoformat(),
+    )
     assert response.status_code == 302
     made = db.session.query(MeetingSeries).one()
     assert (made.frequency, made.weekday, made.week_of_month) == ("monthly", 4, -1)
@@ -149,31 +174,36 @@ def test_one_off_ignores_the_recurrence_fields(coordinator, factory, db):
     assert db.session.query(Meeting).count() == 1 and db.session.query(MeetingSeries).count() == 0
 
 
-@pytest.mark.parametrize("fields,error", [
-    ({"starts_on": "2020-01-01"}, "in the past"),
-    ({"starts_on": "2020-01-06", "repeat": "weekly", "weekday": "0", "count": "3"}, "in the past"),
-    ({"starts_on": (date.today() - timedelta(days=1)).isoformat(), "repeat": "weekly", "weekday": "0"},
-     "in the past"),
-    ({"repeat": "weekly", "until": (date.today() + timedelta(days=1)).isoformat()}, "end date lies before"),
-    ({"timezone": "Mars/Olympus_Mons"}, "Unknown timezone"),
-    ({"timezone": "Europe"}, "Unknown timezone"),
-    ({"timezone": "Mars/Olympus_Mons", "repeat": "weekly"}, "Unknown timezone"),
-    ({"repeat": "weekly", "interval": "0"}, "Repeat every 1 to 12"),
-    ({"repeat": "weekly", "interval": "1000"}, "Repeat every 1 to 12"),
-    ({"repeat": "monthly", "interval": "-3", "week_of_month": "1"}, "Repeat every 1 to 12"),
-    ({"repeat": "monthly", "week_of_month": "5"}, "Not a valid choice"),
-    ({"repeat": "monthly", "week_of_month": "0"}, "Not a valid choice"),
-    ({"repeat": "weekly", "weekday": "7"}, "Not a valid choice"),
-    ({"duration_minutes": "10"}, "between 15 minutes and 8 hours"),
-    ({"duration_minutes": "481", "repeat": "weekly"}, "between 15 minutes and 8 hours"),
-    ({"repeat": "weekly", "count": "500"}, "between 1 and 52"),
-    ({"repeat": "weekly", "count": "3", "until": soon(60).isoformat()}, "not both"),
-    ({"repeat": "weekly", "until": soon(800).isoformat()}, "one year ahead"),
-    ({"repeat": "monthly", "interval": "12", "count": "3", "week_of_month": "1"}, "one year ahead"),
-    ({"repeat": "yearly"}, "Not a valid choice"),
-    ({"starts_on": "next week"}, "Enter a date"),
-    ({"local_start": "25:00"}, "Enter a time"),
-])
+@pytest.mark.parametrize(
+    "fields,error",
+    [
+        ({"starts_on": "2020-01-01"}, "in the past"),
+        ({"starts_on": "2020-01-06", "repeat": "weekly", "weekday": "0", "count": "3"}, "in the past"),
+        (
+            {"starts_on": (date.today() - timedelta(days=1)).isoformat(), "repeat": "weekly", "weekday": "0"},
+            "in the past",
+        ),
+        ({"repeat": "weekly", "until": (date.today() + timedelta(days=1)).isoformat()}, "end date lies before"),
+        ({"timezone": "Mars/Olympus_Mons"}, "Unknown timezone"),
+        ({"timezone": "Europe"}, "Unknown timezone"),
+        ({"timezone": "Mars/Olympus_Mons", "repeat": "weekly"}, "Unknown timezone"),
+        ({"repeat": "weekly", "interval": "0"}, "Repeat every 1 to 12"),
+        ({"repeat": "weekly", "interval": "1000"}, "Repeat every 1 to 12"),
+        ({"repeat": "monthly", "interval": "-3", "week_of_month": "1"}, "Repeat every 1 to 12"),
+        ({"repeat": "monthly", "week_of_month": "5"}, "Not a valid choice"),
+        ({"repeat": "monthly", "week_of_month": "0"}, "Not a valid choice"),
+        ({"repeat": "weekly", "weekday": "7"}, "Not a valid choice"),
+        ({"duration_minutes": "10"}, "between 15 minutes and 8 hours"),
+        ({"duration_minutes": "481", "repeat": "weekly"}, "between 15 minutes and 8 hours"),
+        ({"repeat": "weekly", "count": "500"}, "between 1 and 52"),
+        ({"repeat": "weekly", "count": "3", "until": soon(60).isoformat()}, "not both"),
+        ({"repeat": "weekly", "until": soon(800).isoformat()}, "one year ahead"),
+        ({"repeat": "monthly", "interval": "12", "count": "3", "week_of_month": "1"}, "one year ahead"),
+        ({"repeat": "yearly"}, "Not a valid choice"),
+        ({"starts_on": "next week"}, "Enter a date"),
+        ({"local_start": "25:00"}, "Enter a time"),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_saved(coordinator, factory, db, fields, error):
     group = factory.group()
     response = plan(coordinator, group, **fields)
@@ -182,12 +212,19 @@ def test_bad_input_is_refused_and_nothing_saved(coordinator, factory, db, fields
     assert db.session.query(Meeting).count() == 0 and db.session.query(MeetingSeries).count() == 0
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"interval": 0}, "interval"), ({"interval": 53}, "interval"), ({"week_of_month": 5, "frequency": "monthly"},
-                                                                    "week_of_month"),
-    ({"duration_minutes": 14}, "duration_minutes"), ({"duration_minutes": 481}, "duration_minutes"),
-    ({"tz_name": "Nowhere/City"}, "timezone"), ({"frequency": "daily"}, "frequency"), ({"weekday": 9}, "weekday"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"interval": 0}, "interval"),
+        ({"interval": 53}, "interval"),
+        ({"week_of_month": 5, "frequency": "monthly"}, "week_of_month"),
+        ({"duration_minutes": 14}, "duration_minutes"),
+        ({"duration_minutes": 481}, "duration_minutes"),
+        ({"tz_name": "Nowhere/City"}, "timezone"),
+        ({"frequency": "daily"}, "frequency"),
+        ({"weekday": 9}, "weekday"),
+    ],
+)
 def test_the_service_refuses_bad_rules_too(factory, db, kwargs, field):
     """The demo and the CLI call `create_series` directly: it validates on its own."""
     group = factory.group()
@@ -205,20 +242,39 @@ def test_participants_and_peer_experts_cannot_plan(factory, login_client, db):
     for username in ("alice", "expert"):
         http = login_client(username)
         assert http.get(new_page(group)).status_code == 404
-        assert post_form(http, "/home", new_page(group), {"starts_on": soon().isoformat(), "local_start": "19:30",
-                                                          "duration_minutes": "90", "timezone": "UTC",
-                                                          "repeat": "once"}).status_code == 404
+        assert (
+            post_form(
+                http,
+                "/home",
+                new_page(group),
+                {
+                    "starts_on": soon().isoformat(),
+                    "local_start": "19:30",
+                    "duration_minutes": "90",
+                    "timezone": "UTC",
+                    "repeat": "once",
+                },
+            ).status_code
+            == 404
+        )
     assert db.session.query(Meeting).count() == 0
 
 
 # --- Editing and cancelling ---------------------------------------------------------------------
 
+
 def edit(http, meeting, **fields):
     page = f"/schedule/meetings/{meeting.id}/edit"
     start = local(meeting)
-    data = {"title": meeting.title, "starts_on": start.date().isoformat(), "local_start": start.strftime("%H:%M"),
-            "duration_minutes": str(meeting.duration_minutes), "timezone": meeting.timezone, "scope": "this",
-            **fields}
+    data = {
+        "title": meeting.title,
+        "starts_on": start.date().isoformat(),
+        "local_start": start.strftime("%H:%M"),
+        "duration_minutes": str(meeting.duration_minutes),
+        "timezone": meeting.timezone,
+        "scope": "this",
+        **fields,
+    }
     return post_form(http, page, page, data)
 
 
@@ -264,8 +320,9 @@ def test_edit_this_and_the_rest_of_the_series(coordinator, factory, db):
     meetings[4].state, meetings[4].cancel_reason = MeetingState.CANCELLED, "Holiday"
     db.session.commit()
     before = snapshot(meetings)
-    response = edit(coordinator, meetings[2], local_start="18:00", duration_minutes="60", title="Shorter",
-                    scope="following")
+    response = edit(
+        coordinator, meetings[2], local_start="18:00", duration_minutes="60", title="Shorter", scope="following"
+    )
     assert response.status_code == 302
     db.session.expire_all()
     after = {m.id: m for m in db.session.query(Meeting)}
@@ -301,12 +358,15 @@ def test_the_rest_of_a_series_cannot_move_to_another_day(coordinator, factory, d
     assert snapshot(occurrences(made)) == before
 
 
-@pytest.mark.parametrize("fields,error", [
-    ({"starts_on": "2020-01-01"}, "in the past"),
-    ({"timezone": "Atlantis/Capital"}, "Unknown timezone"),
-    ({"duration_minutes": "5"}, "between 15 minutes and 8 hours"),
-    ({"scope": "everything"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "fields,error",
+    [
+        ({"starts_on": "2020-01-01"}, "in the past"),
+        ({"timezone": "Atlantis/Capital"}, "Unknown timezone"),
+        ({"duration_minutes": "5"}, "between 15 minutes and 8 hours"),
+        ({"scope": "everything"}, "Not a valid choice"),
+    ],
+)
 def test_edit_refuses_bad_input(coordinator, factory, db, fields, error):
     made = series(factory.group(), count=2)
     before = snapshot(occurrences(made))
@@ -334,8 +394,11 @@ def test_cancel_one_occurrence_shows_the_reason_to_members(coordinator, factory,
     meetings = occurrences(made)
     assert cancel(coordinator, meetings[1], reason="Our peer expert is ill this week.").status_code == 302
     db.session.expire_all()
-    assert [m.state for m in occurrences(made)] == [MeetingState.SCHEDULED, MeetingState.CANCELLED,
-                                                    MeetingState.SCHEDULED]
+    assert [m.state for m in occurrences(made)] == [
+        MeetingState.SCHEDULED,
+        MeetingState.CANCELLED,
+        MeetingState.SCHEDULED,
+    ]
     alice = login_client("alice")
     for page in ("/schedule/mine", f"/meetings/{meetings[1].id}", "/home"):
         html = alice.get(page).get_data(as_text=True)
@@ -351,11 +414,9 @@ def test_cancel_the_rest_of_the_series(coordinator, factory, login_client, db):
     meetings = occurrences(made)
     meetings[3].state = MeetingState.OPEN
     db.session.commit()
-    assert cancel(coordinator, meetings[1], reason="The group moves to Tuesdays.",
-                  scope="following").status_code == 302
+    assert cancel(coordinator, meetings[1], reason="The group moves to Tuesdays.", scope="following").status_code == 302
     db.session.expire_all()
-    assert [m.state.value for m in occurrences(made)] == ["scheduled", "cancelled", "cancelled", "open",
-                                                          "cancelled"]
+    assert [m.state.value for m in occurrences(made)] == ["scheduled", "cancelled", "cancelled", "open", "cancelled"]
     assert db.session.get(MeetingSeries, made.id).until == local(meetings[0]).date() + timedelta(days=6)
     html = login_client("alice").get("/schedule/mine").get_data(as_text=True)
     assert html.count("The group moves to Tuesdays.") == 3
@@ -384,6 +445,7 @@ def test_participants_cannot_edit_or_cancel(factory, login_client, db):
 
 
 # --- Views per role ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def two_groups(factory, db):
@@ -416,8 +478,10 @@ def test_calendar_is_for_coordinators_and_shows_all_groups(two_groups, login_cli
         assert login_client(username).get("/schedule/calendar").status_code == 403
     coordinator = login_client("coord")
     weeks = {local(m).date() for m in Meeting.query.all()}
-    html = "".join(coordinator.get(f"/schedule/calendar?week={day.isoformat()}").get_data(as_text=True)
-                   for day in sorted(weeks)[:1])
+    html = "".join(
+        coordinator.get(f"/schedule/calendar?week={day.isoformat()}").get_data(as_text=True)
+        for day in sorted(weeks)[:1]
+    )
     assert "Alpha evening" in html and "Beta evening" in html and "Sam" in html and "Noor" in html
     assert coordinator.get("/schedule/calendar?week=garbage").status_code == 200
 
@@ -445,8 +509,15 @@ def test_coordinator_calendar_runs_a_fixed_number_of_queries(factory, login_clie
             group = factory.group(f"Group {offset + i}")
             factory.moderator(group, factory.user(f"expert{offset + i}", Role.PEER_EXPERT))
             when = datetime.combine(start + timedelta(days=i % 20), time(9 + i % 10, 0), AMS)
-            db.session.add(Meeting(group=group, starts_at=when, duration_minutes=60, timezone="Europe/Amsterdam",
-                                   title=f"M{offset + i}"))
+            db.session.add(
+                Meeting(
+                    group=group,
+                    starts_at=when,
+                    duration_minutes=60,
+                    timezone="Europe/Amsterdam",
+                    title=f"M{offset + i}",
+                )
+            )
         db.session.commit()
 
     add_meetings(5, 0)

@@ -4,6 +4,7 @@ A polling POST announcing a large body and closing, or a body that never arrives
 never and to hold a file descriptor of the server for ever. Descriptors are counted in /proc/<pid>/fd of
 the serving process (serve.py here, gunicorn's worker in `test_gunicorn_*`).
 """
+
 from __future__ import annotations
 
 import json
@@ -94,8 +95,10 @@ def test_abandoned_requests_leave_no_descriptors(app, live_servers):
     # The server still serves.
     assert requests.get(server.url + "/login", timeout=5).status_code == 200
     sid = handshake(server.url)
-    assert requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data=b"40",
-                         timeout=5).status_code == 200
+    assert (
+        requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data=b"40", timeout=5).status_code
+        == 200
+    )
 
 
 def test_oversize_polling_post_is_refused_with_400_and_ends_the_session(app, live_servers):
@@ -110,15 +113,20 @@ def test_oversize_polling_post_is_refused_with_400_and_ends_the_session(app, liv
     assert requests.get(polling, timeout=5).status_code == 400  # the session is over
     # Just under the limit is accepted (a packet of SOCKETIO_MAX_BUFFER bytes).
     sid = handshake(server.url)
-    response = requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
-                             data=b"4" + b"x" * (16 * 1024 - 1), timeout=10)
+    response = requests.post(
+        f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data=b"4" + b"x" * (16 * 1024 - 1), timeout=10
+    )
     assert response.status_code == 200
 
 
 def test_oversize_page_post_is_refused_with_413(app, live_servers):
     server = live_servers()
-    response = requests.post(server.url + "/login", data=b"x" * (300 * 1024),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+    response = requests.post(
+        server.url + "/login",
+        data=b"x" * (300 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
     assert response.status_code == 413
     assert response.headers["Connection"] == "close"
 
@@ -156,6 +164,7 @@ def test_long_polls_and_websockets_outlive_the_request_timeout(factory, live_ser
 
 # --- gunicorn (the production path) -----------------------------------------------------------------
 
+
 def _worker_pid(master: int, timeout: float = 20) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -168,8 +177,9 @@ def _worker_pid(master: int, timeout: float = 20) -> int:
 
 @pytest.fixture
 def gunicorn_server(schema, redis_prefix, tmp_path):
-    env = app_env(schema.database_url, schema.redis_url, redis_prefix, MIGRATE_AT_BOOT="0",
-                  REQUEST_TIMEOUT_SECONDS=str(TIMEOUT))
+    env = app_env(
+        schema.database_url, schema.redis_url, redis_prefix, MIGRATE_AT_BOOT="0", REQUEST_TIMEOUT_SECONDS=str(TIMEOUT)
+    )
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     try:
         server.wait_until_up()
@@ -186,13 +196,20 @@ def test_gunicorn_abandoned_requests_leave_no_descriptors(app, gunicorn_server):
     sid = handshake(server.url)
     polling = f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}"
     assert requests.post(polling, data=b"4" + b"x" * (1 << 20), timeout=10).status_code == 400
-    assert requests.get(server.url + "/socket.io/?EIO=4&transport=polling",
-                        timeout=5).headers["Cache-Control"] == "no-store"
+    assert (
+        requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=5).headers["Cache-Control"]
+        == "no-store"
+    )
 
 
 def test_deploy_docs_name_the_nginx_limits():
     text = (ROOT / "docs" / "deploy.md").read_text()
     conf = (ROOT / "deploy" / "nginx" / "supportgroup.conf").read_text()
-    for directive in ("client_max_body_size", "client_body_timeout", "client_header_timeout",
-                      "large_client_header_buffers", "send_timeout"):
+    for directive in (
+        "client_max_body_size",
+        "client_body_timeout",
+        "client_header_timeout",
+        "large_client_header_buffers",
+        "send_timeout",
+    ):
         assert directive in text and directive in conf, directive

@@ -8,6 +8,7 @@
    sockets and exits within a bound. Its clients reconnect to the other process, join with `after` and,
    together with the live messages, have every message acknowledged to anyone: nothing is lost.
 """
+
 from __future__ import annotations
 
 import base64
@@ -46,7 +47,9 @@ def _frame(text: str) -> bytes:
     payload = text.encode()
     mask = os.urandom(4)
     length = len(payload)
-    header = bytes([0x81]) + (bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + struct.pack("!H", length))
+    header = bytes([0x81]) + (
+        bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + struct.pack("!H", length)
+    )
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
@@ -77,9 +80,13 @@ class FrozenClient:
         self.sock.connect(("127.0.0.1", port))
         self.local_port = self.sock.getsockname()[1]
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                           f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                           f"Sec-WebSocket-Version: 13\r\nCookie: {cookie}\r\n\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Sec-WebSocket-Version: 13\r\nCookie: {cookie}\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += self.sock.recv(1)
@@ -92,15 +99,20 @@ class FrozenClient:
         self.sock.sendall(_frame(f"42{ack_id}" + json.dumps([name, data])))
 
 
-
-
 @pytest.mark.live
 def test_a_client_that_stops_reading_has_its_connection_closed(factory, live_servers, app):
     scene = factory.scene()
     membership_id = scene.memberships["alice"].id
     for number in range(1, 1001):  # a replay of about 2 MB per join
-        _db.session.add(Message(meeting_id=scene.meeting.id, seq=number, author_membership_id=membership_id,
-                                client_id=f"seed-{number}", text=f"{number:04d} " + "x" * 1995))
+        _db.session.add(
+            Message(
+                meeting_id=scene.meeting.id,
+                seq=number,
+                author_membership_id=membership_id,
+                client_id=f"seed-{number}",
+                text=f"{number:04d} " + "x" * 1995,
+            )
+        )
     scene.meeting.last_message_seq = 1000
     _db.session.commit()
     server = live_servers()
@@ -143,8 +155,11 @@ def test_a_stopped_client_process_has_its_connection_closed(factory, live_server
     http = server.login("alice", DEFAULT_PASSWORD)
     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
     http.close()
-    client = subprocess.Popen([sys.executable, "-c", FROZEN_CLIENT, server.url, cookie, str(scene.meeting.id),
-                               "python-requests"], stdout=subprocess.PIPE, text=True)
+    client = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_CLIENT, server.url, cookie, str(scene.meeting.id), "python-requests"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = client.stdout.readline().strip()
         assert port.isdigit(), port
@@ -226,8 +241,11 @@ class Member:
     def send(self, client_id: str) -> dict | None:
         for _attempt in range(20):  # the same client id on every attempt
             try:
-                ack = self.sock.call("send", {"meeting_id": self.meeting_id, "client_id": client_id,
-                                              "text": f"{self.username} {client_id}"}, timeout=2)
+                ack = self.sock.call(
+                    "send",
+                    {"meeting_id": self.meeting_id, "client_id": client_id, "text": f"{self.username} {client_id}"},
+                    timeout=2,
+                )
                 if ack.get("ok"):
                     return ack
                 self.refusals.append(ack)
@@ -278,17 +296,22 @@ def _drain_and_check(first, expert: Member, alice: Member, bob: Member, meeting_
     exited_after = time.monotonic() - term_at
 
     # The others see at once that the expert and alice left the first process (and the chat turn read-only).
-    gone = next((t - term_at for t, present in bob.presence[bob_mark:]
-                 if all(p.get("role") != "peer_expert" for p in present)), None)
+    gone = next(
+        (t - term_at for t, present in bob.presence[bob_mark:] if all(p.get("role") != "peer_expert" for p in present)),
+        None,
+    )
     time.sleep(3.0)  # the moved clients are back and chat on
     stop.set()
     for sender in senders:
         sender.join(timeout=10)
     time.sleep(1.0)
-    lost = {name: sorted(set(acked.values()) - m.ids) for name, m in (("expert", expert), ("alice", alice),
-                                                                      ("bob", bob))}
-    print(f"\nSIGTERM: exited after {exited_after:.2f}s; the other process's member saw the expert leave after "
-          f"{gone}s; acked {len(acked)}; lost per member { {k: len(v) for k, v in lost.items()} }")
+    lost = {
+        name: sorted(set(acked.values()) - m.ids) for name, m in (("expert", expert), ("alice", alice), ("bob", bob))
+    }
+    print(
+        f"\nSIGTERM: exited after {exited_after:.2f}s; the other process's member saw the expert leave after "
+        f"{gone}s; acked {len(acked)}; lost per member { {k: len(v) for k, v in lost.items()} }"
+    )
     assert acked, (alice.refusals[:3], bob.refusals[:3])
     assert exited_after < EXIT_WITHIN, first.log()
     assert first.process.returncode == 0, first.log()
@@ -306,22 +329,38 @@ def _drain_and_check(first, expert: Member, alice: Member, bob: Member, meeting_
 def socket_options_probe(environ, start_response):
     """A WSGI app for gunicorn that reports the TCP options of the connection it was served on."""
     sock = environ["gunicorn.socket"]
-    values = {name: sock.getsockopt(level, getattr(socket, name)) for level, name in (
-        (socket.IPPROTO_TCP, "TCP_USER_TIMEOUT"), (socket.SOL_SOCKET, "SO_KEEPALIVE"),
-        (socket.IPPROTO_TCP, "TCP_KEEPIDLE"), (socket.IPPROTO_TCP, "TCP_NODELAY"))}
+    values = {
+        name: sock.getsockopt(level, getattr(socket, name))
+        for level, name in (
+            (socket.IPPROTO_TCP, "TCP_USER_TIMEOUT"),
+            (socket.SOL_SOCKET, "SO_KEEPALIVE"),
+            (socket.IPPROTO_TCP, "TCP_KEEPIDLE"),
+            (socket.IPPROTO_TCP, "TCP_NODELAY"),
+        )
+    }
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(values).encode()]
 
 
 def _gunicorn_env(schema, redis_prefix) -> dict:
-    return app_env(schema.database_url, schema.redis_url, redis_prefix, MIGRATE_AT_BOOT="0", GRACEFUL_TIMEOUT="10",
-                   SOCKET_EVENT_RATE_LIMIT="1000 per 10 seconds", TCP_USER_TIMEOUT_SECONDS="20")
+    return app_env(
+        schema.database_url,
+        schema.redis_url,
+        redis_prefix,
+        MIGRATE_AT_BOOT="0",
+        GRACEFUL_TIMEOUT="10",
+        SOCKET_EVENT_RATE_LIMIT="1000 per 10 seconds",
+        TCP_USER_TIMEOUT_SECONDS="20",
+    )
 
 
 @pytest.mark.live
 def test_gunicorn_connections_get_a_user_timeout_and_keepalive(app, schema, redis_prefix, tmp_path):
-    server = Gunicorn(_gunicorn_env(schema, redis_prefix), tmp_path / "gunicorn.log",
-                      app="tests.test_shutdown_drain:socket_options_probe")
+    server = Gunicorn(
+        _gunicorn_env(schema, redis_prefix),
+        tmp_path / "gunicorn.log",
+        app="tests.test_shutdown_drain:socket_options_probe",
+    )
     try:
         server.wait_until_up("/")
         import requests
@@ -351,8 +390,14 @@ def test_gunicorn_drains_on_sigterm(factory, schema, redis_prefix, tmp_path, liv
             first.terminate()
             first.process.wait(timeout=20)
             exited_after = time.monotonic() - term_at
-            gone = next((t - term_at for t, present in bob.presence[mark:]
-                         if all(p.get("role") != "peer_expert" for p in present)), None)
+            gone = next(
+                (
+                    t - term_at
+                    for t, present in bob.presence[mark:]
+                    if all(p.get("role") != "peer_expert" for p in present)
+                ),
+                None,
+            )
             print(f"\ngunicorn SIGTERM: exited after {exited_after:.2f}s; presence pushed after {gone}s")
             assert expert.shutdown_notices, first.log()
             assert gone is not None and gone < PRESENCE_WITHIN, (bob.presence[mark:], first.log())

@@ -5,6 +5,7 @@ that lets readers through) for a few seconds, while alice's `send` waits for it 
 (`serve.py`). Meanwhile `/healthz`, bob's meeting page and bob's socket acks are measured again and again:
 they must stay fast. Alice's send is acknowledged once the lock is released.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -72,9 +73,13 @@ def test_a_lock_wait_does_not_freeze_other_requests(factory, db, live_servers, s
     sent: dict = {}
 
     def send():
-        sent["seconds"], sent["ack"] = _timed(lambda: alice.call(
-            "send", {"meeting_id": meeting_id, "client_id": "locked-0001", "text": "waits for the lock"},
-            timeout=HOLD_SECONDS + 10))
+        sent["seconds"], sent["ack"] = _timed(
+            lambda: alice.call(
+                "send",
+                {"meeting_id": meeting_id, "client_id": "locked-0001", "text": "waits for the lock"},
+                timeout=HOLD_SECONDS + 10,
+            )
+        )
 
     sender = threading.Thread(target=send)
     held_at = time.monotonic()
@@ -96,10 +101,12 @@ def test_a_lock_wait_does_not_freeze_other_requests(factory, db, live_servers, s
         released_at = time.monotonic()
         sender.join(HOLD_SECONDS + 15)
 
-    print(f"\n[{db.engine.dialect.name}] lock held {released_at - held_at:.2f} s; send ack after "
-          f"{sent['seconds']:.2f} s; max/median healthz {max(health) * 1000:.0f}/{_median(health) * 1000:.0f} ms, "
-          f"page {max(pages) * 1000:.0f}/{_median(pages) * 1000:.0f} ms, "
-          f"leave ack {max(acks) * 1000:.0f}/{_median(acks) * 1000:.0f} ms ({len(health)} rounds)")
+    print(
+        f"\n[{db.engine.dialect.name}] lock held {released_at - held_at:.2f} s; send ack after "
+        f"{sent['seconds']:.2f} s; max/median healthz {max(health) * 1000:.0f}/{_median(health) * 1000:.0f} ms, "
+        f"page {max(pages) * 1000:.0f}/{_median(pages) * 1000:.0f} ms, "
+        f"leave ack {max(acks) * 1000:.0f}/{_median(acks) * 1000:.0f} ms ({len(health)} rounds)"
+    )
     assert max(health) < FAST_SECONDS and max(pages) < FAST_SECONDS and max(acks) < FAST_SECONDS
     assert len(health) >= 3
     assert send_waited, "the send did not wait for the lock: the test proves nothing"

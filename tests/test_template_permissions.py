@@ -1,5 +1,6 @@
 """The page rules the templates ask (`can(...)`, `is_participant(...)`, permissions.py): who is shown which link of
 the main menu, and which parts of a group's page. Templates compare no role names themselves."""
+
 import re
 
 import pytest
@@ -8,8 +9,14 @@ from flask import url_for
 from supportgroup import permissions
 from supportgroup.models import Role
 
-STAFF = ["home.dashboard", "groups.index", "scheduling.calendar", "groups.pool_index", "groups.conflicts",
-         "groups.organisations"]
+STAFF = [
+    "home.dashboard",
+    "groups.index",
+    "scheduling.calendar",
+    "groups.pool_index",
+    "groups.conflicts",
+    "groups.organisations",
+]
 MENU = {  # username: (the first item's text, the endpoints of the links shown, "Settings" aside)
     "alice": ("My groups", ["home.dashboard", "scheduling.mine", "groups.join"]),
     "expert": ("My groups", ["home.dashboard", "scheduling.rota", "groups.edit_profile"]),
@@ -40,8 +47,9 @@ def test_each_role_is_shown_its_own_menu(scene, login_client, app, username):
     first_item, endpoints = MENU[username]
     html = login_client(username).get("/account/settings").get_data(as_text=True)
     with app.test_request_context():
-        expected = {url_for(e, user_id=scene.expert.id) if e == "groups.edit_profile" else url_for(e)
-                    for e in endpoints} | {url_for("auth.settings")}
+        expected = {
+            url_for(e, user_id=scene.expert.id) if e == "groups.edit_profile" else url_for(e) for e in endpoints
+        } | {url_for("auth.settings")}
     assert menu_links(html) == expected
     assert f">{first_item}</a>" in main_menu(html)
 
@@ -51,14 +59,21 @@ def test_a_visitor_is_shown_log_in_and_register(client):
     assert "/login" in menu and "/register" in menu and "/settings" not in menu
 
 
-@pytest.mark.parametrize("role, allowed", [
-    (Role.PARTICIPANT, {"see_my_meetings", "join_groups"}),
-    (Role.PEER_EXPERT, {"see_rota", "edit_own_profile"}),
-    (Role.COORDINATOR, {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart",
-                        "manage_organisations"}),
-    (Role.ADMIN, {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart",
-                  "manage_organisations"}),
-])
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        (Role.PARTICIPANT, {"see_my_meetings", "join_groups"}),
+        (Role.PEER_EXPERT, {"see_rota", "edit_own_profile"}),
+        (
+            Role.COORDINATOR,
+            {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart", "manage_organisations"},
+        ),
+        (
+            Role.ADMIN,
+            {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart", "manage_organisations"},
+        ),
+    ],
+)
 def test_page_rules_by_role(factory, role, allowed):
     user = factory.user(f"user-{role.value}", role)
     assert {name for name in permissions.PAGE_RULES if permissions.can(user, name)} == allowed

@@ -1,4 +1,5 @@
 """Every user-facing string in code and templates has a Dutch translation."""
+
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -14,7 +15,8 @@ def extracted_ids() -> set[str]:
         method_map, options_map = parse_mapping_cfg(cfg)
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         ids.add(message[0] if isinstance(message, tuple) else message)
     return ids
 
@@ -22,8 +24,11 @@ def extracted_ids() -> set[str]:
 def test_every_string_is_translated_to_dutch():
     with open(ROOT / "supportgroup/translations/nl/LC_MESSAGES/messages.po", "rb") as po:
         catalogue = read_po(po)
-    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalogue
-                  if m.id and m.string and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalogue
+        if m.id and m.string and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
     missing = sorted(extracted_ids() - translated)
     assert not missing, f"{len(missing)} strings lack a Dutch translation (run `make extract-messages`): {missing[:10]}"
 
@@ -34,8 +39,9 @@ def test_pages_and_form_errors_follow_the_chosen_language(client):
 
     assert "Inloggen" in client.get("/login?lang=nl").get_data(as_text=True)
     token = csrf_token(client, "/register")
-    html = client.post("/register", data={"csrf_token": token, "username": "", "password": "", "confirm": ""}) \
-        .get_data(as_text=True)
+    html = client.post("/register", data={"csrf_token": token, "username": "", "password": "", "confirm": ""}).get_data(
+        as_text=True
+    )
     assert "Dit veld is vereist." in html and "This field is required." not in html
     assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
 

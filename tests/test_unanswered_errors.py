@@ -9,6 +9,7 @@
   by a newer join of the same socket for the same meeting answers `superseded` and does nothing.
 - Socket events count as activity for the idle timeout: a session that chatted is let in at reconnect.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,6 +33,7 @@ ACK_TIMEOUT = 5.0  # js/chat/config.js's ACK_TIMEOUT_MS
 
 
 # --- the database and Redis away (real server, private PostgreSQL and Redis) --------------------------------
+
 
 @pytest.fixture
 def private_stores(tmp_path):
@@ -67,9 +69,11 @@ def fire(sock, events: list[tuple[str, dict]]) -> list[tuple[float, dict | None]
     answers: list = [(None, None)] * len(events)
     started = time.monotonic()
     for i, (name, payload) in enumerate(events):
+
         def answered(ack=None, i=i):
             answers[i] = (time.monotonic() - started, ack)
             done[i].set()
+
         sock.client.emit(name, payload, callback=answered)
     for event in done:
         event.wait(max(0.0, started + ACK_TIMEOUT - time.monotonic()))
@@ -85,8 +89,13 @@ def test_an_outage_answers_every_event_and_every_connect(private_stores, tmp_pat
         meeting_id = scene.meeting.id
         _db.session.remove()
         _db.engine.dispose()
-    server = LiveServer(postgres.url, redis_server.url, redis_prefix, tmp_path / "server.log",
-                        extra_env={"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"})
+    server = LiveServer(
+        postgres.url,
+        redis_server.url,
+        redis_prefix,
+        tmp_path / "server.log",
+        extra_env={"SOCKET_EVENT_RATE_LIMIT": "1000 per 10 seconds"},
+    )
     opened = []
     try:
         expert_http, alice_http = server.login("expert", DEFAULT_PASSWORD), server.login("alice", DEFAULT_PASSWORD)
@@ -97,14 +106,17 @@ def test_an_outage_answers_every_event_and_every_connect(private_stores, tmp_pat
         assert alice.call("send", {"meeting_id": meeting_id, "client_id": "before-0001", "text": "hi"})["ok"]
 
         postgres.stop()
-        events = [("send", {"meeting_id": meeting_id, "client_id": f"outage-{i:04d}", "text": f"line {i}"})
-                  for i in range(60)]
+        events = [
+            ("send", {"meeting_id": meeting_id, "client_id": f"outage-{i:04d}", "text": f"line {i}"}) for i in range(60)
+        ]
         events += [("raise_hand", {"meeting_id": meeting_id})] * 10  # events that load the account
         answers = fire(alice, events)
         answered = [(after, ack) for after, ack in answers if ack is not None]
         codes = {ack["error"]["code"] for _after, ack in answered if not ack["ok"]}
-        print(f"\ndatabase down: {len(events)} sent, {len(answered)} answered within {ACK_TIMEOUT}s, "
-              f"slowest {max((a for a, _ in answered), default=0):.3f}s, codes {sorted(codes)}")
+        print(
+            f"\ndatabase down: {len(events)} sent, {len(answered)} answered within {ACK_TIMEOUT}s, "
+            f"slowest {max((a for a, _ in answered), default=0):.3f}s, codes {sorted(codes)}"
+        )
         assert len(answered) == len(events)
         assert codes == {"unavailable"} and not any(ack["ok"] for _a, ack in answered)
         refusal, took = connect_answer(server, alice_http)
@@ -122,8 +134,9 @@ def test_an_outage_answers_every_event_and_every_connect(private_stores, tmp_pat
         assert connect_answer(server, alice_http)[0] == "connected"
 
         redis_server.kill()
-        answers = fire(alice, [("send", {"meeting_id": meeting_id, "client_id": f"redis-{i:04d}", "text": "x"})
-                               for i in range(20)])
+        answers = fire(
+            alice, [("send", {"meeting_id": meeting_id, "client_id": f"redis-{i:04d}", "text": "x"}) for i in range(20)]
+        )
         answered = [ack for _after, ack in answers if ack is not None]
         print(f"redis down: 20 sent, {len(answered)} answered")
         assert len(answered) == 20 and {a["error"]["code"] for a in answered} == {"unavailable"}
@@ -142,9 +155,14 @@ def test_an_outage_answers_every_event_and_every_connect(private_stores, tmp_pat
 
 # --- unknown events and malformed frames (real server, raw WebSocket) ---------------------------------------
 
+
 def raw_socket(server: LiveServer, http) -> websocket.WebSocket:
-    ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-                                     header=[f"Cookie: {cookie_of(http)}"], origin=server.url, timeout=5)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+        header=[f"Cookie: {cookie_of(http)}"],
+        origin=server.url,
+        timeout=5,
+    )
     assert ws.recv().startswith("0")  # Engine.IO open
     ws.send("40")
     assert ws.recv().startswith("40")  # Socket.IO connect accepted
@@ -175,8 +193,21 @@ def closed_within(ws: websocket.WebSocket, within: float = 3.0) -> bool:
         return False
 
 
-MALFORMED = ["45", "46", '451-["send",{"_placeholder":true,"num":0}]', "42[", '42{"a":1}', "42[5]", "42[]", "42",
-             "4", "43[]", "44", "47", '40"x"']
+MALFORMED = [
+    "45",
+    "46",
+    '451-["send",{"_placeholder":true,"num":0}]',
+    "42[",
+    '42{"a":1}',
+    "42[5]",
+    "42[]",
+    "42",
+    "4",
+    "43[]",
+    "44",
+    "47",
+    '40"x"',
+]
 
 
 def test_unknown_events_are_answered_and_malformed_frames_close_only_their_socket(factory, live_servers, sockets):
@@ -208,6 +239,7 @@ def test_unknown_events_are_answered_and_malformed_frames_close_only_their_socke
 
 
 # --- joins (in-process, both backends) ----------------------------------------------------------------------
+
 
 def test_a_join_whose_rights_keep_changing_answers_rights_changed(app, factory, socket_client):
     scene = factory.scene()
@@ -259,6 +291,7 @@ def test_a_join_replaced_by_a_newer_one_answers_superseded_and_does_nothing(app,
 
 
 # --- the idle timeout counts socket activity (in-process, both backends, a clock the test sets) -------------
+
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 60}], indirect=True)
 def test_socket_activity_keeps_its_session_alive_at_reconnect(app, factory, login_client, monkeypatch):

@@ -4,6 +4,7 @@ Coordinators and admins see names (aliases, or a peer expert's first name), time
 group's own peer experts see counts only; participants see none of it (403). Each page runs a fixed
 number of queries, whatever the number of meetings or members.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
@@ -27,8 +28,7 @@ def meeting(meeting_id: int):
     access = attendance_access(current_user, meeting.group_id)
     full = access == ATTENDANCE_FULL
     report = services.meeting_report(meeting, with_names=full)
-    return render_template("attendance/meeting.html", meeting=meeting, group=meeting.group, report=report,
-                           full=full)
+    return render_template("attendance/meeting.html", meeting=meeting, group=meeting.group, report=report, full=full)
 
 
 @bp.route("/members/<int:membership_id>")
@@ -36,14 +36,14 @@ def meeting(meeting_id: int):
 def member(membership_id: int):
     require_attendance_details(current_user)
     membership = db.session.get(
-        Membership, membership_id,
+        Membership,
+        membership_id,
         options=[joinedload(Membership.group), joinedload(Membership.user).joinedload(User.profile)],
     )
     if membership is None:
         abort(404)
     report = services.member_report(membership)
-    return render_template("attendance/member.html", membership=membership, group=membership.group,
-                           report=report)
+    return render_template("attendance/member.html", membership=membership, group=membership.group, report=report)
 
 
 @bp.route("/groups/<int:group_id>")
@@ -55,7 +55,12 @@ def group(group_id: int):
     access = attendance_access(current_user, group.id)
     rows = services.group_counts(group)
     chart = services.bar_chart(rows)
-    return render_template("attendance/group.html", group=group, rows=rows, chart=chart,
-                           full=access == ATTENDANCE_FULL,
-                           active_participants=services.active_participant_count(group.id),
-                           chart_limit=services.CHART_MEETINGS)
+    return render_template(
+        "attendance/group.html",
+        group=group,
+        rows=rows,
+        chart=chart,
+        full=access == ATTENDANCE_FULL,
+        active_participants=services.active_participant_count(group.id),
+        chart_limit=services.CHART_MEETINGS,
+    )

@@ -7,6 +7,7 @@ or the route (the edge) commits.
 The reports read a fixed number of queries whatever the number of meetings or members: counts are
 aggregated in SQL, and the rows of one meeting or one membership are read in one query each.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,13 +19,24 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Attendance, Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, User, utcnow
+from ..models import (
+    Attendance,
+    Group,
+    Meeting,
+    MeetingState,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    User,
+    utcnow,
+)
 
 # The group chart shows at most this many meetings, the most recent ones.
 CHART_MEETINGS = 52
 
 
 # --- recording ---------------------------------------------------------------------------------------
+
 
 def _lock_membership(membership_id: int) -> None:
     """Serialise joins and leaves of one member (PostgreSQL row lock; SQLite serialises writers anyway).
@@ -37,8 +49,12 @@ def _lock_membership(membership_id: int) -> None:
 
 def open_stay(meeting_id: int, membership_id: int) -> Attendance | None:
     return db.session.scalar(
-        select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.membership_id == membership_id,
-                                 Attendance.left_at.is_(None)).order_by(Attendance.id).limit(1)
+        select(Attendance)
+        .where(
+            Attendance.meeting_id == meeting_id, Attendance.membership_id == membership_id, Attendance.left_at.is_(None)
+        )
+        .order_by(Attendance.id)
+        .limit(1)
     )
 
 
@@ -53,8 +69,9 @@ def record_join(meeting: Meeting, membership: Membership, now: datetime | None =
     return stay
 
 
-def record_leave(meeting_id: int, membership_id: int, still_present: Callable[[], bool] | None = None,
-                 now: datetime | None = None) -> int:
+def record_leave(
+    meeting_id: int, membership_id: int, still_present: Callable[[], bool] | None = None, now: datetime | None = None
+) -> int:
     """Close the member's open stay in the meeting; returns how many rows were closed.
 
     `still_present` is asked after the member's row is locked: when another socket of theirs is still in
@@ -65,8 +82,9 @@ def record_leave(meeting_id: int, membership_id: int, still_present: Callable[[]
         return 0
     result = db.session.execute(
         update(Attendance)
-        .where(Attendance.meeting_id == meeting_id, Attendance.membership_id == membership_id,
-               Attendance.left_at.is_(None))
+        .where(
+            Attendance.meeting_id == meeting_id, Attendance.membership_id == membership_id, Attendance.left_at.is_(None)
+        )
         .values(left_at=now or utcnow())
         .execution_options(synchronize_session="fetch")
     )
@@ -91,6 +109,7 @@ def close_open_attendance(meeting: Meeting, now: datetime | None = None) -> int:
 
 
 # --- reading -----------------------------------------------------------------------------------------
+
 
 def display_name(membership: Membership) -> str:
     """The name the group knows: the alias, or a peer expert's first name. Never the username."""
@@ -151,13 +170,19 @@ def meeting_report(meeting: Meeting, with_names: bool) -> MeetingReport:
     Two queries: the meeting's stays, and the group's memberships with their accounts and profiles.
     """
     now = utcnow()
-    stays = list(db.session.scalars(
-        select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.joined_at, Attendance.id)
-    ))
-    memberships = {m.id: m for m in db.session.scalars(
-        select(Membership).where(Membership.group_id == meeting.group_id)
-        .options(joinedload(Membership.user).joinedload(User.profile))
-    ).unique()}
+    stays = list(
+        db.session.scalars(
+            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.joined_at, Attendance.id)
+        )
+    )
+    memberships = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Membership)
+            .where(Membership.group_id == meeting.group_id)
+            .options(joinedload(Membership.user).joinedload(User.profile))
+        ).unique()
+    }
     by_member: dict[int, list[Attendance]] = defaultdict(list)
     for stay in stays:
         by_member[stay.membership_id].append(stay)
@@ -168,19 +193,22 @@ def meeting_report(meeting: Meeting, with_names: bool) -> MeetingReport:
         if membership is None:  # moved to another group cannot happen; guard anyway
             continue
         still_open = any(r.left_at is None for r in rows)
-        present.append(PersonStay(
-            membership=membership,
-            name=display_name(membership),
-            is_peer_expert=membership.is_moderator,
-            joined_at=rows[0].joined_at,
-            left_at=None if still_open else max(r.left_at for r in rows),
-            minutes=minutes_present((r.joined_at, _stay_end(r, meeting, now)) for r in rows),
-            visits=len(rows),
-        ))
+        present.append(
+            PersonStay(
+                membership=membership,
+                name=display_name(membership),
+                is_peer_expert=membership.is_moderator,
+                joined_at=rows[0].joined_at,
+                left_at=None if still_open else max(r.left_at for r in rows),
+                minutes=minutes_present((r.joined_at, _stay_end(r, meeting, now)) for r in rows),
+                visits=len(rows),
+            )
+        )
     present.sort(key=lambda p: (not p.is_peer_expert, p.name.lower()))
 
-    active = [m for m in memberships.values()
-              if m.role == MembershipRole.PARTICIPANT and m.status == MembershipStatus.ACTIVE]
+    active = [
+        m for m in memberships.values() if m.role == MembershipRole.PARTICIPANT and m.status == MembershipStatus.ACTIVE
+    ]
     absent = sorted((m for m in active if m.id not in by_member), key=lambda m: (m.alias or "").lower())
     report = MeetingReport(
         meeting=meeting,
@@ -195,8 +223,10 @@ def meeting_report(meeting: Meeting, with_names: bool) -> MeetingReport:
 
 def _held(now: datetime):
     """Meetings that took place (or are taking place): not cancelled, and opened or past their start."""
-    return and_(Meeting.state != MeetingState.CANCELLED,
-                or_(Meeting.state.in_([MeetingState.OPEN, MeetingState.CLOSED]), Meeting.starts_at <= now))
+    return and_(
+        Meeting.state != MeetingState.CANCELLED,
+        or_(Meeting.state.in_([MeetingState.OPEN, MeetingState.CLOSED]), Meeting.starts_at <= now),
+    )
 
 
 @dataclass
@@ -214,8 +244,14 @@ def group_counts(group: Group, limit: int = CHART_MEETINGS) -> list[ChartRow]:
     participant = case((Membership.role == MembershipRole.PARTICIPANT, Attendance.membership_id))
     moderator = case((Membership.role == MembershipRole.MODERATOR, Attendance.membership_id))
     rows = db.session.execute(
-        select(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.state,
-               func.count(func.distinct(participant)), func.count(func.distinct(moderator)))
+        select(
+            Meeting.id,
+            Meeting.title,
+            Meeting.starts_at,
+            Meeting.state,
+            func.count(func.distinct(participant)),
+            func.count(func.distinct(moderator)),
+        )
         .select_from(Meeting)
         .outerjoin(Attendance, Attendance.meeting_id == Meeting.id)
         .outerjoin(Membership, Membership.id == Attendance.membership_id)
@@ -224,16 +260,25 @@ def group_counts(group: Group, limit: int = CHART_MEETINGS) -> list[ChartRow]:
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
         .limit(limit)
     ).all()
-    return [ChartRow(id_, title, starts_at, state, participants, moderators)
-            for id_, title, starts_at, state, participants, moderators in reversed(rows)]
+    return [
+        ChartRow(id_, title, starts_at, state, participants, moderators)
+        for id_, title, starts_at, state, participants, moderators in reversed(rows)
+    ]
 
 
 def active_participant_count(group_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.group_id == group_id, Membership.role == MembershipRole.PARTICIPANT,
-            Membership.status == MembershipStatus.ACTIVE)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.group_id == group_id,
+                Membership.role == MembershipRole.PARTICIPANT,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+        )
+        or 0
+    )
 
 
 @dataclass
@@ -267,9 +312,7 @@ def member_report(membership: Membership) -> MemberReport:
     member attended are always shown.
     """
     now = utcnow()
-    stays = list(db.session.scalars(
-        select(Attendance).where(Attendance.membership_id == membership.id)
-    ))
+    stays = list(db.session.scalars(select(Attendance).where(Attendance.membership_id == membership.id)))
     attended_ids = {s.meeting_id for s in stays}
     window = Meeting.starts_at >= membership.created_at
     if membership.status != MembershipStatus.ACTIVE:
@@ -277,26 +320,32 @@ def member_report(membership: Membership) -> MemberReport:
     condition = and_(_held(now), window)
     if attended_ids:
         condition = or_(condition, Meeting.id.in_(attended_ids))
-    meetings = list(db.session.scalars(
-        select(Meeting).where(Meeting.group_id == membership.group_id, condition)
-        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-    ))
+    meetings = list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.group_id == membership.group_id, condition)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        )
+    )
     by_meeting: dict[int, list[Attendance]] = defaultdict(list)
     for stay in stays:
         by_meeting[stay.meeting_id].append(stay)
     rows = []
     for meeting in meetings:
         own = by_meeting.get(meeting.id, [])
-        rows.append(MemberMeeting(
-            meeting=meeting,
-            attended=bool(own),
-            minutes=minutes_present((s.joined_at, _stay_end(s, meeting, now)) for s in own),
-            joined_at=min((s.joined_at for s in own), default=None),
-        ))
+        rows.append(
+            MemberMeeting(
+                meeting=meeting,
+                attended=bool(own),
+                minutes=minutes_present((s.joined_at, _stay_end(s, meeting, now)) for s in own),
+                joined_at=min((s.joined_at for s in own), default=None),
+            )
+        )
     return MemberReport(membership=membership, name=display_name(membership), rows=rows)
 
 
 # --- the chart ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Bar:
@@ -346,8 +395,26 @@ def bar_chart(rows: list[ChartRow], width: int = 720, height: int = 260) -> Char
     for i, row in enumerate(rows):
         h = plot_h * row.participants / scale_max
         x = left + i * slot + (slot - bar_w) / 2
-        bars.append(Bar(row=row, x=round(x, 1), y=round(bottom - h, 1), width=round(bar_w, 1), height=round(h, 1),
-                        label_x=round(x + bar_w / 2, 1), value_y=round(bottom - h - 4, 1),
-                        show_date=(len(rows) - 1 - i) % label_every == 0))
-    return Chart(width=width, height=height, left=left, top=top, bottom=bottom, right=width - right,
-                 bars=bars, ticks=[Tick(t.value, round(t.y, 1)) for t in ticks], max_value=max_value)
+        bars.append(
+            Bar(
+                row=row,
+                x=round(x, 1),
+                y=round(bottom - h, 1),
+                width=round(bar_w, 1),
+                height=round(h, 1),
+                label_x=round(x + bar_w / 2, 1),
+                value_y=round(bottom - h - 4, 1),
+                show_date=(len(rows) - 1 - i) % label_every == 0,
+            )
+        )
+    return Chart(
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        bottom=bottom,
+        right=width - right,
+        bars=bars,
+        ticks=[Tick(t.value, round(t.y, 1)) for t in ticks],
+        max_value=max_value,
+    )

@@ -1,4 +1,5 @@
 """Accounts: register, log in and out, change password. Registers Flask-Login's user loader."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -6,6 +6,7 @@ Socket.IO message queue, exactly as the coordinators' pages do. (Without Redis, 
 deployment, a command runs in a process of its own and cannot reach the server's sockets: its change applies
 there when the sockets reconnect, so restart the server.)
 """
+
 from __future__ import annotations
 
 import click
@@ -13,10 +14,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..audit import AuditAction, record
-from ..realtime.rooms import pending_revocations, revoke_rooms
 from ..edge import committing
 from ..extensions import db
 from ..models import Role, User
+from ..realtime.rooms import pending_revocations, revoke_rooms
 from .services import find_user
 
 
@@ -46,8 +47,10 @@ def _user(username: str) -> User:
 def _after(user_id: int) -> None:
     ended = revoke_rooms(user_id=user_id)
     if (user_id, None) in pending_revocations():  # failed (Redis): this process has no heartbeat to retry it
-        raise click.ClickException("The change is saved, but open sockets could not be checked (Redis failed). "
-                                   "They may still hear their meetings: run the command again once Redis answers.")
+        raise click.ClickException(
+            "The change is saved, but open sockets could not be checked (Redis failed). "
+            "They may still hear their meetings: run the command again once Redis answers."
+        )
     click.echo(f"Disconnected sockets: {ended}.")
     if not current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
         click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")
@@ -71,8 +74,12 @@ def _change(username: str, act, done: str, *, takes_rights: bool) -> None:
 @with_appcontext
 def set_role_command(username: str, role: str) -> None:
     """Give USERNAME the account role ROLE; rooms the old role carried are taken away at once."""
-    _change(username, lambda user: set_role(user, Role(role)), f"Account '{username}' now has role {role}.",
-            takes_rights=True)
+    _change(
+        username,
+        lambda user: set_role(user, Role(role)),
+        f"Account '{username}' now has role {role}.",
+        takes_rights=True,
+    )
 
 
 @click.command("disable-user")
@@ -80,8 +87,7 @@ def set_role_command(username: str, role: str) -> None:
 @with_appcontext
 def disable_user_command(username: str) -> None:
     """Disable USERNAME: no login, every session and socket ended."""
-    _change(username, lambda user: set_enabled(user, False), f"Account '{username}' is disabled.",
-            takes_rights=True)
+    _change(username, lambda user: set_enabled(user, False), f"Account '{username}' is disabled.", takes_rights=True)
 
 
 @click.command("enable-user")
@@ -89,8 +95,7 @@ def disable_user_command(username: str) -> None:
 @with_appcontext
 def enable_user_command(username: str) -> None:
     """Enable USERNAME again."""
-    _change(username, lambda user: set_enabled(user, True), f"Account '{username}' is enabled.",
-            takes_rights=False)
+    _change(username, lambda user: set_enabled(user, True), f"Account '{username}' is enabled.", takes_rights=False)
 
 
 COMMANDS = (set_role_command, disable_user_command, enable_user_command)

@@ -9,6 +9,7 @@ removals, safety checks, their reports, and whispers addressed to them.
 The audit log survives: entries the person made as a peer expert or coordinator keep who-did-what as a
 stable pseudonym (a keyed hash) instead of the account.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,10 @@ def _iso(value: datetime | None) -> str | None:
 def export_data(user: User) -> dict:
     """Everything stored about this account that is theirs: the account, memberships, own messages."""
     memberships = db.session.execute(
-        select(Membership, Group).join(Group, Membership.group_id == Group.id)
-        .where(Membership.user_id == user.id).order_by(Membership.created_at, Membership.id)
+        select(Membership, Group)
+        .join(Group, Membership.group_id == Group.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.created_at, Membership.id)
     ).all()
     messages = db.session.execute(
         select(Message, Meeting, Group)
@@ -113,12 +116,12 @@ def erase_account(user: User, password: str) -> dict[str, int]:
     user_id = user.id
     membership_ids = select(Membership.id).where(Membership.user_id == user_id)
     groups_with_a_place = db.session.scalars(
-        select(Membership.group_id).where(Membership.user_id == user_id,
-                                          Membership.status == MembershipStatus.ACTIVE)
+        select(Membership.group_id).where(Membership.user_id == user_id, Membership.status == MembershipStatus.ACTIVE)
     ).all()
 
     audited = db.session.execute(
-        update(ModerationAction).where(ModerationAction.actor_user_id == user_id)
+        update(ModerationAction)
+        .where(ModerationAction.actor_user_id == user_id)
         .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None),
         execution_options={"synchronize_session": False},
     ).rowcount

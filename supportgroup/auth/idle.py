@@ -13,6 +13,7 @@ A socket cannot rewrite the cookie, so it stamps the session's activity on the s
 minute per socket, under a random id the session carries (`ACTIVITY_ID`), never the account: a
 session on another device stays idle. The stamp is read only when the cookie's own stamp is too old.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -161,7 +162,7 @@ def activity_stamps() -> MemoryStamps | RedisStamps:
 
 
 def _restored_from_cookie(_app, user) -> None:
-    """"Keep me logged in": a session restored from the remember cookie starts active, not idle."""
+    """ "Keep me logged in": a session restored from the remember cookie starts active, not idle."""
     mark_active()
 
 

@@ -1,4 +1,5 @@
 """Register, log in, log out, change password."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,11 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..realtime.rooms import disconnect_user
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
+from ..realtime.rooms import disconnect_user
 from . import data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
@@ -164,6 +165,7 @@ def settings():
 
 
 # --- your own data: export and erasure ---------------------------------------------------------------
+
 
 @bp.route("/account/export")
 @login_required

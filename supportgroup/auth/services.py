@@ -1,4 +1,5 @@
 """Account rules. Services change models and flush; the caller commits."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,11 @@ def normalise_username(username: str) -> str:
 def check_username(username: str) -> str:
     name = normalise_username(username)
     if not USERNAME_RE.fullmatch(name):
-        raise DomainError("invalid_username", _l("Use 3 to 32 letters, digits, dots, dashes or underscores, "
-                                                 "starting with a letter or digit."), field="username")
+        raise DomainError(
+            "invalid_username",
+            _l("Use 3 to 32 letters, digits, dots, dashes or underscores, starting with a letter or digit."),
+            field="username",
+        )
     return name
 
 
@@ -32,16 +36,18 @@ def check_password(password: str, username: str) -> None:
     if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX):
         raise DomainError("password_length", _l("Use between 10 and 128 characters."), field="password")
     if normalise_username(username) and normalise_username(username) in password.lower():
-        raise DomainError("password_contains_username", _l("Your password must not contain your username."),
-                          field="password")
+        raise DomainError(
+            "password_contains_username", _l("Your password must not contain your username."), field="password"
+        )
 
 
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == normalise_username(username)))
 
 
-def create_user(username: str, password: str, role: Role = Role.PARTICIPANT, *, first_name: str | None = None,
-                trained: bool = False) -> User:
+def create_user(
+    username: str, password: str, role: Role = Role.PARTICIPANT, *, first_name: str | None = None, trained: bool = False
+) -> User:
     """Create an account (and a peer-expert profile for peer experts). Raises DomainError."""
     name = check_username(username)
     check_password(password, name)
@@ -49,8 +55,9 @@ def create_user(username: str, password: str, role: Role = Role.PARTICIPANT, *, 
         raise DomainError("username_taken", _l("This username is taken. Please choose another."), field="username")
     if role == Role.PEER_EXPERT and not (first_name or "").strip():
         # Never derive it from the username: participants see this name.
-        raise DomainError("first_name_required", _l("A peer expert needs a first name to show to their groups."),
-                          field="first_name")
+        raise DomainError(
+            "first_name_required", _l("A peer expert needs a first name to show to their groups."), field="first_name"
+        )
     user = User(username=name, password_hash=hash_password(password), role=role)
     db.session.add(user)
     if role == Role.PEER_EXPERT:
@@ -86,8 +93,9 @@ def update_settings(user: User, timezone: str, locale: str | None) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DomainError("unknown_timezone", _l("Unknown timezone. Use a name like Europe/Amsterdam."),
-                          field="timezone") from None
+        raise DomainError(
+            "unknown_timezone", _l("Unknown timezone. Use a name like Europe/Amsterdam."), field="timezone"
+        ) from None
     user.timezone = timezone
     user.locale = locale or None
     db.session.flush()

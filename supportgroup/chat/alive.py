@@ -15,6 +15,7 @@ stamping for ever (issue #12: a client event named `connect` emptied the socket'
 disconnect removed nothing). Disconnect now removes what the store holds, whatever the session says; the
 sweep is the net under that: an entry whose socket is unknown here for two rounds in a row is removed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -110,8 +111,11 @@ def sweep_ghosts() -> None:
     suspects: set[tuple[int, str]] = current_app.extensions.setdefault(SUSPECTS, set())
     presence = stores().presence
     manager = socketio.server.manager
-    found = {(meeting_id, sid) for meeting_id, sid in presence.local_entries()
-             if manager.eio_sid_from_sid(sid, NAMESPACE) is None}
+    found = {
+        (meeting_id, sid)
+        for meeting_id, sid in presence.local_entries()
+        if manager.eio_sid_from_sid(sid, NAMESPACE) is None
+    }
     gone = found & suspects
     changed: set[int] = set()
     for meeting_id, sid in sorted(gone):
@@ -121,8 +125,10 @@ def sweep_ghosts() -> None:
         log.warning("presence: removed an entry whose socket is gone (meeting %s)", meeting_id)
         try:
             attendance.record_leave(
-                meeting_id, membership_id,
-                still_present=lambda m=meeting_id, i=membership_id: i in stores().presence.membership_ids(m))
+                meeting_id,
+                membership_id,
+                still_present=lambda m=meeting_id, i=membership_id: i in stores().presence.membership_ids(m),
+            )
             db.session.commit()
         except Exception:
             db.session.rollback()

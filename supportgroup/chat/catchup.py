@@ -9,6 +9,7 @@ id and how many of its messages are deleted (`sync`, emitted locally: it must no
 repairs). A client that has not covered that far, or knows another number of deletions, asks `catch_up`
 for the messages after the point it has covered and for the deleted ids.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,16 +86,28 @@ def catch_up(user, meeting_id: int, after: int):
     last_id = db.session.scalar(select(Meeting.last_message_seq).where(Meeting.id == meeting_id)) or 0
     messages = []
     if not is_waiting(meeting, membership):
-        messages = list(db.session.scalars(
-            select(Message)
-            .where(Message.meeting_id == meeting_id, services.visible_to(membership), Message.seq > after,
-                   Message.seq <= last_id)
-            .options(AUTHOR_AS_PERSON).order_by(Message.seq).limit(current_app.config["REPLAY_LIMIT"])))
-    deleted_ids = list(db.session.scalars(
-        select(Message.seq).where(Message.meeting_id == meeting_id, Message.deleted_at.is_not(None),
-                                  Message.seq <= last_id).order_by(Message.seq)))
-    reply = {"messages": [message_payload(m) for m in messages], "last_id": last_id,
-             "deleted_ids": deleted_ids}
+        messages = list(
+            db.session.scalars(
+                select(Message)
+                .where(
+                    Message.meeting_id == meeting_id,
+                    services.visible_to(membership),
+                    Message.seq > after,
+                    Message.seq <= last_id,
+                )
+                .options(AUTHOR_AS_PERSON)
+                .order_by(Message.seq)
+                .limit(current_app.config["REPLAY_LIMIT"])
+            )
+        )
+    deleted_ids = list(
+        db.session.scalars(
+            select(Message.seq)
+            .where(Message.meeting_id == meeting_id, Message.deleted_at.is_not(None), Message.seq <= last_id)
+            .order_by(Message.seq)
+        )
+    )
+    reply = {"messages": [message_payload(m) for m in messages], "last_id": last_id, "deleted_ids": deleted_ids}
     if membership.is_moderator:
         reply["moderation"] = moderation_snapshot(meeting)
     return reply

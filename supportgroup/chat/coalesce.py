@@ -8,6 +8,7 @@ task of the process where they happened, reading presence from the shared store 
 it is always the whole, current list). The joiner needs no push: its `join` ack carries the list.
 With `PRESENCE_PUSH_MS = 0` (the in-process test client) every change is pushed at once.
 """
+
 from __future__ import annotations
 
 import threading

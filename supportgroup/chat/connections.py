@@ -1,4 +1,5 @@
 """Which socket ids belong to which user (`disconnect_user`, the user room), in memory or in Redis."""
+
 from __future__ import annotations
 
 import threading
@@ -80,6 +81,5 @@ class RedisConnections:
                 by_user[user_id].append(sid)
             pipe = self._redis.pipeline(transaction=False)
             for user_id, sids in by_user.items():
-                self._touch(keys=[self._key(user_id)], args=[self._lifetime, ms(self._lifetime), *sids],
-                            client=pipe)
+                self._touch(keys=[self._key(user_id)], args=[self._lifetime, ms(self._lifetime), *sids], client=pipe)
             pipe.execute()

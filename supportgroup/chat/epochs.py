@@ -1,4 +1,5 @@
 """Version tokens of authorization scopes (`chat/rights.py`): in this process's memory, or shared in Redis."""
+
 from __future__ import annotations
 
 import secrets

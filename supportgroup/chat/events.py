@@ -4,6 +4,7 @@ Each goes through the pipeline of `realtime/pipeline.py` (parse, authenticate, r
 authorizes through `permissions`, acts through a service, commits once, then pushes (`realtime/push.py`).
 Entering and leaving a meeting are in `chat/joining.py`. The protocol is in docs/protocol.md.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -52,8 +53,14 @@ def send(user_id: int, meeting_id: int, client_id: str, text: str) -> dict:
     held_reason = safety.hold_reason(facts, text)
     categories = safety.crisis_categories(facts, text)
     try:
-        message = messages.insert_message(meeting_id, facts.membership_id, client_id, text, held_reason=held_reason,
-                                          status=MessageStatus.PENDING if held_reason else MessageStatus.VISIBLE)
+        message = messages.insert_message(
+            meeting_id,
+            facts.membership_id,
+            client_id,
+            text,
+            held_reason=held_reason,
+            status=MessageStatus.PENDING if held_reason else MessageStatus.VISIBLE,
+        )
         payload = message_payload(message, entry.person)
         alert_payloads, note = [], None
         if categories:  # rare: one INSERT for the alerts, in the same transaction
@@ -93,8 +100,14 @@ def whisper(user: object, meeting_id: int, client_id: str, text: str, to: str | 
             raise PayloadError(_l("The field %(name)s is missing.", name="to"))
         recipient = load_member(meeting, to)
     require_may_whisper(meeting, membership, recipient)
-    message, created = messages.store_once(meeting, membership, client_id, text, kind=MessageKind.WHISPER,
-                                           whisper_membership_id=(recipient or membership).id)
+    message, created = messages.store_once(
+        meeting,
+        membership,
+        client_id,
+        text,
+        kind=MessageKind.WHISPER,
+        whisper_membership_id=(recipient or membership).id,
+    )
     if created:
         push.deliver(message, message_payload(message, person(membership)))
     return messages.send_ack(message, duplicate=not created)
@@ -129,6 +142,7 @@ def _hand_event(raise_it: bool) -> Callable[..., dict]:
         db.session.commit()
         push.push_hands(meeting)
         return {}
+
     return handler
 
 

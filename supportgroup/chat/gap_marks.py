@@ -3,6 +3,7 @@
 Apart from `chat/catchup.py` so that `chat/joining.py` (whose `join` ack carries the same figures) can use it
 without importing the module that registers `catch_up` through it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,7 +22,11 @@ def marks(meeting_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     if not ids:
         return {}
     last = dict(db.session.execute(select(Meeting.id, Meeting.last_message_seq).where(Meeting.id.in_(ids))).all())
-    deleted = dict(db.session.execute(
-        select(Message.meeting_id, func.count()).where(Message.meeting_id.in_(ids), Message.deleted_at.is_not(None))
-        .group_by(Message.meeting_id)).all())
+    deleted = dict(
+        db.session.execute(
+            select(Message.meeting_id, func.count())
+            .where(Message.meeting_id.in_(ids), Message.deleted_at.is_not(None))
+            .group_by(Message.meeting_id)
+        ).all()
+    )
     return {meeting_id: (seq, deleted.get(meeting_id, 0)) for meeting_id, seq in last.items()}

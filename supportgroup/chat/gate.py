@@ -10,6 +10,7 @@ posting rights were read from (`chat/rights.py`) and whether a peer expert is pr
 write only then). `Gate.check` asks all three in one Lua script, one round trip instead of three: at a few
 hundred messages a second, round trips are a large share of the server's CPU (docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -30,7 +31,9 @@ from .redis_scripts import FIND_MODERATOR, NOW_MS
 # presence TTL in ms ('' = do not look), a fresh token for missing epoch keys, their lifetime (s), then per
 # counter its limit and window (s).
 # Returns {0} when over budget, else {1, moderator present (0/1), epoch tokens...}.
-_CHECK = NOW_MS + """
+_CHECK = (
+    NOW_MS
+    + """
 local counters, epochs = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, counters do
   local count = redis.call('INCR', KEYS[i])
@@ -50,11 +53,14 @@ end
 if ARGV[3] ~= '' then
   local hash_key, proof_key = KEYS[counters + epochs + 1], KEYS[counters + epochs + 2]
   local oldest = now - tonumber(ARGV[3])
-""" + FIND_MODERATOR + """
+"""
+    + FIND_MODERATOR
+    + """
   result[2] = present
 end
 return result
 """
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +124,9 @@ class MemoryGate:
 class RedisGate:
     """Several processes: one Lua script per event (the count), or per message (count, epochs, presence)."""
 
-    def __init__(self, client: redis.Redis, prefix: str, limit: str, epochs: RedisEpochs,
-                 presence: RedisPresence) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str, limit: str, epochs: RedisEpochs, presence: RedisPresence
+    ) -> None:
         self._windows = _Windows(limit)
         self._prefix = f"{prefix}:socket-rate:"
         self._epochs, self._presence = epochs, presence

@@ -30,6 +30,7 @@ refresh beyond PRESENCE_TTL (other processes would prune this one's people, and 
 A round only reads and emits; it commits nothing (the sweep closes a ghost's stay). Started by the real
 servers (`serve.py`, `wsgi.py`), never by the in-process test app (`PRESENCE_HEARTBEAT`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -169,10 +170,14 @@ def database_round(work: DatabaseWork) -> DatabaseWork:
         ("sending sync", emit_sync, None, 0),  # clients learn what they missed (chat/catchup.py)
         ("retrying revocations", retry_revocations, None, 0),  # rooms a failed revocation left (realtime/rooms.py)
         ("sweeping presence", sweep_ghosts, None, 0),  # entries whose socket is gone (chat/alive.py)
-        *((f"pushing presence to meeting {m}", functools.partial(push_presence, m), failed.presence, m)
-          for m in sorted(work.presence)),
-        *((f"pushing the state of meeting {m}", functools.partial(push_meeting_state, m), failed.state, m)
-          for m in sorted(work.state)),
+        *(
+            (f"pushing presence to meeting {m}", functools.partial(push_presence, m), failed.presence, m)
+            for m in sorted(work.presence)
+        ),
+        *(
+            (f"pushing the state of meeting {m}", functools.partial(push_meeting_state, m), failed.state, m)
+            for m in sorted(work.state)
+        ),
         ("stamping activity", stamp_joined_activity, None, 0),
     ]
     for what, step, failures, meeting_id in steps:
@@ -199,8 +204,9 @@ def stamp_joined_activity() -> None:
     if not entries:
         return
     meeting_ids = {meeting_id for meeting_id, _sid in entries}
-    open_ids = set(db.session.scalars(
-        select(Meeting.id).where(Meeting.id.in_(meeting_ids), Meeting.state == MeetingState.OPEN)))
+    open_ids = set(
+        db.session.scalars(select(Meeting.id).where(Meeting.id.in_(meeting_ids), Meeting.state == MeetingState.OPEN))
+    )
     db.session.rollback()  # no transaction left open by a read
     idle.stamp_sockets(sid for meeting_id, sid in entries if meeting_id in open_ids)
 
@@ -249,8 +255,7 @@ class DatabaseWorker:
                     with _time_limit(DATABASE_ROUND_SECONDS):
                         failed = database_round(work)
                 except _TimeLimit:
-                    log.warning("presence heartbeat: the database part took over %ss, stopped",
-                                DATABASE_ROUND_SECONDS)
+                    log.warning("presence heartbeat: the database part took over %ss, stopped", DATABASE_ROUND_SECONDS)
                 except Exception:
                     log.exception("presence heartbeat: the database part failed")
                 finally:

@@ -2,6 +2,7 @@
 
 The protocol is in docs/protocol.md (§3, §7); the pipeline every event goes through in `realtime/pipeline.py`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,9 +34,13 @@ log = logging.getLogger("supportgroup.chat")
 def moderation_snapshot(meeting: Meeting) -> dict:
     """What reaches only the moderators, as it is now (the `join` and `catch_up` acks' `moderation`)."""
     ids = stores().presence.membership_ids(meeting.id)
-    return {"pending": safety.pending_with_reasons(meeting), "reports": services.open_reports(meeting),
-            "waiting": present_people(ids, meeting, waiting=True),
-            "alerts": safety.open_alerts(meeting), "handover": safety.recent_handover_notes(meeting.group_id)}
+    return {
+        "pending": safety.pending_with_reasons(meeting),
+        "reports": services.open_reports(meeting),
+        "waiting": present_people(ids, meeting, waiting=True),
+        "alerts": safety.open_alerts(meeting),
+        "handover": safety.recent_handover_notes(meeting.group_id),
+    }
 
 
 class RightsChanged(Exception):
@@ -62,8 +67,12 @@ def require_newest_join(meeting_id: int) -> None:
         raise Denied("superseded", _l("A newer join of this meeting replaced this one."), status=409)
 
 
-@socket_event("join", {"meeting_id": Int(minimum=1), "after": Int(required=False)}, load_account=False,
-              on_arrival=take_join_ticket)
+@socket_event(
+    "join",
+    {"meeting_id": Int(minimum=1), "after": Int(required=False)},
+    load_account=False,
+    on_arrival=take_join_ticket,
+)
 def join(user_id: int, meeting_id: int, after: int | None) -> dict:
     """Enter the meeting: the rooms, presence and attendance; the ack carries the replay and the state.
 
@@ -76,8 +85,9 @@ def join(user_id: int, meeting_id: int, after: int | None) -> dict:
             return _join(user_id, meeting_id, after)
         except RightsChanged:
             db.session.rollback()
-    raise Denied("rights_changed", _l("Your rights in this meeting changed while you joined. Please try again."),
-                 status=409)
+    raise Denied(
+        "rights_changed", _l("Your rights in this meeting changed while you joined. Please try again."), status=409
+    )
 
 
 def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
@@ -117,8 +127,9 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
             "me": entry.person,
             "messages": [message_payload(m) for m in messages],
             "waiting": waiting,
-            "muted": {"until": facts.mute_until.isoformat() if facts.mute_until else None,
-                      "reason": facts.mute_reason} if facts.muted else None,
+            "muted": {"until": facts.mute_until.isoformat() if facts.mute_until else None, "reason": facts.mute_reason}
+            if facts.muted
+            else None,
             "hands": hand_queue(meeting),
             "last_id": last_id,
             "deleted": deleted,
@@ -178,7 +189,8 @@ def _leave(meeting_id: int) -> bool:
     if membership_id is None:
         return False
     attendance.record_leave(
-        meeting_id, membership_id,
+        meeting_id,
+        membership_id,
         still_present=lambda: membership_id in stores().presence.membership_ids(meeting_id),
     )
     membership = db.session.get(Membership, membership_id)

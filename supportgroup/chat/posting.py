@@ -1,5 +1,6 @@
 """What a socket's account may post in a meeting: read from the database, or the answer the socket keeps
 (`chat/rights.py`) while none of the scopes it was read from has changed."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -6,6 +6,7 @@ prunes) and "is this moderator's client alive?" (the proof stamp: what lets part
 proof never deletes an entry: its socket must stay findable, or taking a right away would miss it.
 The shared variant is `presence_redis.RedisPresence`.
 """
+
 from __future__ import annotations
 
 import math
@@ -154,8 +155,10 @@ class MemoryPresence:
     def holders(self, meeting_ids: list[int]) -> dict[int, dict[str, tuple[int, bool]]]:
         """Per meeting: socket id -> (membership id, entered as moderator)."""
         with self._lock:
-            return {m: {sid: (mid, sid in self._moderators.get(m, ())) for sid, mid in self._rooms.get(m, {}).items()}
-                    for m in meeting_ids}
+            return {
+                m: {sid: (mid, sid in self._moderators.get(m, ())) for sid, mid in self._rooms.get(m, {}).items()}
+                for m in meeting_ids
+            }
 
     def refresh(self) -> None:
         """Nothing to keep alive in memory."""

@@ -6,6 +6,7 @@ it every `HEARTBEAT_SECONDS` (`chat/heartbeat.py`), and readers ignore entries o
 `PRESENCE_TTL`. So a crashed process's sockets drop out of presence within `PRESENCE_TTL` seconds,
 and "is a moderator here?" turns false without anyone having to notice the crash.
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,8 +63,11 @@ class RedisPresence:
 
     def keys_of(self, meeting_id: int) -> list[str]:
         """The meeting's hash (socket id -> value), holder stamps and proofs (socket id -> Redis time, ms)."""
-        return [f"{self._prefix}:presence:{meeting_id}", f"{self._prefix}:presence-seen:{meeting_id}",
-                f"{self._prefix}:presence-proof:{meeting_id}"]
+        return [
+            f"{self._prefix}:presence:{meeting_id}",
+            f"{self._prefix}:presence-seen:{meeting_id}",
+            f"{self._prefix}:presence-proof:{meeting_id}",
+        ]
 
     _keys = keys_of
 
@@ -81,8 +85,9 @@ class RedisPresence:
                 self.proofs.mark(sid)  # the join itself proves the socket alive
                 self._expired.pop(sid, None)
             pipe = self._redis.pipeline(transaction=False)  # one round trip: the entry and the meeting's index
-            self._touch(keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0 if is_moderator else ""],
-                        client=pipe)
+            self._touch(
+                keys=self._keys(meeting_id), args=[self._lifetime, sid, value, 0 if is_moderator else ""], client=pipe
+            )
             self._stamp_index([meeting_id], pipe)
             pipe.execute()
 
@@ -133,7 +138,7 @@ class RedisPresence:
         pipe = self._redis.pipeline(transaction=False)
         for meeting_id in meeting_ids:
             self._moderator_present(keys=self.moderator_keys(meeting_id), args=[self._ttl_ms], client=pipe)
-        return {m: present == 1 for m, present in zip(meeting_ids, pipe.execute())}
+        return {m: present == 1 for m, present in zip(meeting_ids, pipe.execute(), strict=True)}
 
     def sids_of(self, meeting_id: int, membership_id: int) -> set[str]:
         """Every live-held socket of the membership in the meeting, proven or not: a frozen one too."""
@@ -149,8 +154,10 @@ class RedisPresence:
         pipe = self._redis.pipeline(transaction=False)
         for meeting_id in meeting_ids:
             pipe.hgetall(self._keys(meeting_id)[0])
-        return {m: {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items()}
-                for m, raw in zip(meeting_ids, pipe.execute())}
+        return {
+            m: {sid: (int(v.split(":")[0]), v.endswith(":m")) for sid, v in raw.items()}
+            for m, raw in zip(meeting_ids, pipe.execute(), strict=True)
+        }
 
     def local_meetings(self) -> set[int]:
         """Meetings in which this process holds sockets."""
@@ -175,16 +182,19 @@ class RedisPresence:
     def entries_of(self, sid: str) -> dict[int, tuple[int, bool]]:
         """This process's entries of the socket: meeting id -> (membership id, entered as moderator)."""
         with self._lock:
-            return {m: (int(self._local[(m, sid)].split(":")[0]), self._local[(m, sid)].endswith(":m"))
-                    for m in self._by_sid.get(sid, ())}
+            return {
+                m: (int(self._local[(m, sid)].split(":")[0]), self._local[(m, sid)].endswith(":m"))
+                for m in self._by_sid.get(sid, ())
+            }
 
     def prove(self, sid: str) -> set[int]:
         """The socket answered `alive`: stamp its moderator entries as proven now.
 
         Returns the meetings where it counts again (its proof had run out)."""
         with self._lock:
-            entries = {m: self._local[(m, sid)] for m in self._by_sid.get(sid, ())
-                       if self._local[(m, sid)].endswith(":m")}
+            entries = {
+                m: self._local[(m, sid)] for m in self._by_sid.get(sid, ()) if self._local[(m, sid)].endswith(":m")
+            }
             if not entries:
                 return set()
             was_live = self.proofs.live(sid)
@@ -225,16 +235,19 @@ class RedisPresence:
         """
         with self._lock:
             meetings = sorted({meeting_id for meeting_id, _sid in self._local})
-            expired = [(m, sid) for (m, sid), value in self._local.items()
-                       if value.endswith(":m") and not self.proofs.live(sid) and m not in self._expired[sid]]
+            expired = [
+                (m, sid)
+                for (m, sid), value in self._local.items()
+                if value.endswith(":m") and not self.proofs.live(sid) and m not in self._expired[sid]
+            ]
             pipe = self._redis.pipeline(transaction=False)
             for meeting_id, sid in expired:  # this process's clock says the proof ran out: so Redis says it too
                 self._expired[sid].add(meeting_id)
                 pipe.zrem(self._keys(meeting_id)[2], sid)
             for meeting_id in meetings:
                 self._prune(keys=self._keys(meeting_id), args=[self._ttl_ms], client=pipe)
-            results = pipe.execute()[len(expired):]
-        return {m for m, _sid in expired} | {m for m, dropped in zip(meetings, results) if dropped}
+            results = pipe.execute()[len(expired) :]
+        return {m for m, _sid in expired} | {m for m, dropped in zip(meetings, results, strict=True) if dropped}
 
     def clear(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 Shared by `presence_redis.py`, `connections.py` and `gate.py` (which embeds `FIND_MODERATOR` in its own script).
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,9 @@ NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2]
 # KEYS: hash (socket id -> value), sorted set (socket id -> holder's last stamp), sorted set (socket id ->
 # last proof of life). ARGV: key lifetime (s), then triples of socket id, value and proof age (ms, '' for
 # none). Sets the value, stamps the socket as held now, and (moderators) as proven `age` ms ago.
-TOUCH = NOW_MS + """
+TOUCH = (
+    NOW_MS
+    + """
 for i = 2, #ARGV, 3 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   redis.call('ZADD', KEYS[2], now, ARGV[i])
@@ -22,10 +25,13 @@ end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
 return now
 """
+)
 
 # KEYS: hash, holder stamps, proofs (as for TOUCH). ARGV: age (ms) beyond which an entry's holder is dead.
 # Deletes dead entries and returns how many it deleted (so only one process reports a given crash).
-PRUNE = NOW_MS + """
+PRUNE = (
+    NOW_MS
+    + """
 local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[1])))
 for _, sid in ipairs(dead) do
   redis.call('ZREM', KEYS[2], sid)
@@ -34,10 +40,13 @@ for _, sid in ipairs(dead) do
 end
 return #dead
 """
+)
 
 # KEYS: a sorted set (socket id -> last seen). ARGV: key lifetime (s), age (ms) beyond which an entry
 # is dropped, then socket ids to stamp as seen now.
-TOUCH_SET = NOW_MS + """
+TOUCH_SET = (
+    NOW_MS
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
 for i = 3, #ARGV do
   redis.call('ZADD', KEYS[1], now, ARGV[i])
@@ -45,6 +54,7 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return now
 """
+)
 
 
 # Lua, with hash_key, proof_key (as for TOUCH) and oldest (ms) set: `present` is 1 when a moderator
@@ -63,8 +73,10 @@ end
 
 # KEYS: hash, proofs (`RedisPresence.moderator_keys`). ARGV: age (ms) beyond which a proof has lapsed. 1 when
 # a proven moderator socket is in the meeting.
-MODERATOR_PRESENT = (NOW_MS + "local hash_key, proof_key = KEYS[1], KEYS[2]\n"
-                      "local oldest = now - tonumber(ARGV[1])\n" + FIND_MODERATOR + "return present\n")
+MODERATOR_PRESENT = (
+    NOW_MS + "local hash_key, proof_key = KEYS[1], KEYS[2]\n"
+    "local oldest = now - tonumber(ARGV[1])\n" + FIND_MODERATOR + "return present\n"
+)
 
 
 def ms(seconds: float) -> int:

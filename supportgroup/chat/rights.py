@@ -22,6 +22,7 @@ that every answer also depends on when they say nothing. So a mute in one meetin
 other meeting their kept answers. The message counter's UPDATE (`chat/services.insert_message`) is text,
 not a Core statement: it changes no rule and bumps nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,9 @@ log = logging.getLogger("supportgroup.chat")
 
 CACHE_KEY = "sg_posting_rights"  # socket-session key: meeting id -> (epochs, facts, person)
 _PENDING = "sg_rule_scopes"  # session.info key: scopes touched by the current transaction
-_WATCHED_TABLES = {m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute,
-                                               MeetingRemoval, Admission)}
+_WATCHED_TABLES = {
+    m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute, MeetingRemoval, Admission)
+}
 
 
 def scopes(meeting_id: int, group_id: int, user_id: int) -> list[str]:
@@ -66,6 +68,7 @@ def _scopes_of(obj: object) -> set[str]:
 
 
 # --- the cache ----------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
@@ -99,6 +102,7 @@ def forget(meeting_id: int) -> None:
 
 
 # --- invalidation -------------------------------------------------------------------------------------
+
 
 def _touched(session_: Session) -> set[str]:
     return session_.info.setdefault(_PENDING, set())

@@ -1,4 +1,5 @@
 """The meeting page (the chat) and the moderator's open and close buttons."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -24,9 +25,14 @@ def meeting(meeting_id: int):
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(current_user, meeting)
     # Participants go through the (skippable) safety check once per meeting before the live chat.
-    return render_template("chat/meeting.html", meeting=meeting, membership=membership,
-                           me=person(membership), form=FlaskForm(),
-                           safety_check_done=safety_check_done(meeting, membership))
+    return render_template(
+        "chat/meeting.html",
+        meeting=meeting,
+        membership=membership,
+        me=person(membership),
+        form=FlaskForm(),
+        safety_check_done=safety_check_done(meeting, membership),
+    )
 
 
 def _change_state(meeting_id: int, change, done_message: str):

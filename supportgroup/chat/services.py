@@ -4,6 +4,7 @@ Storing, finding, deleting and reporting messages is shared with moderation (`re
 messages look to clients too (`realtime/describe.py`). Services change models and flush; the socket event
 (the edge) commits, then pushes, then acknowledges.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, delete, select
@@ -28,8 +29,7 @@ def visible_to(viewer: Membership) -> ColumnElement[bool]:
 
 def messages_for(meeting: Meeting, after: int | None, limit: int, viewer: Membership) -> list[Message]:
     """Messages the viewer may see, in order: the most recent `limit`, or up to `limit` after server id `after`."""
-    query = (select(Message).where(Message.meeting_id == meeting.id, visible_to(viewer))
-             .options(AUTHOR_AS_PERSON))
+    query = select(Message).where(Message.meeting_id == meeting.id, visible_to(viewer)).options(AUTHOR_AS_PERSON)
     if after is not None:
         return list(db.session.scalars(query.where(Message.seq > after).order_by(Message.seq).limit(limit)))
     rows = list(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)))
@@ -38,8 +38,9 @@ def messages_for(meeting: Meeting, after: int | None, limit: int, viewer: Member
 
 
 def raise_hand(meeting: Meeting, membership: Membership) -> None:
-    exists = db.session.scalar(select(Hand.id).where(Hand.meeting_id == meeting.id,
-                                                     Hand.membership_id == membership.id))
+    exists = db.session.scalar(
+        select(Hand.id).where(Hand.meeting_id == meeting.id, Hand.membership_id == membership.id)
+    )
     if exists is None:
         db.session.add(Hand(meeting_id=meeting.id, membership_id=membership.id))
         db.session.flush()
@@ -51,17 +52,27 @@ def lower_hand(meeting: Meeting, membership_id: int) -> None:
 
 def report_payload(report: Report) -> dict:
     message = db.session.get(Message, report.message_id)
-    return {"id": report.id, "message": message_payload(message), "reason": report.reason,
-            "reporter": person(db.session.get(Membership, report.reporter_membership_id)),
-            "created_at": report.created_at.isoformat()}
+    return {
+        "id": report.id,
+        "message": message_payload(message),
+        "reason": report.reason,
+        "reporter": person(db.session.get(Membership, report.reporter_membership_id)),
+        "created_at": report.created_at.isoformat(),
+    }
 
 
 def open_reports(meeting: Meeting) -> list[dict]:
-    reports = db.session.scalars(select(Report).where(Report.meeting_id == meeting.id, Report.resolved_at.is_(None))
-                                 .order_by(Report.id))
+    reports = db.session.scalars(
+        select(Report).where(Report.meeting_id == meeting.id, Report.resolved_at.is_(None)).order_by(Report.id)
+    )
     return [report_payload(r) for r in reports]
 
 
 def meeting_payload(meeting: Meeting) -> dict:
-    return {"id": meeting.id, "title": meeting.title, "state": meeting.state.value,
-            "starts_at": meeting.starts_at.isoformat(), "group": meeting.group.name}
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "state": meeting.state.value,
+        "starts_at": meeting.starts_at.isoformat(),
+        "group": meeting.group.name,
+    }

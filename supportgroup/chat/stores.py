@@ -13,6 +13,7 @@ default, one process) they live in this process's memory, which is then the only
 
 The Lua scripts they run are in `redis_scripts.py`. Imports go one way: this module imports the others.
 """
+
 from __future__ import annotations
 
 import redis
@@ -28,9 +29,14 @@ from .presence_redis import RedisPresence
 class ChatStores:
     """The stores of one app: all in memory (embedded), or all in Redis (`redis` is then the client)."""
 
-    def __init__(self, presence: MemoryPresence | RedisPresence, connections: MemoryConnections | RedisConnections,
-                 redis_client: redis.Redis | None, epochs: MemoryEpochs | RedisEpochs,
-                 gate: MemoryGate | RedisGate) -> None:
+    def __init__(
+        self,
+        presence: MemoryPresence | RedisPresence,
+        connections: MemoryConnections | RedisConnections,
+        redis_client: redis.Redis | None,
+        epochs: MemoryEpochs | RedisEpochs,
+        gate: MemoryGate | RedisGate,
+    ) -> None:
         self.presence = presence
         self.connections = connections
         self.redis = redis_client
@@ -41,18 +47,29 @@ class ChatStores:
 def _in_redis(app: Flask, url: str) -> ChatStores:
     limit, prefix = app.config["SOCKET_EVENT_RATE_LIMIT"], app.config["REDIS_PREFIX"]
     timeout = float(app.config["REDIS_SOCKET_TIMEOUT"])
-    client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
-                                  socket_timeout=timeout, socket_connect_timeout=min(timeout, 1.0))
+    client = redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        socket_timeout=timeout,
+        socket_connect_timeout=min(timeout, 1.0),
+    )
     ttl = float(app.config["PRESENCE_TTL"])
     presence, epochs = RedisPresence(client, prefix, ttl), RedisEpochs(client, prefix)
-    return ChatStores(presence, RedisConnections(client, prefix, ttl), client, epochs,
-                      RedisGate(client, prefix, limit, epochs, presence))
+    return ChatStores(
+        presence,
+        RedisConnections(client, prefix, ttl),
+        client,
+        epochs,
+        RedisGate(client, prefix, limit, epochs, presence),
+    )
 
 
 def _in_memory(app: Flask) -> ChatStores:
     presence, epochs = MemoryPresence(float(app.config["PRESENCE_TTL"])), MemoryEpochs()
-    return ChatStores(presence, MemoryConnections(), None, epochs,
-                      MemoryGate(app.config["SOCKET_EVENT_RATE_LIMIT"], epochs, presence))
+    return ChatStores(
+        presence, MemoryConnections(), None, epochs, MemoryGate(app.config["SOCKET_EVENT_RATE_LIMIT"], epochs, presence)
+    )
 
 
 def init_stores(app: Flask) -> None:

@@ -1,11 +1,21 @@
 from flask_babel import lazy_gettext as _l
-from ..textcheck import CheckedForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..labels import KIND_LABELS, LANGUAGE_LABELS
+from ..textcheck import CheckedForm
 
 
 def _choices(labels: dict) -> list[SelectChoice]:
@@ -24,9 +34,13 @@ class GroupForm(CheckedForm):
     capacity = IntegerField(_l("Capacity"), default=12, validators=[InputRequired(), NumberRange(min=2, max=50)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     house_rules = TextAreaField(
-        _l("House rules"), validators=[Optional(), Length(max=10000)],
-        description=_l("Simple formatting is kept (paragraphs, lists, bold, italics); everything else is removed. "
-                       "When the rules change, members accept them again before their next meeting."))
+        _l("House rules"),
+        validators=[Optional(), Length(max=10000)],
+        description=_l(
+            "Simple formatting is kept (paragraphs, lists, bold, italics); everything else is removed. "
+            "When the rules change, members accept them again before their next meeting."
+        ),
+    )
     submit = SubmitField(_l("Create group"))
 
 
@@ -34,8 +48,9 @@ class GroupSettingsForm(GroupForm):
     waiting_room = BooleanField(_l("Waiting room: participants wait until a peer expert lets them in"))
     premoderation = BooleanField(_l("Pre-moderation: a peer expert approves each message first"))
     open_for_requests = BooleanField(_l("Participants may ask to join from the list of groups"))
-    retention_days = IntegerField(_l("Keep chat messages for (days)"), default=30,
-                                  validators=[InputRequired(), NumberRange(min=1, max=365)])
+    retention_days = IntegerField(
+        _l("Keep chat messages for (days)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -50,14 +65,18 @@ class ReferralForm(UsernameForm):
 
 class InviteForm(CheckedForm):
     expires_at = DateTimeLocalField(_l("Valid until (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    max_uses = IntegerField(_l("How many people may use it (optional)"),
-                            validators=[Optional(), NumberRange(min=1, max=500)])
+    max_uses = IntegerField(
+        _l("How many people may use it (optional)"), validators=[Optional(), NumberRange(min=1, max=500)]
+    )
     submit = SubmitField(_l("Make invite code"))
 
 
 class RedeemForm(CheckedForm):
-    code = StringField(_l("Invite code"), validators=[DataRequired(), Length(max=64)],
-                       render_kw={"autocomplete": "off", "autocapitalize": "none"})
+    code = StringField(
+        _l("Invite code"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
     submit = SubmitField(_l("Join the group"))
 
 
@@ -67,8 +86,9 @@ class ReasonForm(CheckedForm):
 
 class LookupForm(CheckedForm):
     alias = StringField(_l("Alias"), validators=[DataRequired(), Length(max=64)])
-    reason = StringField(_l("Reason for the look-up (written to the audit log)"),
-                         validators=[DataRequired(), Length(max=500)])
+    reason = StringField(
+        _l("Reason for the look-up (written to the audit log)"), validators=[DataRequired(), Length(max=500)]
+    )
     submit = SubmitField(_l("Look up"))
 
 
@@ -92,4 +112,3 @@ class ProfileForm(CheckedForm):
     trained = BooleanField(_l("Has completed the peer-expert training"))
     trained_on = DateField(_l("Training completed on"), validators=[Optional()])
     submit = SubmitField(_l("Save profile"))
-

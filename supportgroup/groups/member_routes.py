@@ -1,4 +1,5 @@
 """Participants' own pages: join with an invite, ask to join, a group's page, house rules, alias, leave."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,12 +10,12 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from ..realtime.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, Membership, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated
+from ..realtime.rooms import revoke_rooms
 from . import services
 from .blueprint import bp
 from .forms import RedeemForm
@@ -41,8 +42,7 @@ def join(code: str | None = None):
             form.code.errors.append(str(error.message))
         else:
             if membership.status == MembershipStatus.WAITLISTED:
-                flash(_("The group is full for now: you are on the waitlist and move up when a place frees."),
-                      "info")
+                flash(_("The group is full for now: you are on the waitlist and move up when a place frees."), "info")
             else:
                 flash(_("Welcome to the group. You take part as %(alias)s.", alias=membership.alias), "success")
             return redirect(url_for("groups.about", group_id=membership.group_id))
@@ -83,11 +83,15 @@ def request_to_join(group_id: int):
 def about(group_id: int):
     group = db.get_or_404(Group, group_id)
     membership = _own_membership(group)
-    return render_template("groups/about.html", group=group, membership=membership,
-                           moderators=services.moderators(group),
-                           rules_accepted=services.has_accepted_rules(membership),
-                           can_redraw=membership.role.value == "participant" and not services.has_attended(membership),
-                           form=FlaskForm())
+    return render_template(
+        "groups/about.html",
+        group=group,
+        membership=membership,
+        moderators=services.moderators(group),
+        rules_accepted=services.has_accepted_rules(membership),
+        can_redraw=membership.role.value == "participant" and not services.has_attended(membership),
+        form=FlaskForm(),
+    )
 
 
 def _self_action(group_id: int, act: Callable[[Membership], object], done: str | Callable[[Membership], str]):
@@ -114,8 +118,7 @@ def accept_rules(group_id: int):
 @bp.route("/<int:group_id>/alias", methods=["POST"])
 @login_required
 def redraw_alias(group_id: int):
-    _self_action(group_id, services.redraw_alias,
-                 lambda m: _("Your new alias is %(alias)s.", alias=m.alias))
+    _self_action(group_id, services.redraw_alias, lambda m: _("Your new alias is %(alias)s.", alias=m.alias))
     return redirect(url_for("groups.about", group_id=group_id))
 
 

@@ -1,4 +1,5 @@
 """The coordinator's dashboard: what needs attention across all groups, in a fixed number of queries."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import (Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, User, utcnow)
+from ..models import Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, User, utcnow
 from .pool import pool_overview
 
 WEEK = timedelta(days=7)
@@ -32,28 +33,42 @@ def group_lines() -> list[GroupLine]:
     ).all()
     by_group: dict[tuple[int, MembershipStatus], int] = {(g, s): n for g, s, n in counts}
     moderators = db.session.execute(
-        select(Membership.group_id, User).join(User, User.id == Membership.user_id)
+        select(Membership.group_id, User)
+        .join(User, User.id == Membership.user_id)
         .options(selectinload(User.profile))
         .where(Membership.role == MembershipRole.MODERATOR, Membership.status == MembershipStatus.ACTIVE)
     ).all()
     names: dict[int, list[str]] = {}
     for group_id, user in moderators:
         names.setdefault(group_id, []).append(user.profile.first_name if user.profile else "")
-    return [GroupLine(g, by_group.get((g.id, MembershipStatus.ACTIVE), 0),
-                      by_group.get((g.id, MembershipStatus.WAITLISTED), 0),
-                      by_group.get((g.id, MembershipStatus.PENDING), 0), sorted(names.get(g.id, [])))
-            for g in groups]
+    return [
+        GroupLine(
+            g,
+            by_group.get((g.id, MembershipStatus.ACTIVE), 0),
+            by_group.get((g.id, MembershipStatus.WAITLISTED), 0),
+            by_group.get((g.id, MembershipStatus.PENDING), 0),
+            sorted(names.get(g.id, [])),
+        )
+        for g in groups
+    ]
 
 
 def coming_week() -> list[Meeting]:
     now = utcnow()
-    return list(db.session.scalars(
-        select(Meeting).options(selectinload(Meeting.group))
-        .join(Group, Group.id == Meeting.group_id)
-        .where(Group.archived_at.is_(None), Meeting.state.in_([MeetingState.SCHEDULED, MeetingState.OPEN]),
-               Meeting.starts_at < now + WEEK, Meeting.starts_at > now - timedelta(hours=8))
-        .order_by(Meeting.starts_at)
-    ))
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .options(selectinload(Meeting.group))
+            .join(Group, Group.id == Meeting.group_id)
+            .where(
+                Group.archived_at.is_(None),
+                Meeting.state.in_([MeetingState.SCHEDULED, MeetingState.OPEN]),
+                Meeting.starts_at < now + WEEK,
+                Meeting.starts_at > now - timedelta(hours=8),
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
 
 
 def dashboard_data() -> dict:

@@ -1,4 +1,5 @@
 """The peer-expert pool, organisations and conflict screening (coordinators)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -9,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..auth.services import find_user
-from ..realtime.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import can_record_training, require_group_manager, require_profile_editor
+from ..realtime.rooms import revoke_rooms
 from . import pool, services
 from .blueprint import bp
 from .forms import ConflictForm, OrganisationForm, ProfileForm
@@ -42,11 +43,16 @@ def edit_profile(user_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                pool.update_profile(expert.profile, first_name=form.first_name.data, story=form.story.data or "",
-                                    experience_kinds=form.experience_kinds.data, languages=form.languages.data,
-                                    trained=form.trained.data if is_staff else None,
-                                    trained_on=form.trained_on.data if is_staff else None,
-                                    actor=current_user)
+                pool.update_profile(
+                    expert.profile,
+                    first_name=form.first_name.data,
+                    story=form.story.data or "",
+                    experience_kinds=form.experience_kinds.data,
+                    languages=form.languages.data,
+                    trained=form.trained.data if is_staff else None,
+                    trained_on=form.trained_on.data if is_staff else None,
+                    actor=current_user,
+                )
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -78,7 +84,8 @@ def _conflict_rows():
     low, high = aliased(User), aliased(User)
     return db.session.execute(
         select(EnrolmentConflict, low.username, high.username)
-        .join(low, low.id == EnrolmentConflict.user_low_id).join(high, high.id == EnrolmentConflict.user_high_id)
+        .join(low, low.id == EnrolmentConflict.user_low_id)
+        .join(high, high.id == EnrolmentConflict.user_high_id)
         .order_by(EnrolmentConflict.created_at.desc())
     ).all()
 
@@ -106,8 +113,7 @@ def conflicts():
                     flash(_("Attention: both are already in %(group)s.", group=group.name), "warning")
                 return redirect(url_for("groups.conflicts"))
     status = 400 if request.method == "POST" else 200
-    return render_template("groups/conflicts.html", rows=_conflict_rows(), form=form,
-                           delete_form=FlaskForm()), status
+    return render_template("groups/conflicts.html", rows=_conflict_rows(), form=form, delete_form=FlaskForm()), status
 
 
 @bp.route("/conflicts/<int:conflict_id>/delete", methods=["POST"])

@@ -1,4 +1,5 @@
 """Coordinators' pages: groups, their settings, members, moderators, invites and requests."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -9,12 +10,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth.services import find_user
-from ..realtime.rooms import revoke_rooms
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Organisation
 from ..permissions import require_group_manager
+from ..realtime.rooms import revoke_rooms
 from ..scheduling import services as scheduling
 from . import member_routes, pool, pool_routes, services  # noqa: F401  (member_routes, pool_routes: more routes on bp)
 from .blueprint import bp
@@ -41,9 +42,15 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         with committing():
-            group = services.create_group(form.name.data, GroupKind(form.kind.data), form.language.data,
-                                          form.capacity.data, form.description.data or "",
-                                          form.house_rules.data or "", actor=current_user)
+            group = services.create_group(
+                form.name.data,
+                GroupKind(form.kind.data),
+                form.language.data,
+                form.capacity.data,
+                form.description.data or "",
+                form.house_rules.data or "",
+                actor=current_user,
+            )
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/new.html", form=form)
@@ -91,11 +98,19 @@ def edit(group_id: int):
         try:
             with committing():
                 promoted = services.update_group(
-                    group, name=form.name.data, kind=GroupKind(form.kind.data), language=form.language.data,
-                    capacity=form.capacity.data, description=form.description.data or "",
-                    house_rules=form.house_rules.data or "", waiting_room=form.waiting_room.data,
-                    premoderation=form.premoderation.data, retention_days=form.retention_days.data,
-                    open_for_requests=form.open_for_requests.data, actor=current_user)
+                    group,
+                    name=form.name.data,
+                    kind=GroupKind(form.kind.data),
+                    language=form.language.data,
+                    capacity=form.capacity.data,
+                    description=form.description.data or "",
+                    house_rules=form.house_rules.data or "",
+                    waiting_room=form.waiting_room.data,
+                    premoderation=form.premoderation.data,
+                    retention_days=form.retention_days.data,
+                    open_for_requests=form.open_for_requests.data,
+                    actor=current_user,
+                )
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -141,13 +156,19 @@ def add_member(group_id: int):
         except services.ConflictRefused as refused:
             # The coordinator sees why; the participant never would.
             form.username.errors.append(
-                _("Not added: this account is banned from this group.") if refused.reason == "banned"
-                else _("Not added: a recorded conflict with a current member of this group."))
+                _("Not added: this account is banned from this group.")
+                if refused.reason == "banned"
+                else _("Not added: a recorded conflict with a current member of this group.")
+            )
         except DomainError as error:
             form.username.errors.append(str(error.message))
         else:
-            flash(_("The participant has been added.") if membership.status == MembershipStatus.ACTIVE
-                  else _("The group is full: the participant is on the waitlist."), "success")
+            flash(
+                _("The participant has been added.")
+                if membership.status == MembershipStatus.ACTIVE
+                else _("The group is full: the participant is on the waitlist."),
+                "success",
+            )
             return redirect(url_for("groups.detail", group_id=group.id))
     return _render_detail(group, status=400, member_form=form)
 
@@ -168,9 +189,14 @@ def add_moderator(group_id: int):
         else:
             flash(_("The peer expert now moderates this group."), "success")
             for first, second in clashes:
-                flash(_("Double booking: %(a)s and %(b)s overlap for this peer expert.",
+                flash(
+                    _(
+                        "Double booking: %(a)s and %(b)s overlap for this peer expert.",
                         a=f"{first.group.name} {first.starts_at:%Y-%m-%d %H:%M} UTC",
-                        b=f"{second.group.name} {second.starts_at:%Y-%m-%d %H:%M} UTC"), "warning")
+                        b=f"{second.group.name} {second.starts_at:%Y-%m-%d %H:%M} UTC",
+                    ),
+                    "warning",
+                )
             return redirect(url_for("groups.detail", group_id=group.id))
     return _render_detail(group, status=400, moderator_form=form)
 
@@ -247,15 +273,19 @@ def _membership_action(membership_id: int, act, done: str):
 @bp.route("/memberships/<int:membership_id>/approve", methods=["POST"])
 @login_required
 def approve(membership_id: int):
-    return _membership_action(membership_id, lambda m, _r: services.approve_request(m, current_user) and None,
-                              _("The request has been approved."))
+    return _membership_action(
+        membership_id,
+        lambda m, _r: services.approve_request(m, current_user) and None,
+        _("The request has been approved."),
+    )
 
 
 @bp.route("/memberships/<int:membership_id>/decline", methods=["POST"])
 @login_required
 def decline(membership_id: int):
-    return _membership_action(membership_id, lambda m, _r: services.decline_request(m, current_user),
-                              _("The request has been declined."))
+    return _membership_action(
+        membership_id, lambda m, _r: services.decline_request(m, current_user), _("The request has been declined.")
+    )
 
 
 def _end(status: MembershipStatus):
@@ -277,6 +307,8 @@ def ban(membership_id: int):
 @bp.route("/memberships/<int:membership_id>/close-referral", methods=["POST"])
 @login_required
 def close_referral(membership_id: int):
-    return _membership_action(membership_id, lambda m, _r: services.close_referral(m, current_user),
-                              _("The referral is closed; the membership continues."))
-
+    return _membership_action(
+        membership_id,
+        lambda m, _r: services.close_referral(m, current_user),
+        _("The referral is closed; the membership continues."),
+    )

@@ -9,6 +9,7 @@ It runs in a subprocess of its own because gunicorn's master must not import the
 worker monkey-patches after the fork, and modules imported earlier (sockets, threading, psycopg, redis)
 would stay unpatched in every worker.
 """
+
 from __future__ import annotations
 
 import sys

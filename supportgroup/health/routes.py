@@ -12,6 +12,7 @@ Both are unauthenticated (a load balancer has no login), exempt from rate limits
 never cached. A failure names the check, never an address, a connection string or the exception's
 text; the log gets the exception's class name only.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate. Import them from here."""
+
 from .audit import ModerationAction
 from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, MessageKind, MessageStatus, Role
 from .group import EnrolmentConflict, Group, Invite, Membership

@@ -3,6 +3,7 @@
 `AuditAction` lives here, beside the column it types, so the models need nothing above them; the rest of the
 app takes both from `supportgroup/audit.py`, the one place that writes the log.
 """
+
 from __future__ import annotations
 
 import enum

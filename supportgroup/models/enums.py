@@ -1,4 +1,5 @@
 """Enumerations stored as short strings (portable; no native ENUM types to migrate)."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Groups and the memberships that place people in them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -73,9 +74,7 @@ class Membership(Model):
     # How the person came in: invite, referral, request (or demo).
     source: Mapped[str] = mapped_column(String(20), default="referral")
     # The organisation that referred them, and when it closed its case. Closing ends nothing here.
-    referred_by_organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="SET NULL")
-    )
+    referred_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     referral_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the status last changed; the waitlist moves up in this order.

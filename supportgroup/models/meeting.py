@@ -1,4 +1,5 @@
 """Scheduled sessions of a group."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

@@ -1,4 +1,5 @@
 """Chat lines in a meeting."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Partner organisations in the care network."""
+
 from __future__ import annotations
 
 from datetime import datetime

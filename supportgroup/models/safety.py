@@ -1,4 +1,5 @@
 """Safeguarding records: incidents, handover notes, crisis alerts, safety checks."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Accounts and the peer-expert profile that belongs to an account."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,10 +1,12 @@
 """Socket events of the meeting's moderators (docs/protocol.md §4a). Each one: the same pipeline as the chat
 events (`realtime/pipeline.py`), authorized by `require_meeting_moderator` from the database, audited in the service,
 committed once, then pushed to the people concerned within the second."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Meeting, Membership, Message, MessageKind, MessageStatus
 from ..permissions import Denied, require_meeting_moderator, require_meeting_open
@@ -16,7 +18,6 @@ from ..realtime.pipeline import socket_event
 from ..realtime.rooms import disconnect_member, disconnect_user
 from ..safety import services as safety
 from ..safety.payloads import IdList, Note
-from ..errors import DomainError
 from ..scheduling.services import close_meeting
 from . import services
 
@@ -52,16 +53,25 @@ def _moderator_text(meeting: Meeting, me: Membership, client_id: str, text: str,
     return messages.send_ack(message, duplicate=not created)
 
 
-@socket_event("mute", {**MEETING, "member": Member(), "minutes": Int(required=False, minimum=1, maximum=240),
-                     "reason": Reason()})
+@socket_event(
+    "mute", {**MEETING, "member": Member(), "minutes": Int(required=False, minimum=1, maximum=240), "reason": Reason()}
+)
 def mute(user, meeting_id: int, member: str, minutes: int | None, reason: str):
     meeting, me = moderating(user, meeting_id)
     target = load_member(meeting, member)
     row = services.mute(meeting, target, minutes, reason, me)
     db.session.commit()
-    push.to_member(meeting_id, target.id, "mute_state", {
-        "meeting_id": meeting_id, "muted": True, "until": row.until.isoformat() if row.until else None,
-        "reason": reason})
+    push.to_member(
+        meeting_id,
+        target.id,
+        "mute_state",
+        {
+            "meeting_id": meeting_id,
+            "muted": True,
+            "until": row.until.isoformat() if row.until else None,
+            "reason": reason,
+        },
+    )
     return {}
 
 
@@ -71,8 +81,9 @@ def unmute(user, meeting_id: int, member: str):
     target = load_member(meeting, member)
     services.unmute(meeting, target, me)
     db.session.commit()
-    push.to_member(meeting_id, target.id, "mute_state",
-                   {"meeting_id": meeting_id, "muted": False, "until": None, "reason": ""})
+    push.to_member(
+        meeting_id, target.id, "mute_state", {"meeting_id": meeting_id, "muted": False, "until": None, "reason": ""}
+    )
     return {}
 
 
@@ -115,8 +126,11 @@ def approve(user, meeting_id: int, id: int):  # noqa: A002
     services.approve(meeting, message, me)
     db.session.commit()
     push.deliver(message)  # under its new server id; the author's client matches it by client_id
-    push.to_moderators(meeting_id, "pending_resolved", {"meeting_id": meeting_id, "id": id,
-                                                        "status": MessageStatus.VISIBLE, "new_id": message.seq})
+    push.to_moderators(
+        meeting_id,
+        "pending_resolved",
+        {"meeting_id": meeting_id, "id": id, "status": MessageStatus.VISIBLE, "new_id": message.seq},
+    )
     return {"id": message.seq}
 
 
@@ -128,8 +142,9 @@ def reject(user, meeting_id: int, id: int, reason: str):  # noqa: A002
     author_id = message.author_membership_id
     db.session.commit()
     push.to_member(meeting_id, author_id, "message_rejected", {"meeting_id": meeting_id, "id": id, "reason": reason})
-    push.to_moderators(meeting_id, "pending_resolved", {"meeting_id": meeting_id, "id": id,
-                                                        "status": MessageStatus.REJECTED})
+    push.to_moderators(
+        meeting_id, "pending_resolved", {"meeting_id": meeting_id, "id": id, "status": MessageStatus.REJECTED}
+    )
     return {}
 
 
@@ -228,14 +243,16 @@ def resolve_report(user, meeting_id: int, report_id: int):
 
 # --- safeguarding: crisis alerts, incidents, handover notes (issue #5) -------------------------------------
 
+
 @socket_event("resolve_alert", {**MEETING, "alert_id": Int(minimum=1)})
 def resolve_alert(user, meeting_id: int, alert_id: int):
     meeting, me = moderating(user, meeting_id)
     alert = safety.resolve_alert(meeting, alert_id, me)
     resolved_at = alert.resolved_at.isoformat()
     db.session.commit()
-    push.to_moderators(meeting_id, "alert_resolved",
-                       {"meeting_id": meeting_id, "alert_id": alert_id, "resolved_at": resolved_at})
+    push.to_moderators(
+        meeting_id, "alert_resolved", {"meeting_id": meeting_id, "alert_id": alert_id, "resolved_at": resolved_at}
+    )
     return {"resolved_at": resolved_at}
 
 

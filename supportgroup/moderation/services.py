@@ -1,4 +1,5 @@
 """Live moderation: each control changes state and is audited (`audit.py`); the socket edge commits and emits."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,16 +11,27 @@ from .. import rule_scopes
 from ..audit import AuditAction, record
 from ..extensions import db
 from ..groups.services import end_membership
-from ..models import (Admission, Hand, Meeting, MeetingRemoval, Membership, MembershipStatus, Message, Mute, Report,
-                      utcnow)
+from ..models import (
+    Admission,
+    Hand,
+    Meeting,
+    MeetingRemoval,
+    Membership,
+    MembershipStatus,
+    Message,
+    Mute,
+    Report,
+    utcnow,
+)
 from ..permissions import Denied
 
 # --- live moderation: each action changes state and is audited; the socket edge commits and emits ----
 
-def _audit(actor: Membership, action: AuditAction, target_type: str, target_id: int | str, meeting: Meeting,
-           reason: str = "") -> None:
-    record(actor.user, action, target_type, target_id, group_id=meeting.group_id, meeting_id=meeting.id,
-           reason=reason)
+
+def _audit(
+    actor: Membership, action: AuditAction, target_type: str, target_id: int | str, meeting: Meeting, reason: str = ""
+) -> None:
+    record(actor.user, action, target_type, target_id, group_id=meeting.group_id, meeting_id=meeting.id, reason=reason)
 
 
 def _participant(target: Membership) -> Membership:
@@ -40,17 +52,23 @@ def mute(meeting: Meeting, target: Membership, minutes: int | None, reason: str,
 
 
 def unmute(meeting: Meeting, target: Membership, actor: Membership, audit: bool = True) -> None:
-    db.session.execute(update(Mute).where(Mute.meeting_id == meeting.id, Mute.membership_id == target.id,
-                                          Mute.lifted_at.is_(None)).values(lifted_at=utcnow()),
-                       execution_options=rule_scopes.touching(meetings=[meeting.id]))  # not every meeting's
+    db.session.execute(
+        update(Mute)
+        .where(Mute.meeting_id == meeting.id, Mute.membership_id == target.id, Mute.lifted_at.is_(None))
+        .values(lifted_at=utcnow()),
+        execution_options=rule_scopes.touching(meetings=[meeting.id]),
+    )  # not every meeting's
     if audit:
         _audit(actor, AuditAction.UNMUTE, "membership", target.id, meeting)
 
 
 def remove_from_meeting(meeting: Meeting, target: Membership, reason: str, actor: Membership) -> None:
     _participant(target)
-    exists = db.session.scalar(select(MeetingRemoval.id).where(MeetingRemoval.meeting_id == meeting.id,
-                                                               MeetingRemoval.membership_id == target.id))
+    exists = db.session.scalar(
+        select(MeetingRemoval.id).where(
+            MeetingRemoval.meeting_id == meeting.id, MeetingRemoval.membership_id == target.id
+        )
+    )
     if exists is None:
         db.session.add(MeetingRemoval(meeting_id=meeting.id, membership_id=target.id))
     _audit(actor, AuditAction.REMOVE_FROM_MEETING, "membership", target.id, meeting, reason)

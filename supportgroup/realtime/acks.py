@@ -1,4 +1,5 @@
 """The acknowledgements every socket event answers with: `{"ok": true, ...}` or an error (docs/protocol.md)."""
+
 from __future__ import annotations
 
 import logging

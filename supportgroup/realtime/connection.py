@@ -3,6 +3,7 @@
 Features that keep per-socket state elsewhere (the chat: the meetings a socket joined) register what must
 happen when a socket closes with `on_socket_closed`; they run first, then the socket is forgotten here.
 """
+
 from __future__ import annotations
 
 import logging

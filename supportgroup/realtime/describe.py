@@ -3,6 +3,7 @@
 Shared by every feature that pushes or answers (chat, moderation, safety): never an account id or a
 username, only a member's public id, alias or a peer expert's first name.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,9 @@ def person(membership: Membership) -> dict:
     Never an account id or a username.
     """
     profile = membership.user.profile if membership.is_moderator else None
-    return _person(membership.public_id, membership.alias, membership.is_moderator,
-                   profile.first_name if profile else None)
+    return _person(
+        membership.public_id, membership.alias, membership.is_moderator, profile.first_name if profile else None
+    )
 
 
 def _person(public_id: str, alias: str, is_moderator: bool, first_name: str | None) -> dict:
@@ -78,8 +80,12 @@ def present_people(membership_ids: set[int], meeting: Meeting | None = None, *, 
 def hand_queue(meeting: Meeting) -> list[dict]:
     """The raised hands, first raised first."""
     members = db.session.scalars(
-        select(Membership).join(Hand, Hand.membership_id == Membership.id).where(Hand.meeting_id == meeting.id)
-        .order_by(Hand.raised_at, Hand.id).options(MEMBER_AS_PERSON))
+        select(Membership)
+        .join(Hand, Hand.membership_id == Membership.id)
+        .where(Hand.meeting_id == meeting.id)
+        .order_by(Hand.raised_at, Hand.id)
+        .options(MEMBER_AS_PERSON)
+    )
     return [person(m) for m in members]
 
 
@@ -88,9 +94,11 @@ def meeting_state(meeting: Meeting) -> dict:
     floor = db.session.get(Membership, meeting.floor_membership_id) if meeting.floor_membership_id else None
     pinned = None
     if meeting.pinned_seq is not None:
-        message = db.session.scalar(select(Message).where(Message.meeting_id == meeting.id,
-                                                          Message.seq == meeting.pinned_seq,
-                                                          Message.deleted_at.is_(None)))
+        message = db.session.scalar(
+            select(Message).where(
+                Message.meeting_id == meeting.id, Message.seq == meeting.pinned_seq, Message.deleted_at.is_(None)
+            )
+        )
         pinned = message_payload(message) if message is not None else None
     return {
         "meeting_id": meeting.id,

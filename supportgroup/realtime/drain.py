@@ -22,6 +22,7 @@ without a moderator meanwhile. `drain` instead:
 Closing a socket whose client stopped reading waits for its writer; that wait is bounded by the TCP
 options of `runtime.bound_connection` and, here, by `timeout`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,12 @@ class DrainReport:
     seconds: float
 
 
-def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN_SECONDS,
-          reconnect_in_ms: int = DRAIN_RECONNECT_MS) -> DrainReport:
+def drain(
+    app: Flask,
+    stop_accepting: Callable[[], None],
+    timeout: float = DRAIN_SECONDS,
+    reconnect_in_ms: int = DRAIN_RECONNECT_MS,
+) -> DrainReport:
     """Drain this process (see the module's docstring). Call it from a greenlet; it returns within about
     `NOTICE_SECONDS + timeout` plus the final pushes (one Redis/database round per meeting)."""
     import gevent
@@ -72,8 +77,9 @@ def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN
     eio_sockets = dict(server.eio.sockets)
     local_sids = {sid for eio_sid in eio_sockets if (sid := server.manager.sid_from_eio_sid(eio_sid, "/"))}
     meetings = _local_meetings(app)
-    log.warning("drain: %d sockets in %d meetings; clients reconnect in %d ms",
-                len(eio_sockets), len(meetings), reconnect_in_ms)
+    log.warning(
+        "drain: %d sockets in %d meetings; clients reconnect in %d ms", len(eio_sockets), len(meetings), reconnect_in_ms
+    )
     try:
         shutdown_locally(server, reconnect_in_ms)
     except Exception:
@@ -90,8 +96,13 @@ def drain(app: Flask, stop_accepting: Callable[[], None], timeout: float = DRAIN
     leftover = _remove_leftover_presence(app, meetings, local_sids)
     _push(app, meetings)
     report = DrainReport(len(eio_sockets), closed, len(meetings), leftover, time.monotonic() - started)
-    log.warning("drain: done in %.2fs (%d of %d sockets closed, %d presence entries left over)",
-                report.seconds, report.closed, report.sockets, report.leftover_presence)
+    log.warning(
+        "drain: done in %.2fs (%d of %d sockets closed, %d presence entries left over)",
+        report.seconds,
+        report.closed,
+        report.sockets,
+        report.leftover_presence,
+    )
     return report
 
 

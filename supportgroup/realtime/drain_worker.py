@@ -9,6 +9,7 @@ closed) and exits as soon as its connections are gone. Every accepted socket get
 
 Imported only by gunicorn (it imports gunicorn and gevent).
 """
+
 from __future__ import annotations
 
 import time
@@ -44,11 +45,13 @@ class DrainingGeventWorker(GeventWorker):
         ssl_args = {}
         if self.cfg.is_ssl:
             from gunicorn.workers.ggevent import ssl_context
+
             ssl_args = {"ssl_context": ssl_context(self.cfg)}
         for listener in self.sockets:
             listener.setblocking(1)
-            server = StreamServer(listener, handle=partial(self.handle, listener), spawn=Pool(self.worker_connections),
-                                  **ssl_args)
+            server = StreamServer(
+                listener, handle=partial(self.handle, listener), spawn=Pool(self.worker_connections), **ssl_args
+            )
             server.start()
             servers.append(server)
 

@@ -1,4 +1,5 @@
 """Loading what an event names, or refusing with the protocol's error code (docs/protocol.md)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,8 +25,9 @@ def load_meeting(meeting_id: int) -> Meeting:
 
 def load_member(meeting: Meeting, public_id: str) -> Membership:
     """A member of the meeting's group, by the public id clients know them by."""
-    membership = db.session.scalar(select(Membership).where(Membership.group_id == meeting.group_id,
-                                                            Membership.public_id == public_id))
+    membership = db.session.scalar(
+        select(Membership).where(Membership.group_id == meeting.group_id, Membership.public_id == public_id)
+    )
     if membership is None:
         raise Denied("member_not_found", _l("This person is not in this group."), status=404)
     return membership
@@ -44,7 +46,13 @@ def require_joined(meeting_id: int) -> None:
 
 def text_fields(**more: object) -> Callable[[], dict]:
     """Schema of events that carry a chat text; the length limit comes from config, so it is built per call."""
+
     def fields() -> dict:
-        return {"meeting_id": Int(minimum=1), "client_id": ClientId(),
-                "text": Text(max_length=current_app.config["MAX_MESSAGE_LENGTH"]), **more}
+        return {
+            "meeting_id": Int(minimum=1),
+            "client_id": ClientId(),
+            "text": Text(max_length=current_app.config["MAX_MESSAGE_LENGTH"]),
+            **more,
+        }
+
     return fields

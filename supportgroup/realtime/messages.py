@@ -4,6 +4,7 @@ Services flush, never commit; `store_once` is the edge's helper that stores idem
 The server id (`seq`) comes from the meeting's counter, incremented under its row lock in the same
 transaction, so ids grow in commit order and a replay "after id N" never skips a message.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,10 +23,14 @@ from ..permissions import Denied, require_may_delete_message
 
 # The hot path's SQL, written out once: building and compiling Core statements per message cost more CPU than
 # running them. Column names as in models/message.py and models/meeting.py.
-_COUNTER = ("UPDATE meetings SET last_message_seq = last_message_seq + 1 "
-            f"WHERE id = :meeting_id AND state = '{MeetingState.OPEN.value}' RETURNING last_message_seq")
-_MESSAGE_COLUMNS = ("meeting_id, seq, author_membership_id, client_id, text, created_at, kind, status, held_reason, "
-                    "whisper_membership_id")
+_COUNTER = (
+    "UPDATE meetings SET last_message_seq = last_message_seq + 1 "
+    f"WHERE id = :meeting_id AND state = '{MeetingState.OPEN.value}' RETURNING last_message_seq"
+)
+_MESSAGE_COLUMNS = (
+    "meeting_id, seq, author_membership_id, client_id, text, created_at, kind, status, held_reason, "
+    "whisper_membership_id"
+)
 _MESSAGE_VALUES = ":author_membership_id, :client_id, :text, :created_at, :kind, :status, :held_reason, :whisper_to"
 
 
@@ -63,17 +68,31 @@ def _store_statements(dialect: str) -> tuple[TextClause, ...]:
     hold an UPDATE: the counter UPDATE, then the INSERT."""
     created_at = bindparam("created_at", type_=UTCDateTime())
     if dialect == "postgresql":
-        return (sql(f"WITH counter AS ({_COUNTER}) INSERT INTO messages ({_MESSAGE_COLUMNS}) "
-                     f"SELECT :meeting_id, last_message_seq, {_MESSAGE_VALUES} FROM counter RETURNING id, seq")
-                .bindparams(created_at),)
-    return (sql(_COUNTER),
-            sql(f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (:meeting_id, :seq, {_MESSAGE_VALUES}) "
-                 "RETURNING id, seq").bindparams(created_at))
+        return (
+            sql(
+                f"WITH counter AS ({_COUNTER}) INSERT INTO messages ({_MESSAGE_COLUMNS}) "
+                f"SELECT :meeting_id, last_message_seq, {_MESSAGE_VALUES} FROM counter RETURNING id, seq"
+            ).bindparams(created_at),
+        )
+    return (
+        sql(_COUNTER),
+        sql(
+            f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (:meeting_id, :seq, {_MESSAGE_VALUES}) RETURNING id, seq"
+        ).bindparams(created_at),
+    )
 
 
-def insert_message(meeting_id: int, author_membership_id: int, client_id: str, text: str, *,
-                   kind: MessageKind = MessageKind.CHAT, status: MessageStatus = MessageStatus.VISIBLE,
-                   held_reason: str | None = None, whisper_membership_id: int | None = None) -> StoredMessage:
+def insert_message(
+    meeting_id: int,
+    author_membership_id: int,
+    client_id: str,
+    text: str,
+    *,
+    kind: MessageKind = MessageKind.CHAT,
+    status: MessageStatus = MessageStatus.VISIBLE,
+    held_reason: str | None = None,
+    whisper_membership_id: int | None = None,
+) -> StoredMessage:
     """Store a message of any kind: one statement on PostgreSQL, two on SQLite; no ORM object (`send`'s hot
     path runs it for every chat line).
 
@@ -83,51 +102,92 @@ def insert_message(meeting_id: int, author_membership_id: int, client_id: str, t
     connection = db.session.connection()
     created_at = utcnow()
     params: dict[str, object] = {
-        "meeting_id": meeting_id, "author_membership_id": author_membership_id, "client_id": client_id,
-        "text": text, "created_at": created_at, "kind": kind.value, "status": status.value,
-        "held_reason": held_reason, "whisper_to": whisper_membership_id}
+        "meeting_id": meeting_id,
+        "author_membership_id": author_membership_id,
+        "client_id": client_id,
+        "text": text,
+        "created_at": created_at,
+        "kind": kind.value,
+        "status": status.value,
+        "held_reason": held_reason,
+        "whisper_to": whisper_membership_id,
+    }
     *counter, store = _store_statements(connection.dialect.name)
     if counter:
         params["seq"] = connection.execute(counter[0], params).scalar()
     row = None if params.get("seq", 0) is None else connection.execute(store, params).first()
     if row is None:
         raise Denied("meeting_not_open", _l("This meeting is not open."), status=409)
-    return StoredMessage(id=row.id, seq=row.seq, meeting_id=meeting_id, author_membership_id=author_membership_id,
-                         client_id=client_id, text=text, created_at=created_at, kind=kind,
-                         status=status, held_reason=held_reason, whisper_membership_id=whisper_membership_id)
+    return StoredMessage(
+        id=row.id,
+        seq=row.seq,
+        meeting_id=meeting_id,
+        author_membership_id=author_membership_id,
+        client_id=client_id,
+        text=text,
+        created_at=created_at,
+        kind=kind,
+        status=status,
+        held_reason=held_reason,
+        whisper_membership_id=whisper_membership_id,
+    )
 
 
-def post_message(meeting: Meeting, author: Membership, client_id: str, text: str, *,
-                 kind: MessageKind = MessageKind.CHAT, status: MessageStatus = MessageStatus.VISIBLE,
-                 held_reason: str | None = None, whisper_membership_id: int | None = None) -> StoredMessage:
+def post_message(
+    meeting: Meeting,
+    author: Membership,
+    client_id: str,
+    text: str,
+    *,
+    kind: MessageKind = MessageKind.CHAT,
+    status: MessageStatus = MessageStatus.VISIBLE,
+    held_reason: str | None = None,
+    whisper_membership_id: int | None = None,
+) -> StoredMessage:
     """`insert_message` for callers that hold the meeting and the author's membership."""
-    return insert_message(meeting.id, author.id, client_id, text, kind=kind, status=status,
-                          held_reason=held_reason, whisper_membership_id=whisper_membership_id)
+    return insert_message(
+        meeting.id,
+        author.id,
+        client_id,
+        text,
+        kind=kind,
+        status=status,
+        held_reason=held_reason,
+        whisper_membership_id=whisper_membership_id,
+    )
 
 
 def find_sent(meeting: Meeting, author: Membership, client_id: str) -> Message | None:
     """The message this author already sent with this client id, if any (an idempotent retry)."""
     return db.session.scalar(
-        select(Message).where(Message.meeting_id == meeting.id, Message.author_membership_id == author.id,
-                              Message.client_id == client_id)
+        select(Message).where(
+            Message.meeting_id == meeting.id, Message.author_membership_id == author.id, Message.client_id == client_id
+        )
     )
 
 
 def find_sent_by_account(meeting_id: int, user_id: int, client_id: str) -> Message | None:
     """`find_sent` when only the account is known (a refused send may be a retry of a stored message)."""
     return db.session.scalar(
-        select(Message).join(Membership, Membership.id == Message.author_membership_id)
+        select(Message)
+        .join(Membership, Membership.id == Message.author_membership_id)
         .where(Message.meeting_id == meeting_id, Message.client_id == client_id, Membership.user_id == user_id)
     )
 
 
-def store_once(meeting: Meeting, author: Membership, client_id: str, text: str, *,
-               kind: MessageKind, whisper_membership_id: int | None = None) -> tuple[StoredMessage | Message, bool]:
+def store_once(
+    meeting: Meeting,
+    author: Membership,
+    client_id: str,
+    text: str,
+    *,
+    kind: MessageKind,
+    whisper_membership_id: int | None = None,
+) -> tuple[StoredMessage | Message, bool]:
     """The edge's store: once per client id (retries and simultaneous copies resolve to one message), then
     commit. Returns the message and whether it was stored now (False: the other copy won)."""
     try:
-        message = post_message(meeting, author, client_id, text, kind=kind,
-                               whisper_membership_id=whisper_membership_id)
+        message = post_message(meeting, author, client_id, text, kind=kind, whisper_membership_id=whisper_membership_id)
         db.session.commit()
     except IntegrityError:
         # The same client id arrived twice at once: the other copy won; answer as for a retry.
@@ -147,8 +207,9 @@ def send_ack(message: StoredMessage | Message, duplicate: bool) -> dict:
 
 
 def find_message(meeting: Meeting, seq: int) -> Message:
-    message = db.session.scalar(select(Message).where(Message.meeting_id == meeting.id, Message.seq == seq,
-                                                      Message.deleted_at.is_(None)))
+    message = db.session.scalar(
+        select(Message).where(Message.meeting_id == meeting.id, Message.seq == seq, Message.deleted_at.is_(None))
+    )
     if message is None:
         raise Denied("message_not_found", _l("This message does not exist (any more)."), status=404)
     return message
@@ -167,8 +228,9 @@ def report_message(message: Message, reporter: Membership, reason: str) -> Repor
     """A member flags a message everyone can see for the moderators."""
     if message.kind not in (MessageKind.CHAT, MessageKind.ANNOUNCEMENT) or message.status != MessageStatus.VISIBLE:
         raise Denied("message_not_found", _l("This message does not exist (any more)."), status=404)
-    report = Report(meeting_id=message.meeting_id, message_id=message.id, reporter_membership_id=reporter.id,
-                    reason=reason)
+    report = Report(
+        meeting_id=message.meeting_id, message_id=message.id, reporter_membership_id=reporter.id, reason=reason
+    )
     db.session.add(report)
     db.session.flush()
     return report

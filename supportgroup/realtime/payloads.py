@@ -3,6 +3,7 @@
 A tiny schema of our own: each event names its fields; `parse` returns clean values or raises
 `PayloadError` with a readable message. Nothing is written before a payload has parsed.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,10 @@ class Text:
         if is_blank(text):
             raise PayloadError(_l("The message is empty."), code="empty_message")
         if len(text) > self.max_length:
-            raise PayloadError(_l("The message is too long (at most %(max)d characters).", max=self.max_length),
-                               code="message_too_long")
+            raise PayloadError(
+                _l("The message is too long (at most %(max)d characters).", max=self.max_length),
+                code="message_too_long",
+            )
         if bad_character(text, multiline=True) is not None:
             raise invalid_characters(_l("The message contains characters that are not allowed."))
         return text

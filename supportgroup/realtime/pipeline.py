@@ -4,6 +4,7 @@ authorize through `permissions`, act through a service, commit, push (`push.py`)
 `{"ok": true, ...}` or `{"ok": false, "error": {"code", "message"}}` (`acks.py`). The protocol is in
 docs/protocol.md.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,8 +34,14 @@ class OverBudget(Exception):
     """Raised by a handler that counts its own event (`counts_itself`) when the account is over budget."""
 
 
-def socket_event(name: str, fields: Fields = None, *, load_account: bool = True, counts_itself: bool = False,
-                 on_arrival: Callable[[object], None] | None = None) -> Callable[[Callable[..., Any]], Callable]:
+def socket_event(
+    name: str,
+    fields: Fields = None,
+    *,
+    load_account: bool = True,
+    counts_itself: bool = False,
+    on_arrival: Callable[[object], None] | None = None,
+) -> Callable[[Callable[..., Any]], Callable]:
     """Register a socket event handler with parsing, authentication, rate limiting and error acks.
 
     `fields` is the payload schema, or a function that builds it (for limits read from config). The handler

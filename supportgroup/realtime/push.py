@@ -4,6 +4,7 @@ Event names, payloads and rooms are those of docs/protocol.md. Call a push after
 Pushes go through the message queue to every process, except the `*_locally` ones, which each process sends
 to its own sockets (`ignore_queue`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -83,8 +84,13 @@ def ask_alive_locally(sid: str, callback: Callable[..., None]) -> None:
 
 def sync_locally(meeting_id: int, last_id: int, deleted: int) -> None:
     """`sync` to this process's sockets in the meeting (docs/protocol.md §7)."""
-    socketio.server.emit("sync", {"meeting_id": meeting_id, "last_id": last_id, "deleted": deleted},
-                         to=meeting_room(meeting_id), namespace=NAMESPACE, ignore_queue=True)
+    socketio.server.emit(
+        "sync",
+        {"meeting_id": meeting_id, "last_id": last_id, "deleted": deleted},
+        to=meeting_room(meeting_id),
+        namespace=NAMESPACE,
+        ignore_queue=True,
+    )
 
 
 def shutdown_locally(server: Any, reconnect_in_ms: int) -> None:

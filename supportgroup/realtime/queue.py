@@ -20,6 +20,7 @@ publishes messages into a channel that the other processes do not hear, and `/re
 Messages published while a process was not subscribed are not replayed by the queue (Redis pub/sub keeps
 nothing); clients fetch them by their ids.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,11 @@ class QueueManager(socketio.RedisManager):
     name = "redis"
 
     def __init__(self, url: str, channel: str) -> None:
-        options = {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": PUBLISH_TIMEOUT,
-                   "socket_keepalive": True}
+        options = {
+            "socket_connect_timeout": CONNECT_TIMEOUT,
+            "socket_timeout": PUBLISH_TIMEOUT,
+            "socket_keepalive": True,
+        }
         super().__init__(url, channel=channel, redis_options=options)
         self.subscribed = False
         self.on_subscribed: list[Callable[[], None]] = []
@@ -61,9 +65,13 @@ class QueueManager(socketio.RedisManager):
 
     def _listener_pubsub(self) -> redis.client.PubSub:
         # socket_timeout bounds the handshake and SUBSCRIBE with a frozen server; reads wait in get_message.
-        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=CONNECT_TIMEOUT,
-                                      socket_timeout=DEAD_AFTER, socket_keepalive=True,
-                                      retry=Retry(NoBackoff(), 0))
+        client = redis.Redis.from_url(
+            self.redis_url,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=DEAD_AFTER,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),
+        )
         return client.pubsub()
 
     def _set_subscribed(self) -> None:

@@ -11,6 +11,7 @@ packets pass through.
 Each one counts against the account's event budget (`chat/gate.py`), like every other event, and is logged
 once per connection, not once per packet (a client sending them in a loop would otherwise fill the log).
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,9 @@ from socketio import packet
 
 log = logging.getLogger("supportgroup.realtime")
 
-RESERVED = frozenset({"connect", "disconnect", "connect_error", "disconnecting", "newListener",
-                      "removeListener", "ping", "pong"})
+RESERVED = frozenset(
+    {"connect", "disconnect", "connect_error", "disconnecting", "newListener", "removeListener", "ping", "pong"}
+)
 
 # Only a broken or hostile client sends these; no person reads it, so it is not translated.
 MESSAGE = "This event name is reserved."
@@ -40,8 +42,9 @@ def install(server) -> None:
         if isinstance(data, list) and data and isinstance(data[0], str) and data[0] in RESERVED:
             _meter(server, eio_sid, namespace or "/", data[0])
             if id is not None:
-                server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id,
-                                                                 data=[refusal()]))
+                server._send_packet(
+                    eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[refusal()])
+                )
             return None
         return handle_event(eio_sid, namespace, id, data)
 
@@ -64,8 +67,7 @@ def _meter(server, eio_sid: str, namespace: str, name: str) -> None:
         return
     if not environ.get(LOGGED):
         environ[LOGGED] = True
-        log.warning("refused a client event with a reserved name (%s); more from this connection are not logged",
-                    name)
+        log.warning("refused a client event with a reserved name (%s); more from this connection are not logged", name)
     user_id = (environ.get("saved_session") or {}).get(SOCKET_USER)
     app = environ.get("flask.app")
     if user_id is None or app is None:

@@ -5,6 +5,7 @@ removed, let in), the moderators' room (a trained peer expert moderating the gro
 logged-in, enabled account). When a right ends, the rooms that carry it must go at once, in every process
 (docs/architecture.md, "Who may hear what"): `revoke_rooms` does that after the change is committed.
 """
+
 from __future__ import annotations
 
 import logging

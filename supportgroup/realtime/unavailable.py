@@ -3,6 +3,7 @@
 Those are answered `unavailable` (sockets: `connect_error` at connect, an error ack on events), logged in one
 line without a traceback, since an outage would otherwise write one per event; the client retries.
 """
+
 from __future__ import annotations
 
 import redis
@@ -13,7 +14,7 @@ _REDIS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis
 
 
 def outage(error: BaseException | None) -> str | None:
-    """"database" or "redis" when `error` (or what caused it) says that store cannot be reached, else None."""
+    """ "database" or "redis" when `error` (or what caused it) says that store cannot be reached, else None."""
     seen = 0
     while error is not None and seen < 5:
         if isinstance(error, _DATABASE) or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated):

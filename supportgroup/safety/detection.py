@@ -13,6 +13,7 @@ What we decided not to match (documented in tests/test_detection.py): single ord
 "kill", "dood") because survivors and perpetrators talk about the past, and a flood of alerts hides the real
 ones. Negations ("I don't want to kill myself") do alert: a peer expert would rather check once too often.
 """
+
 from __future__ import annotations
 
 import re
@@ -123,13 +124,58 @@ _INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00) ?[1-9](?:[ .\-]?(?:\(0\) ?)?\d
 _DATE = re.compile(r"^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?!\w)", re.IGNORECASE)
 # Dutch postcode with house number: 1234 AB 12, 1234AB 12a, 1234 ab 12-3.
-_POSTCODE = re.compile(r"(?<!\w)([1-9]\d{3})( ?)([a-z]{2}) *,? *(\d{1,5})(?: ?[a-z]\b|-\d{1,4})?(?![\w])",
-                       re.IGNORECASE)
+_POSTCODE = re.compile(
+    r"(?<!\w)([1-9]\d{3})( ?)([a-z]{2}) *,? *(\d{1,5})(?: ?[a-z]\b|-\d{1,4})?(?![\w])", re.IGNORECASE
+)
 # Two-letter words that follow a number in ordinary sentences ("2024 en 3 kinderen"); accepted as postcode
 # letters only when written in capitals or attached to the digits.
-_COMMON_PAIRS = {"en", "in", "op", "om", "of", "te", "ik", "je", "we", "ze", "is", "de", "na", "al", "nu", "zo",
-                 "ja", "ok", "to", "at", "on", "or", "an", "as", "am", "by", "me", "my", "he", "it", "if", "so",
-                 "up", "no", "do", "go", "us", "uu", "mg", "km", "kg", "cm", "mm", "ml", "pm"}
+_COMMON_PAIRS = {
+    "en",
+    "in",
+    "op",
+    "om",
+    "of",
+    "te",
+    "ik",
+    "je",
+    "we",
+    "ze",
+    "is",
+    "de",
+    "na",
+    "al",
+    "nu",
+    "zo",
+    "ja",
+    "ok",
+    "to",
+    "at",
+    "on",
+    "or",
+    "an",
+    "as",
+    "am",
+    "by",
+    "me",
+    "my",
+    "he",
+    "it",
+    "if",
+    "so",
+    "up",
+    "no",
+    "do",
+    "go",
+    "us",
+    "uu",
+    "mg",
+    "km",
+    "kg",
+    "cm",
+    "mm",
+    "ml",
+    "pm",
+}
 _SOCIAL = re.compile(
     r"(?<![\w.-])(?:https?://)?(?:www\.|m\.|mobile\.|[a-z]{2}\.)?(?:"
     r"(?:facebook|fb|instagram|twitter|x)\.com/(?!\s)[\w.@%-]{2,}"
@@ -138,7 +184,8 @@ _SOCIAL = re.compile(
     r"|linkedin\.com/in/[\w%-]{2,}"
     r"|snapchat\.com/add/[\w.-]{2,})"
     r"|(?<!\w)(?:insta(?:gram)?|tiktok|snap(?:chat)?|twitter|x|facebook|fb|ig)\s*:?\s*@[\w.]{2,}",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 IDENTIFYING_KINDS = ("phone", "email", "postcode", "social")
 

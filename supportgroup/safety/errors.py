@@ -1,4 +1,5 @@
 """Error pages: a calm message and an incident id, never a stack trace."""
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ def _is_staff() -> bool:
     from flask_login import current_user
 
     from ..permissions import can_manage_groups
+
     return can_manage_groups(current_user)
 
 
@@ -43,8 +45,9 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(Denied)
     def denied(error: Denied):
         db.session.rollback()
-        if error.status == 404 or (error.status == 403 and error.code in HIDES_EXISTENCE and _names_an_object()
-                                   and not _is_staff()):
+        if error.status == 404 or (
+            error.status == 403 and error.code in HIDES_EXISTENCE and _names_an_object() and not _is_staff()
+        ):
             return _not_found()  # one answer for "no such id" and "not yours", whatever raised it
         return _render(error.status, error.code, str(error.message))
 

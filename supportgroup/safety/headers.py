@@ -3,6 +3,7 @@
 No inline script anywhere (the CSP forbids it), no framing, no referrer, and personal pages are
 never cached: a shared device must not show them again from its cache.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request

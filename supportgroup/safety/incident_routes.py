@@ -3,6 +3,7 @@
 Coordinators and admins see every group's incidents; a trained peer expert sees those of the groups they
 moderate; participants never (403). Pages carry personal content, so they are sent with `no-store`.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, make_response, render_template, request
@@ -37,11 +38,21 @@ def index():
     groups = list(db.session.scalars(group_query))
     names = {g.id: g.name for g in groups}
     meeting_ids = {i.meeting_id for i in incidents if i.meeting_id}
-    meetings = {m.id: m for m in db.session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))} \
-        if meeting_ids else {}
-    return _no_store(make_response(render_template(
-        "safety/incidents/index.html", incidents=incidents, groups=groups, names=names, meetings=meetings,
-        selected=group_id)))
+    meetings = (
+        {m.id: m for m in db.session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))} if meeting_ids else {}
+    )
+    return _no_store(
+        make_response(
+            render_template(
+                "safety/incidents/index.html",
+                incidents=incidents,
+                groups=groups,
+                names=names,
+                meetings=meetings,
+                selected=group_id,
+            )
+        )
+    )
 
 
 @bp.route("/<int:incident_id>")
@@ -50,13 +61,23 @@ def show(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     require_incident_viewer(current_user, incident.group_id)
     # Opening one incident shows its snapshot (who wrote what): an audited read, committed here at the edge.
-    record(current_user, AuditAction.VIEW_INCIDENT, "incident", incident.id, group_id=incident.group_id,
-           meeting_id=incident.meeting_id)
+    record(
+        current_user,
+        AuditAction.VIEW_INCIDENT,
+        "incident",
+        incident.id,
+        group_id=incident.group_id,
+        meeting_id=incident.meeting_id,
+    )
     db.session.commit()
     group = db.session.get(Group, incident.group_id)
     meeting = db.session.get(Meeting, incident.meeting_id) if incident.meeting_id else None
     author = db.session.get(User, incident.created_by_user_id) if incident.created_by_user_id else None
     recorded_by = (author.profile.first_name if author is not None and author.profile else "") or ""
-    return _no_store(make_response(render_template("safety/incidents/show.html", incident=incident, group=group,
-                                                   meeting=meeting, recorded_by=recorded_by)))
-
+    return _no_store(
+        make_response(
+            render_template(
+                "safety/incidents/show.html", incident=incident, group=group, meeting=meeting, recorded_by=recorded_by
+            )
+        )
+    )

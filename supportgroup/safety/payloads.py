@@ -1,4 +1,5 @@
 """Payload fields of the safeguarding socket events (same contract as `realtime/payloads.py`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ class IdList:
 
     def clean(self, name: str, value: Any) -> list[int]:
         if not isinstance(value, list) or not 1 <= len(value) <= self.max_items:
-            raise PayloadError(_l("The field %(name)s must be a list of 1 to %(max)d ids.", name=name,
-                                  max=self.max_items))
+            raise PayloadError(
+                _l("The field %(name)s must be a list of 1 to %(max)d ids.", name=name, max=self.max_items)
+            )
         item = Int(minimum=1)
         return sorted({item.clean(name, v) for v in value})
 
@@ -39,6 +41,10 @@ class Note:
         if bad_character(text, multiline=True) is not None:
             raise invalid_characters()
         if len(text) > self.max_length:
-            raise PayloadError(_l("The note is too long (at most %(max)d characters) or has characters that are "
-                                  "not allowed.", max=self.max_length))
+            raise PayloadError(
+                _l(
+                    "The note is too long (at most %(max)d characters) or has characters that are not allowed.",
+                    max=self.max_length,
+                )
+            )
         return text

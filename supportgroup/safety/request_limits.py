@@ -18,6 +18,7 @@ servers (serve.py's pywsgi and gunicorn's gevent worker):
 Engine.IO's own responses (handshake, polling GET and POST) get `Cache-Control: no-store` here; Flask's
 pages get it in headers.py.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,9 @@ SOCKET_PATH = "/socket.io/"  # Flask-SocketIO's default, which the app keeps
 
 
 class RequestLimits:
-    def __init__(self, wsgi_app, socket_path: str, socket_limit: int, page_limit: int | None, timeout: float,
-                 end_socket_session):
+    def __init__(
+        self, wsgi_app, socket_path: str, socket_limit: int, page_limit: int | None, timeout: float, end_socket_session
+    ):
         self.wsgi_app = wsgi_app
         self.socket_path = socket_path
         self.socket_limit = socket_limit
@@ -94,8 +96,15 @@ def _read_body(stream, length: int | None, limit: int | None) -> bytes | None:
 
 
 def _refuse(start_response, status: str):
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"),
-                            ("Connection", "close"), ("Cache-Control", "no-store")])
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", "0"),
+            ("Connection", "close"),
+            ("Cache-Control", "no-store"),
+        ],
+    )
     return [b""]
 
 
@@ -103,6 +112,7 @@ def _closing(start_response):
     def start(status, headers, exc_info=None):
         headers = [(k, v) for k, v in headers if k.lower() != "connection"] + [("Connection", "close")]
         return start_response(status, headers, exc_info)
+
     return start
 
 
@@ -114,6 +124,7 @@ def _no_store(start_response):
         if "x-content-type-options" not in names:
             headers = [*headers, ("X-Content-Type-Options", "nosniff")]
         return start_response(status, headers, exc_info)
+
     return start
 
 
@@ -134,6 +145,11 @@ def _end_engineio_session(environ) -> None:
 
 def init_request_limits(app: Flask) -> None:
     """Wrap the app, Engine.IO included: call after `socketio.init_app`."""
-    app.wsgi_app = RequestLimits(app.wsgi_app, SOCKET_PATH, int(app.config["SOCKETIO_MAX_BUFFER"]),
-                                 app.config.get("MAX_CONTENT_LENGTH"), float(app.config["REQUEST_TIMEOUT_SECONDS"]),
-                                 _end_engineio_session)
+    app.wsgi_app = RequestLimits(
+        app.wsgi_app,
+        SOCKET_PATH,
+        int(app.config["SOCKETIO_MAX_BUFFER"]),
+        app.config.get("MAX_CONTENT_LENGTH"),
+        float(app.config["REQUEST_TIMEOUT_SECONDS"]),
+        _end_engineio_session,
+    )

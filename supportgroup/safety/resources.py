@@ -11,6 +11,7 @@ Every page shows them (the help panel and the footer), so loading never fails a 
 malformed file falls back to English, and a broken English file to the one shipped with the code.
 Loaded once per (folder, locale) and kept in memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,14 +70,16 @@ def validate(data) -> dict:
         emergency = item.get("emergency", False)
         if not isinstance(emergency, bool):
             raise DomainError("invalid_resources", f"{where}.emergency must be true or false")
-        clean["resources"].append({
-            "name": _text(item.get("name"), f"{where}.name"),
-            "phone": phone,
-            "tel": tel_href(phone),
-            "description": _text(item.get("description"), f"{where}.description"),
-            "hours": _text(item.get("hours"), f"{where}.hours", required=False),
-            "emergency": emergency,
-        })
+        clean["resources"].append(
+            {
+                "name": _text(item.get("name"), f"{where}.name"),
+                "phone": phone,
+                "tel": tel_href(phone),
+                "description": _text(item.get("description"), f"{where}.description"),
+                "hours": _text(item.get("hours"), f"{where}.hours", required=False),
+                "emergency": emergency,
+            }
+        )
     return clean
 
 
@@ -103,8 +106,12 @@ def load(locale: str | None) -> dict:
     with _lock:
         if key in _cache:
             return _cache[key]
-        attempts = [(folder, locale), (folder, locale.split("_")[0]), (folder, FALLBACK_LOCALE),
-                    (PACKAGED_DIR, FALLBACK_LOCALE)]
+        attempts = [
+            (folder, locale),
+            (folder, locale.split("_")[0]),
+            (folder, FALLBACK_LOCALE),
+            (PACKAGED_DIR, FALLBACK_LOCALE),
+        ]
         result = None
         for where, code in attempts:
             try:
@@ -127,8 +134,10 @@ def crisis_resources(locale: str | None = None) -> list[dict]:
 
         current = get_locale() if has_app_context() else None
         locale = current.language if current else FALLBACK_LOCALE
-    return [{"name": item["name"], "phone": item["phone"], "description": item["description"]}
-            for item in load(locale)["resources"]]
+    return [
+        {"name": item["name"], "phone": item["phone"], "description": item["description"]}
+        for item in load(locale)["resources"]
+    ]
 
 
 def clear_cache() -> None:

@@ -14,6 +14,7 @@ from their creation. Meetings themselves, attendance and the audit log (which ho
 Deleted means gone from the files too: after the purge's commit `scrub.py` checkpoints SQLite's `-wal` away
 (its deletes overwrite with zeros, `secure_delete`) and VACUUMs PostgreSQL's content tables.
 """
+
 from __future__ import annotations
 
 import logging
@@ -86,7 +87,9 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     }
     # A pin pointed at a message that is gone now. The meetings are named, so that only their sockets' kept
     # posting rights are dropped (chat/rights.py), not every socket's.
-    pinned = db.session.scalars(select(Meeting.id).where(Meeting.id.in_(meetings), Meeting.pinned_seq.is_not(None))).all()
+    pinned = db.session.scalars(
+        select(Meeting.id).where(Meeting.id.in_(meetings), Meeting.pinned_seq.is_not(None))
+    ).all()
     if pinned:
         db.session.execute(
             Meeting.__table__.update().where(Meeting.id.in_(pinned)).values(pinned_seq=None),

@@ -6,6 +6,7 @@
   check before a meeting. Only *that* it happened is stored, never the answers: the answers stay in the
   browser (the radio buttons are not part of the form that is sent).
 """
+
 from __future__ import annotations
 
 from contextlib import suppress
@@ -55,10 +56,14 @@ def safety_check_done(meeting: Meeting, membership: Membership) -> bool:
     (a cancelled or closed meeting just shows what happened)."""
     if membership.is_moderator or meeting.state in (MeetingState.CANCELLED, MeetingState.CLOSED):
         return True
-    return db.session.scalar(
-        select(SafetyCheck.id).where(SafetyCheck.meeting_id == meeting.id,
-                                     SafetyCheck.membership_id == membership.id)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(SafetyCheck.id).where(
+                SafetyCheck.meeting_id == meeting.id, SafetyCheck.membership_id == membership.id
+            )
+        )
+        is not None
+    )
 
 
 class SafetyCheckForm(FlaskForm):
@@ -77,6 +82,9 @@ def check(meeting_id: int):
     if not safety_check_done(meeting, membership):
         # The same check sent twice at once (two tabs) fails on the unique key: one row is enough.
         with suppress(IntegrityError), committing():
-            db.session.add(SafetyCheck(meeting_id=meeting.id, membership_id=membership.id,
-                                       skipped=request.form.get("action") == "skip"))
+            db.session.add(
+                SafetyCheck(
+                    meeting_id=meeting.id, membership_id=membership.id, skipped=request.form.get("action") == "skip"
+                )
+            )
     return redirect(url_for("chat.meeting", meeting_id=meeting.id))

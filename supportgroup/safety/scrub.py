@@ -18,6 +18,7 @@ Then the files:
   PURGE_INTERVAL_MINUTES. Its write-ahead log (pg_wal) and backups keep it until they are recycled or expire:
   that is the database server's retention, see docs/deploy.md.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,17 @@ from ..models import Message
 log = logging.getLogger(__name__)
 
 # Tables whose rows hold what people wrote or who they are.
-CONTENT_TABLES = ("messages", "reports", "incidents", "handover_notes", "users", "memberships",
-                  "peer_expert_profiles", "enrolment_conflicts", "invites")
+CONTENT_TABLES = (
+    "messages",
+    "reports",
+    "incidents",
+    "handover_notes",
+    "users",
+    "memberships",
+    "peer_expert_profiles",
+    "enrolment_conflicts",
+    "invites",
+)
 _PENDING = "sg_scrub_files"
 _VACUUM = "sg_scrub_vacuum"
 CHECKPOINT_WAIT_SECONDS = 1.0
@@ -49,6 +59,7 @@ def erase_text(message: Message) -> None:
 
 
 # --- which transactions deleted content ---------------------------------------------------------------
+
 
 def _collect(session_: Session, _flush_context) -> None:
     """after_flush (attribute history is still the flush's): a deleted content row, or a changed text."""
@@ -109,6 +120,7 @@ def install() -> None:
 
 
 # --- checkpoints off the request's path -----------------------------------------------------------------
+
 
 class Checkpointer:
     """Checkpoints one SQLite engine in a background task (a greenlet under gevent, else a thread), one at a
@@ -182,6 +194,7 @@ def wait_for_checkpoints(engine: Engine, timeout: float = 10.0) -> bool:
 
 
 # --- the files ------------------------------------------------------------------------------------------
+
 
 def checkpoint(engine: Engine, wait_seconds: float = CHECKPOINT_WAIT_SECONDS) -> bool:
     """SQLite: copy the `-wal` into the database file and truncate it to zero bytes. True when done.

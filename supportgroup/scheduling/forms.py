@@ -1,12 +1,22 @@
 """Forms for planning, changing and cancelling meetings, and for the personal calendar feed."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from ..textcheck import CheckedForm
-from wtforms import (DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField, SubmitField,
-                     TextAreaField, TimeField)
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..textcheck import CheckedForm
 from . import services
 
 ONCE = "once"
@@ -16,13 +26,25 @@ def _choices(pairs: list[tuple]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-REPEAT_CHOICES = [(ONCE, _l("Once")), (services.WEEKLY, _l("Every week or every few weeks")),
-                  (services.MONTHLY, _l("Monthly, on a weekday of the month"))]
-WEEKDAY_CHOICES = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-                   (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
+REPEAT_CHOICES = [
+    (ONCE, _l("Once")),
+    (services.WEEKLY, _l("Every week or every few weeks")),
+    (services.MONTHLY, _l("Monthly, on a weekday of the month")),
+]
+WEEKDAY_CHOICES = [
+    (0, _l("Monday")),
+    (1, _l("Tuesday")),
+    (2, _l("Wednesday")),
+    (3, _l("Thursday")),
+    (4, _l("Friday")),
+    (5, _l("Saturday")),
+    (6, _l("Sunday")),
+]
 WEEK_OF_MONTH_CHOICES = [(1, _l("first")), (2, _l("second")), (3, _l("third")), (4, _l("fourth")), (-1, _l("last"))]
-SCOPE_CHOICES = [(services.SCOPE_THIS, _l("Only this meeting")),
-                 (services.SCOPE_FOLLOWING, _l("This meeting and the following meetings of the series"))]
+SCOPE_CHOICES = [
+    (services.SCOPE_THIS, _l("Only this meeting")),
+    (services.SCOPE_FOLLOWING, _l("This meeting and the following meetings of the series")),
+]
 # The recurrence fields that matter for each choice of "Repeats"; the others are ignored.
 RELEVANT = {
     ONCE: (),
@@ -44,13 +66,23 @@ class _MeetingFields(CheckedForm):
     starts_on = DateField(_l("Date"), validators=[InputRequired()], invalid_value_message=DATE_MESSAGE)
     local_start = TimeField(_l("Start time (local)"), validators=[InputRequired()], invalid_value_message=TIME_MESSAGE)
     duration_minutes = IntegerField(
-        _l("Duration in minutes"), default=90,
-        validators=[InputRequired(), NumberRange(min=services.MIN_DURATION, max=services.MAX_DURATION,
-                                                 message=_l("A meeting lasts between 15 minutes and 8 hours."))],
+        _l("Duration in minutes"),
+        default=90,
+        validators=[
+            InputRequired(),
+            NumberRange(
+                min=services.MIN_DURATION,
+                max=services.MAX_DURATION,
+                message=_l("A meeting lasts between 15 minutes and 8 hours."),
+            ),
+        ],
     )
-    timezone = StringField(_l("Timezone"), default="Europe/Amsterdam",
-                           description=_l("The zone the time is in, for example Europe/Amsterdam."),
-                           validators=[DataRequired(), Length(max=64), _known_timezone])
+    timezone = StringField(
+        _l("Timezone"),
+        default="Europe/Amsterdam",
+        description=_l("The zone the time is in, for example Europe/Amsterdam."),
+        validators=[DataRequired(), Length(max=64), _known_timezone],
+    )
 
 
 class NewMeetingForm(_MeetingFields):
@@ -58,19 +90,25 @@ class NewMeetingForm(_MeetingFields):
 
     repeat = RadioField(_l("Repeats"), choices=_choices(REPEAT_CHOICES), default=ONCE)
     interval = IntegerField(
-        _l("Every how many weeks or months"), default=1,
-        validators=[InputRequired(), NumberRange(min=1, max=services.MAX_INTERVAL,
-                                                 message=_l("Repeat every 1 to 12 weeks or months."))],
+        _l("Every how many weeks or months"),
+        default=1,
+        validators=[
+            InputRequired(),
+            NumberRange(min=1, max=services.MAX_INTERVAL, message=_l("Repeat every 1 to 12 weeks or months.")),
+        ],
     )
     weekday = SelectField(_l("Day of the week"), choices=_choices(WEEKDAY_CHOICES), coerce=int, default=0)
-    week_of_month = SelectField(_l("Week of the month (monthly)"), choices=_choices(WEEK_OF_MONTH_CHOICES), coerce=int,
-                                default=1)
+    week_of_month = SelectField(
+        _l("Week of the month (monthly)"), choices=_choices(WEEK_OF_MONTH_CHOICES), coerce=int, default=1
+    )
     until = DateField(_l("Last date (optional)"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
     count = IntegerField(
         _l("Or: number of meetings (optional)"),
         description=_l("Without an end, meetings are planned 26 weeks ahead."),
-        validators=[Optional(), NumberRange(min=1, max=services.MAX_COUNT,
-                                            message=_l("A series has between 1 and 52 meetings."))],
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=services.MAX_COUNT, message=_l("A series has between 1 and 52 meetings.")),
+        ],
     )
     submit = SubmitField(_l("Plan"))
 
@@ -94,9 +132,10 @@ class EditMeetingForm(_MeetingFields):
 
 
 class CancelMeetingForm(CheckedForm):
-    reason = TextAreaField(_l("Reason (members will see this)"),
-                           validators=[DataRequired(message=_l("Tell the members why the meeting is cancelled.")),
-                                       Length(max=300)])
+    reason = TextAreaField(
+        _l("Reason (members will see this)"),
+        validators=[DataRequired(message=_l("Tell the members why the meeting is cancelled.")), Length(max=300)],
+    )
     scope = RadioField(_l("Cancel"), choices=_choices(SCOPE_CHOICES), default=services.SCOPE_THIS)
     submit = SubmitField(_l("Cancel meeting"))
 

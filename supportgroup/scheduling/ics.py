@@ -7,6 +7,7 @@ Calendars are often seen by others (a shared phone, a partner who checks it). By
 called just "Appointment" (`CALENDAR_TITLES=neutral`); a deployment may choose `group` to show the
 group's name and the meeting's title instead.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -5,6 +5,7 @@ A calendar page of 50 groups shows about 200 meetings. Rendering each one with t
 once per page, every URL is built once per page from a template, and every day is formatted once
 (`HH:mm` needs no locale), so the page stays well under 50 ms.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,18 +50,31 @@ class MeetingLines:
 
     def __init__(self) -> None:
         self.texts = {
-            "series": _("(series)"), "cancelled": _("This meeting has been cancelled."),
-            "ics": _("Add to my calendar (.ics)"), "change": _("Change"), "cancel": _("Cancel"),
+            "series": _("(series)"),
+            "cancelled": _("This meeting has been cancelled."),
+            "ics": _("Add to my calendar (.ics)"),
+            "change": _("Change"),
+            "cancel": _("Cancel"),
         }
-        self._states = {MeetingState.SCHEDULED: _("Planned"), MeetingState.OPEN: _("Open now"),
-                        MeetingState.CLOSED: _("Closed"), MeetingState.CANCELLED: _("Cancelled")}
+        self._states = {
+            MeetingState.SCHEDULED: _("Planned"),
+            MeetingState.OPEN: _("Open now"),
+            MeetingState.CLOSED: _("Closed"),
+            MeetingState.CANCELLED: _("Cancelled"),
+        }
         self._moderators = _("Peer experts: %(names)s", names="\x00")
         self._reason = _("Reason: %(reason)s", reason="\x00")
         self._tz = get_timezone()
         self._days: dict[date, str] = {}
-        self._urls = {name: UrlTemplate(endpoint) for name, endpoint in (
-            ("chat", "chat.meeting"), ("ics", "scheduling.meeting_ics"),
-            ("edit", "scheduling.edit_meeting"), ("cancel", "scheduling.cancel_meeting"))}
+        self._urls = {
+            name: UrlTemplate(endpoint)
+            for name, endpoint in (
+                ("chat", "chat.meeting"),
+                ("ics", "scheduling.meeting_ics"),
+                ("edit", "scheduling.edit_meeting"),
+                ("cancel", "scheduling.cancel_meeting"),
+            )
+        }
 
     def _day(self, local: datetime) -> str:
         day = local.date()
@@ -76,8 +90,11 @@ class MeetingLines:
             state_label=self._states[meeting.state],
             moderators=self._moderators.replace("\x00", ", ".join(moderators)) if moderators else "",
             cancel_reason=self._reason.replace("\x00", meeting.cancel_reason) if meeting.cancel_reason else "",
-            chat_url=self._urls["chat"](meeting.id), ics_url=self._urls["ics"](meeting.id),
-            edit_url=self._urls["edit"](meeting.id), cancel_url=self._urls["cancel"](meeting.id))
+            chat_url=self._urls["chat"](meeting.id),
+            ics_url=self._urls["ics"](meeting.id),
+            edit_url=self._urls["edit"](meeting.id),
+            cancel_url=self._urls["cancel"](meeting.id),
+        )
 
     def lines(self, meetings: list[Meeting], moderators: dict[int, list[str]] | None = None) -> list[MeetingLine]:
         return [self.line(m, (moderators or {}).get(m.group_id)) for m in meetings]

@@ -1,4 +1,5 @@
 """Meeting planning, personal meeting lists and rotas, calendar export."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -47,14 +48,19 @@ def _ics_response(body: bytes, filename: str) -> Response:
 
 # --- Lists ---------------------------------------------------------------------------------------
 
+
 @bp.route("/mine")
 @login_required
 def mine():
     require_authenticated(current_user)
     lines = MeetingLines()
-    return render_template("scheduling/list.html", meetings=lines.lines(services.member_meetings(current_user)),
-                           texts=lines.texts, heading=_("My meetings"),
-                           empty=_("No meetings planned for your groups."))
+    return render_template(
+        "scheduling/list.html",
+        meetings=lines.lines(services.member_meetings(current_user)),
+        texts=lines.texts,
+        heading=_("My meetings"),
+        empty=_("No meetings planned for your groups."),
+    )
 
 
 @bp.route("/rota")
@@ -62,9 +68,13 @@ def mine():
 def rota():
     require_rota_viewer(current_user)
     lines = MeetingLines()
-    return render_template("scheduling/list.html", meetings=lines.lines(services.rota_meetings(current_user)),
-                           texts=lines.texts, heading=_("My rota"),
-                           empty=_("No meetings planned for the groups you moderate."))
+    return render_template(
+        "scheduling/list.html",
+        meetings=lines.lines(services.rota_meetings(current_user)),
+        texts=lines.texts,
+        heading=_("My rota"),
+        empty=_("No meetings planned for the groups you moderate."),
+    )
 
 
 def _week_start(today: date) -> date:
@@ -99,13 +109,18 @@ def calendar():
         week = _week_start(meeting.starts_at.astimezone(tz).date())
         by_week[week].append(lines.line(meeting, names.get(meeting.group_id)))
     plan_url = UrlTemplate("scheduling.new_meeting", "group_id")
-    return render_template("scheduling/calendar.html", by_week=by_week, texts=lines.texts,
-                           groups=[(g.name, plan_url(g.id)) for g in services.plannable_groups()],
-                           previous=first - timedelta(weeks=CALENDAR_WEEKS),
-                           following=first + timedelta(weeks=CALENDAR_WEEKS))
+    return render_template(
+        "scheduling/calendar.html",
+        by_week=by_week,
+        texts=lines.texts,
+        groups=[(g.name, plan_url(g.id)) for g in services.plannable_groups()],
+        previous=first - timedelta(weeks=CALENDAR_WEEKS),
+        following=first + timedelta(weeks=CALENDAR_WEEKS),
+    )
 
 
 # --- Planning, changing, cancelling --------------------------------------------------------------
+
 
 def _plan(group: Group, form: NewMeetingForm) -> None:
     tz_name = form.timezone.data.strip()
@@ -116,10 +131,19 @@ def _plan(group: Group, form: NewMeetingForm) -> None:
         return
     monthly = form.repeat.data == services.MONTHLY
     services.create_series(
-        group, title=title, frequency=form.repeat.data, interval=form.interval.data, weekday=form.weekday.data,
-        week_of_month=form.week_of_month.data if monthly else None, local_start=form.local_start.data,
-        duration_minutes=form.duration_minutes.data, tz_name=tz_name, starts_on=form.starts_on.data,
-        until=form.until.data, count=form.count.data, actor=current_user,
+        group,
+        title=title,
+        frequency=form.repeat.data,
+        interval=form.interval.data,
+        weekday=form.weekday.data,
+        week_of_month=form.week_of_month.data if monthly else None,
+        local_start=form.local_start.data,
+        duration_minutes=form.duration_minutes.data,
+        tz_name=tz_name,
+        starts_on=form.starts_on.data,
+        until=form.until.data,
+        count=form.count.data,
+        actor=current_user,
     )
 
 
@@ -136,8 +160,10 @@ def new_meeting(group_id: int):
         except DomainError as error:
             show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
-            flash(_("The meeting has been planned.") if form.repeat.data == ONCE
-                  else _("The series has been planned."), "success")
+            flash(
+                _("The meeting has been planned.") if form.repeat.data == ONCE else _("The series has been planned."),
+                "success",
+            )
             return redirect(url_for("scheduling.calendar", week=form.starts_on.data.isoformat()))
     status = 400 if request.method == "POST" else 200
     return render_template("scheduling/new.html", form=form, group=group), status
@@ -167,9 +193,13 @@ def edit_meeting(meeting_id: int):
         try:
             with committing():
                 changed = services.edit_meeting(
-                    meeting, current_user, title=form.title.data or "", duration_minutes=form.duration_minutes.data,
+                    meeting,
+                    current_user,
+                    title=form.title.data or "",
+                    duration_minutes=form.duration_minutes.data,
                     local_start=datetime.combine(form.starts_on.data, form.local_start.data),
-                    tz_name=form.timezone.data.strip(), scope=form.scope.data,
+                    tz_name=form.timezone.data.strip(),
+                    scope=form.scope.data,
                 )
         except DomainError as error:
             show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
@@ -189,8 +219,7 @@ def cancel_meeting(meeting_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data,
-                                                  scope=form.scope.data)
+                changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data, scope=form.scope.data)
         except DomainError as error:
             show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
@@ -201,6 +230,7 @@ def cancel_meeting(meeting_id: int):
 
 
 # --- Calendar export -----------------------------------------------------------------------------
+
 
 @bp.route("/meetings/<int:meeting_id>.ics")
 @login_required

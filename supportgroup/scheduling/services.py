@@ -1,4 +1,5 @@
 """Meeting rules. Services change models and flush; the caller commits."""
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..attendance.services import close_open_attendance
 from ..audit import AuditAction, record, record_by
 from ..errors import DomainError
 from ..extensions import db
-from ..models import (Group, Meeting, MeetingSeries, MeetingState, Membership, MembershipRole, MembershipStatus,
-                      PeerExpertProfile, User, utcnow)
-from ..attendance.services import close_open_attendance
+from ..models import (
+    Group,
+    Meeting,
+    MeetingSeries,
+    MeetingState,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    PeerExpertProfile,
+    User,
+    utcnow,
+)
 from . import wallclock
 
 
@@ -47,17 +58,27 @@ def require_real_wall_clock(locals_: list[datetime], tz_name: str) -> None:
         raise DomainError("not_on_the_clock", message, field="local_start")
 
 
-def create_meeting(group: Group, local_start: datetime, duration_minutes: int, tz_name: str,
-                   title: str = "", *, allow_past: bool = False, actor: User | None = None) -> Meeting:
+def create_meeting(
+    group: Group,
+    local_start: datetime,
+    duration_minutes: int,
+    tz_name: str,
+    title: str = "",
+    *,
+    allow_past: bool = False,
+    actor: User | None = None,
+) -> Meeting:
     starts_at = local_to_utc(local_start, tz_name)
     require_real_wall_clock([local_start], tz_name)
     if not allow_past and starts_at < utcnow() - timedelta(minutes=1):
         raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_at")
     if not 15 <= duration_minutes <= 480:
-        raise DomainError("duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."),
-                          field="duration_minutes")
-    meeting = Meeting(group=group, starts_at=starts_at, duration_minutes=duration_minutes, timezone=tz_name,
-                      title=title.strip())
+        raise DomainError(
+            "duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."), field="duration_minutes"
+        )
+    meeting = Meeting(
+        group=group, starts_at=starts_at, duration_minutes=duration_minutes, timezone=tz_name, title=title.strip()
+    )
     db.session.add(meeting)
     db.session.flush()
     record_by(actor, AuditAction.CREATE_MEETING, "meeting", meeting.id, group_id=group.id, meeting_id=meeting.id)
@@ -93,13 +114,18 @@ def upcoming_meetings_for(memberships: list[Membership], limit: int = 20) -> lis
     if not group_ids:
         return []
     horizon = utcnow() - timedelta(hours=12)
-    return list(db.session.scalars(
-        select(Meeting).where(
-            Meeting.group_id.in_(group_ids),
-            Meeting.state.in_([MeetingState.SCHEDULED, MeetingState.OPEN]),
-            (Meeting.starts_at >= horizon) | (Meeting.state == MeetingState.OPEN),
-        ).order_by(Meeting.starts_at).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.group_id.in_(group_ids),
+                Meeting.state.in_([MeetingState.SCHEDULED, MeetingState.OPEN]),
+                (Meeting.starts_at >= horizon) | (Meeting.state == MeetingState.OPEN),
+            )
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+    )
 
 
 def meetings_of_group(group: Group) -> list[Meeting]:
@@ -132,21 +158,26 @@ SCOPES = (SCOPE_THIS, SCOPE_FOLLOWING)
 
 def _check_duration(duration_minutes: int) -> None:
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
-        raise DomainError("duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."),
-                          field="duration_minutes")
+        raise DomainError(
+            "duration_out_of_range", _l("A meeting lasts between 15 minutes and 8 hours."), field="duration_minutes"
+        )
 
 
 def _check_rule(frequency: str, interval: int, weekday: int, week_of_month: int | None) -> None:
     if frequency not in FREQUENCIES:
         raise DomainError("unknown_frequency", _l("Choose weekly or monthly."), field="frequency")
     if not 1 <= interval <= MAX_INTERVAL:
-        raise DomainError("interval_out_of_range", _l("Repeat every 1 to %(max)d weeks or months.", max=MAX_INTERVAL),
-                          field="interval")
+        raise DomainError(
+            "interval_out_of_range",
+            _l("Repeat every 1 to %(max)d weeks or months.", max=MAX_INTERVAL),
+            field="interval",
+        )
     if not 0 <= weekday <= 6:
         raise DomainError("unknown_weekday", _l("Choose a day of the week."), field="weekday")
     if frequency == MONTHLY and week_of_month not in WEEKS_OF_MONTH:
-        raise DomainError("unknown_week_of_month", _l("Choose the first, second, third, fourth or last week."),
-                          field="week_of_month")
+        raise DomainError(
+            "unknown_week_of_month", _l("Choose the first, second, third, fourth or last week."), field="week_of_month"
+        )
 
 
 def _check_end(starts_on: date, until: date | None, count: int | None) -> None:
@@ -157,8 +188,9 @@ def _check_end(starts_on: date, until: date | None, count: int | None) -> None:
     if until is not None and (until - starts_on).days > MAX_SERIES_DAYS:
         raise DomainError("series_too_long", _l("A series can be planned at most one year ahead."), field="until")
     if count is not None and not 1 <= count <= MAX_COUNT:
-        raise DomainError("count_out_of_range", _l("A series has between 1 and %(max)d meetings.", max=MAX_COUNT),
-                          field="count")
+        raise DomainError(
+            "count_out_of_range", _l("A series has between 1 and %(max)d meetings.", max=MAX_COUNT), field="count"
+        )
 
 
 def _rule_kwargs(frequency: str, weekday: int, week_of_month: int | None) -> dict:
@@ -167,9 +199,16 @@ def _rule_kwargs(frequency: str, weekday: int, week_of_month: int | None) -> dic
     return {"freq": rrule.MONTHLY, "byweekday": rrule.weekdays[weekday](week_of_month)}
 
 
-def occurrence_times(frequency: str, interval: int, weekday: int, week_of_month: int | None,
-                     local_start: time, starts_on: date, until: date | None = None,
-                     count: int | None = None) -> list[datetime]:
+def occurrence_times(
+    frequency: str,
+    interval: int,
+    weekday: int,
+    week_of_month: int | None,
+    local_start: time,
+    starts_on: date,
+    until: date | None = None,
+    count: int | None = None,
+) -> list[datetime]:
     """The series' occurrences as naive local wall-clock times, computed by dateutil's rrule.
 
     The rule starts at the first matching day on or after `starts_on`, so "every 2 weeks" counts from
@@ -184,10 +223,22 @@ def occurrence_times(frequency: str, interval: int, weekday: int, week_of_month:
     return list(rrule.rrule(dtstart=first, interval=interval, count=count, **rule))
 
 
-def create_series(group: Group, *, title: str, frequency: str, interval: int, weekday: int,
-                  week_of_month: int | None, local_start: time, duration_minutes: int, tz_name: str,
-                  starts_on: date, until: date | None = None, count: int | None = None,
-                  actor: User | None = None) -> MeetingSeries:
+def create_series(
+    group: Group,
+    *,
+    title: str,
+    frequency: str,
+    interval: int,
+    weekday: int,
+    week_of_month: int | None,
+    local_start: time,
+    duration_minutes: int,
+    tz_name: str,
+    starts_on: date,
+    until: date | None = None,
+    count: int | None = None,
+    actor: User | None = None,
+) -> MeetingSeries:
     """Plan a recurring meeting and materialise its occurrences (see the horizon notes above).
 
     A start time that does not exist on one of its dates (02:30 on a spring-forward day in Amsterdam), or
@@ -207,15 +258,28 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
     if starts_on < utcnow().astimezone(tz).date() or starts[0] < utcnow():
         raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_on")
     series = MeetingSeries(
-        group=group, title=title.strip(), frequency=frequency, interval=interval, weekday=weekday,
-        week_of_month=week_of_month if frequency == MONTHLY else None, local_start=local_start,
-        duration_minutes=duration_minutes, timezone=tz_name, starts_on=starts_on,
+        group=group,
+        title=title.strip(),
+        frequency=frequency,
+        interval=interval,
+        weekday=weekday,
+        week_of_month=week_of_month if frequency == MONTHLY else None,
+        local_start=local_start,
+        duration_minutes=duration_minutes,
+        timezone=tz_name,
+        starts_on=starts_on,
         until=until if count is None else locals_[-1].date(),
     )
     db.session.add(series)
     db.session.add_all(
-        Meeting(group=group, series=series, title=series.title, starts_at=start, duration_minutes=duration_minutes,
-                timezone=tz_name)
+        Meeting(
+            group=group,
+            series=series,
+            title=series.title,
+            starts_at=start,
+            duration_minutes=duration_minutes,
+            timezone=tz_name,
+        )
         for start in starts
     )
     db.session.flush()
@@ -225,6 +289,7 @@ def create_series(group: Group, *, title: str, frequency: str, interval: int, we
 
 # --- Editing and cancelling occurrences --------------------------------------------------------
 
+
 def local_start_of(meeting: Meeting) -> datetime:
     """The meeting's start on the wall clock of the zone it was planned in (naive)."""
     return meeting.starts_at.astimezone(zone(meeting.timezone)).replace(tzinfo=None)
@@ -232,8 +297,9 @@ def local_start_of(meeting: Meeting) -> datetime:
 
 def _require_scheduled(meeting: Meeting) -> None:
     if meeting.state != MeetingState.SCHEDULED:
-        raise DomainError("meeting_not_scheduled",
-                          _l("Only a planned meeting that has not been opened can be changed."))
+        raise DomainError(
+            "meeting_not_scheduled", _l("Only a planned meeting that has not been opened can be changed.")
+        )
 
 
 def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
@@ -247,13 +313,17 @@ def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     if scope == SCOPE_THIS or meeting.series_id is None:
         return [meeting]
     later = db.session.scalars(
-        select(Meeting).where(
+        select(Meeting)
+        .where(
             Meeting.series_id == meeting.series_id,
             Meeting.id != meeting.id,
             Meeting.state == MeetingState.SCHEDULED,
             Meeting.starts_at > meeting.starts_at,
             Meeting.starts_at > utcnow(),
-        ).order_by(Meeting.starts_at).with_for_update().execution_options(populate_existing=True)
+        )
+        .order_by(Meeting.starts_at)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return [meeting, *later]
 
@@ -273,9 +343,16 @@ def _split_series(first: Meeting, meetings: list[Meeting]) -> MeetingSeries | No
         return series
     first_day = local_start_of(first).date()
     tail = MeetingSeries(
-        group_id=series.group_id, title=series.title, frequency=series.frequency, interval=series.interval,
-        weekday=series.weekday, week_of_month=series.week_of_month, local_start=series.local_start,
-        duration_minutes=series.duration_minutes, timezone=series.timezone, starts_on=first_day,
+        group_id=series.group_id,
+        title=series.title,
+        frequency=series.frequency,
+        interval=series.interval,
+        weekday=series.weekday,
+        week_of_month=series.week_of_month,
+        local_start=series.local_start,
+        duration_minutes=series.duration_minutes,
+        timezone=series.timezone,
+        starts_on=first_day,
         until=series.until,
     )
     db.session.add(tail)
@@ -285,8 +362,16 @@ def _split_series(first: Meeting, meetings: list[Meeting]) -> MeetingSeries | No
     return tail
 
 
-def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: datetime, duration_minutes: int,
-                 tz_name: str, scope: str = SCOPE_THIS) -> list[Meeting]:
+def edit_meeting(
+    meeting: Meeting,
+    actor: User,
+    *,
+    title: str,
+    local_start: datetime,
+    duration_minutes: int,
+    tz_name: str,
+    scope: str = SCOPE_THIS,
+) -> list[Meeting]:
     """Change one occurrence, or it and the rest of its series. Returns the changed meetings.
 
     For the rest of a series each occurrence keeps its own date and gets the new time of day, zone,
@@ -296,11 +381,18 @@ def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: date
     _check_duration(duration_minutes)
     meetings = _affected(meeting, scope)
     if len(meetings) > 1 and local_start.date() != local_start_of(meeting).date():
-        raise DomainError("series_keeps_dates",
-                          _l("The rest of a series keeps its dates: change the time, or this meeting alone. To move "
-                             "a series to another day, cancel the rest and plan a new series."), field="starts_on")
-    new_locals = [datetime.combine(local_start.date() if m is meeting else local_start_of(m).date(),
-                                   local_start.time()) for m in meetings]
+        raise DomainError(
+            "series_keeps_dates",
+            _l(
+                "The rest of a series keeps its dates: change the time, or this meeting alone. To move "
+                "a series to another day, cancel the rest and plan a new series."
+            ),
+            field="starts_on",
+        )
+    new_locals = [
+        datetime.combine(local_start.date() if m is meeting else local_start_of(m).date(), local_start.time())
+        for m in meetings
+    ]
     require_real_wall_clock(new_locals, tz_name)
     new_starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in new_locals]
     if new_starts[0] < utcnow() - timedelta(minutes=1):
@@ -310,7 +402,7 @@ def edit_meeting(meeting: Meeting, actor: User, *, title: str, local_start: date
         if series is not None:
             series.title, series.local_start = title.strip(), local_start.time()
             series.duration_minutes, series.timezone = duration_minutes, tz_name
-    for m, start in zip(meetings, new_starts):
+    for m, start in zip(meetings, new_starts, strict=True):
         m.title, m.starts_at, m.duration_minutes, m.timezone = title.strip(), start, duration_minutes, tz_name
     action = AuditAction.EDIT_MEETING if len(meetings) == 1 else AuditAction.EDIT_SERIES_REST
     record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
@@ -344,27 +436,32 @@ LIST_LIMIT = 200
 
 
 def _active_group_ids(user: User, role: MembershipRole | None = None) -> Select:
-    query = (select(Membership.group_id).join(Group, Group.id == Membership.group_id)
-             .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE,
-                    Group.archived_at.is_(None)))
+    query = (
+        select(Membership.group_id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE, Group.archived_at.is_(None))
+    )
     if role is not None:
         query = query.where(Membership.role == role)
     return query
 
 
-def _meetings_in(group_ids: Select, start: datetime, end: datetime | None = None,
-                 limit: int = LIST_LIMIT) -> list[Meeting]:
+def _meetings_in(
+    group_ids: Select, start: datetime, end: datetime | None = None, limit: int = LIST_LIMIT
+) -> list[Meeting]:
     """Meetings of these groups from `start` on (open ones always), with their group loaded in one go."""
-    query = (select(Meeting).options(joinedload(Meeting.group))
-             .where(Meeting.group_id.in_(group_ids),
-                    (Meeting.starts_at >= start) | (Meeting.state == MeetingState.OPEN)))
+    query = (
+        select(Meeting)
+        .options(joinedload(Meeting.group))
+        .where(Meeting.group_id.in_(group_ids), (Meeting.starts_at >= start) | (Meeting.state == MeetingState.OPEN))
+    )
     if end is not None:
         query = query.where(Meeting.starts_at < end)
     return list(db.session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit)))
 
 
 def member_meetings(user: User, limit: int = LIST_LIMIT) -> list[Meeting]:
-    """"My meetings": upcoming meetings (cancelled ones too, with their reason) of the user's groups."""
+    """ "My meetings": upcoming meetings (cancelled ones too, with their reason) of the user's groups."""
     return _meetings_in(_active_group_ids(user), utcnow() - LIST_PAST, limit=limit)
 
 
@@ -375,11 +472,14 @@ def rota_meetings(user: User, limit: int = LIST_LIMIT) -> list[Meeting]:
 
 def all_meetings_between(start: datetime, end: datetime) -> list[Meeting]:
     """Every group's meetings in [start, end): one query, groups joined in (no per-row loads)."""
-    return list(db.session.scalars(
-        select(Meeting).options(joinedload(Meeting.group))
-        .where(Meeting.starts_at >= start, Meeting.starts_at < end)
-        .order_by(Meeting.starts_at, Meeting.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .options(joinedload(Meeting.group))
+            .where(Meeting.starts_at >= start, Meeting.starts_at < end)
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
 
 
 def moderator_names(group_ids: list[int]) -> dict[int, list[str]]:
@@ -389,8 +489,11 @@ def moderator_names(group_ids: list[int]) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(Membership.group_id, PeerExpertProfile.first_name)
         .join(PeerExpertProfile, PeerExpertProfile.user_id == Membership.user_id)
-        .where(Membership.group_id.in_(group_ids), Membership.role == MembershipRole.MODERATOR,
-               Membership.status == MembershipStatus.ACTIVE)
+        .where(
+            Membership.group_id.in_(group_ids),
+            Membership.role == MembershipRole.MODERATOR,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
         .order_by(PeerExpertProfile.first_name)
     )
     names: dict[int, list[str]] = {}
@@ -412,6 +515,7 @@ def feed_meetings(user: User) -> list[Meeting]:
 
 
 # --- The personal calendar feed ----------------------------------------------------------------
+
 
 def enable_feed(user: User) -> str:
     """Turn the feed on (keeping an existing address)."""

@@ -6,6 +6,7 @@ complaint (a skipped time with the offset from before the change, so a "02:30" m
 a repeated one as its first occurrence), so the planner would never know. Planning refuses such a time and says
 on which dates it falls, so the coordinator chooses another (a series asks for one start time for all its dates).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -37,11 +38,19 @@ def refusal(locals_: Iterable[datetime], tz: ZoneInfo, tz_name: str):
     for kind in (SKIPPED, REPEATED):
         if not found[kind]:
             continue
-        values = {"time": found[kind][0].strftime("%H:%M"), "zone": tz_name,
-                  "dates": ", ".join(format_date(local.date(), "long") for local in found[kind])}
+        values = {
+            "time": found[kind][0].strftime("%H:%M"),
+            "zone": tz_name,
+            "dates": ", ".join(format_date(local.date(), "long") for local in found[kind]),
+        }
         if kind == SKIPPED:
-            return _l("%(time)s does not exist in %(zone)s on %(dates)s: the clocks go forward then. "
-                      "Choose another start time.", **values)
-        return _l("%(time)s happens twice in %(zone)s on %(dates)s: the clocks go back then. "
-                  "Choose another start time.", **values)
+            return _l(
+                "%(time)s does not exist in %(zone)s on %(dates)s: the clocks go forward then. "
+                "Choose another start time.",
+                **values,
+            )
+        return _l(
+            "%(time)s happens twice in %(zone)s on %(dates)s: the clocks go back then. Choose another start time.",
+            **values,
+        )
     return None

@@ -4,6 +4,7 @@ They run once, on the embedded backend (SQLite); `tests/conftest.py` deselects t
 every test marked `browser`. Without /usr/bin/chromium they skip locally and fail in CI (`CI` set);
 `.ci/run` and `make test` install it when they can. Screenshots go to test-output/.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,14 @@ from tests.conftest import DEFAULT_PASSWORD
 from tests.live import ROOT, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "test-output"
 NEUTRAL_PATH = "/static/favicon.svg"  # quick exit's "neutral site" in tests: served locally, no network
 
@@ -45,8 +52,13 @@ def browser(chromium_path):
 def live(app, schema, redis_prefix, tmp_path):
     """One real server on the test database, with quick exit pointed at a local page."""
     assert schema.name == "embedded", "browser tests run on the embedded backend only"
-    server = LiveServer(schema.database_url, schema.redis_url, redis_prefix, tmp_path / "server.log",
-                        extra_env={"QUICK_EXIT_URL": NEUTRAL_PATH})
+    server = LiveServer(
+        schema.database_url,
+        schema.redis_url,
+        redis_prefix,
+        tmp_path / "server.log",
+        extra_env={"QUICK_EXIT_URL": NEUTRAL_PATH},
+    )
     yield server
     server.stop()
 
@@ -57,8 +69,7 @@ def new_page(browser, live):
     contexts = []
 
     def make(width: int = 1280, height: int = 800, locale: str = "en-GB"):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
-                                      base_url=live.url)
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, base_url=live.url)
         context.set_default_timeout(8000)
         contexts.append(context)
         return context.new_page()

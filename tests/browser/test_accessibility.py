@@ -5,6 +5,7 @@ the test injects it into the page. Only WCAG 2.0/2.1 A and AA rules run; a viola
 "critical" fails the test. An automated scan finds only part of the problems: it does not replace testing
 with a keyboard and a screen reader. Screenshots go to test-output/a11y-*.png.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,9 @@ def new_page(browser, live):
     contexts = []
 
     def make(width: int = 1280, height: int = 800, locale: str = "en-GB"):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
-                                      base_url=live.url, bypass_csp=True)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, base_url=live.url, bypass_csp=True
+        )
         context.set_default_timeout(8000)
         contexts.append(context)
         return context.new_page()
@@ -124,11 +126,13 @@ def test_coordinator_pages(factory, live, new_page):
     scene = factory.scene()
     page = new_page()
     login(page, "coord")
-    for path, name in [("/groups/", "coordinator-groups"),
-                       (f"/groups/{scene.group.id}", "coordinator-group-detail"),
-                       ("/groups/pool", "coordinator-pool"),
-                       ("/schedule/calendar", "coordinator-calendar"),
-                       (f"/schedule/groups/{scene.group.id}/meetings/new", "coordinator-new-meeting")]:
+    for path, name in [
+        ("/groups/", "coordinator-groups"),
+        (f"/groups/{scene.group.id}", "coordinator-group-detail"),
+        ("/groups/pool", "coordinator-pool"),
+        ("/schedule/calendar", "coordinator-calendar"),
+        (f"/schedule/groups/{scene.group.id}/meetings/new", "coordinator-new-meeting"),
+    ]:
         response = page.goto(path)
         assert response is not None and response.ok, (path, response and response.status)
         scan(page, name)

@@ -11,6 +11,7 @@ server, whose heartbeat sends `sync` every 2 s.
 - A catch_up's snapshot is read before its ack leaves: a report or alert raised, or one resolved, in between
   (its live event reaching the page first) is neither undone nor redone by that older snapshot.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ LIVE_INPUT = "#message-input:not([disabled])"
 
 
 def membership(scene, user) -> Membership:
-    return db.session.scalar(select(Membership).where(Membership.group_id == scene.group.id,
-                                                      Membership.user_id == user.id))
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == scene.group.id, Membership.user_id == user.id)
+    )
 
 
 def store_without_emit(scene, user, client_id: str, text: str, **kind) -> int:
@@ -67,7 +69,7 @@ class Frames:
 
 def sync_payload(frame: str) -> dict:
     """`42["sync",{...}]` -> the payload."""
-    return json.loads(frame[frame.index("["):])[1]
+    return json.loads(frame[frame.index("[") :])[1]
 
 
 def open_meeting(new_page, name: str, meeting_id: int, ready: str = LIVE_INPUT):
@@ -122,8 +124,9 @@ def test_a_deletion_heard_live_asks_no_catch_up(factory, live, new_page):
 def test_the_console_recovers_what_only_moderators_receive(factory, live, new_page):
     scene = factory.scene()
     expert, frames = open_meeting(new_page, "expert", scene.meeting.id)
-    held = store_without_emit(scene, scene.bob, "held-00001", "Held and never announced", status="pending",
-                              held_reason="premoderation")
+    held = store_without_emit(
+        scene, scene.bob, "held-00001", "Held and never announced", status="pending", held_reason="premoderation"
+    )
     pending = expert.locator("#pending-list li", has_text="Held and never announced")
     pending.wait_for(timeout=5000)  # its id moved `sync.last_id`: the catch_up's snapshot brings it
 

@@ -3,6 +3,7 @@ a coordinator sets up a group with a weekly meeting and an invite code; a new pa
 and accepts the house rules; the peer expert opens the meeting and they chat; the peer expert deletes a
 message and mutes the participant. Then: the interface in Dutch, markup in a message shown as plain text,
 and the chat and quick exit on a phone. (Quick exit itself: test_safety_browser.py.)"""
+
 from __future__ import annotations
 
 import re
@@ -48,6 +49,7 @@ def message(page, text):
 
 
 # --- 1-4: from an empty group to a moderated chat -------------------------------------------------------
+
 
 def test_from_new_group_to_moderated_meeting(factory, live, new_page):
     factory.user("coord", Role.COORDINATOR)
@@ -95,8 +97,9 @@ def test_from_new_group_to_moderated_meeting(factory, live, new_page):
     screenshot(coord, "journey-03-calendar")
 
     coord.goto(group_url)
-    meetings = coord.locator("section.card", has=coord.get_by_role("heading", name="Meetings")) \
-        .get_by_role("link", name="Weekly talk")
+    meetings = coord.locator("section.card", has=coord.get_by_role("heading", name="Meetings")).get_by_role(
+        "link", name="Weekly talk"
+    )
     assert meetings.count() == 4  # a weekly series of four
     meeting_href = meetings.first.get_attribute("href")
     meeting_id = int(re.search(r"/meetings/(\d+)", meeting_href).group(1))
@@ -190,10 +193,15 @@ def test_from_new_group_to_moderated_meeting(factory, live, new_page):
 
 # --- 6: the interface in Dutch ---------------------------------------------------------------------------
 
+
 def test_interface_in_dutch_from_the_browser_language(factory, live, browser):
     factory.user("alice")
-    context = browser.new_context(base_url=live.url, locale="nl-NL", extra_http_headers={"Accept-Language": "nl"},
-                                  viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live.url,
+        locale="nl-NL",
+        extra_http_headers={"Accept-Language": "nl"},
+        viewport={"width": 1280, "height": 800},
+    )
     context.set_default_timeout(8000)
     try:
         page = context.new_page()
@@ -243,6 +251,7 @@ def test_markup_in_a_message_shows_as_plain_text(factory, live, new_page):
 
 
 # --- 8: on a phone ---------------------------------------------------------------------------------------
+
 
 def test_chat_and_quick_exit_on_a_phone(factory, live, new_page):
     width, height = 360, 740

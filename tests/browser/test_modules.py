@@ -6,6 +6,7 @@ modules are fetched for the peer expert only, and nothing is shared through wind
 console control still works end to end: the peer expert mutes the participant, whose page stops them writing.
 Screenshots: test-output/modules-*.png (a peer expert on a desktop, a participant on a 360 px phone).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -24,11 +25,21 @@ class Watched:
         self.page = page
         self.errors: list[str] = []
         self.scripts: list[str] = []
-        page.on("console", lambda msg: self.errors.append(f"console.{msg.type}: {msg.text}")
-                if msg.type == "error" or "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console.{msg.type}: {msg.text}")
+                if msg.type == "error" or "Content Security Policy" in msg.text
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        page.on("request", lambda request: self.scripts.append(request.url.split("/static/", 1)[1])
-                if "/static/js/" in request.url else None)
+        page.on(
+            "request",
+            lambda request: (
+                self.scripts.append(request.url.split("/static/", 1)[1]) if "/static/js/" in request.url else None
+            ),
+        )
 
     def modules(self) -> list[str]:
         return self.page.eval_on_selector_all("script[type=module]", "nodes => nodes.map(n => n.src)")

@@ -1,6 +1,7 @@
 """Quick exit ends the session (issue #11), in Chromium on a desktop and a 360 px phone: after leaving by the
 button or by Escape x3, opening the site's address again shows the login page, not the person's groups;
 and without network the neutral page still comes at once (the session then ends on the next visit)."""
+
 from __future__ import annotations
 
 import re

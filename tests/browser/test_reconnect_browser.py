@@ -5,6 +5,7 @@ server when the account logs out in another browser, tries again, is refused (`n
 a banner with a "Log in again" link back to this meeting; desktop and a 360 px phone, English and Dutch.
 Screenshots go to test-output/.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,10 +18,18 @@ pytestmark = pytest.mark.browser
 
 LIVE_INPUT = "#message-input:not([disabled])"
 TEXTS = {
-    "en-GB": {"skip": "Skip the check", "ended": "Your session has ended.", "link": "Log in again",
-              "logout": "Log out"},
-    "nl-NL": {"skip": "Check overslaan", "ended": "Je sessie is beëindigd.", "link": "Opnieuw inloggen",
-              "logout": "Uitloggen"},
+    "en-GB": {
+        "skip": "Skip the check",
+        "ended": "Your session has ended.",
+        "link": "Log in again",
+        "logout": "Log out",
+    },
+    "nl-NL": {
+        "skip": "Check overslaan",
+        "ended": "Je sessie is beëindigd.",
+        "link": "Opnieuw inloggen",
+        "logout": "Uitloggen",
+    },
 }
 
 
@@ -33,8 +42,9 @@ def enter_meeting(page, meeting_id: int, skip_label: str) -> None:
     page.locator(LIVE_INPUT).wait_for(timeout=10000)
 
 
-@pytest.mark.parametrize(("width", "height", "locale"), [(1280, 800, "en-GB"), (360, 740, "nl-NL")],
-                         ids=["desktop-en", "phone-nl"])
+@pytest.mark.parametrize(
+    ("width", "height", "locale"), [(1280, 800, "en-GB"), (360, 740, "nl-NL")], ids=["desktop-en", "phone-nl"]
+)
 def test_a_session_ended_elsewhere_shows_log_in_again(factory, live, new_page, width, height, locale):
     texts = TEXTS[locale]
     scene = factory.scene()

@@ -1,5 +1,6 @@
 """Safety in the browser, the way a person meets it: quick exit, help, the safety check before a meeting,
 the warning before sending identifying details, the private crisis note and the peer expert's alert."""
+
 from __future__ import annotations
 
 import re
@@ -47,6 +48,7 @@ def wait_until(predicate, timeout=8.0, message="condition"):
 
 
 # --- quick exit -------------------------------------------------------------------------------------------
+
 
 def test_quick_exit_button_leaves_at_once(factory, live, new_page):
     scene = factory.scene()
@@ -122,7 +124,8 @@ def test_quick_exit_first_and_uncovered_on_a_phone(factory, live, new_page):
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and 0 <= box["y"] < 80, (selector, box)
         on_top = page.evaluate(
             "([x, y, sel]) => { const hit = document.elementFromPoint(x, y); return !!hit && !!hit.closest(sel); }",
-            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, selector])
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, selector],
+        )
         assert on_top, f"{selector} is covered"
     screenshot(page, "quick-exit-phone")
 
@@ -155,6 +158,7 @@ def test_help_panel_with_crisis_resources(factory, live, new_page):
 
 
 # --- the safety check -------------------------------------------------------------------------------------
+
 
 def test_safety_check_before_the_meeting(factory, live, new_page, app):
     scene = factory.scene()
@@ -193,6 +197,7 @@ def test_safety_check_before_the_meeting(factory, live, new_page, app):
 
 
 # --- identifying details ----------------------------------------------------------------------------------
+
 
 def test_warning_before_sending_a_phone_number(factory, live, new_page):
     scene = factory.scene()
@@ -268,6 +273,7 @@ def test_client_and_server_patterns_agree(app, live, new_page):
 
 # --- crisis: the writer's private note, the peer expert's alert ------------------------------------------
 
+
 def test_crisis_note_and_alert(factory, live, new_page):
     scene = factory.scene()
     expert = open_meeting_as_expert(new_page, scene.meeting.id)
@@ -289,7 +295,8 @@ def test_crisis_note_and_alert(factory, live, new_page):
     # the note sits right after the message it answers
     assert alice.evaluate(
         "() => { const n = document.querySelector('#messages .crisis-note');"
-        " return !!n.previousElementSibling && n.previousElementSibling.textContent.includes('niet meer leven'); }")
+        " return !!n.previousElementSibling && n.previousElementSibling.textContent.includes('niet meer leven'); }"
+    )
     screenshot(alice, "crisis-note")
     # only the writer gets the note
     expert.locator("#chat", has_text="niet meer leven").wait_for()
