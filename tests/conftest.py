@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import os
 import re
+import socket
 import threading
+import types
 import uuid
 from dataclasses import dataclass
 
@@ -83,6 +86,19 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Close the sockets still open at the end of the run, as the process's exit would, and say how many.
+
+    Each test closes what it opens (apps: `_close_made_apps`), but a client kept by a library's background thread
+    or a session fixture can outlive its test; the final garbage collection would then turn its ResourceWarning
+    into an error of the whole run (pytest collects unraisable warnings at exit), at random."""
+    left = [obj for obj in gc.get_objects() if isinstance(obj, socket.socket) and obj.fileno() != -1]
+    for sock in left:
+        sock.close()
+    if left:
+        print(f"\nconftest: closed {len(left)} socket(s) still open at the end of the run")
+
+
 def _normalise_pg(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -139,7 +155,52 @@ def make_app(backend: Backend, redis_prefix: str, **overrides):
     }
     app = create_app(TestingConfig, config)
     app.test_client_class = IsolatedClient
+    _made_apps.append(app)
     return app
+
+
+_made_apps: list = []
+
+
+def _redis_clients(app) -> list[redis_lib.Redis]:
+    """The Redis clients an app holds (stores, rate limits, activity stamps, ...), found by walking what its
+    extensions refer to, so a new store needs no line here."""
+    found, seen, todo, visits = [], set(), [(value, 0) for value in app.extensions.values()], 0
+    while todo and visits < 50_000:
+        obj, depth = todo.pop()
+        if id(obj) in seen or depth > 8 or isinstance(obj, SKIPPED_KINDS) or obj is app:
+            continue
+        seen.add(id(obj))
+        visits += 1
+        if isinstance(obj, redis_lib.Redis):
+            found.append(obj)
+            continue
+        todo.extend((ref, depth + 1) for ref in gc.get_referents(obj))
+    return found
+
+
+SKIPPED_KINDS = (str, bytes, int, float, type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
+
+
+def close_app_connections(app) -> None:
+    """Close the Redis connections and database pools an app holds. A test app dropped with open sockets leaves
+    them to the garbage collector, whose ResourceWarning (an error in this suite) then lands on whichever test,
+    or the session's end, happens to collect them: after a private Redis or PostgreSQL was stopped, at random."""
+    uses_redis = any(str(value).startswith(("redis://", "rediss://", "unix://")) for value in app.config.values())
+    for client in _redis_clients(app) if uses_redis else []:
+        client.close()
+        client.connection_pool.disconnect()
+    with app.app_context():
+        for engine in _db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_made_apps():
+    """Every app a test made (the `app` fixture's and any `make_app` of its own) is closed after it."""
+    yield
+    while _made_apps:
+        close_app_connections(_made_apps.pop())
 
 
 def socket_test_client(app, http_client=None) -> IsolatedSocketClient:
