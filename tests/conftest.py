@@ -37,6 +37,7 @@ from supportgroup import create_app
 from supportgroup.extensions import db as _db
 from supportgroup.extensions import socketio
 
+from . import live
 from .factories import Factory
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -251,7 +252,8 @@ def _needs_commits(request) -> bool:
     return bool(
         node.get_closest_marker("committed")
         or node.get_closest_marker("live")
-        or "live_servers" in request.fixturenames
+        or node.get_closest_marker("browser")
+        or {"live_servers", "live"} & set(request.fixturenames)
     )
 
 
@@ -367,8 +369,12 @@ def app(request, schema, redis_prefix, app_overrides):
             _empty_tables()
         _tables_dirty[schema.name] = committed
         _flush_redis(schema.redis_url, redis_prefix)
-        with contextlib.nullcontext() if committed else _rolled_back():
-            yield app
+        live.rolled_back_test = None if committed else request.node.nodeid
+        try:
+            with contextlib.nullcontext() if committed else _rolled_back():
+                yield app
+        finally:
+            live.rolled_back_test = None
         _db.session.remove()
         _db.engine.dispose()
     _flush_redis(schema.redis_url, redis_prefix)

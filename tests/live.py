@@ -67,6 +67,10 @@ def app_env(
     return env
 
 
+# The test that runs inside a rolled-back transaction now, if any (set by tests/conftest.py's `app` fixture).
+rolled_back_test: str | None = None
+
+
 class ServerProcess:
     """`command` with its output in `log_path`, on `self.port` (a free loopback port unless given).
 
@@ -80,6 +84,11 @@ class ServerProcess:
     def __init__(
         self, command: Sequence[str], env: dict[str, str] | None, log_path: Path, port: int | None = None
     ) -> None:
+        if rolled_back_test is not None:
+            raise RuntimeError(
+                f"{rolled_back_test} starts a server process but runs in a transaction that is rolled "
+                "back, so the server would see none of its data: mark it `committed` (tests/conftest.py)"
+            )
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
