@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 from .auth import services as auth_services
 from .errors import DomainError
 from .extensions import db
-from .groups import services as groups
+from .groups import enrolment, lifecycle, roster
 from .models import Group, GroupKind, Meeting, MeetingState, MembershipStatus, Role, User
-from .scheduling.services import create_meeting, create_series, open_meeting
+from .scheduling.meetings import create_meeting, open_meeting
+from .scheduling.series import create_series
 
 PREFIX = "bench"
 TIMEZONE = "Europe/Amsterdam"
@@ -104,7 +105,7 @@ def _group(name: str, capacity: int) -> tuple[Group, bool]:
         if group.capacity < capacity:
             group.capacity = capacity
         return group, False
-    return groups.create_group(
+    return lifecycle.create_group(
         name, GroupKind.SURVIVORS, "en", capacity, "A group for the benchmark.", HOUSE_RULES
     ), True
 
@@ -131,9 +132,9 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
         group, _new = _group(CHAT_GROUP.format(index), max(size, 1))
         expert, created = _account(f"{PREFIX}m{index:03d}", password, Role.PEER_EXPERT, f"Expert{index}")
         summary.created_users += created
-        if not any(m.user_id == expert.id for m in groups.moderators(group)):
-            groups.assign_moderator(group, expert)
-        members = {m.user_id: m for m in groups.participants(group)}
+        if not any(m.user_id == expert.id for m in roster.moderators(group)):
+            enrolment.assign_moderator(group, expert)
+        members = {m.user_id: m for m in roster.participants(group)}
         people = []
         for _ in range(size):
             number += 1
@@ -141,13 +142,13 @@ def setup_chat(group_count: int, participant_count: int, password: str, summary:
             summary.created_users += created
             membership = members.get(user.id)
             if membership is None:
-                membership = groups.add_participant(group, user)
+                membership = enrolment.add_participant(group, user)
             if membership.status != MembershipStatus.ACTIVE:
                 raise DomainError(
                     "bench_member_not_active", f"{user.username} is {membership.status.value} in {group.name}"
                 )
-            if not groups.has_accepted_rules(membership):
-                groups.accept_house_rules(membership)
+            if not enrolment.has_accepted_rules(membership):
+                enrolment.accept_house_rules(membership)
             people.append(user)
         meeting = db.session.scalar(
             select(Meeting).where(
@@ -181,8 +182,8 @@ def setup_calendar(group_count: int, password: str, summary: SetupSummary) -> Us
         group, new = _group(CALENDAR_GROUP.format(index), 12)
         expert, created = _account(f"{PREFIX}c{index:03d}", password, Role.PEER_EXPERT, f"Planner{index}")
         summary.created_users += created
-        if not any(m.user_id == expert.id for m in groups.moderators(group)):
-            groups.assign_moderator(group, expert)
+        if not any(m.user_id == expert.id for m in roster.moderators(group)):
+            enrolment.assign_moderator(group, expert)
         if new or not db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id)):
             starts_on = first_day + timedelta(days=index % 7)
             create_series(

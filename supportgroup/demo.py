@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from .auth.services import create_user, find_user
 from .extensions import db
-from .groups import services as groups
+from .groups import enrolment, lifecycle, roster
 from .models import Group, GroupKind, Meeting, MeetingSeries, MeetingState, Role, User
-from .scheduling.services import create_meeting, create_series, open_meeting
+from .scheduling.meetings import create_meeting, open_meeting
+from .scheduling.series import create_series
 
 
 class DemoGroup(TypedDict):
@@ -79,15 +80,15 @@ def seed_demo(password: str) -> str:
         expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
         group = db.session.scalar(select(Group).where(Group.name == spec["name"]))
         if group is None:
-            group = groups.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"], HOUSE_RULES)
+            group = lifecycle.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"], HOUSE_RULES)
             created.append(group.name)
-        if not any(m.user_id == expert.id for m in groups.moderators(group)):
-            groups.assign_moderator(group, expert)
+        if not any(m.user_id == expert.id for m in roster.moderators(group)):
+            enrolment.assign_moderator(group, expert)
         for participant_name in spec["participants"]:
             participant = _user(participant_name, password, Role.PARTICIPANT)
-            if not any(m.user_id == participant.id for m in groups.participants(group)):
-                membership = groups.add_participant(group, participant)
-                groups.accept_house_rules(membership)  # so the demo chat works at once
+            if not any(m.user_id == participant.id for m in roster.participants(group)):
+                membership = enrolment.add_participant(group, participant)
+                enrolment.accept_house_rules(membership)  # so the demo chat works at once
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
         if db.session.scalar(select(MeetingSeries.id).where(MeetingSeries.group_id == group.id)) is None:
             first = _evening(2 + index)

@@ -9,8 +9,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from . import permissions
-from .groups.services import groups_of
-from .scheduling.services import member_meetings
+from .groups.roster import groups_of
+from .scheduling.listings import member_meetings
 
 bp = Blueprint("home", __name__)
 

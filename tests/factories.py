@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from supportgroup.auth.services import create_user
 from supportgroup.extensions import db
-from supportgroup.groups import services as groups
+from supportgroup.groups import enrolment, lifecycle
 from supportgroup.models import Group, GroupKind, Meeting, MeetingState, Membership, Role, User, utcnow
 
 
@@ -26,19 +26,19 @@ class Factory:
     def group(
         self, name: str = "Test group", kind: GroupKind = GroupKind.SURVIVORS, capacity: int = 12, language: str = "en"
     ) -> Group:
-        group = groups.create_group(name, kind, language, capacity)
+        group = lifecycle.create_group(name, kind, language, capacity)
         db.session.commit()
         return group
 
     def member(self, group: Group, user: User, *, accept_rules: bool = True) -> Membership:
-        membership = groups.add_participant(group, user)
+        membership = enrolment.add_participant(group, user)
         if accept_rules:
-            groups.accept_house_rules(membership)
+            enrolment.accept_house_rules(membership)
         db.session.commit()
         return membership
 
     def moderator(self, group: Group, user: User) -> Membership:
-        membership = groups.assign_moderator(group, user)
+        membership = enrolment.assign_moderator(group, user)
         db.session.commit()
         return membership
 

@@ -10,7 +10,8 @@ from sqlalchemy import event
 
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, MeetingSeries
-from supportgroup.scheduling import services
+from supportgroup.scheduling.series import create_series
+from supportgroup.scheduling.zones import local_start_of
 from tests.conftest import csrf_token, is_savepoint
 
 
@@ -47,7 +48,7 @@ def series(
 ) -> MeetingSeries:
     """Plan a series through the service and commit, as a route would."""
     starts_on = starts_on or soon()
-    made = services.create_series(
+    made = create_series(
         group,
         title=title,
         frequency=frequency,
@@ -71,7 +72,7 @@ def occurrences(made: MeetingSeries | int) -> list[Meeting]:
 
 
 def local(meeting: Meeting):
-    return services.local_start_of(meeting)
+    return local_start_of(meeting)
 
 
 @contextmanager

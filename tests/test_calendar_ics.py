@@ -8,7 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from supportgroup.models import MeetingState, Role, User
-from supportgroup.scheduling import services
+from supportgroup.scheduling import changes
 from tests.scheduling_helpers import occurrences, post_form, series
 
 
@@ -93,7 +93,7 @@ def test_feed_holds_my_groups_meetings_and_nothing_about_people(scene, login_cli
     assert f"/schedule/feed/{token}.ics" in alice.get("/schedule/feed").get_data(as_text=True)
 
     cancelled = occurrences(scene["series"])[1]
-    services.cancel_meeting(cancelled, None, reason="The peer expert is ill.")
+    changes.cancel_meeting(cancelled, None, reason="The peer expert is ill.")
     db.session.commit()
 
     response = client.get(f"/schedule/feed/{token}.ics")  # no login: calendar apps cannot log in

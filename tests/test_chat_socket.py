@@ -426,7 +426,7 @@ def test_idle_session_cannot_open_a_socket(factory, login_client, app, monkeypat
 
 
 def test_join_refused_until_the_house_rules_are_accepted(factory, socket_client, db):
-    from supportgroup.groups.services import accept_house_rules
+    from supportgroup.groups.enrolment import accept_house_rules
 
     scene = factory.scene()
     scene.group.rules_version += 1  # the rules changed since alice accepted them

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from supportgroup.errors import DomainError
-from supportgroup.groups import services
+from supportgroup.groups import conflicts, enrolment, invites, lifecycle
 from supportgroup.models import (
     Attendance,
     Invite,
@@ -63,7 +63,7 @@ def test_coordinator_makes_an_invite_and_a_participant_joins_with_it(coordinator
 
 def test_invite_link_prefills_the_code(factory, login_client, db):
     group = factory.group()
-    invite = services.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
+    invite = invites.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
     db.session.commit()
     factory.user("newcomer")
     assert invite.code in login_client("newcomer").get(f"/groups/join/{invite.code}").get_data(as_text=True)
@@ -79,7 +79,7 @@ def test_invite_link_prefills_the_code(factory, login_client, db):
 )
 def test_unusable_invites_are_refused_clearly(factory, login_client, db, spoil, message):
     group = factory.group()
-    invite = services.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
+    invite = invites.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
     spoil(invite)
     db.session.commit()
     factory.user("newcomer")
@@ -96,7 +96,7 @@ def test_unknown_invite_code(factory, login_client, db):
 
 def test_an_invite_cannot_be_used_twice_by_the_same_person(factory, login_client, db):
     group = factory.group()
-    invite = services.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
+    invite = invites.create_invite(group, factory.user("coord", Role.COORDINATOR), None, None)
     db.session.commit()
     factory.user("newcomer")
     http = login_client("newcomer")
@@ -118,7 +118,7 @@ def test_invite_with_expiry_in_the_past_is_refused_when_made(coordinator, factor
 
 def test_revoking_an_invite(coordinator, factory, db):
     group = factory.group()
-    invite = services.create_invite(group, factory.user("other", Role.COORDINATOR), None, None)
+    invite = invites.create_invite(group, factory.user("other", Role.COORDINATOR), None, None)
     db.session.commit()
     post_form(coordinator, f"/groups/{group.id}", f"/groups/invites/{invite.id}/revoke")
     db.session.refresh(invite)
@@ -216,7 +216,7 @@ def test_raising_the_capacity_promotes_the_waitlist(factory, db):
     group = factory.group(capacity=1)
     factory.member(group, factory.user("alice"))
     factory.member(group, factory.user("bob"))
-    promoted = services.update_group(
+    promoted = lifecycle.update_group(
         group,
         name=group.name,
         kind=group.kind,
@@ -251,11 +251,11 @@ def test_banned_person_cannot_come_back(factory, db):
     group = factory.group()
     alice = factory.user("alice")
     membership = factory.member(group, alice)
-    services.end_membership(membership, alice, MembershipStatus.BANNED)
+    enrolment.end_membership(membership, alice, MembershipStatus.BANNED)
     db.session.commit()
-    invite = services.create_invite(group, alice, None, None)
+    invite = invites.create_invite(group, alice, None, None)
     with pytest.raises(DomainError) as refused:
-        services.redeem_invite(invite.code, alice)
+        invites.redeem_invite(invite.code, alice)
     assert NEUTRAL in str(refused.value.message)
 
 
@@ -393,7 +393,7 @@ def former_partners(coordinator, factory, db):
 
 
 def test_conflict_refuses_an_invite_with_a_neutral_message(former_partners, factory, login_client, db):
-    invite = services.create_invite(
+    invite = invites.create_invite(
         former_partners, db.session.query(User).filter_by(username="planner").one(), None, None
     )
     db.session.commit()
@@ -420,13 +420,13 @@ def test_conflict_applies_to_requests_and_either_direction(former_partners, fact
     partner_a, partner_b = (db.session.query(User).filter_by(username=n).one() for n in ("partner_a", "partner_b"))
     former_partners.open_for_requests = True
     db.session.commit()
-    with pytest.raises(services.ConflictRefused):
-        services.request_to_join(former_partners, partner_b)
+    with pytest.raises(conflicts.ConflictRefused):
+        enrolment.request_to_join(former_partners, partner_b)
     db.session.rollback()
     other = factory.group("other group")
     factory.member(other, partner_b)
-    with pytest.raises(services.ConflictRefused):
-        services.add_participant(other, partner_a)
+    with pytest.raises(conflicts.ConflictRefused):
+        enrolment.add_participant(other, partner_a)
 
 
 def test_recording_a_conflict_warns_about_a_shared_group(coordinator, factory, db):

@@ -7,7 +7,7 @@ from wtforms import Form, StringField
 
 from supportgroup.edge import committing
 from supportgroup.errors import DomainError, show_on_form
-from supportgroup.groups import services as groups
+from supportgroup.groups import conflicts, invites
 from supportgroup.models import EnrolmentConflict, Incident, Invite, Organisation, Role
 from supportgroup.permissions import Denied
 from tests.conftest import csrf_token
@@ -62,19 +62,19 @@ def _refuse(*_args, **_kwargs):
     "target, page, action, data",
     [
         (
-            "supportgroup.groups.services.create_invite",
+            "supportgroup.groups.invites.create_invite",
             "/groups/{group}",
             "/groups/{group}/invites",
             {"invite-max_uses": "5"},
         ),
         (
-            "supportgroup.groups.services.lookup_alias",
+            "supportgroup.groups.alias_services.lookup_alias",
             "/groups/{group}",
             "/groups/{group}/lookup",
             {"lookup-alias": "Someone", "lookup-reason": "A good reason"},
         ),
         (
-            "supportgroup.groups.services.create_organisation",
+            "supportgroup.groups.enrolment.create_organisation",
             "/groups/organisations",
             "/groups/organisations",
             {"name": "Helpline"},
@@ -100,7 +100,7 @@ def test_a_refusal_naming_a_field_the_form_lacks_is_a_form_error_not_a_500(
 
 def test_a_refusal_no_route_shows_is_its_message_not_a_500(coordinator, factory, monkeypatch):
     group = factory.group()
-    monkeypatch.setattr("supportgroup.groups.services.archive_group", _refuse)
+    monkeypatch.setattr("supportgroup.groups.lifecycle.archive_group", _refuse)
     response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/archive", {"reason": "x"})
     assert response.status_code == 400
     assert REFUSAL in response.get_data(as_text=True)
@@ -135,14 +135,14 @@ def test_committing_rolls_back_and_reraises(db, error):
 
 def test_a_service_that_fails_after_writing_keeps_nothing(coordinator, factory, db, monkeypatch):
     group = factory.group()
-    real = groups.create_invite
+    real = invites.create_invite
 
     def write_then_refuse(*args, **kwargs):
         real(*args, **kwargs)
         db.session.flush()
         raise DomainError("refused_for_test", REFUSAL, field="max_uses")
 
-    monkeypatch.setattr("supportgroup.groups.services.create_invite", write_then_refuse)
+    monkeypatch.setattr("supportgroup.groups.invites.create_invite", write_then_refuse)
     response = post_form(coordinator, f"/groups/{group.id}", f"/groups/{group.id}/invites", {"invite-max_uses": "5"})
     assert response.status_code == 400 and REFUSAL in response.get_data(as_text=True)
     db.session.remove()
@@ -201,8 +201,8 @@ def _answer(http, method: str, path: str):
 def test_a_stranger_gets_one_404_for_every_kind_of_object_that_exists_or_not(factory, login_client, db):
     scene = factory.scene()
     coordinator = scene.coordinator
-    invite = groups.create_invite(scene.group, coordinator, None, None)
-    conflict, _shared = groups.record_conflict(scene.alice, scene.bob, "", coordinator)
+    invite = invites.create_invite(scene.group, coordinator, None, None)
+    conflict, _shared = conflicts.record_conflict(scene.alice, scene.bob, "", coordinator)
     incident = Incident(group_id=scene.group.id, meeting_id=scene.meeting.id, note="Noted")
     db.session.add(incident)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportgroup.groups import services
+from supportgroup.groups import enrolment
 from supportgroup.models import MembershipStatus, Role
 from supportgroup.models.enums import MembershipRole
 
@@ -33,6 +33,6 @@ def test_a_former_moderator_enrolled_as_participant_does_not_moderate(factory, d
     membership.status = MembershipStatus.REMOVED
     expert.role = Role.PARTICIPANT  # `flask set-role`: no longer a peer expert, now takes part
     db.session.commit()
-    again = services.add_participant(group, expert)
+    again = enrolment.add_participant(group, expert)
     db.session.commit()
     assert again.id == membership.id and again.role == MembershipRole.PARTICIPANT and not again.is_moderator

@@ -10,7 +10,7 @@ import pytest
 
 from supportgroup.errors import DomainError
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role
-from supportgroup.scheduling import services
+from supportgroup.scheduling.series import HORIZON_WEEKS
 from tests.scheduling_helpers import count_queries, last_sunday, local, next_year, occurrences, post_form, series, soon
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -51,7 +51,7 @@ def test_until_bounds_a_series(factory, db):
 def test_open_ended_series_is_materialised_for_the_horizon(factory, db):
     made = series(factory.group(), count=None)
     meetings = occurrences(made)
-    assert len(meetings) == services.HORIZON_WEEKS + 1 and made.until is None
+    assert len(meetings) == HORIZON_WEEKS + 1 and made.until is None
 
 
 def test_monthly_on_the_second_tuesday(factory, db):

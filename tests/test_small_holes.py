@@ -9,7 +9,7 @@ import pytest
 
 from supportgroup.errors import DomainError
 from supportgroup.models import HandoverNote, Incident, Meeting, MeetingState, Message, Mute, Report, Role
-from supportgroup.scheduling import services as scheduling
+from supportgroup.scheduling import changes, series, zones
 from tests.chat_helpers import mod, open_room, send
 from tests.conftest import csrf_token
 from tests.scheduling_helpers import last_sunday, next_year, post_form
@@ -324,7 +324,7 @@ def test_moving_a_series_to_a_skipped_time_names_the_dates(factory, db):
     group = factory.group()
     year = next_year()
     spring = last_sunday(year, 3)
-    made = scheduling.create_series(
+    made = series.create_series(
         group,
         title="Night",
         frequency="weekly",
@@ -341,14 +341,14 @@ def test_moving_a_series_to_a_skipped_time_names_the_dates(factory, db):
     first = db.session.query(Meeting).filter_by(series_id=made.id).order_by(Meeting.starts_at).first()
     coordinator = factory.user("coord", Role.COORDINATOR)
     with pytest.raises(DomainError) as refused:
-        scheduling.edit_meeting(
+        changes.edit_meeting(
             first,
             coordinator,
             title="Night",
             duration_minutes=60,
             tz_name="Europe/Amsterdam",
-            local_start=scheduling.local_start_of(first).replace(hour=2, minute=30),
-            scope=scheduling.SCOPE_FOLLOWING,
+            local_start=zones.local_start_of(first).replace(hour=2, minute=30),
+            scope=changes.SCOPE_FOLLOWING,
         )
     assert refused.value.field == "local_start"
     assert f"March {spring.day}, {year}" in str(refused.value.message)

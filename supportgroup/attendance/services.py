@@ -95,7 +95,7 @@ def record_leave(
 def close_open_attendance(meeting: Meeting, now: datetime | None = None) -> int:
     """Close every stay still open in a meeting (the meeting closed); returns how many were closed.
 
-    Call it from `scheduling.services.close_meeting`, after `closed_at` is set: the stays end then.
+    Call it from `scheduling.meetings.close_meeting`, after `closed_at` is set: the stays end then.
     """
     ended = now or meeting.closed_at or utcnow()
     result = db.session.execute(

@@ -139,7 +139,7 @@ def erase_account(user: User, password: str) -> dict[str, int]:
     db.session.expire_all()
 
     # A place freed in a full group goes to the next person on its waitlist.
-    from ..groups.services import promote_waitlist
+    from ..groups.enrolment import promote_waitlist
 
     for group_id in set(groups_with_a_place):
         group = db.session.get(Group, group_id)

@@ -14,7 +14,7 @@ from ..realtime.describe import person
 from ..realtime.loaders import load_meeting
 from ..realtime.push import push_meeting_state
 from ..safety.routes import safety_check_done
-from ..scheduling import services as scheduling
+from ..scheduling import meetings
 
 bp = Blueprint("chat", __name__)
 
@@ -54,10 +54,10 @@ def _change_state(meeting_id: int, change, done_message: str):
 @bp.route("/<int:meeting_id>/open", methods=["POST"])
 @login_required
 def open_meeting(meeting_id: int):
-    return _change_state(meeting_id, scheduling.open_meeting, _("The meeting is open."))
+    return _change_state(meeting_id, meetings.open_meeting, _("The meeting is open."))
 
 
 @bp.route("/<int:meeting_id>/close", methods=["POST"])
 @login_required
 def close_meeting(meeting_id: int):
-    return _change_state(meeting_id, scheduling.close_meeting, _("The meeting is closed."))
+    return _change_state(meeting_id, meetings.close_meeting, _("The meeting is closed."))

@@ -16,14 +16,14 @@ from ..extensions import db
 from ..models import Group, Membership, MembershipStatus
 from ..permissions import Denied, membership_of, require_authenticated
 from ..realtime.rooms import revoke_rooms
-from . import services
+from . import alias_services, enrolment, invites, roster
 from .blueprint import bp
 from .forms import RedeemForm
 
 
 def _own_membership(group: Group):
     membership = membership_of(current_user, group.id)
-    if membership is None or membership.status not in services.CURRENT_STATUSES:
+    if membership is None or membership.status not in roster.CURRENT_STATUSES:
         raise Denied("not_member", _("You are not a member of this group."))
     return membership
 
@@ -37,7 +37,7 @@ def join(code: str | None = None):
     if form.validate_on_submit():
         try:
             with committing():
-                membership = services.redeem_invite(form.code.data, current_user)
+                membership = invites.redeem_invite(form.code.data, current_user)
         except DomainError as error:  # includes a neutral ConflictRefused
             form.code.errors.append(str(error.message))
         else:
@@ -55,7 +55,7 @@ def directory():
     groups = db.session.scalars(
         select(Group).where(Group.open_for_requests.is_(True), Group.archived_at.is_(None)).order_by(Group.name)
     ).all()
-    mine = {g.id for g, _m in services.groups_of(current_user)}
+    mine = {g.id for g, _m in roster.groups_of(current_user)}
     return render_template("groups/directory.html", groups=groups, mine=mine, form=FlaskForm())
 
 
@@ -70,7 +70,7 @@ def request_to_join(group_id: int):
     if FlaskForm().validate_on_submit():
         try:
             with committing():
-                services.request_to_join(group, current_user)
+                enrolment.request_to_join(group, current_user)
         except DomainError as error:
             flash(str(error.message), "error")
         else:
@@ -87,9 +87,9 @@ def about(group_id: int):
         "groups/about.html",
         group=group,
         membership=membership,
-        moderators=services.moderators(group),
-        rules_accepted=services.has_accepted_rules(membership),
-        can_redraw=membership.role.value == "participant" and not services.has_attended(membership),
+        moderators=roster.moderators(group),
+        rules_accepted=enrolment.has_accepted_rules(membership),
+        can_redraw=membership.role.value == "participant" and not alias_services.has_attended(membership),
         form=FlaskForm(),
     )
 
@@ -111,20 +111,20 @@ def _self_action(group_id: int, act: Callable[[Membership], object], done: str |
 @bp.route("/<int:group_id>/rules", methods=["POST"])
 @login_required
 def accept_rules(group_id: int):
-    _self_action(group_id, services.accept_house_rules, _("Thank you. You have accepted the house rules."))
+    _self_action(group_id, enrolment.accept_house_rules, _("Thank you. You have accepted the house rules."))
     return redirect(url_for("groups.about", group_id=group_id))
 
 
 @bp.route("/<int:group_id>/alias", methods=["POST"])
 @login_required
 def redraw_alias(group_id: int):
-    _self_action(group_id, services.redraw_alias, lambda m: _("Your new alias is %(alias)s.", alias=m.alias))
+    _self_action(group_id, alias_services.redraw_alias, lambda m: _("Your new alias is %(alias)s.", alias=m.alias))
     return redirect(url_for("groups.about", group_id=group_id))
 
 
 @bp.route("/<int:group_id>/leave", methods=["POST"])
 @login_required
 def leave(group_id: int):
-    membership = _self_action(group_id, services.leave_group, _("You have left the group."))
+    membership = _self_action(group_id, enrolment.leave_group, _("You have left the group."))
     revoke_rooms(user_id=membership.user_id, group_id=group_id)  # their open meeting pages hear no more
     return redirect(url_for("home.dashboard"))

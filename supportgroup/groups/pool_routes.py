@@ -16,8 +16,9 @@ from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import can_record_training, require_group_manager, require_profile_editor
 from ..realtime.rooms import revoke_rooms
-from . import pool, services
+from . import enrolment, pool
 from .blueprint import bp
+from .conflicts import record_conflict, remove_conflict
 from .forms import ConflictForm, OrganisationForm, ProfileForm
 
 
@@ -70,7 +71,7 @@ def organisations():
     if form.validate_on_submit():
         try:
             with committing():
-                services.create_organisation(form.name.data, current_user)
+                enrolment.create_organisation(form.name.data, current_user)
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -104,7 +105,7 @@ def conflicts():
         if first and second:
             try:
                 with committing():
-                    _conflict, shared = services.record_conflict(first, second, form.note.data or "", current_user)
+                    _conflict, shared = record_conflict(first, second, form.note.data or "", current_user)
             except DomainError as error:
                 show_on_form(form, error)
             else:
@@ -123,6 +124,6 @@ def delete_conflict(conflict_id: int):
     conflict = db.get_or_404(EnrolmentConflict, conflict_id)
     if FlaskForm().validate_on_submit():
         with committing():
-            services.remove_conflict(conflict, current_user)
+            remove_conflict(conflict, current_user)
         flash(_("The record has been removed."), "success")
     return redirect(url_for("groups.conflicts"))

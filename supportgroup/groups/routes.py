@@ -16,8 +16,18 @@ from ..extensions import db
 from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Organisation
 from ..permissions import require_group_manager
 from ..realtime.rooms import revoke_rooms
-from ..scheduling import services as scheduling
-from . import member_routes, pool, pool_routes, services  # noqa: F401  (member_routes, pool_routes: more routes on bp)
+from ..scheduling import listings
+from . import (  # noqa: F401  (member_routes, pool_routes: more routes on bp)
+    alias_services,
+    conflicts,
+    enrolment,
+    invites,
+    lifecycle,
+    member_routes,
+    pool,
+    pool_routes,
+    roster,
+)
 from .blueprint import bp
 from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, ReasonForm, ReferralForm, UsernameForm
 
@@ -42,7 +52,7 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         with committing():
-            group = services.create_group(
+            group = lifecycle.create_group(
                 form.name.data,
                 GroupKind(form.kind.data),
                 form.language.data,
@@ -59,15 +69,16 @@ def new():
 def _render_detail(group: Group, status: int = 200, **forms):
     referral_form = forms.get("member_form") or ReferralForm(prefix="member")
     referral_form.organisation.choices = _organisation_choices()
-    invites = db.session.scalars(select(Invite).where(Invite.group_id == group.id).order_by(Invite.created_at.desc()))
+    newest_first = Invite.created_at.desc()
+    group_invites = db.session.scalars(select(Invite).where(Invite.group_id == group.id).order_by(newest_first))
     return render_template(
         "groups/detail.html",
         group=group,
-        participants=services.participants(group),
-        moderators=services.moderators(group),
-        active_count=services.active_participant_count(group),
-        meetings=scheduling.meetings_of_group(group),
-        invites=list(invites),
+        participants=roster.participants(group),
+        moderators=roster.moderators(group),
+        active_count=roster.active_participant_count(group),
+        meetings=listings.meetings_of_group(group),
+        invites=list(group_invites),
         organisations=dict(_organisation_choices()),
         member_form=referral_form,
         moderator_form=forms.get("moderator_form") or UsernameForm(prefix="moderator"),
@@ -97,7 +108,7 @@ def edit(group_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                promoted = services.update_group(
+                promoted = lifecycle.update_group(
                     group,
                     name=form.name.data,
                     kind=GroupKind(form.kind.data),
@@ -128,7 +139,7 @@ def archive(group_id: int):
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
         with committing():
-            services.archive_group(group, current_user)
+            lifecycle.archive_group(group, current_user)
         revoke_rooms(group_id=group.id)  # whatever rights archiving ends (permissions.py decides)
         flash(_("The group has been archived."), "success")
     return redirect(url_for("groups.index"))
@@ -152,8 +163,8 @@ def add_member(group_id: int):
         organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
         try:
             with committing():
-                membership = services.add_participant(group, user, organisation, actor=current_user)
-        except services.ConflictRefused as refused:
+                membership = enrolment.add_participant(group, user, organisation, actor=current_user)
+        except conflicts.ConflictRefused as refused:
             # The coordinator sees why; the participant never would.
             form.username.errors.append(
                 _("Not added: this account is banned from this group.")
@@ -182,7 +193,7 @@ def add_moderator(group_id: int):
     if form.validate_on_submit() and (user := _user_or_error(form)) is not None:
         try:
             with committing():
-                services.assign_moderator(group, user, actor=current_user)
+                enrolment.assign_moderator(group, user, actor=current_user)
                 clashes = pool.double_bookings_if_assigned(group, user)
         except DomainError as error:
             form.username.errors.append(str(error.message))
@@ -213,7 +224,7 @@ def add_invite(group_id: int):
             expires = form.expires_at.data.replace(tzinfo=ZoneInfo(current_user.timezone)).astimezone(ZoneInfo("UTC"))
         try:
             with committing():
-                invite = services.create_invite(group, current_user, expires, form.max_uses.data)
+                invite = invites.create_invite(group, current_user, expires, form.max_uses.data)
         except DomainError as error:
             show_on_form(form, error)
         else:
@@ -229,7 +240,7 @@ def revoke_invite(invite_id: int):
     require_group_manager(current_user)
     if ReasonForm().validate_on_submit():
         with committing():
-            services.revoke_invite(invite, current_user)
+            invites.revoke_invite(invite, current_user)
         flash(_("The invite code has been withdrawn."), "success")
     return redirect(url_for("groups.detail", group_id=invite.group_id))
 
@@ -244,7 +255,7 @@ def lookup(group_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                looked_up = services.lookup_alias(group, form.alias.data, current_user, form.reason.data)
+                looked_up = alias_services.lookup_alias(group, form.alias.data, current_user, form.reason.data)
         except DomainError as error:
             show_on_form(form, error)
     return _render_detail(group, status=200 if looked_up else 400, lookup_form=form, looked_up=looked_up)
@@ -275,7 +286,7 @@ def _membership_action(membership_id: int, act, done: str):
 def approve(membership_id: int):
     return _membership_action(
         membership_id,
-        lambda m, _r: services.approve_request(m, current_user) and None,
+        lambda m, _r: enrolment.approve_request(m, current_user) and None,
         _("The request has been approved."),
     )
 
@@ -284,12 +295,12 @@ def approve(membership_id: int):
 @login_required
 def decline(membership_id: int):
     return _membership_action(
-        membership_id, lambda m, _r: services.decline_request(m, current_user), _("The request has been declined.")
+        membership_id, lambda m, _r: enrolment.decline_request(m, current_user), _("The request has been declined.")
     )
 
 
 def _end(status: MembershipStatus):
-    return lambda membership, reason: services.end_membership(membership, current_user, status, reason)
+    return lambda membership, reason: enrolment.end_membership(membership, current_user, status, reason)
 
 
 @bp.route("/memberships/<int:membership_id>/remove", methods=["POST"])
@@ -309,6 +320,6 @@ def ban(membership_id: int):
 def close_referral(membership_id: int):
     return _membership_action(
         membership_id,
-        lambda m, _r: services.close_referral(m, current_user),
+        lambda m, _r: enrolment.close_referral(m, current_user),
         _("The referral is closed; the membership continues."),
     )

@@ -18,7 +18,7 @@ from ..realtime.pipeline import socket_event
 from ..realtime.rooms import disconnect_member, disconnect_user
 from ..safety import services as safety
 from ..safety.payloads import IdList, Note
-from ..scheduling.services import close_meeting
+from ..scheduling.meetings import close_meeting
 from . import services
 
 MEETING = {"meeting_id": Int(minimum=1)}

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from .. import rule_scopes
 from ..audit import AuditAction, record
 from ..extensions import db
-from ..groups.services import end_membership
+from ..groups.enrolment import end_membership
 from ..models import (
     Admission,
     Hand,

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..textcheck import CheckedForm
-from . import services
+from . import changes, meetings, series, zones
 
 ONCE = "once"
 
@@ -28,8 +28,8 @@ def _choices(pairs: list[tuple]) -> list[SelectChoice]:
 
 REPEAT_CHOICES = [
     (ONCE, _l("Once")),
-    (services.WEEKLY, _l("Every week or every few weeks")),
-    (services.MONTHLY, _l("Monthly, on a weekday of the month")),
+    (series.WEEKLY, _l("Every week or every few weeks")),
+    (series.MONTHLY, _l("Monthly, on a weekday of the month")),
 ]
 WEEKDAY_CHOICES = [
     (0, _l("Monday")),
@@ -42,14 +42,14 @@ WEEKDAY_CHOICES = [
 ]
 WEEK_OF_MONTH_CHOICES = [(1, _l("first")), (2, _l("second")), (3, _l("third")), (4, _l("fourth")), (-1, _l("last"))]
 SCOPE_CHOICES = [
-    (services.SCOPE_THIS, _l("Only this meeting")),
-    (services.SCOPE_FOLLOWING, _l("This meeting and the following meetings of the series")),
+    (changes.SCOPE_THIS, _l("Only this meeting")),
+    (changes.SCOPE_FOLLOWING, _l("This meeting and the following meetings of the series")),
 ]
 # The recurrence fields that matter for each choice of "Repeats"; the others are ignored.
 RELEVANT = {
     ONCE: (),
-    services.WEEKLY: ("interval", "weekday", "until", "count"),
-    services.MONTHLY: ("interval", "weekday", "week_of_month", "until", "count"),
+    series.WEEKLY: ("interval", "weekday", "until", "count"),
+    series.MONTHLY: ("interval", "weekday", "week_of_month", "until", "count"),
 }
 RECURRENCE_FIELDS = ("interval", "weekday", "week_of_month", "until", "count")
 DATE_MESSAGE = _l("Enter a date, for example 2026-12-03.")
@@ -57,7 +57,7 @@ TIME_MESSAGE = _l("Enter a time, for example 19:30.")
 
 
 def _known_timezone(form, field) -> None:
-    if (field.data or "").strip() not in services.known_timezones():
+    if (field.data or "").strip() not in zones.known_timezones():
         raise ValidationError(_l("Unknown timezone. Use a name such as Europe/Amsterdam."))
 
 
@@ -71,8 +71,8 @@ class _MeetingFields(CheckedForm):
         validators=[
             InputRequired(),
             NumberRange(
-                min=services.MIN_DURATION,
-                max=services.MAX_DURATION,
+                min=meetings.MIN_DURATION,
+                max=meetings.MAX_DURATION,
                 message=_l("A meeting lasts between 15 minutes and 8 hours."),
             ),
         ],
@@ -94,7 +94,7 @@ class NewMeetingForm(_MeetingFields):
         default=1,
         validators=[
             InputRequired(),
-            NumberRange(min=1, max=services.MAX_INTERVAL, message=_l("Repeat every 1 to 12 weeks or months.")),
+            NumberRange(min=1, max=series.MAX_INTERVAL, message=_l("Repeat every 1 to 12 weeks or months.")),
         ],
     )
     weekday = SelectField(_l("Day of the week"), choices=_choices(WEEKDAY_CHOICES), coerce=int, default=0)
@@ -107,7 +107,7 @@ class NewMeetingForm(_MeetingFields):
         description=_l("Without an end, meetings are planned 26 weeks ahead."),
         validators=[
             Optional(),
-            NumberRange(min=1, max=services.MAX_COUNT, message=_l("A series has between 1 and 52 meetings.")),
+            NumberRange(min=1, max=series.MAX_COUNT, message=_l("A series has between 1 and 52 meetings.")),
         ],
     )
     submit = SubmitField(_l("Plan"))
@@ -127,7 +127,7 @@ class NewMeetingForm(_MeetingFields):
 
 
 class EditMeetingForm(_MeetingFields):
-    scope = RadioField(_l("Change"), choices=_choices(SCOPE_CHOICES), default=services.SCOPE_THIS)
+    scope = RadioField(_l("Change"), choices=_choices(SCOPE_CHOICES), default=changes.SCOPE_THIS)
     submit = SubmitField(_l("Save changes"))
 
 
@@ -136,7 +136,7 @@ class CancelMeetingForm(CheckedForm):
         _l("Reason (members will see this)"),
         validators=[DataRequired(message=_l("Tell the members why the meeting is cancelled.")), Length(max=300)],
     )
-    scope = RadioField(_l("Cancel"), choices=_choices(SCOPE_CHOICES), default=services.SCOPE_THIS)
+    scope = RadioField(_l("Cancel"), choices=_choices(SCOPE_CHOICES), default=changes.SCOPE_THIS)
     submit = SubmitField(_l("Cancel meeting"))
 
 

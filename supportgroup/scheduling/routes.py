@@ -20,7 +20,7 @@ from ..permissions import (
     require_schedule_planner,
     require_schedule_viewer,
 )
-from . import ics, services
+from . import changes, feeds, ics, listings, meetings, series, zones
 from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedForm, NewMeetingForm
 from .lines import MeetingLine, MeetingLines, UrlTemplate
 
@@ -33,7 +33,7 @@ FIELD_ALIASES = {"starts_at": "starts_on", "frequency": "repeat"}
 
 def _viewer_zone() -> ZoneInfo:
     try:
-        return services.zone(current_user.timezone)
+        return zones.zone(current_user.timezone)
     except DomainError:
         return ZoneInfo("Europe/Amsterdam")
 
@@ -56,7 +56,7 @@ def mine():
     lines = MeetingLines()
     return render_template(
         "scheduling/list.html",
-        meetings=lines.lines(services.member_meetings(current_user)),
+        meetings=lines.lines(listings.member_meetings(current_user)),
         texts=lines.texts,
         heading=_("My meetings"),
         empty=_("No meetings planned for your groups."),
@@ -70,7 +70,7 @@ def rota():
     lines = MeetingLines()
     return render_template(
         "scheduling/list.html",
-        meetings=lines.lines(services.rota_meetings(current_user)),
+        meetings=lines.lines(listings.rota_meetings(current_user)),
         texts=lines.texts,
         heading=_("My rota"),
         empty=_("No meetings planned for the groups you moderate."),
@@ -93,7 +93,7 @@ def _calendar_start(tz: ZoneInfo) -> date:
 
 @bp.route("/calendar")
 @login_required
-def calendar():
+def calendar() -> str:
     """All groups' meetings by week, in a fixed number of queries however many there are."""
     require_calendar_viewer(current_user)
     tz = _viewer_zone()
@@ -101,11 +101,11 @@ def calendar():
     weeks = [first + timedelta(weeks=n) for n in range(CALENDAR_WEEKS)]
     start = datetime.combine(first, datetime.min.time(), tz)
     end = datetime.combine(first + timedelta(weeks=CALENDAR_WEEKS), datetime.min.time(), tz)
-    meetings = services.all_meetings_between(start, end)
-    names = services.moderator_names(sorted({m.group_id for m in meetings}))
+    in_view = listings.all_meetings_between(start, end)
+    names = listings.moderator_names(sorted({m.group_id for m in in_view}))
     lines = MeetingLines()
     by_week: dict[date, list[MeetingLine]] = {week: [] for week in weeks}
-    for meeting in meetings:
+    for meeting in in_view:
         week = _week_start(meeting.starts_at.astimezone(tz).date())
         by_week[week].append(lines.line(meeting, names.get(meeting.group_id)))
     plan_url = UrlTemplate("scheduling.new_meeting", "group_id")
@@ -113,7 +113,7 @@ def calendar():
         "scheduling/calendar.html",
         by_week=by_week,
         texts=lines.texts,
-        groups=[(g.name, plan_url(g.id)) for g in services.plannable_groups()],
+        groups=[(g.name, plan_url(g.id)) for g in listings.plannable_groups()],
         previous=first - timedelta(weeks=CALENDAR_WEEKS),
         following=first + timedelta(weeks=CALENDAR_WEEKS),
     )
@@ -127,10 +127,10 @@ def _plan(group: Group, form: NewMeetingForm) -> None:
     title = form.title.data or ""
     if form.repeat.data == ONCE:
         local = datetime.combine(form.starts_on.data, form.local_start.data)
-        services.create_meeting(group, local, form.duration_minutes.data, tz_name, title, actor=current_user)
+        meetings.create_meeting(group, local, form.duration_minutes.data, tz_name, title, actor=current_user)
         return
-    monthly = form.repeat.data == services.MONTHLY
-    services.create_series(
+    monthly = form.repeat.data == series.MONTHLY
+    series.create_series(
         group,
         title=title,
         frequency=form.repeat.data,
@@ -170,7 +170,7 @@ def new_meeting(group_id: int):
 
 
 def _prefill(form: EditMeetingForm, meeting: Meeting) -> None:
-    local = services.local_start_of(meeting)
+    local = zones.local_start_of(meeting)
     form.title.data = meeting.title
     form.starts_on.data, form.local_start.data = local.date(), local.time()
     form.duration_minutes.data = meeting.duration_minutes
@@ -192,7 +192,7 @@ def edit_meeting(meeting_id: int):
     elif form.validate_on_submit():
         try:
             with committing():
-                changed = services.edit_meeting(
+                changed = changes.edit_meeting(
                     meeting,
                     current_user,
                     title=form.title.data or "",
@@ -219,7 +219,7 @@ def cancel_meeting(meeting_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                changed = services.cancel_meeting(meeting, current_user, reason=form.reason.data, scope=form.scope.data)
+                changed = changes.cancel_meeting(meeting, current_user, reason=form.reason.data, scope=form.scope.data)
         except DomainError as error:
             show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
@@ -244,10 +244,10 @@ def meeting_ics(meeting_id: int):
 @bp.route("/feed/<token>.ics")
 def feed(token: str):
     """The personal feed: no login (calendar apps cannot log in), the secret in the URL is the key."""
-    user = services.user_for_feed(token)
+    user = feeds.user_for_feed(token)
     if user is None:
         abort(404)
-    body = ics.calendar_for(services.feed_meetings(user), _("My meetings"))
+    body = ics.calendar_for(listings.feed_meetings(user), _("My meetings"))
     response = _ics_response(body, "meetings.ics")
     response.headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
     return response
@@ -261,13 +261,13 @@ def feed_settings():
     if form.validate_on_submit():
         with committing():
             if form.disable.data:
-                services.disable_feed(current_user)
+                feeds.disable_feed(current_user)
                 message = _("Your calendar feed is off.")
             elif form.renew.data:
-                services.renew_feed(current_user)
+                feeds.renew_feed(current_user)
                 message = _("Your calendar feed has a new address. The old address no longer works.")
             else:
-                services.enable_feed(current_user)
+                feeds.enable_feed(current_user)
                 message = _("Your calendar feed is on.")
         flash(message, "success")
         return redirect(url_for("scheduling.feed_settings"))
