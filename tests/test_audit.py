@@ -292,6 +292,7 @@ def test_viewing_an_incident_is_audited_and_committed(factory, socket_client, lo
 # --- the action column -------------------------------------------------------------------------------------
 
 
+@pytest.mark.committed  # its rollbacks must not undo what the socket events' own sessions committed
 def test_the_action_column_only_holds_audit_actions(factory, socket_client, db):
     room = open_room(factory, socket_client)
     bob = room.memberships["bob"]
