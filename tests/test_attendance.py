@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from supportgroup.attendance import services as attendance
+from supportgroup.attendance.reports import minutes_present
 from supportgroup.models import Attendance, MeetingState, MembershipStatus, Role, utcnow
 from tests.chat_helpers import join
 from tests.conftest import is_savepoint
@@ -155,8 +156,8 @@ def test_minutes_present_counts_overlaps_once():
         (start + timedelta(minutes=20), start + timedelta(minutes=40)),
         (start + timedelta(minutes=60), start + timedelta(minutes=65)),
     ]
-    assert attendance.minutes_present(spans) == 45
-    assert attendance.minutes_present([]) == 0
+    assert minutes_present(spans) == 45
+    assert minutes_present([]) == 0
 
 
 # --- reports ---------------------------------------------------------------------------------------------

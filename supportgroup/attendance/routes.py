@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Group, Meeting, Membership, User
 from ..permissions import ATTENDANCE_FULL, attendance_access, require_attendance_details
-from . import services
+from . import reports
+from .chart import bar_chart
 
 bp = Blueprint("attendance", __name__)
 
@@ -27,7 +28,7 @@ def meeting(meeting_id: int):
         abort(404)
     access = attendance_access(current_user, meeting.group_id)
     full = access == ATTENDANCE_FULL
-    report = services.meeting_report(meeting, with_names=full)
+    report = reports.meeting_report(meeting, with_names=full)
     return render_template("attendance/meeting.html", meeting=meeting, group=meeting.group, report=report, full=full)
 
 
@@ -42,7 +43,7 @@ def member(membership_id: int):
     )
     if membership is None:
         abort(404)
-    report = services.member_report(membership)
+    report = reports.member_report(membership)
     return render_template("attendance/member.html", membership=membership, group=membership.group, report=report)
 
 
@@ -53,14 +54,14 @@ def group(group_id: int):
     if group is None:
         abort(404)
     access = attendance_access(current_user, group.id)
-    rows = services.group_counts(group)
-    chart = services.bar_chart(rows)
+    rows = reports.group_counts(group)
+    chart = bar_chart(rows)
     return render_template(
         "attendance/group.html",
         group=group,
         rows=rows,
         chart=chart,
         full=access == ATTENDANCE_FULL,
-        active_participants=services.active_participant_count(group.id),
-        chart_limit=services.CHART_MEETINGS,
+        active_participants=reports.active_participant_count(group.id),
+        chart_limit=reports.CHART_MEETINGS,
     )

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Executable, delete, select, update
 
 from ..errors import DomainError
 from ..extensions import db
@@ -30,7 +31,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def export_data(user: User) -> dict:
+def export_data(user: User) -> dict[str, Any]:
     """Everything stored about this account that is theirs: the account, memberships, own messages."""
     memberships = db.session.execute(
         select(Membership, Group)
@@ -46,7 +47,7 @@ def export_data(user: User) -> dict:
         .where(Membership.user_id == user.id)
         .order_by(Message.created_at, Message.id)
     ).all()
-    data = {
+    data: dict[str, Any] = {
         "exported_at": _iso(utcnow()),
         "account": {
             "username": user.username,
@@ -106,6 +107,12 @@ def actor_pseudonym(user_id: int, created_at: datetime | None = None) -> str:
     return digest[:32]
 
 
+def _bulk(statement: Executable) -> int:
+    """Run a bulk UPDATE or DELETE without touching the session's objects; how many rows it changed."""
+    result = cast(CursorResult[Any], db.session.execute(statement, execution_options={"synchronize_session": False}))
+    return result.rowcount or 0
+
+
 def erase_account(user: User, password: str) -> dict[str, int]:
     """Erase the account after checking the password (raises DomainError). One transaction: flush only.
 
@@ -119,22 +126,15 @@ def erase_account(user: User, password: str) -> dict[str, int]:
         select(Membership.group_id).where(Membership.user_id == user_id, Membership.status == MembershipStatus.ACTIVE)
     ).all()
 
-    audited = db.session.execute(
+    audited = _bulk(
         update(ModerationAction)
         .where(ModerationAction.actor_user_id == user_id)
-        .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    messages = db.session.execute(
-        delete(Message).where(Message.author_membership_id.in_(membership_ids)),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    memberships = db.session.execute(
-        delete(Membership).where(Membership.user_id == user_id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+        .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None)
+    )
+    messages = _bulk(delete(Message).where(Message.author_membership_id.in_(membership_ids)))
+    memberships = _bulk(delete(Membership).where(Membership.user_id == user_id))
     # The profile, conflicts and the rest cascade in the database; the audit entries were already detached.
-    db.session.execute(delete(User).where(User.id == user_id), execution_options={"synchronize_session": False})
+    _bulk(delete(User).where(User.id == user_id))
     db.session.expunge(user)
     db.session.expire_all()
 
@@ -146,4 +146,4 @@ def erase_account(user: User, password: str) -> dict[str, int]:
         if group is not None:
             promote_waitlist(group)
     db.session.flush()
-    return {"audit_entries": audited or 0, "messages": messages or 0, "memberships": memberships or 0}
+    return {"audit_entries": audited, "messages": messages, "memberships": memberships}

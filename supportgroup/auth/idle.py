@@ -83,7 +83,8 @@ def remember_socket() -> None:
     """At connect: which session this socket belongs to, for the heartbeat's stamps of joined sockets
     (`stamp_sockets`). Once per socket, not on every event; `forget_socket` at its disconnect."""
     if (activity_id := session.get(ACTIVITY_ID)) is not None:
-        current_app.extensions.setdefault(_SOCKETS, {})[request.sid] = activity_id
+        sid: str = request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets it on a socket's request
+        current_app.extensions.setdefault(_SOCKETS, {})[sid] = activity_id
 
 
 def forget_socket(sid: str) -> None:

@@ -12,12 +12,13 @@ _DUMMY_PASSWORD = "not-a-real-password-0f1e2d3c"
 
 
 def _hasher() -> PasswordHasher:
+    """The app's hasher for its current cost settings (built once per setting, kept in `app.extensions`)."""
     cfg = current_app.config
-    key = ("argon2_hasher", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-    hasher = current_app.extensions.get(key)
+    hashers: dict[tuple[int, int], PasswordHasher] = current_app.extensions.setdefault("argon2_hashers", {})
+    key = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+    hasher = hashers.get(key)
     if hasher is None:
-        hasher = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
-        current_app.extensions[key] = hasher
+        hasher = hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
     return hasher
 
 

@@ -53,7 +53,8 @@ def create_user(
     check_password(password, name)
     if find_user(name) is not None:
         raise DomainError("username_taken", _l("This username is taken. Please choose another."), field="username")
-    if role == Role.PEER_EXPERT and not (first_name or "").strip():
+    shown_name = (first_name or "").strip()
+    if role == Role.PEER_EXPERT and not shown_name:
         # Never derive it from the username: participants see this name.
         raise DomainError(
             "first_name_required", _l("A peer expert needs a first name to show to their groups."), field="first_name"
@@ -61,7 +62,7 @@ def create_user(
     user = User(username=name, password_hash=hash_password(password), role=role)
     db.session.add(user)
     if role == Role.PEER_EXPERT:
-        user.profile = PeerExpertProfile(first_name=first_name.strip()[:40], trained=trained)
+        user.profile = PeerExpertProfile(first_name=shown_name[:40], trained=trained)
     db.session.flush()
     return user
 

@@ -193,7 +193,7 @@ def give_floor(user, meeting_id: int, member: str | None):
     services.give_floor(meeting, target, me)
     db.session.commit()
     push.push_meeting_state(meeting_id)
-    push.push_hands(db.session.get(Meeting, meeting_id))
+    push.push_hands(meeting)
     return {}
 
 
@@ -248,6 +248,7 @@ def resolve_report(user, meeting_id: int, report_id: int):
 def resolve_alert(user, meeting_id: int, alert_id: int):
     meeting, me = moderating(user, meeting_id)
     alert = safety.resolve_alert(meeting, alert_id, me)
+    assert alert.resolved_at is not None  # resolve_alert resolves it, or it was resolved already
     resolved_at = alert.resolved_at.isoformat()
     db.session.commit()
     push.to_moderators(

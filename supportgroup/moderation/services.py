@@ -19,6 +19,7 @@ from ..models import (
     Membership,
     MembershipStatus,
     Message,
+    MessageStatus,
     Mute,
     Report,
     utcnow,
@@ -98,12 +99,12 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
     """Make a held message visible. It gets a new server id now: clients that reconnect after "the last id
     they saw" must receive it, and it was not visible when the ids before it were handed out.
     Returns the id it had while held."""
-    if message.status != "pending":
+    if message.status != MessageStatus.PENDING:
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
     from ..realtime.messages import next_seq
 
     held_seq = message.seq
-    message.status = "visible"
+    message.status = MessageStatus.VISIBLE
     message.seq = next_seq(meeting.id)
     _audit(actor, AuditAction.APPROVE_MESSAGE, "message", held_seq, meeting)
     db.session.flush()
@@ -111,11 +112,11 @@ def approve(meeting: Meeting, message: Message, actor: Membership) -> int:
 
 
 def reject(meeting: Meeting, message: Message, reason: str, actor: Membership) -> None:
-    if message.status != "pending":
+    if message.status != MessageStatus.PENDING:
         raise Denied("not_pending", _l("This message is no longer waiting."), status=409)
     from ..safety.scrub import erase_text
 
-    message.status = "rejected"
+    message.status = MessageStatus.REJECTED
     erase_text(message)  # nobody sees a rejected message again: its text goes now, not at the purge
     _audit(actor, AuditAction.REJECT_MESSAGE, "message", message.seq, meeting, reason)
     db.session.flush()

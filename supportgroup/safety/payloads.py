@@ -22,8 +22,8 @@ class IdList:
             raise PayloadError(
                 _l("The field %(name)s must be a list of 1 to %(max)d ids.", name=name, max=self.max_items)
             )
-        item = Int(minimum=1)
-        return sorted({item.clean(name, v) for v in value})
+        item = Int(minimum=1)  # required: it returns an int or raises, never None
+        return sorted({number for v in value if (number := item.clean(name, v)) is not None})
 
 
 @dataclass(frozen=True)

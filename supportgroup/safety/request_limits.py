@@ -145,7 +145,8 @@ def _end_engineio_session(environ) -> None:
 
 def init_request_limits(app: Flask) -> None:
     """Wrap the app, Engine.IO included: call after `socketio.init_app`."""
-    app.wsgi_app = RequestLimits(
+    # Flask's documented way to wrap the app in middleware; mypy sees `wsgi_app` as a method.
+    app.wsgi_app = RequestLimits(  # type: ignore[method-assign]
         app.wsgi_app,
         SOCKET_PATH,
         int(app.config["SOCKETIO_MAX_BUFFER"]),

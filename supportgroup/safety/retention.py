@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import and_, delete, false, func, or_, select
+from sqlalchemy import CursorResult, Table, and_, delete, false, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import rule_scopes
@@ -62,8 +63,10 @@ def expired_meetings(now: datetime):
     )
 
 
-def _delete(model, *where) -> int:
-    result = db.session.execute(delete(model).where(*where), execution_options={"synchronize_session": False})
+def _delete(model: type[Any], *where: ColumnElement[bool]) -> int:
+    """Bulk DELETE of `model`'s rows matching `where`; how many rows went."""
+    statement = delete(model).where(*where)
+    result = cast(CursorResult[Any], db.session.execute(statement, execution_options={"synchronize_session": False}))
     return result.rowcount or 0
 
 
@@ -92,13 +95,13 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     ).all()
     if pinned:
         db.session.execute(
-            Meeting.__table__.update().where(Meeting.id.in_(pinned)).values(pinned_seq=None),
+            update(cast(Table, Meeting.__table__)).where(Meeting.id.in_(pinned)).values(pinned_seq=None),
             execution_options=rule_scopes.touching(meetings=pinned),
         )
     db.session.flush()
     # After the commit: the SQLite -wal checkpointed away, PostgreSQL's old row versions vacuumed (scrub.py),
     # also of texts deleted since the last run.
-    scrub.request_vacuum(db.session)
+    scrub.request_vacuum(db.session())  # the scoped session's Session of this context
     return counts
 
 

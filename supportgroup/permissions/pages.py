@@ -1,0 +1,54 @@
+"""Role rules for pages and templates.
+
+Which links and parts of a page an account is shown. They only show or hide: the route behind a link checks
+its own rule. Templates ask `can("see_pool")` (home.py's context processor binds the current user);
+a name that is not in PAGE_RULES raises, so a typo in a template is an error, not a link hidden for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..models import Membership, MembershipRole, Role, User
+from .core import STAFF_ROLES
+
+
+def is_staff(user) -> bool:
+    """Coordinators and admins."""
+    return bool(user and user.is_authenticated and user.role in STAFF_ROLES)
+
+
+def can_record_training(user) -> bool:
+    """Only coordinators and admins record a peer expert's training (the profile form's training fields)."""
+    return is_staff(user)
+
+
+def is_participant(membership: Membership) -> bool:
+    """A participant's membership (an alias, house rules to accept, a place to leave), not a moderator's."""
+    return membership.role == MembershipRole.PARTICIPANT
+
+
+def _role_in(*roles: Role) -> Callable[[User | None], bool]:
+    def rule(user: User | None) -> bool:
+        return bool(user and user.is_authenticated and user.role in roles)
+
+    return rule
+
+
+PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
+    "see_overview": is_staff,  # the dashboard is the platform's overview (else the account's own groups)
+    "see_my_meetings": _role_in(Role.PARTICIPANT),
+    "join_groups": _role_in(Role.PARTICIPANT),
+    "see_rota": _role_in(Role.PEER_EXPERT),
+    "edit_own_profile": _role_in(Role.PEER_EXPERT),
+    "manage_groups": is_staff,
+    "see_calendar": is_staff,
+    "see_pool": is_staff,
+    "keep_apart": is_staff,
+    "manage_organisations": is_staff,
+}
+
+
+def can(user: User | None, action: str) -> bool:
+    """May `user` be shown the link or page part named `action` (a key of PAGE_RULES; KeyError if none)?"""
+    return PAGE_RULES[action](user)
