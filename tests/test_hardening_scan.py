@@ -20,7 +20,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import MetaData, select
 
-from supportgroup.chat.stores import stores
+from supportgroup.realtime.stores import stores
 from supportgroup.extensions import limiter
 from supportgroup.models import Membership, User
 from supportgroup.ratelimit_keys import keyed_hash

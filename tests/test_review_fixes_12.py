@@ -12,10 +12,10 @@ import time
 import pytest
 import socketio as socketio_lib
 
-from supportgroup.auth import idle
+from supportgroup.realtime import activity as idle
 from supportgroup.chat import heartbeat
 from supportgroup.chat.heartbeat import DatabaseWork, DatabaseWorker, beat
-from supportgroup.chat.stores import stores
+from supportgroup.realtime.stores import stores
 from supportgroup.extensions import db
 from supportgroup.realtime import packets
 from supportgroup.safety import scrub

@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat.stores import stores
+from supportgroup.realtime.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership
 from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_rooms

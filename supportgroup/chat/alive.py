@@ -28,7 +28,7 @@ from ..attendance import services as attendance
 from ..extensions import db, socketio
 from ..realtime import push
 from ..realtime.rooms import may_stay
-from .stores import stores
+from ..realtime.stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 

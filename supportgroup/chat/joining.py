@@ -21,12 +21,12 @@ from ..realtime.describe import hand_queue, meeting_state, message_payload, pres
 from ..realtime.payloads import Int
 from ..realtime.pipeline import JOINED, socket_event
 from ..realtime.rooms import meeting_room, moderators_room
+from ..realtime.stores import stores
 from ..safety import services as safety
 from . import rights, services
 from .coalesce import request_presence_push
 from .gap_marks import marks
 from .posting import load_posting_rights
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 

@@ -34,8 +34,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..models import Admission, Group, Meeting, MeetingRemoval, Membership, Mute, PeerExpertProfile, User
 from ..permissions import PostingFacts
+from ..realtime.stores import stores
 from ..rule_scopes import GLOBAL, OPTION, group_scope, meeting_scope, user_scope
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
@@ -80,7 +80,7 @@ class Entry:
 
 def kept(meeting_id: int) -> Entry | None:
     """The answer this socket keeps for the meeting, if any; valid only while `scopes_of(entry)` still
-    have the epochs it holds (the caller compares: `chat/gate.py` reads them with the event's count)."""
+    have the epochs it holds (the caller compares: `realtime/gate.py` reads them with the event's count)."""
     return session.get(CACHE_KEY, {}).get(meeting_id)
 
 

@@ -22,7 +22,7 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from ..chat.stores import stores
+from ..realtime.stores import stores
 from ..extensions import db, limiter
 from ..realtime.queue import queue_manager
 

@@ -15,12 +15,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from ..auth.idle import forget_socket, remember_socket, session_is_idle
-from ..chat.stores import stores
 from ..extensions import db, socketio
 from .acks import error_ack, rate_limited_ack, rollback_quietly
+from .activity import forget_socket, remember_socket, session_is_idle
 from .pipeline import JOINED, SOCKET_LOCALE, SOCKET_USER
 from .rooms import user_room
+from .stores import stores
 from .unavailable import outage
 
 log = logging.getLogger("supportgroup.chat")

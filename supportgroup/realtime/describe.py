@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..chat.stores import stores
 from ..extensions import db
 from ..models import Admission, Hand, Meeting, Membership, MembershipRole, Message, MessageKind, PeerExpertProfile, User
+from .stores import stores
 
 # What `person` reads, loaded in the same query (all many-to-one: no rows are multiplied): one query where
 # a chain of select-in loads took four. Joins and replays are what a reconnect storm costs.
