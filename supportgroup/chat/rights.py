@@ -42,7 +42,7 @@ log = logging.getLogger("supportgroup.chat")
 CACHE_KEY = "sg_posting_rights"  # socket-session key: meeting id -> (epochs, facts, person)
 _PENDING = "sg_rule_scopes"  # session.info key: scopes touched by the current transaction
 _WATCHED_TABLES = {
-    m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute, MeetingRemoval, Admission)
+    m.__tablename__ for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute, MeetingRemoval, Admission)
 }
 
 

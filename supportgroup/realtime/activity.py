@@ -20,7 +20,9 @@ import threading
 import time
 
 import redis
-from flask import current_app, request, session
+from flask import current_app, session
+
+from .socket_id import socket_id
 
 LAST_SEEN = "sg_seen"
 ACTIVITY_ID = "sg_activity"  # a random id per login session, naming its server-side activity stamp
@@ -75,7 +77,7 @@ def remember_socket() -> None:
     """At connect: which session this socket belongs to, for the heartbeat's stamps of joined sockets
     (`stamp_sockets`). Once per socket, not on every event; `forget_socket` at its disconnect."""
     if (activity_id := session.get(ACTIVITY_ID)) is not None:
-        current_app.extensions.setdefault(_SOCKETS, {})[request.sid] = activity_id
+        current_app.extensions.setdefault(_SOCKETS, {})[socket_id()] = activity_id
 
 
 def forget_socket(sid: str) -> None:

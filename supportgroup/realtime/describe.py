@@ -32,7 +32,7 @@ def person(membership: Membership) -> dict:
     )
 
 
-def _person(public_id: str, alias: str, is_moderator: bool, first_name: str | None) -> dict:
+def _person(public_id: str, alias: str | None, is_moderator: bool, first_name: str | None) -> dict:
     if is_moderator:
         return {"id": public_id, "name": first_name or "", "role": "peer_expert"}
     return {"id": public_id, "name": alias, "role": "participant"}
@@ -51,7 +51,7 @@ def message_payload(message: Any, author: dict | None = None) -> dict:
         "kind": message.kind,
     }
     if message.kind == MessageKind.WHISPER and message.whisper_membership_id is not None:
-        payload["to"] = person(db.session.get(Membership, message.whisper_membership_id))
+        payload["to"] = person(db.session.get_one(Membership, message.whisper_membership_id))
     return payload
 
 
