@@ -85,7 +85,7 @@ class Config:
     REPLAY_LIMIT = _int("REPLAY_LIMIT", 1000)
     # Participants may enter a scheduled meeting's lobby this many minutes before its start.
     LOBBY_MINUTES = _int("LOBBY_MINUTES", 15)
-    # Presence in Redis (chat/stores.py): a socket counts as present while its process refreshed it
+    # Presence in Redis (realtime/stores.py): a socket counts as present while its process refreshed it
     # within PRESENCE_TTL seconds; each process refreshes its sockets every HEARTBEAT_SECONDS. The
     # protocol promises moderator_present false within 10 s of a moderator dropping, even with their
     # process: the worst case is PRESENCE_TTL + HEARTBEAT_SECONDS, so keep that sum under 10.

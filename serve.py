@@ -10,11 +10,12 @@ supportgroup/logsafe.py) and never show the request environ or the client's addr
 
 SIGTERM drains the process (supportgroup/realtime/drain.py): it stops accepting, tells its clients to reconnect
 elsewhere (`server_shutdown`), ends its presence at once and exits. Every accepted socket gets TCP options that
-close a connection whose client stopped reading (`runtime.bound_connection`).
+close a connection whose client stopped reading (`tcp_bounds.bound_connection`).
 
 A client silent for `REQUEST_TIMEOUT_SECONDS` while sending a request is dropped (a socket timeout, lifted
 for WebSocket connections), and a refused request's body is never read (safety/request_limits.py).
 """
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -26,7 +27,6 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 from gevent import pywsgi  # noqa: E402
 from gevent.event import Event  # noqa: E402
-
 
 log = logging.getLogger("supportgroup.server")
 
@@ -82,7 +82,7 @@ class NoDelayWSGIServer(pywsgi.WSGIServer):
     request_timeout = 10.0
 
     def handle(self, sock, address):
-        from supportgroup.runtime import bound_connection
+        from supportgroup.tcp_bounds import bound_connection
 
         bound_connection(sock)  # TCP_NODELAY, and a client that stops reading cannot hold its socket for ever
         super().handle(sock, address)

@@ -60,7 +60,6 @@ def _init_extensions(app: Flask) -> None:
     from .chat.catchup import init_catchup  # also registers `catch_up`
     from .chat.coalesce import init_presence_pushes
     from .chat.rights import install as install_rights_invalidation
-    from .chat.stores import init_stores
     from .db_setup import init_engine_events
     from .i18n import init_babel
     from .moderation import events as moderation_events  # noqa: F401
@@ -70,8 +69,11 @@ def _init_extensions(app: Flask) -> None:
     from .realtime import connection  # noqa: F401  (connect, disconnect, unknown events)
     from .realtime.packets import install as install_packet_guard
     from .realtime.queue import client_manager
+    from .realtime.stores import init_stores
+    from .safety import scrub
 
     db.init_app(app)
+    scrub.install()  # overwrite deleted content (SQLite), on every ORM session of the process
     init_engine_events(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)

@@ -29,9 +29,8 @@ _MAX_BACKOFF = 0.05
 
 
 def init_engine_events(app: Flask) -> None:
-    from .safety import scrub
-
-    scrub.install()
+    """SQLite's pragmas and cooperative lock waits (the content scrub, `safety/scrub.py`, is installed by
+    `create_app`: this module sits below the features and imports none)."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

@@ -221,7 +221,7 @@ def test_change_password_refuses_a_short_new_password(client, auth, factory):
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
 def test_idle_session_ends(client, auth, factory, monkeypatch):
-    from supportgroup.auth import idle
+    from supportgroup.realtime import activity as idle
 
     factory.user("alice")
     auth.login("alice")
@@ -251,7 +251,7 @@ def test_no_inline_script_in_pages(client, auth, factory):
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
 def test_remember_me_with_idle_timeout_does_not_lock_out(app, factory, monkeypatch):
     """A remembered login that goes idle ends cleanly; the login page stays reachable."""
-    from supportgroup.auth import idle
+    from supportgroup.realtime import activity as idle
 
     factory.user("alice")
     http = app.test_client()

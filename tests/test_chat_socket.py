@@ -203,7 +203,7 @@ def test_a_removal_committed_during_a_join_refuses_it(factory, socket_client, mo
     """The join read "not removed", then the peer expert removed the person before the socket was in
     presence (so the removal found no socket to disconnect): the join notices the changed rules and
     refuses, instead of leaving a removed person reading the chat."""
-    from supportgroup.chat import stores as chat_stores
+    from supportgroup.realtime import stores as chat_stores
 
     scene = present_scene(factory, socket_client)
     bob = socket_client("bob")
@@ -416,7 +416,7 @@ def test_same_client_id_from_two_authors_is_two_messages(factory, socket_client,
 
 @pytest.mark.parametrize("app_overrides", [{"IDLE_TIMEOUT_MINUTES": 0}], indirect=True)
 def test_idle_session_cannot_open_a_socket(factory, login_client, app, monkeypatch):
-    from supportgroup.auth import idle
+    from supportgroup.realtime import activity as idle
 
     factory.user("alice")
     http = login_client("alice")

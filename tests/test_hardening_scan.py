@@ -20,10 +20,10 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import MetaData, select
 
-from supportgroup.chat.stores import stores
 from supportgroup.extensions import limiter
 from supportgroup.models import Membership, User
 from supportgroup.ratelimit_keys import keyed_hash
+from supportgroup.realtime.stores import stores
 from tests.chat_helpers import join, present_scene, send
 from tests.conftest import DEFAULT_PASSWORD, AuthActions, csrf_token, socket_test_client
 

@@ -11,12 +11,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat.connections import RedisConnections
 from supportgroup.chat.heartbeat import beat
-from supportgroup.chat.presence_redis import RedisPresence
-from supportgroup.chat.stores import stores
 from supportgroup.extensions import db
 from supportgroup.models import Membership
+from supportgroup.realtime.connections import RedisConnections
+from supportgroup.realtime.presence_redis import RedisPresence
+from supportgroup.realtime.stores import stores
 from tests.chat_helpers import join
 
 SHORT_TTL = 0.6

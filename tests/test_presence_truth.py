@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from supportgroup.chat.heartbeat import beat
-from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership
+from supportgroup.realtime.stores import stores
 from tests.chat_helpers import join, present_scene, received, send
 from tests.conftest import DEFAULT_PASSWORD
 

@@ -12,12 +12,12 @@ import time
 import pytest
 import socketio as socketio_lib
 
-from supportgroup.auth import idle
 from supportgroup.chat import heartbeat
 from supportgroup.chat.heartbeat import DatabaseWork, DatabaseWorker, beat
-from supportgroup.chat.stores import stores
 from supportgroup.extensions import db
+from supportgroup.realtime import activity as idle
 from supportgroup.realtime import packets
+from supportgroup.realtime.stores import stores
 from supportgroup.safety import scrub
 from tests.chat_helpers import join, open_room, present_scene, received, send
 from tests.conftest import socket_test_client

@@ -14,10 +14,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from supportgroup.chat.stores import stores
 from supportgroup.extensions import db, socketio
 from supportgroup.models import Membership
 from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_rooms
+from supportgroup.realtime.stores import stores
 from tests.chat_helpers import join, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
 

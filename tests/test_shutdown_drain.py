@@ -144,7 +144,7 @@ FROZEN_CLOSED_WITHIN = 25 + 20 + 5 + 10  # Engine.IO's ping interval and timeout
 def test_a_stopped_client_process_has_its_connection_closed(factory, live_servers):
     """SIGSTOP of a client process: its kernel still ACKs (no zero window, so no TCP_USER_TIMEOUT). Engine.IO's
     ping timeout ends the session; the connection must then close too, not wait for the client's close frame
-    for as long as it stays stopped (`runtime.bound_websocket_close`)."""
+    for as long as it stays stopped (`tcp_bounds.bound_websocket_close`)."""
     import subprocess
     import sys
 

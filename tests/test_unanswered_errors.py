@@ -20,8 +20,8 @@ import socketio
 import websocket
 from flask_migrate import upgrade
 
-from supportgroup.auth import idle
 from supportgroup.extensions import db as _db
+from supportgroup.realtime import activity as idle
 from tests.chat_helpers import join
 from tests.conftest import DEFAULT_PASSWORD, Backend, make_app, socket_test_client
 from tests.factories import Factory

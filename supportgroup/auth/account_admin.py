@@ -18,7 +18,7 @@ from ..edge import committing
 from ..extensions import db
 from ..models import Role, User
 from ..realtime.rooms import pending_revocations, revoke_rooms
-from .services import find_user
+from ..usernames import find_user
 
 
 def set_role(user: User, role: Role) -> None:

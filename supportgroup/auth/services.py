@@ -5,20 +5,16 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ..errors import DomainError
 from ..extensions import db
 from ..models import PeerExpertProfile, Role, User
+from ..usernames import find_user, normalise_username
 from .passwords import hash_password, needs_rehash, verify_password
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
-
-
-def normalise_username(username: str) -> str:
-    return (username or "").strip().lower()
 
 
 def check_username(username: str) -> str:
@@ -39,10 +35,6 @@ def check_password(password: str, username: str) -> None:
         raise DomainError(
             "password_contains_username", _l("Your password must not contain your username."), field="password"
         )
-
-
-def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username == normalise_username(username)))
 
 
 def create_user(

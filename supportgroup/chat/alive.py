@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import cast
 
 import redis
 from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 from ..attendance import services as attendance
 from ..extensions import db, socketio
 from ..realtime import push
 from ..realtime.rooms import may_stay
-from .stores import stores
+from ..realtime.stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
@@ -38,7 +40,7 @@ SUSPECTS = "sg_presence_ghost_suspects"
 
 def ask_moderators() -> None:
     """Send `alive` to each socket of this process that is present as a moderator (proven or not)."""
-    app = current_app._get_current_object()
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     presence = stores().presence
     server = socketio.server
     for sid in presence.moderator_sids():
@@ -124,11 +126,11 @@ def sweep_ghosts() -> None:
             continue
         log.warning("presence: removed an entry whose socket is gone (meeting %s)", meeting_id)
         try:
-            attendance.record_leave(
-                meeting_id,
-                membership_id,
-                still_present=lambda m=meeting_id, i=membership_id: i in stores().presence.membership_ids(m),
-            )
+
+            def still_present(m: int = meeting_id, i: int = membership_id) -> bool:
+                return i in stores().presence.membership_ids(m)
+
+            attendance.record_leave(meeting_id, membership_id, still_present=still_present)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -27,10 +27,10 @@ from ..realtime.loaders import load_meeting, require_joined
 from ..realtime.payloads import Int
 from ..realtime.pipeline import socket_event
 from ..realtime.queue import queue_manager
+from ..realtime.stores import stores
 from . import services
 from .gap_marks import marks
 from .joining import moderation_snapshot
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 

@@ -21,12 +21,16 @@ def marks(meeting_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     ids = sorted(set(meeting_ids))
     if not ids:
         return {}
-    last = dict(db.session.execute(select(Meeting.id, Meeting.last_message_seq).where(Meeting.id.in_(ids))).all())
-    deleted = dict(
+    last: dict[int, int] = dict(
+        db.session.execute(select(Meeting.id, Meeting.last_message_seq).where(Meeting.id.in_(ids))).tuples().all()
+    )
+    deleted: dict[int, int] = dict(
         db.session.execute(
             select(Message.meeting_id, func.count())
             .where(Message.meeting_id.in_(ids), Message.deleted_at.is_not(None))
             .group_by(Message.meeting_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return {meeting_id: (seq, deleted.get(meeting_id, 0)) for meeting_id, seq in last.items()}

@@ -1,7 +1,7 @@
 """The presence heartbeat: one background task per server process (a greenlet under gevent).
 
 Every `HEARTBEAT_SECONDS` one round:
-1. stamps this process's sockets as alive in Redis (`chat/stores.py`), so they stay present while the
+1. stamps this process's sockets as alive in Redis (`realtime/stores.py`), so they stay present while the
    process lives and drop out within `PRESENCE_TTL` of its death, however it died;
 2. deletes dead processes' entries in the meetings this process serves and pushes `presence` to a
    meeting that lost someone that way (a graceful leave pushes it from the event instead);
@@ -45,17 +45,17 @@ import redis
 from flask import Flask
 from sqlalchemy import select
 
-from ..auth import idle
 from ..db_setup import gevent_patched
 from ..extensions import db, socketio
 from ..models import Meeting, MeetingState
+from ..realtime import activity
 from ..realtime.push import push_meeting_state, push_presence
 from ..realtime.queue import queue_manager
 from ..realtime.rooms import retry_revocations
+from ..realtime.stores import stores
 from ..realtime.unavailable import outage
 from .alive import ask_moderators, sweep_ghosts
 from .catchup import emit_sync
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
@@ -195,11 +195,11 @@ def database_round(work: DatabaseWork) -> DatabaseWork:
 
 
 def stamp_joined_activity() -> None:
-    """Being joined to an open meeting is activity of the socket's session (auth/idle.py): a participant who
+    """Being joined to an open meeting is activity of the socket's session (realtime/activity.py): a participant who
     only reads must not be logged out after IDLE_TIMEOUT_MINUTES, nor refused on reconnecting. A lobby or a
     closed meeting does not count."""
     server = socketio.server
-    idle.forget_sockets(lambda sid: server.manager.is_connected(sid, "/"))
+    activity.forget_sockets(lambda sid: server.manager.is_connected(sid, "/"))
     entries = stores().presence.local_entries()
     if not entries:
         return
@@ -208,7 +208,7 @@ def stamp_joined_activity() -> None:
         db.session.scalars(select(Meeting.id).where(Meeting.id.in_(meeting_ids), Meeting.state == MeetingState.OPEN))
     )
     db.session.rollback()  # no transaction left open by a read
-    idle.stamp_sockets(sid for meeting_id, sid in entries if meeting_id in open_ids)
+    activity.stamp_sockets(sid for meeting_id, sid in entries if meeting_id in open_ids)
 
 
 def beat(seen: dict[int, bool], resync: bool = False) -> dict[int, bool]:

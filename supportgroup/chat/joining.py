@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, request, session
+from flask import current_app, g, session
 from flask_babel import lazy_gettext as _l
 from flask_socketio import join_room, leave_room
 
@@ -21,12 +21,13 @@ from ..realtime.describe import hand_queue, meeting_state, message_payload, pres
 from ..realtime.payloads import Int
 from ..realtime.pipeline import JOINED, socket_event
 from ..realtime.rooms import meeting_room, moderators_room
+from ..realtime.socket_id import socket_id
+from ..realtime.stores import stores
 from ..safety import services as safety
 from . import rights, services
 from .coalesce import request_presence_push
 from .gap_marks import marks
 from .posting import load_posting_rights
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
@@ -114,7 +115,7 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
     try:
         # Presence is written before `record_join` takes the member's row lock and before the commit, so a
         # racing leave of their other socket sees this one.
-        stores().presence.add(meeting_id, request.sid, membership.id, is_moderator)
+        stores().presence.add(meeting_id, socket_id(), membership.id, is_moderator)
         if stores().epochs.read(rights.scopes_of(entry)) != entry.epochs:
             raise RightsChanged()
         cfg = current_app.config
@@ -144,14 +145,14 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
     except Exception:
         # Undo only what no other join of this socket has completed meanwhile (events run concurrently).
         if meeting_id not in session.get(JOINED, []):
-            stores().presence.remove(meeting_id, request.sid)
+            stores().presence.remove(meeting_id, socket_id())
             leave_room(meeting_room(meeting_id))
             leave_room(moderators_room(meeting_id))
         raise
     rights.remember(meeting_id, entry)
     if meeting_id not in session.get(JOINED, []):
         session[JOINED] = [*session.get(JOINED, []), meeting_id]
-    if not socketio.server.manager.is_connected(request.sid, "/"):
+    if not socketio.server.manager.is_connected(socket_id(), "/"):
         # Disconnected while joining (a right taken away meanwhile, `rooms.revoke_rooms`): the disconnect
         # handler may have run before this meeting was in JOINED, and the presence entry written above would
         # then be stamped by the heartbeat for ever (a moderator "present" who is gone). Leave it here.
@@ -181,7 +182,7 @@ def _leave(meeting_id: int) -> bool:
     `current_user`, which may be gone on disconnect. The caller commits, then broadcasts presence.
     Returns whether a moderator left (then the meeting's state must be pushed: maybe none is left).
     """
-    membership_id = stores().presence.remove(meeting_id, request.sid)
+    membership_id = stores().presence.remove(meeting_id, socket_id())
     rights.forget(meeting_id)
     leave_room(meeting_room(meeting_id))
     leave_room(moderators_room(meeting_id))
@@ -207,7 +208,7 @@ def _after_leave(meeting_id: int, moderator_left: bool) -> None:
 def leave_every_meeting() -> None:
     """The closing socket leaves every meeting the presence store holds it in, whatever its session says (a
     session that lost its list left a ghost that the heartbeat kept present for good: issue #12)."""
-    held = stores().presence.meetings_of(request.sid)
+    held = stores().presence.meetings_of(socket_id())
     for meeting_id in [*session.get(JOINED, []), *sorted(held - set(session.get(JOINED, [])))]:
         try:
             moderator_left = _leave(meeting_id)

@@ -13,8 +13,8 @@ from ..permissions import Denied, posting_facts, require_authenticated, require_
 from ..realtime.describe import person
 from ..realtime.loaders import load_meeting
 from ..realtime.pipeline import OverBudget
+from ..realtime.stores import stores
 from . import rights
-from .stores import stores
 
 
 def load_posting_rights(meeting_id: int, user_id: int) -> tuple[rights.Entry, User, Meeting, Membership]:

@@ -34,15 +34,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..models import Admission, Group, Meeting, MeetingRemoval, Membership, Mute, PeerExpertProfile, User
 from ..permissions import PostingFacts
+from ..realtime.stores import stores
 from ..rule_scopes import GLOBAL, OPTION, group_scope, meeting_scope, user_scope
-from .stores import stores
 
 log = logging.getLogger("supportgroup.chat")
 
 CACHE_KEY = "sg_posting_rights"  # socket-session key: meeting id -> (epochs, facts, person)
 _PENDING = "sg_rule_scopes"  # session.info key: scopes touched by the current transaction
 _WATCHED_TABLES = {
-    m.__table__.name for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute, MeetingRemoval, Admission)
+    m.__tablename__ for m in (User, PeerExpertProfile, Group, Membership, Meeting, Mute, MeetingRemoval, Admission)
 }
 
 
@@ -80,7 +80,7 @@ class Entry:
 
 def kept(meeting_id: int) -> Entry | None:
     """The answer this socket keeps for the meeting, if any; valid only while `scopes_of(entry)` still
-    have the epochs it holds (the caller compares: `chat/gate.py` reads them with the event's count)."""
+    have the epochs it holds (the caller compares: `realtime/gate.py` reads them with the event's count)."""
     return session.get(CACHE_KEY, {}).get(meeting_id)
 
 

@@ -56,7 +56,7 @@ def report_payload(report: Report) -> dict:
         "id": report.id,
         "message": message_payload(message),
         "reason": report.reason,
-        "reporter": person(db.session.get(Membership, report.reporter_membership_id)),
+        "reporter": person(db.session.get_one(Membership, report.reporter_membership_id)),
         "created_at": report.created_at.isoformat(),
     }
 

@@ -9,13 +9,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from ..auth.services import find_user
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import EnrolmentConflict, Organisation, Role, User
 from ..permissions import can_record_training, require_group_manager, require_profile_editor
 from ..realtime.rooms import revoke_rooms
+from ..usernames import find_user
 from . import enrolment, pool
 from .blueprint import bp
 from .conflicts import record_conflict, remove_conflict

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..auth.services import find_user
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
@@ -17,6 +16,7 @@ from ..models import Group, GroupKind, Invite, Membership, MembershipStatus, Org
 from ..permissions import require_group_manager
 from ..realtime.rooms import revoke_rooms
 from ..scheduling import listings
+from ..usernames import find_user
 from . import (  # noqa: F401  (member_routes, pool_routes: more routes on bp)
     alias_services,
     conflicts,

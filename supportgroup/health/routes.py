@@ -22,9 +22,9 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from ..chat.stores import stores
 from ..extensions import db, limiter
 from ..realtime.queue import queue_manager
+from ..realtime.stores import stores
 
 bp = Blueprint("health", __name__)
 limiter.exempt(bp)

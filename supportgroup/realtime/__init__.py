@@ -3,6 +3,7 @@
 (`messages.py`), how things look to clients (`describe.py`), the one module that emits (`push.py`), and the
 Socket.IO message queue between processes (`queue.py`, `drain.py`).
 
-Chat, moderation and safety import from here, never from each other's events. The presence and rate-limit
-stores it reads still live in `chat/stores.py`.
+The shared state of the socket edge lives here too: presence, the event budget gate, epochs and connections
+(`stores.py` builds them per backend) and the sockets' activity stamps for the idle timeout (`activity.py`).
+Chat, moderation and safety import from here, never from each other's events; this package imports no feature.
 """

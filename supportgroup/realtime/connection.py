@@ -9,18 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from ..auth.idle import forget_socket, remember_socket, session_is_idle
-from ..chat.stores import stores
 from ..extensions import db, socketio
 from .acks import error_ack, rate_limited_ack, rollback_quietly
+from .activity import forget_socket, remember_socket, session_is_idle
 from .pipeline import JOINED, SOCKET_LOCALE, SOCKET_USER
 from .rooms import user_room
+from .socket_id import socket_id
+from .stores import stores
 from .unavailable import outage
 
 log = logging.getLogger("supportgroup.chat")
@@ -49,7 +50,7 @@ def on_connect(auth: object = None) -> None:
         session[SOCKET_USER] = current_user.id
         session[JOINED] = []
         join_room(user_room(current_user.id))
-        stores().connections.add(current_user.id, request.sid)
+        stores().connections.add(current_user.id, socket_id())
         remember_socket()
     except ConnectionRefusedError:
         rollback_quietly()
@@ -84,6 +85,6 @@ def on_disconnect(*_reason: object) -> None:
     for hook in _closing:
         hook()
     if user_id is not None:
-        stores().connections.remove(user_id, request.sid)
-    forget_socket(request.sid)
+        stores().connections.remove(user_id, socket_id())
+    forget_socket(socket_id())
     db.session.rollback()

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..chat.stores import stores
 from ..extensions import db
 from ..models import Admission, Hand, Meeting, Membership, MembershipRole, Message, MessageKind, PeerExpertProfile, User
+from .stores import stores
 
 # What `person` reads, loaded in the same query (all many-to-one: no rows are multiplied): one query where
 # a chain of select-in loads took four. Joins and replays are what a reconnect storm costs.
@@ -32,7 +32,7 @@ def person(membership: Membership) -> dict:
     )
 
 
-def _person(public_id: str, alias: str, is_moderator: bool, first_name: str | None) -> dict:
+def _person(public_id: str, alias: str | None, is_moderator: bool, first_name: str | None) -> dict:
     if is_moderator:
         return {"id": public_id, "name": first_name or "", "role": "peer_expert"}
     return {"id": public_id, "name": alias, "role": "participant"}
@@ -51,7 +51,7 @@ def message_payload(message: Any, author: dict | None = None) -> dict:
         "kind": message.kind,
     }
     if message.kind == MessageKind.WHISPER and message.whisper_membership_id is not None:
-        payload["to"] = person(db.session.get(Membership, message.whisper_membership_id))
+        payload["to"] = person(db.session.get_one(Membership, message.whisper_membership_id))
     return payload
 
 

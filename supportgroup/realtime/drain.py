@@ -20,7 +20,7 @@ without a moderator meanwhile. `drain` instead:
    after `PRESENCE_TTL`.
 
 Closing a socket whose client stopped reading waits for its writer; that wait is bounded by the TCP
-options of `runtime.bound_connection` and, here, by `timeout`.
+options of `tcp_bounds.bound_connection` and, here, by `timeout`.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def _close(server, eio_sid: str, socket) -> None:
 
 
 def _local_meetings(app: Flask) -> set[int]:
-    from ..chat.stores import stores
+    from .stores import stores
 
     with app.app_context():
         try:
@@ -129,7 +129,7 @@ def _local_meetings(app: Flask) -> set[int]:
 
 def _remove_leftover_presence(app: Flask, meetings: set[int], local_sids: set[str]) -> int:
     """Remove the presence entries of this process's sockets that are still in the store."""
-    from ..chat.stores import stores
+    from .stores import stores
 
     removed = 0
     with app.app_context():

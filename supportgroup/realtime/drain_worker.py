@@ -5,7 +5,7 @@ to end; chat WebSockets never end by themselves, so it waited the whole grace pe
 without a Socket.IO disconnect, and the process's presence stayed until `PRESENCE_TTL`. This worker runs
 `realtime.drain.drain` instead (stop accepting, `server_shutdown`, presence removed and pushed, sockets
 closed) and exits as soon as its connections are gone. Every accepted socket gets
-`runtime.bound_connection` (TCP_USER_TIMEOUT and keepalive: a client that stops reading loses its socket).
+`tcp_bounds.bound_connection` (TCP_USER_TIMEOUT and keepalive: a client that stops reading loses its socket).
 
 Imported only by gunicorn (it imports gunicorn and gevent).
 """
@@ -20,7 +20,7 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
-from ..runtime import bound_connection
+from ..tcp_bounds import bound_connection
 from .drain import drain
 
 

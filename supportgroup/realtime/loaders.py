@@ -8,12 +8,12 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..chat.stores import stores
 from ..extensions import db
 from ..models import Meeting, Membership
 from ..permissions import Denied
 from .payloads import ClientId, Int, Text
 from .pipeline import JOINED
+from .stores import stores
 
 
 def load_meeting(meeting_id: int) -> Meeting:

@@ -15,13 +15,13 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..auth.idle import note_socket_activity
-from ..chat.stores import stores
 from ..extensions import socketio
 from ..i18n import SOCKET_LOCALE_KEY
 from ..permissions import Denied, require_authenticated
 from .acks import error_ack, failure_ack, rate_limited_ack, rollback_quietly
+from .activity import note_socket_activity
 from .payloads import PayloadError, parse
+from .stores import stores
 
 JOINED = "sg_joined_meetings"  # socket-session key: the meetings this socket has joined
 SOCKET_USER = "sg_socket_user"  # socket-session key: the account that opened this socket
@@ -48,7 +48,7 @@ def socket_event(
     gets the account, reloaded and checked from the database; with `load_account=False` it gets the id of
     the account that opened the socket instead, and must check the account itself (`join` and `send` do,
     through `load_posting_rights`, whose answer a socket keeps only until the account changes).
-    Every event counts against the account's budget (`chat/gate.py`); `counts_itself` handlers count a
+    Every event counts against the account's budget (`realtime/gate.py`); `counts_itself` handlers count a
     well-formed event themselves (`send`, in the same round trip as its other Redis reads) and raise
     `OverBudget`; a malformed one is counted here. `on_arrival(data)` runs first, before anything that waits
     (`join` numbers its requests there, see `take_join_ticket`). Every deliberate event (not the ones a page

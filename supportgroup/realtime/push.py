@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..chat.stores import stores
 from ..extensions import db, socketio
 from ..models import Meeting, MessageKind
 from .describe import hand_queue, meeting_state, message_payload, present_people
 from .rooms import meeting_room, moderators_room, user_room
+from .stores import stores
 
 NAMESPACE = "/"
 

@@ -8,7 +8,7 @@ answered `invalid_event` (when the packet asks for an acknowledgement) and never
 catch-all included. `install(server)` wraps the server's `_handle_event`, which both EVENT and BINARY_EVENT
 packets pass through.
 
-Each one counts against the account's event budget (`chat/gate.py`), like every other event, and is logged
+Each one counts against the account's event budget (`realtime/gate.py`), like every other event, and is logged
 once per connection, not once per packet (a client sending them in a loop would otherwise fill the log).
 """
 
@@ -58,8 +58,8 @@ LOGGED = "sg_reserved_logged"  # key in the socket's WSGI environ: this connecti
 def _meter(server, eio_sid: str, namespace: str, name: str) -> None:
     """Count the event against the account's budget (an account over it is refused everything else too), and
     log the first one of this connection."""
-    from ..chat.stores import stores
     from .pipeline import SOCKET_USER
+    from .stores import stores
 
     sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
     environ = server.get_environ(sid, namespace) if sid else None

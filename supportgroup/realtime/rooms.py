@@ -14,10 +14,10 @@ import redis
 from flask import current_app
 from sqlalchemy import select
 
-from ..chat.stores import stores
 from ..extensions import db, socketio
 from ..models import Meeting, Membership, User
 from ..permissions import Denied, is_removed_from, require_group_in_use, require_meeting_member
+from .stores import stores
 from .unavailable import outage
 
 log = logging.getLogger("supportgroup.chat")  # the name operators filter on (unchanged by the move)

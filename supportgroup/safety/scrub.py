@@ -31,6 +31,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from ..db_setup import BUSY_TIMEOUT_MS, gevent_patched
 from ..extensions import db
 from ..models import Message
 
@@ -143,8 +144,6 @@ class Checkpointer:
         self._start()
 
     def _start(self) -> None:
-        from ..db_setup import gevent_patched
-
         if gevent_patched():
             import gevent
 
@@ -202,8 +201,6 @@ def checkpoint(engine: Engine, wait_seconds: float = CHECKPOINT_WAIT_SECONDS) ->
     Waits at most `wait_seconds` for readers of an older snapshot, cooperatively under gevent."""
     if engine.dialect.name != "sqlite":
         return True
-    from ..db_setup import gevent_patched
-
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -221,8 +218,6 @@ def checkpoint(engine: Engine, wait_seconds: float = CHECKPOINT_WAIT_SECONDS) ->
                 delay = min(delay * 2, 0.05)
         finally:
             if not gevent_patched():
-                from ..db_setup import BUSY_TIMEOUT_MS
-
                 cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.close()
     finally:

@@ -41,7 +41,7 @@ class ChatStores:
         self.connections = connections
         self.redis = redis_client
         self.epochs = epochs
-        self.gate = gate  # the socket event budget, and the send path's one round trip (chat/gate.py)
+        self.gate = gate  # the socket event budget, and the send path's one round trip (realtime/gate.py)
 
 
 def _in_redis(app: Flask, url: str) -> ChatStores:

@@ -72,7 +72,7 @@ class RedisPresence:
     _keys = keys_of
 
     def moderator_keys(self, meeting_id: int) -> list[str]:
-        """The keys `FIND_MODERATOR` reads: the hash and the proofs (chat/gate.py passes them too)."""
+        """The keys `FIND_MODERATOR` reads: the hash and the proofs (realtime/gate.py passes them too)."""
         hash_key, _seen_key, proof_key = self._keys(meeting_id)
         return [hash_key, proof_key]
 

@@ -59,7 +59,7 @@ return now
 
 # Lua, with hash_key, proof_key (as for TOUCH) and oldest (ms) set: `present` is 1 when a moderator
 # socket of the meeting proved it is alive since `oldest`. Only the holder writes proofs, so a dead process's
-# moderators stop counting too. Runs on every chat message (chat/gate.py): answered inside Redis.
+# moderators stop counting too. Runs on every chat message (realtime/gate.py): answered inside Redis.
 FIND_MODERATOR = """
 local present = 0
 local raw = redis.call('HGETALL', hash_key)
