@@ -74,3 +74,23 @@ def test_realtime_depends_on_no_feature():
     above = ("chat", "moderation", "safety", "groups", "scheduling", "attendance", "auth", "admin", "runtime")
     found = sorted(m for m in _feature_imports("realtime") if m.split(".")[0] in above)
     assert found == [], f"realtime imports {found}"
+
+
+def test_a_services_domain_error_in_a_socket_event_is_answered_with_its_code(factory, socket_client, monkeypatch):
+    """Sockets turn the one error type into the error ack (as routes show it on the form), not internal_error."""
+    from supportgroup.errors import DomainError
+    from supportgroup.realtime import messages
+    from tests.chat_helpers import open_room, send
+
+    scene = open_room(factory, socket_client)
+    sent = send(scene.alice_socket, scene.meeting, "a line", "arch-0001")
+    assert sent["ok"], sent
+
+    def refuse(*_args, **_kwargs):
+        raise DomainError("already_reported", "You reported this message already.")
+
+    monkeypatch.setattr(messages, "report_message", refuse)
+    ack = scene.bob_socket.emit(
+        "report", {"meeting_id": scene.meeting.id, "id": sent["id"], "reason": "unkind"}, callback=True
+    )
+    assert ack == {"ok": False, "error": {"code": "already_reported", "message": "You reported this message already."}}

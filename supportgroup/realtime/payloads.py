@@ -12,16 +12,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import DomainError
 from ..textcheck import INVALID_CHARACTERS, bad_character, is_blank
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-class PayloadError(Exception):
-    def __init__(self, message, code: str = "invalid_payload"):
-        super().__init__(code)
-        self.code = code
-        self.message = message
+class PayloadError(DomainError):
+    """A socket payload that does not fit its schema (`invalid_payload`, or a field's own code)."""
+
+    def __init__(self, message: object, code: str = "invalid_payload") -> None:
+        super().__init__(code, message)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..errors import DomainError
 from ..extensions import socketio
 from ..i18n import SOCKET_LOCALE_KEY
 from ..permissions import Denied, require_authenticated
@@ -83,7 +84,7 @@ def socket_event(
             except OverBudget:
                 rollback_quietly()
                 return rate_limited_ack()
-            except (PayloadError, Denied) as refusal:
+            except DomainError as refusal:  # a payload that does not fit, a permission, a service's rule
                 rollback_quietly()
                 return error_ack(refusal.code, refusal.message, **getattr(refusal, "extra", {}))
             except Exception as error:
