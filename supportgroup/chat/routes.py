@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from ..edge import committing
 from ..errors import DomainError
-from ..extensions import db
 from ..permissions import require_meeting_member, require_meeting_moderator
 from ..realtime.describe import person
 from ..realtime.loaders import load_meeting
@@ -40,12 +40,11 @@ def _change_state(meeting_id: int, change, done_message: str):
     require_meeting_moderator(current_user, meeting)
     if FlaskForm().validate_on_submit():
         try:
-            change(meeting, current_user)
+            with committing():
+                change(meeting, current_user)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             push_meeting_state(meeting.id)
             flash(done_message, "success")
     return redirect(url_for("chat.meeting", meeting_id=meeting.id))
