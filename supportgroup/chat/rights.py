@@ -19,7 +19,7 @@ the only source of truth; the cache holds nothing it cannot rebuild.
 Bulk UPDATE/DELETE statements on those tables (which the ORM does not track) replace the epochs of the scopes
 they say they touch (`rule_scopes.touching`: a mute's lifting touches its meeting only), and a global epoch
 that every answer also depends on when they say nothing. So a mute in one meeting leaves the sockets of every
-other meeting their kept answers. The message counter's UPDATE (`chat/services.insert_message`) is text,
+other meeting their kept answers. The message counter's UPDATE (`realtime/messages.insert_message`) is text,
 not a Core statement: it changes no rule and bumps nothing.
 """
 
