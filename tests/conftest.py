@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import pytest
 import redis as redis_lib
-from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -126,21 +125,7 @@ def isolated(call, *args, **kwargs):
     Flask reuses an already-pushed app context for a request; `g` (and Flask-Login's cached user)
     would then leak from one simulated request or user into the next.
     """
-    _end_the_tests_savepoint()
     return contextvars.Context().run(call, *args, **kwargs)
-
-
-def _end_the_tests_savepoint() -> None:
-    """In a rolled-back test, every session shares one connection, each in a savepoint of its own. A savepoint
-    the test's own session left open (a read after the factory's commit) would hold the request's inside it:
-    a later rollback or `remove()` in the test would then undo what the request committed, and a test of
-    "nothing is kept after an error" would pass whatever the edge did. End it first (nothing the test has not
-    flushed is written: a session with unflushed changes is left as it is)."""
-    if live.rolled_back_test is None or not has_app_context():
-        return
-    session = _db.session()
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-        session.commit()
 
 
 class IsolatedClient(FlaskClient):
@@ -325,7 +310,11 @@ def _rolled_back():
     """Everything the test writes happens inside one outer transaction, rolled back at the end.
 
     The session joins that transaction with `join_transaction_mode="create_savepoint"` (SQLAlchemy's recipe for
-    test suites): the app's `db.session.commit()` releases a savepoint, its rollback returns to one."""
+    test suites): the app's `db.session.commit()` releases a savepoint, its rollback returns to one.
+
+    One trap: a simulated request's savepoint may sit inside one the test's own session holds open, so a
+    `db.session.rollback()` or `remove()` in the test after a request also undoes what the request committed.
+    To check what a request kept, read again with `db.session.expire_all()`, never after a rollback."""
     from supportgroup.safety import scrub
 
     engine = _db.engine
