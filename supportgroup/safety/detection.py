@@ -187,8 +187,6 @@ _SOCIAL = re.compile(
     re.IGNORECASE,
 )
 
-IDENTIFYING_KINDS = ("phone", "email", "postcode", "social")
-
 
 def _has_phone(text: str) -> bool:
     for match in _NATIONAL.finditer(text):

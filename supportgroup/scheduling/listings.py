@@ -25,26 +25,6 @@ LIST_LIMIT = 200
 FEED_PAST = timedelta(days=30)
 
 
-def upcoming_meetings_for(memberships: list[Membership], limit: int = 20) -> list[Meeting]:
-    """Meetings of these memberships' groups that are open or still to come."""
-    group_ids = [m.group_id for m in memberships]
-    if not group_ids:
-        return []
-    horizon = utcnow() - timedelta(hours=12)
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.group_id.in_(group_ids),
-                Meeting.state.in_([MeetingState.SCHEDULED, MeetingState.OPEN]),
-                (Meeting.starts_at >= horizon) | (Meeting.state == MeetingState.OPEN),
-            )
-            .order_by(Meeting.starts_at)
-            .limit(limit)
-        )
-    )
-
-
 def meetings_of_group(group: Group) -> list[Meeting]:
     return list(db.session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)))
 
