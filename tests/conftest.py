@@ -22,6 +22,7 @@ import socket
 import threading
 import types
 import uuid
+import weakref
 from dataclasses import dataclass
 
 import pytest
@@ -196,12 +197,44 @@ def close_app_connections(app) -> None:
             engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _close_made_apps():
-    """Every app a test made (the `app` fixture's and any `make_app` of its own) is closed after it."""
-    yield
+def close_made_apps(nodeid: str) -> None:
+    """Close every app made since the last call, and forget Flask-SocketIO's test clients.
+
+    Flask-SocketIO's test client registers each client in a class-level dict and never removes it: each client kept
+    its app (and the app its engine, templates, caches) for the rest of the run. The heap grew by about 400 MB per
+    thousand socket tests, and with it the cost of every later garbage collection, hence of every later test."""
     while _made_apps:
-        close_app_connections(_made_apps.pop())
+        app = _made_apps.pop()
+        close_app_connections(app)
+        _closed_apps.append((weakref.ref(app), nodeid))
+    SocketIOTestClient.clients.clear()
+
+
+# Apps of finished tests, weakly, with the test that made each: `_close_made_apps` checks that they are gone.
+_closed_apps: list[tuple[weakref.ref, str]] = []
+LEAK_CHECK_EVERY = 100  # closed apps; a full collection costs a few tenths of a second
+
+
+def apps_outliving_their_tests() -> list[str]:
+    """The tests whose apps are still alive after a full garbage collection (something global keeps them).
+    Call it between tests: pytest holds the running test's fixture values until its teardown is over. The app
+    the global `socketio` was last given is kept until the next `init_app`: one app, not one per test."""
+    gc.collect()
+    last = getattr(getattr(socketio, "sockio_mw", None), "flask_app", None)
+    alive = [nodeid for ref, nodeid in _closed_apps if ref() is not None and ref() is not last]
+    _closed_apps.clear()
+    return alive
+
+
+@pytest.fixture(autouse=True)
+def _close_made_apps(request):
+    """Every app a test made (the `app` fixture's and any `make_app` of its own) is closed after it, and every
+    `LEAK_CHECK_EVERY` apps those of the earlier tests must be gone: a kept app slows every later test."""
+    if len(_closed_apps) >= LEAK_CHECK_EVERY:
+        kept = apps_outliving_their_tests()
+        assert not kept, f"{len(kept)} app(s) outlived their tests (something global keeps them): {kept[:5]}"
+    yield
+    close_made_apps(request.node.nodeid)
 
 
 def socket_test_client(app, http_client=None) -> IsolatedSocketClient:
@@ -331,13 +364,16 @@ def _rolled_back():
     _db.session = _db._make_scoped_session(
         {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": session_class}
     )
-    # Nothing reaches the database files, so there is nothing to checkpoint (a checkpoint would wait on the
-    # outer transaction's lock from another connection): tests of the files are `committed`.
+    # Nothing reaches the database files, so there is nothing to checkpoint or vacuum, and both would wait on the
+    # outer transaction's locks from another connection: a checkpoint on SQLite's, PostgreSQL's VACUUM 5 s per
+    # table whose empty end it tries to cut off (its truncation lock). Tests of the files are `committed`.
     request_checkpoint, scrub.Checkpointer.request = scrub.Checkpointer.request, lambda self: None
+    vacuum, scrub.vacuum = scrub.vacuum, lambda engine: None
     try:
         yield
     finally:
         scrub.Checkpointer.request = request_checkpoint
+        scrub.vacuum = vacuum
         _db.session.remove()
         _db.session = app_session
         if outer.is_active:
