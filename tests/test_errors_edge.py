@@ -122,8 +122,15 @@ def test_committing_keeps_what_the_block_wrote(db):
     assert db.session.query(Organisation).filter_by(name="Kept").count() == 1
 
 
-@pytest.mark.parametrize("error", [DomainError("refused_for_test", REFUSAL), RuntimeError("boom")])
-def test_committing_rolls_back_and_reraises(db, error):
+# Made in each test, not at collection: a raised exception's traceback holds the test's frames (and its app), and
+# one kept in the parameters would keep them for the rest of the run.
+@pytest.mark.parametrize(
+    "make_error",
+    [lambda: DomainError("refused_for_test", REFUSAL), lambda: RuntimeError("boom")],
+    ids=["domain_error", "runtime_error"],
+)
+def test_committing_rolls_back_and_reraises(db, make_error):
+    error = make_error()
     with pytest.raises(type(error)):
         with committing():
             db.session.add(Organisation(name="Lost"))
