@@ -41,6 +41,10 @@ DUTCH = [
     ("Ik durf vanavond niet naar huis", ["danger"]),
     # threats to others
     ("Ik ga hem vermoorden als hij weer aan de kinderen komt", ["danger"]),
+    ('Hij schreeuwde: "Ik vermoord je!"', ["danger"]),  # his words, quoted
+    # accepted false alarm: "haha" vetoes only in its own clause, and "als je ..." starts a new one
+    ("Ik vermoord je als je mijn koekje pakt haha", ["danger"]),
+    ("Ik vermoord je haha", []),
     # self-harm and suicide
     ("Ik denk dat ik mezelf iets ga aandoen", ["self_harm"]),
     ("Ik ben bang dat ik mezelf iets aandoe vannacht", ["self_harm"]),
@@ -115,6 +119,7 @@ ENGLISH = [
     ("I know he'd kill me if he found out I'm here", ["danger"]),
     ("I'm used to him threatening to kill me", ["danger"]),  # "I'm used to" is no past
     ("I'm going to kill him, I swear", ["danger"]),
+    ('He screamed "I will kill you" and smashed the door', ["danger"]),
     ("I don't feel safe at home anymore", ["danger"]),
     ("He's outside my house right now", ["danger", "found"]),
     ("My ex just bought a gun", ["weapons"]),
