@@ -2,10 +2,11 @@
 "te" + infinitive, and the English equivalents; and the sentences that must stay quiet.
 
 Choices made here (also in the phrase files' headers and `safety/detection.py`):
-- Talking about the past is the groups' work, not an emergency: a sentence with a past word ("vroeger",
-  "jaren geleden", "destijds", "I used to", "years ago") and no word that brings it to now ("weer", "nog
-  steeds", "vannacht", "again", "still", "tonight") raises nothing. "Nu" does not bring it back: "vroeger ...,
-  nu ..." is how people tell how far they have come.
+- Talking about the past is the groups' work, not an emergency: from a past word ("vroeger", "jaren
+  geleden", "destijds", "I used to", "years ago") on, a sentence raises nothing, until a piece starts with
+  "nu"/"now" ("vroeger ..., nu ..." is how people tell how far they have come, and what comes after "nu" is
+  the present). A present word anywhere ("weer", "nog steeds", "vannacht", "again", "tonight") brings the
+  whole sentence back to now.
 - "Niet" turns some signals into safety and is excluded there ("hij weet niet waar ik woon", "ik ben niet meer
   in gevaar"); elsewhere a negation still alerts ("ik wil niet dood, ik wil dat het ophoudt"): a peer expert
   would rather check once too often.
@@ -77,6 +78,7 @@ DUTCH = [
     ("Mijn ex weet waar de opvang is", ["found"]),
     # the past brought back to now
     ("Vroeger zei hij dat hij me zou vermoorden, en nu zegt hij het weer", ["danger"]),
+    ("Vroeger sloeg hij me, nu weet hij waar ik woon", ["found"]),
     # must stay quiet
     ("ik heb een mes gekocht voor de keuken", []),
     ("Hij heeft een nieuw mes gekocht voor de keuken", []),
@@ -135,6 +137,7 @@ ENGLISH = [
     ("He found out where I live", ["found"]),
     ("My ex knows where the shelter is", ["found"]),
     ("I used to cut myself and last night I did it again", ["self_harm"]),
+    ("Back then he hit me, now he knows where I live", ["found"]),
     # must stay quiet
     ("I bought a knife for the kitchen", []),
     ("This movie killed me, I was laughing so hard", []),
@@ -187,6 +190,8 @@ SMALL = [
     "vroeger",
     "# present",
     "weer",
+    "# now",
+    "nu",
 ]
 
 
@@ -210,6 +215,9 @@ SMALL = [
         ("vroeger wilde ik mezelf iets aandoen", False),
         ("vroeger wilde ik mezelf iets aandoen en nu weer", True),
         ("vroeger was het zwaar. Nu wil ik mezelf iets aandoen", True),  # the past is per sentence
+        ("vroeger was het zwaar, mezelf iets aandoen", False),  # and goes on to later pieces
+        ("vroeger was het zwaar, nu wil ik mezelf iets aandoen", True),  # until one starts with "nu"
+        ("mezelf iets aandoen, vroeger", True),  # the past starts at its word
         ("mezelf a b c d e f g h i j k iets aandoen", False),  # further apart than the window
     ],
 )

@@ -9,19 +9,22 @@ one regular expression per category, word-order rules (lines starting with `~`, 
 lower case, accents removed (NFKD without combining marks), apostrophes dropped ("I'm" = "Im"), every other
 non-letter/digit a space, whitespace collapsed; a phrase matches whole words only ("mes" never inside
 "kamers"). Letters repeated three or more times ("neeee", "hellllp") are also tried collapsed to one and two.
-Fixed phrases match within one sentence, rules within one clause.
+Fixed phrases match within a piece of a sentence (between commas, colons, quotes, dashes), rules within one
+clause (`wordorder.py`).
 
-Two sections are no category: `# past` lists words that place a sentence in the past ("vroeger", "jaren
-geleden", "used to") and `# present` words that bring it back to now ("weer", "nog steeds", "again"). A
-sentence with a past word and no present word raises nothing: the groups talk about what happened to them,
-and that is their work, not an emergency ("Vroeger zei hij dat hij me zou vermoorden"). "Nu" is no present
-word: "vroeger ..., nu ..." is how people tell how far they have come.
+Three sections are no category. `# past` lists words that place a sentence in the past ("vroeger", "jaren
+geleden", "I used to"); from such a word on, the sentence raises nothing until a `# now` word ("nu",
+"inmiddels", "now") starts a piece: the groups talk about what happened to them, and that is their work, not
+an emergency ("Vroeger zei hij dat hij me zou vermoorden"; "Vroeger zag ik het niet meer zitten, nu gaat het
+beter"), while "Vroeger sloeg hij me, nu weet hij waar ik woon" still alerts. A `# present` word anywhere in
+the sentence ("weer", "nog steeds", "vannacht", "again", "tonight") brings all of it to now.
 
-What we decided not to match (documented in tests/test_detection.py): single ordinary words ("mes", "knife",
-"kill", "dood") because survivors and perpetrators talk about the past, and a flood of alerts hides the real
-ones. Negations ("I don't want to kill myself") do alert: a peer expert would rather check once too often;
-only where "niet" turns a danger into safety ("hij weet niet waar ik woon", "ik ben niet meer in gevaar") does
-a rule exclude it. `PhraseMatcher.explain` says for every signal which category, phrase or rule and words.
+What we decided not to match (documented in tests/test_detection.py and tests/test_detection_word_order.py):
+single ordinary words ("mes", "knife", "kill", "dood") because survivors and perpetrators talk about the past,
+and a flood of alerts hides the real ones. Negations ("I don't want to kill myself") do alert: a peer expert
+would rather check once too often; only where "niet" turns a danger into safety ("hij weet niet waar ik
+woon", "ik ben niet meer in gevaar") does a rule exclude it. `PhraseMatcher.explain` says for every signal
+which category, phrase or rule and words.
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 
-from .wordorder import SUBJECTS, Rule, Verb, clauses, parse_rule, parse_verb
+from .wordorder import SUBJECTS, Rule, Verb, clauses, parse_rule, parse_verb, pieces
 
 CATEGORIES = ("suicide", "self_harm", "danger", "weapons", "child", "found")
 LANGUAGES = ("nl", "en")
 DEFAULT_DIR = Path(__file__).resolve().parent / "phrases"
-VERBS, PAST, PRESENT = "verbs", "past", "present"  # sections of a phrase file that are no category
+VERBS, PAST, PRESENT, NOW = "verbs", "past", "present", "now"  # sections of a phrase file that are no category
+NOT_CATEGORIES = (VERBS, PAST, PRESENT, NOW)
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -125,11 +129,15 @@ class PhraseMatcher:
             verbs[verb.name] = verb
         self.past = _alternation(phrases.get(PAST, []))
         self.present = _alternation(phrases.get(PRESENT, []))
+        self.now = _alternation(phrases.get(NOW, []))
         self.patterns: dict[str, re.Pattern] = {}
+        self.any_phrase = _alternation(
+            p for c, items in phrases.items() if c not in NOT_CATEGORIES for p in items if not p.startswith("~")
+        )
         self.rules: list[Rule] = []
         self._index: dict[str, list[Rule]] = {}
         for category, items in phrases.items():
-            if category in (VERBS, PAST, PRESENT):
+            if category in NOT_CATEGORIES:
                 continue
             pattern = _alternation(p for p in items if not p.startswith("~"))
             if pattern is not None:
@@ -141,33 +149,46 @@ class PhraseMatcher:
                     for word in min(rule.anchors, key=_commonness):  # a clause without one cannot match
                         self._index.setdefault(word, []).append(rule)
 
-    def _in_the_past(self, sentence: str) -> bool:
-        if self.past is None or not self.past.search(sentence):
-            return False
-        return self.present is None or not self.present.search(sentence)
+    def _not_in_the_past(self, parts: list[str]) -> list[str]:
+        """The pieces of a sentence that are not about the past: from a past word on, until a "now" word,
+        unless a present word anywhere in the sentence brings all of it to now."""
+        parts = [part for part in parts if part]
+        whole = " . ".join(parts)
+        if self.past is None or not self.past.search(whole):
+            return parts
+        if self.present is not None and self.present.search(whole):
+            return parts
+        kept, past = [], False
+        for part in parts:
+            if self.past.search(part):
+                past = True
+            elif self.now is not None and self.now.search(part):
+                past = False
+            if not past:
+                kept.append(part)
+        return kept
 
     def explain(self, text: str) -> list[Signal]:
         """Every signal in the text, one per category (the first found), in the order of CATEGORIES."""
-        sentences = []  # (folded, normalised) of the sentences that are not about the past
-        for folded in _SENTENCES.split(_fold(text)):
-            normalised = _tidy(folded)
-            if normalised and not self._in_the_past(normalised):
-                sentences.append((folded, normalised))
-        if not sentences:
+        live: list[str] = []  # normalised pieces of the text that are not about the past
+        for sentence in _SENTENCES.split(_fold(text)):
+            live.extend(self._not_in_the_past([_tidy(piece) for piece in pieces(sentence)]))
+        if not live:
             return []
         found: dict[str, Signal] = {}
-        # Fixed phrases: one search per category over the sentences joined by " . ", which no phrase crosses.
-        for variant in _variants(" . ".join(normalised for _, normalised in sentences)):
+        # Fixed phrases: one search per category over the pieces joined by " . ", which no phrase crosses.
+        for variant in _variants(" . ".join(live)):
+            if self.any_phrase is None or not self.any_phrase.search(variant):
+                continue  # most messages: one search instead of one per category
             for category, pattern in self.patterns.items():
                 if category not in found and (hit := pattern.search(variant)):
                     found[category] = Signal(category, hit.group(0), tuple(hit.group(0).split()))
-        for folded, _ in sentences:
-            for clause in clauses(folded, _tidy):
-                for variant in _variants(" ".join(clause)):
-                    words = tuple(variant.split())
-                    present = set(words)
-                    for rule in self._candidates(words):
-                        if rule.category not in found and (matched := rule.match(words, present)):
+        for piece in live:
+            for variant in _variants(piece):
+                for clause in clauses(tuple(variant.split())):
+                    present = set(clause)
+                    for rule in self._candidates(clause):
+                        if rule.category not in found and (matched := rule.match(clause, present)):
                             found[rule.category] = Signal(rule.category, rule.source, matched)
         order = {c: i for i, c in enumerate(CATEGORIES)}
         return sorted(found.values(), key=lambda s: (order.get(s.category, len(order)), s.category))

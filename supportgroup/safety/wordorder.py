@@ -173,16 +173,19 @@ def _anchors(alternative: Words | Verb) -> frozenset[str]:
     return alternative.forms
 
 
-def clauses(sentence: str, normalise: Normalise) -> list[Words]:
-    """The clauses of one sentence (see the module docstring), as normalised words."""
+def pieces(sentence: str) -> list[str]:
+    """A sentence cut at commas, colons, brackets, quotes and dashes (before normalising, which drops them)."""
+    return _CLAUSE_BREAKS.split(sentence)
+
+
+def clauses(words: Words) -> list[Words]:
+    """The clauses of one piece: a new one starts at a subordinating conjunction before a subject."""
     found: list[Words] = []
-    for piece in _CLAUSE_BREAKS.split(sentence):
-        words = normalise(piece).split()
-        start = 0
-        for i in range(1, len(words) - 1):
-            if words[i] in SPLITTERS and words[i + 1] in SUBJECTS and i > start:
-                found.append(tuple(words[start:i]))
-                start = i + 1
-        if words[start:]:
-            found.append(tuple(words[start:]))
+    start = 0
+    for i in range(1, len(words) - 1):
+        if words[i] in SPLITTERS and words[i + 1] in SUBJECTS and i > start:
+            found.append(words[start:i])
+            start = i + 1
+    if words[start:]:
+        found.append(words[start:])
     return found
