@@ -40,6 +40,8 @@ DUTCH = [
     ("Hij staat nu beneden voor de deur", ["danger"]),
     ("Ik voel me thuis niet meer veilig", ["danger"]),
     ("Ik durf vanavond niet naar huis", ["danger"]),
+    # a partner who threatens to kill himself (a known risk sign in domestic violence)
+    ("Hij zegt dat hij zichzelf iets aandoet als ik niet terugkom", ["danger"]),
     # threats to others
     ("Ik ga hem vermoorden als hij weer aan de kinderen komt", ["danger"]),
     ('Hij schreeuwde: "Ik vermoord je!"', ["danger"]),  # his words, quoted
@@ -71,6 +73,8 @@ DUTCH = [
     ("Mijn ex heeft een pistool in huis", ["weapons"]),
     ("Hij bedreigde me met een mes", ["weapons"]),
     ("Hij stond met een mes in de gang", ["weapons"]),
+    ("Ik heb een mes in mijn tas voor de zekerheid", ["weapons"]),
+    ("Hij weet waar mijn werk is", ["found"]),
     ("Ik ben bang dat hij de kinderen slaat", ["child"]),
     ("Ik denk dat hij de kinderen iets aandoet", ["child"]),
     ("De kinderen zijn daar niet meer veilig", ["child"]),
@@ -108,6 +112,12 @@ DUTCH = [
     ("Ik zie het wel zitten, die nieuwe baan", []),
     ("We hebben geleerd hoe je een veiligheidsplan maakt", []),
     ("Ze hebben geen wapen in huis, gelukkig", []),
+    # distress without a signal word: left to the peer expert's reading, not an alert
+    ("Ik kan niet meer", []),
+    ("Soms wil ik gewoon verdwijnen", []),
+    ("Hij dreigt de kinderen af te pakken", []),
+    ("Ik heb mezelf vandaag een compliment gegeven", []),
+    ("Ik neem de kinderen mee naar de opvang", []),
     # the old fixed phrases alerted on these
     ("Ik snijd groente met een mes", []),
     ("Mijn zoon heeft een mes gekocht voor de keuken", []),
@@ -127,6 +137,8 @@ ENGLISH = [
     ("My ex just bought a gun", ["weapons"]),
     ("He's got a knife and he's drunk", ["weapons"]),
     ("He threatened me with a knife", ["weapons"]),
+    ("I carry a knife in my bag now", ["weapons"]),
+    ("He said he would kill himself if I left", ["danger"]),
     ("I think I'm going to hurt myself tonight", ["self_harm"]),
     ("I've been cutting myself again", ["self_harm"]),
     ("I just want to die", ["suicide"]),
@@ -150,6 +162,8 @@ ENGLISH = [
     ("I'm going to sign up for the course", []),
     ("He has a new job in the city", []),
     ("I killed it at my interview today", []),
+    ("I'm exhausted and I can't do this anymore", []),
+    ("My therapist says I shouldn't blame myself", []),
     ("I'd die for a coffee right now", []),
     ("We learned about safety plans today", []),
 ]
