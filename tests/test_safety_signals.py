@@ -68,6 +68,21 @@ def test_danger_note_has_no_suicide_line_and_is_localised(room, db, socket_clien
     assert alert["alert"]["category"] == "found"
 
 
+def test_dutch_verb_final_threat_alerts_once_per_category(room, db):
+    """Issue #14: "... dat hij een mes heeft en me gaat vermoorden" raised nothing with fixed phrases."""
+    text = "Ik ben zo bang dat hij een mes heeft en me gaat vermoorden"
+    ack = send(room.alice_socket, room.meeting, text, "alice-order01")
+    assert ack["ok"] and ack["status"] == "visible"
+    alerts = received(room.expert_socket, "alert")
+    assert sorted(a["alert"]["category"] for a in alerts) == ["danger", "weapons"]
+    assert {a["alert"]["message"]["id"] for a in alerts} == {ack["id"]}
+    assert received(room.alice_socket, "crisis_note")
+    assert sorted(row.category for row in db.session.query(Alert)) == ["danger", "weapons"]
+    # Past tense in the group's own words is their work, not an alert.
+    ack = send(room.alice_socket, room.meeting, "Vroeger zei hij dat hij me zou vermoorden", "alice-order02")
+    assert ack["ok"] and received(room.expert_socket, "alert") == []
+
+
 def test_ordinary_message_costs_no_alert_and_no_extra_sql(room, db):
     statements = []
 

@@ -310,3 +310,27 @@ def test_crisis_note_and_alert(factory, live, new_page):
     alert.get_by_role("button", name="Seen").click()
     alert.wait_for(state="detached")
     assert expert.locator("#sec-alerts").is_hidden()
+
+
+def test_dutch_verb_final_threat_reaches_the_console_with_24_hour_times(factory, live, new_page):
+    """Issue #14: a Dutch threat with the verb at the end alerts the peer expert (danger and weapons), and the
+    console, in English, shows times in 24-hour format like the rest of the site (not "06:52 AM")."""
+    scene = factory.scene()
+    expert = open_meeting_as_expert(new_page, scene.meeting.id)
+    alice = new_page(width=360, height=740)
+    login(alice, "alice")
+    alice.goto("/home?lang=nl")
+    alice.goto(f"/meetings/{scene.meeting.id}")
+    alice.locator("#safety-check button[value=skip]").click()
+    alice.locator("#message-input:not([disabled])").wait_for()
+    alice.locator("#message-input").fill("Ik ben zo bang dat hij een mes heeft en me gaat vermoorden")
+    alice.locator("#message-input").press("Enter")
+    alice.locator("#messages .crisis-note").wait_for()
+
+    alerts = expert.locator("#alert-list .alert-item")
+    wait_until(lambda: alerts.count() == 2, message="two alerts for the peer expert")
+    text = expert.locator("#alert-list").inner_text()
+    assert "Possible danger" in text and "Weapons mentioned" in text
+    times = expert.locator("#chat").inner_text() + text
+    assert re.search(r"\b\d\d:\d\d\b", times) and not re.search(r"\b[AP]\.?M\b", times), times
+    screenshot(expert, "moderator-alert-word-order")

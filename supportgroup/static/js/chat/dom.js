@@ -20,7 +20,8 @@ export function fmt(template, vars) {
 export function formatTime(iso) {
   const date = new Date(iso);
   if (isNaN(date.getTime())) { return ""; }
-  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+  // 24-hour in every language (the server formats times the same way): "en" alone would give "06:52 AM".
+  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 export function newClientId() {
