@@ -5,6 +5,7 @@ leads to each meeting's page."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, time, timedelta
 
 import pytest
@@ -204,6 +205,40 @@ def test_a_concurrent_extension_is_claimed_once(factory, db):
     assert made.materialised_until == seen
     assert horizon.extend_series(made, later) == 0
     assert len(occurrences(made)) == HORIZON_WEEKS + 1
+
+
+@pytest.mark.committed  # two processes: each transaction on a connection of its own
+def test_two_processes_extending_at_once_plan_each_meeting_once(app, factory, db):
+    """The other process read the series' horizon, then this one extended and committed: the other's
+    compare-and-set finds the horizon moved and plans nothing (no meeting twice)."""
+    made = _open_ended(factory)
+    later = utcnow() + timedelta(weeks=10)
+    read, go, result = threading.Event(), threading.Event(), {}
+
+    def other_process() -> None:
+        with app.app_context():
+            try:
+                theirs = db.session.get(MeetingSeries, made.id)
+                assert theirs is not None and theirs.materialised_until is not None
+                read.set()
+                go.wait(10)
+                result["added"] = horizon.extend_series(theirs, later)
+                db.session.commit()
+            finally:
+                read.set()
+                db.session.remove()
+
+    worker = threading.Thread(target=other_process)
+    worker.start()
+    assert read.wait(10)
+    added = horizon.extend_open_series(now=later)
+    db.session.commit()
+    go.set()
+    worker.join(20)
+    assert added >= 8 and result == {"added": 0}
+    db.session.expire_all()
+    starts = [m.starts_at for m in occurrences(made)]
+    assert len(starts) == len(set(starts)) == HORIZON_WEEKS + 1 + added
 
 
 def test_series_with_an_end_and_cancelled_rests_are_not_extended(coordinator, factory, db):
