@@ -147,6 +147,9 @@ class Config:
     INCIDENT_RETENTION_DAYS = _int("INCIDENT_RETENTION_DAYS", 365)
     # The server's purge job (0 = off, e.g. when cron runs `flask purge`).
     PURGE_INTERVAL_MINUTES = _int("PURGE_INTERVAL_MINUTES", 60)
+    # How often a server process plans the next meetings of open-ended series (0 = off, e.g. when cron
+    # runs `flask extend-series`).
+    HORIZON_INTERVAL_MINUTES = _int("HORIZON_INTERVAL_MINUTES", 60)
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 

@@ -1,4 +1,5 @@
-"""Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`, `flask bench-setup`."""
+"""Operations commands: `flask create-user`, `flask seed-demo`, `flask purge`, `flask extend-series`,
+`flask bench-setup`."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ def purge_command() -> None:
     with committing():
         counts = purge()
     click.echo(f"Purged: {format_counts(counts)}")
+
+
+@click.command("extend-series")
+@with_appcontext
+def extend_series_command() -> None:
+    """Plan the next meetings of open-ended series, so each has 26 weeks ahead (for cron; servers do it hourly)."""
+    from .scheduling.horizon import extend_open_series
+
+    with committing():
+        added = extend_open_series()
+    click.echo(f"Planned {added} meetings.")
 
 
 @click.command("bench-setup")
@@ -125,4 +137,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(extend_series_command)
     app.cli.add_command(bench_setup_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
@@ -41,14 +42,18 @@ DEMO_GROUPS: list[DemoGroup] = [
     },
 ]
 TIMEZONE = "Europe/Amsterdam"
-OPEN_TITLE = "Demo: open now"
+LANGUAGE = "nl"  # the demo groups' language: every text in them is Dutch
 HOUSE_RULES = (
     "<ul><li>Wat hier gedeeld wordt, blijft hier.</li>"
     "<li>We noemen geen namen, adressen of andere gegevens die iemand herkenbaar maken.</li>"
     "<li>We luisteren naar elkaar en oordelen niet.</li>"
     "<li>De ervaringsdeskundige begeleidt het gesprek en mag ingrijpen.</li></ul>"
 )
-WEEKLY_TITLE = "Weekly meeting"
+# Meeting titles per group language (what participants see in the group's own language).
+TITLES: dict[str, dict[str, str]] = {
+    "nl": {"open": "Demo: nu open", "weekly": "Wekelijkse bijeenkomst"},
+    "en": {"open": "Demo: open now", "weekly": "Weekly meeting"},
+}
 
 
 def _user(username: str, password: str, role: Role, first_name: str | None = None, story: str = "") -> User:
@@ -72,6 +77,16 @@ def _evening(days_ahead: int) -> datetime:
     return (_local_now() + timedelta(days=days_ahead)).replace(hour=19, minute=30)
 
 
+def _retitle(group: Group, meetings: Sequence[Meeting], titles: dict[str, str]) -> None:
+    """A demo seeded before kept English titles in its Dutch groups: give them the group's language."""
+    renames = {TITLES["en"][key]: title for key, title in titles.items()}
+    all_series = db.session.scalars(select(MeetingSeries).where(MeetingSeries.group_id == group.id)).all()
+    for meeting in meetings:
+        meeting.title = renames.get(meeting.title, meeting.title)
+    for one in all_series:
+        one.title = renames.get(one.title, one.title)
+
+
 def seed_demo(password: str) -> str:
     created = []
     coordinator = _user("coordinator", password, Role.COORDINATOR)
@@ -80,7 +95,7 @@ def seed_demo(password: str) -> str:
         expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
         group = db.session.scalar(select(Group).where(Group.name == spec["name"]))
         if group is None:
-            group = lifecycle.create_group(spec["name"], spec["kind"], "nl", 12, spec["description"], HOUSE_RULES)
+            group = lifecycle.create_group(spec["name"], spec["kind"], LANGUAGE, 12, spec["description"], HOUSE_RULES)
             created.append(group.name)
         if not any(m.user_id == expert.id for m in roster.moderators(group)):
             enrolment.assign_moderator(group, expert)
@@ -89,12 +104,14 @@ def seed_demo(password: str) -> str:
             if not any(m.user_id == participant.id for m in roster.participants(group)):
                 membership = enrolment.add_participant(group, participant)
                 enrolment.accept_house_rules(membership)  # so the demo chat works at once
+        titles = TITLES.get(group.language, TITLES["en"])
         meetings = db.session.scalars(select(Meeting).where(Meeting.group_id == group.id)).all()
+        _retitle(group, meetings, titles)
         if db.session.scalar(select(MeetingSeries.id).where(MeetingSeries.group_id == group.id)) is None:
             first = _evening(2 + index)
             create_series(
                 group,
-                title=WEEKLY_TITLE,
+                title=titles["weekly"],
                 frequency="weekly",
                 interval=1,
                 weekday=first.weekday(),
@@ -107,7 +124,7 @@ def seed_demo(password: str) -> str:
             )
         if not any(m.state == MeetingState.OPEN for m in meetings):
             started = _local_now() - timedelta(minutes=5)
-            meeting = create_meeting(group, started, 120, TIMEZONE, OPEN_TITLE, allow_past=True)
+            meeting = create_meeting(group, started, 120, TIMEZONE, titles["open"], allow_past=True)
             # The demo meeting is already open, as if its peer expert had just opened it.
             open_meeting(meeting, expert)
     db.session.flush()

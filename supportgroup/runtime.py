@@ -9,6 +9,7 @@ from flask import Flask
 from .chat.heartbeat import start_heartbeat
 from .realtime.queue import start_listener
 from .safety.retention import start_purge_job
+from .scheduling.horizon import start_horizon_job
 from .tcp_bounds import bound_websocket_close
 
 
@@ -16,6 +17,7 @@ def start_serving(app: Flask) -> None:
     start_listener(app)  # subscribes to the Socket.IO queue now, not at the first connection (readiness)
     start_heartbeat(app)  # keeps this process's presence alive in Redis (a greenlet)
     start_purge_job(app)  # hard-deletes chat past its retention period, hourly (PURGE_INTERVAL_MINUTES)
+    start_horizon_job(app)  # keeps open-ended series planned 26 weeks ahead, hourly (HORIZON_INTERVAL_MINUTES)
     bound_websocket_close()
     tune_gc(app)
 

@@ -134,7 +134,7 @@ def plan(http, group, **fields):
         "timezone": "Europe/Amsterdam",
         "repeat": "once",
         "interval": "1",
-        "weekday": "0",
+        "weekday": "",  # the form's default: the day of the first date
         "week_of_month": "1",
         **fields,
     }
@@ -180,7 +180,7 @@ def test_one_off_ignores_the_recurrence_fields(coordinator, factory, db):
         ({"starts_on": "2020-01-01"}, "in the past"),
         ({"starts_on": "2020-01-06", "repeat": "weekly", "weekday": "0", "count": "3"}, "in the past"),
         (
-            {"starts_on": (date.today() - timedelta(days=1)).isoformat(), "repeat": "weekly", "weekday": "0"},
+            {"starts_on": (date.today() - timedelta(days=1)).isoformat(), "repeat": "weekly"},
             "in the past",
         ),
         ({"repeat": "weekly", "until": (date.today() + timedelta(days=1)).isoformat()}, "end date lies before"),

@@ -190,6 +190,7 @@ def _id_pages(meeting_id: int, group_id: int, membership_id: int, incident_id: i
         ("GET", f"/schedule/meetings/{meeting_id}.ics"),
         ("GET", f"/schedule/meetings/{meeting_id}/edit"),
         ("GET", f"/schedule/meetings/{meeting_id}/cancel"),
+        ("GET", f"/schedule/meetings/{meeting_id}/open-early"),
         ("GET", f"/schedule/groups/{group_id}/meetings/new"),
         ("GET", f"/attendance/meetings/{meeting_id}"),
         ("GET", f"/attendance/groups/{group_id}"),

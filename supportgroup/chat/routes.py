@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from functools import partial
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -43,6 +45,8 @@ def _change_state(meeting_id: int, change, done_message: str):
             with committing():
                 change(meeting, current_user)
         except DomainError as error:
+            if error.code == meetings.EARLY_OPEN:  # days before: a confirm step (scheduling.confirm_open)
+                return redirect(url_for("scheduling.confirm_open", meeting_id=meeting.id))
             flash(str(error.message), "error")
         else:
             push_meeting_state(meeting.id)
@@ -53,7 +57,10 @@ def _change_state(meeting_id: int, change, done_message: str):
 @bp.route("/<int:meeting_id>/open", methods=["POST"])
 @login_required
 def open_meeting(meeting_id: int):
-    return _change_state(meeting_id, meetings.open_meeting, _("The meeting is open."))
+    early_ok = request.form.get("confirm_early") == "1"
+    return _change_state(
+        meeting_id, partial(meetings.open_meeting, confirmed_early=early_ok), _("The meeting is open.")
+    )
 
 
 @bp.route("/<int:meeting_id>/close", methods=["POST"])

@@ -35,6 +35,9 @@ class MeetingSeries(Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     starts_on: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
+    # Open-ended series (`until` None): occurrences exist as meetings up to this local date; the horizon job
+    # (scheduling/horizon.py) moves it on so the series keeps HORIZON_WEEKS of meetings ahead.
+    materialised_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship()

@@ -81,6 +81,7 @@ def _split_series(first: Meeting, meetings: list[Meeting]) -> MeetingSeries | No
         timezone=series.timezone,
         starts_on=first_day,
         until=series.until,
+        materialised_until=series.materialised_until,
     )
     db.session.add(tail)
     series.until = first_day - timedelta(days=1)
@@ -148,7 +149,9 @@ def cancel_meeting(meeting: Meeting, actor: User, *, reason: str, scope: str = S
     series = meeting.series
     if scope == SCOPE_FOLLOWING and series is not None:
         day_before = local_start_of(meeting).date() - timedelta(days=1)
-        if day_before >= series.starts_on and (series.until is None or day_before < series.until):
+        if series.until is None or day_before < series.until:
+            # The series ends the day before; cancelled from its first meeting on, it ends before it began.
+            # Either way an open-ended series is open-ended no more, so the horizon job adds nothing to it.
             series.until = day_before
     action = AuditAction.CANCEL_MEETING if len(meetings) == 1 else AuditAction.CANCEL_SERIES_REST
     record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id, reason=reason)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -40,6 +43,7 @@ WEEKDAY_CHOICES = [
     (5, _l("Saturday")),
     (6, _l("Sunday")),
 ]
+SAME_DAY = ""  # the weekday left to the first date (the server takes the date's weekday)
 WEEK_OF_MONTH_CHOICES = [(1, _l("first")), (2, _l("second")), (3, _l("third")), (4, _l("fourth")), (-1, _l("last"))]
 SCOPE_CHOICES = [
     (changes.SCOPE_THIS, _l("Only this meeting")),
@@ -54,6 +58,18 @@ RELEVANT = {
 RECURRENCE_FIELDS = ("interval", "weekday", "week_of_month", "until", "count")
 DATE_MESSAGE = _l("Enter a date, for example 2026-12-03.")
 TIME_MESSAGE = _l("Enter a time, for example 19:30.")
+
+
+def _optional_weekday(value: object) -> int | None:
+    """The weekday select's value: an int 0-6 (checked against the choices), or None for "the date's day"."""
+    if value is None or value == SAME_DAY:
+        return None
+    return int(str(value))
+
+
+def _day_name(day: date) -> str:
+    """The weekday's name as it reads in a sentence ("Friday", "vrijdag")."""
+    return format_date(day, "EEEE")
 
 
 def _known_timezone(form, field) -> None:
@@ -97,7 +113,12 @@ class NewMeetingForm(_MeetingFields):
             NumberRange(min=1, max=series.MAX_INTERVAL, message=_l("Repeat every 1 to 12 weeks or months.")),
         ],
     )
-    weekday = SelectField(_l("Day of the week"), choices=_choices(WEEKDAY_CHOICES), coerce=int, default=0)
+    weekday = SelectField(
+        _l("Day of the week"),
+        choices=[SelectChoice(SAME_DAY, _l("The day of the date above")), *_choices(WEEKDAY_CHOICES)],
+        coerce=_optional_weekday,
+        default=None,
+    )
     week_of_month = SelectField(
         _l("Week of the month (monthly)"), choices=_choices(WEEK_OF_MONTH_CHOICES), coerce=int, default=1
     )
@@ -119,7 +140,28 @@ class NewMeetingForm(_MeetingFields):
         for name in RECURRENCE_FIELDS:
             if name not in relevant:
                 self[name].errors = []
+        self._check_first_weekday()
         return not any(field.errors for field in self)
+
+    def _check_first_weekday(self) -> None:
+        """A weekly series starts on its weekday: a first date on another day is refused on the date field
+        (the form keeps everything typed). A monthly one starts on the first matching day from the date on."""
+        first, chosen = self.starts_on.data, self.weekday.data
+        if self.repeat.data != series.WEEKLY or first is None or chosen is None or self.weekday.errors:
+            return
+        if first.weekday() != chosen:
+            message = _l(
+                "%(date)s is a %(day)s, not a %(chosen)s. Choose a %(chosen)s as the first date, "
+                "or set the day of the week to %(day)s.",
+                date=format_date(first, "d MMMM y"),
+                day=_day_name(first),
+                chosen=_day_name(first + timedelta(days=(chosen - first.weekday()) % 7)),
+            )
+            self.starts_on.errors = [*self.starts_on.errors, message]
+
+    def chosen_weekday(self) -> int:
+        """The series' weekday: the one chosen, else the first date's."""
+        return self.starts_on.data.weekday() if self.weekday.data is None else self.weekday.data
 
     def validate_until(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

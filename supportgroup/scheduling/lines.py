@@ -55,6 +55,7 @@ class MeetingLines:
             "ics": _("Add to my calendar (.ics)"),
             "change": _("Change"),
             "cancel": _("Cancel"),
+            "go": _("Go to the meeting"),
         }
         self._states = {
             MeetingState.SCHEDULED: _("Planned"),

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import (
     Group,
     Meeting,
+    MeetingSeries,
     MeetingState,
     Membership,
     MembershipRole,
@@ -27,6 +28,12 @@ FEED_PAST = timedelta(days=30)
 
 def meetings_of_group(group: Group) -> list[Meeting]:
     return list(db.session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)))
+
+
+def meetings_of_series(made: MeetingSeries) -> list[Meeting]:
+    return list(
+        db.session.scalars(select(Meeting).where(Meeting.series_id == made.id).order_by(Meeting.starts_at, Meeting.id))
+    )
 
 
 def _active_group_ids(user: User, role: MembershipRole | None = None) -> Select:

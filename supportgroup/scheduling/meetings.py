@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..attendance.services import close_open_attendance
@@ -14,6 +15,8 @@ from ..models import Group, Meeting, MeetingState, User, utcnow
 from .zones import local_to_utc, require_real_wall_clock
 
 MIN_DURATION, MAX_DURATION = 15, 480
+EARLY_OPEN = "early_open_unconfirmed"  # the refusal that asks the peer expert to confirm an early opening
+DEFAULT_LOBBY_MINUTES = 15
 
 
 def check_duration(duration_minutes: int) -> None:
@@ -47,11 +50,25 @@ def create_meeting(
     return meeting
 
 
-def open_meeting(meeting: Meeting, actor: User) -> None:
+def lobby_opens_at(meeting: Meeting) -> datetime:
+    """When participants may start to come in: LOBBY_MINUTES before the start."""
+    minutes = int(current_app.config.get("LOBBY_MINUTES", DEFAULT_LOBBY_MINUTES))
+    return meeting.starts_at - timedelta(minutes=minutes)
+
+
+def opens_early(meeting: Meeting, now: datetime | None = None) -> bool:
+    """Opening now would open the meeting before its lobby time (a meeting planned for later, maybe days)."""
+    return meeting.state == MeetingState.SCHEDULED and (now or utcnow()) < lobby_opens_at(meeting)
+
+
+def open_meeting(meeting: Meeting, actor: User, *, confirmed_early: bool = False) -> None:
+    """Open a scheduled meeting. Before its lobby time only when the peer expert confirmed that (`EARLY_OPEN`)."""
     if meeting.state == MeetingState.OPEN:
         return
     if meeting.state != MeetingState.SCHEDULED:
         raise DomainError("meeting_not_scheduled", _l("Only a scheduled meeting can be opened."))
+    if not confirmed_early and opens_early(meeting):
+        raise DomainError(EARLY_OPEN, _l("This meeting starts later. Confirm that you want to open it now."))
     meeting.state = MeetingState.OPEN
     meeting.opened_at = utcnow()
     record(actor, AuditAction.OPEN_MEETING, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)

@@ -6,16 +6,19 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
-from ..models import Group, Meeting
+from ..models import Group, Meeting, MeetingSeries, utcnow
 from ..permissions import (
     require_authenticated,
     require_calendar_viewer,
+    require_meeting_moderator,
     require_rota_viewer,
     require_schedule_planner,
     require_schedule_viewer,
@@ -60,6 +63,7 @@ def mine():
         texts=lines.texts,
         heading=_("My meetings"),
         empty=_("No meetings planned for your groups."),
+        console=False,
     )
 
 
@@ -74,6 +78,7 @@ def rota():
         texts=lines.texts,
         heading=_("My rota"),
         empty=_("No meetings planned for the groups you moderate."),
+        console=True,
     )
 
 
@@ -122,20 +127,19 @@ def calendar() -> str:
 # --- Planning, changing, cancelling --------------------------------------------------------------
 
 
-def _plan(group: Group, form: NewMeetingForm) -> None:
+def _plan(group: Group, form: NewMeetingForm) -> Meeting | MeetingSeries:
     tz_name = form.timezone.data.strip()
     title = form.title.data or ""
     if form.repeat.data == ONCE:
         local = datetime.combine(form.starts_on.data, form.local_start.data)
-        meetings.create_meeting(group, local, form.duration_minutes.data, tz_name, title, actor=current_user)
-        return
+        return meetings.create_meeting(group, local, form.duration_minutes.data, tz_name, title, actor=current_user)
     monthly = form.repeat.data == series.MONTHLY
-    series.create_series(
+    return series.create_series(
         group,
         title=title,
         frequency=form.repeat.data,
         interval=form.interval.data,
-        weekday=form.weekday.data,
+        weekday=form.chosen_weekday(),
         week_of_month=form.week_of_month.data if monthly else None,
         local_start=form.local_start.data,
         duration_minutes=form.duration_minutes.data,
@@ -147,6 +151,34 @@ def _plan(group: Group, form: NewMeetingForm) -> None:
     )
 
 
+def _when(meeting: Meeting) -> str:
+    """A meeting's day in full, in the viewer's language and zone (24-hour time is added by the caller)."""
+    return format_date(meeting.starts_at.astimezone(_viewer_zone()).date(), "EEEE d MMMM y")
+
+
+def _planned_message(made: Meeting | MeetingSeries) -> str:
+    """What was planned, in words: the day(s) and the time, so a wrong weekday shows at once."""
+    if isinstance(made, Meeting):
+        start = made.starts_at.astimezone(_viewer_zone())
+        return _("The meeting has been planned: %(day)s at %(time)s.", day=_when(made), time=f"{start:%H:%M}")
+    planned = listings.meetings_of_series(made)
+    first, last = planned[0], planned[-1]
+    details = ngettext(
+        "%(num)d meeting, on %(first)s at %(time)s.",
+        "%(num)d meetings, from %(first)s to %(last)s, at %(time)s.",
+        len(planned),
+        first=_when(first),
+        last=_when(last),
+        time=f"{first.starts_at.astimezone(_viewer_zone()):%H:%M}",
+    )
+    parts = [_("The series has been planned."), details]
+    if made.until is None:
+        parts.append(
+            _("It has no end date: meetings keep being planned %(weeks)d weeks ahead.", weeks=series.HORIZON_WEEKS)
+        )
+    return " ".join(parts)
+
+
 @bp.route("/groups/<int:group_id>/meetings/new", methods=["GET", "POST"])
 @login_required
 def new_meeting(group_id: int):
@@ -156,15 +188,12 @@ def new_meeting(group_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                _plan(group, form)
+                made = _plan(group, form)
         except DomainError as error:
             show_on_form(form, error, rename=FIELD_ALIASES, above_form=True)
         else:
-            flash(
-                _("The meeting has been planned.") if form.repeat.data == ONCE else _("The series has been planned."),
-                "success",
-            )
-            return redirect(url_for("scheduling.calendar", week=form.starts_on.data.isoformat()))
+            flash(_planned_message(made), "success")
+            return redirect(url_for("groups.detail", group_id=group.id))
     status = 400 if request.method == "POST" else 200
     return render_template("scheduling/new.html", form=form, group=group), status
 
@@ -227,6 +256,31 @@ def cancel_meeting(meeting_id: int):
             return _back_to_calendar(meeting)
     status = 400 if request.method == "POST" else 200
     return render_template("scheduling/cancel.html", form=form, meeting=meeting), status
+
+
+@bp.route("/meetings/<int:meeting_id>/open-early")
+@login_required
+def confirm_open(meeting_id: int):
+    """The confirm step before a peer expert opens a meeting ahead of its lobby time.
+
+    The open button posts to `chat.open_meeting`; the service refuses an early opening that is not
+    confirmed (`meetings.EARLY_OPEN`) and the route sends the peer expert here. This page's button posts
+    again, confirmed. Once the lobby time has come there is nothing to confirm: back to the meeting page.
+    """
+    meeting = db.get_or_404(Meeting, meeting_id)
+    require_meeting_moderator(current_user, meeting)
+    if not meetings.opens_early(meeting):
+        return redirect(url_for("chat.meeting", meeting_id=meeting.id))
+    start = meeting.starts_at.astimezone(_viewer_zone())
+    return render_template(
+        "scheduling/confirm_open.html",
+        meeting=meeting,
+        form=FlaskForm(),
+        day=_when(meeting),
+        time=f"{start:%H:%M}",
+        lobby=f"{meetings.lobby_opens_at(meeting).astimezone(_viewer_zone()):%H:%M}",
+        distance=format_timedelta(meeting.starts_at - utcnow(), granularity="minute", add_direction=True),
+    )
 
 
 # --- Calendar export -----------------------------------------------------------------------------

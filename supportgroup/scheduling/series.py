@@ -4,8 +4,10 @@ Occurrences are materialised as `Meeting` rows when a series is planned, so ever
 app (chat, attendance, calendars) deals with plain meetings. How far ahead:
 - with `until`: every occurrence up to that date, which may lie at most MAX_SERIES_DAYS after the start;
 - with `count`: that many occurrences (at most MAX_COUNT); `until` is then stored as the last one's date;
-- with neither: HORIZON_WEEKS of occurrences; the series keeps `until = None` (open-ended) so a later
-  job can extend it. The bound keeps one form post from writing thousands of rows.
+- with neither: HORIZON_WEEKS of occurrences; the series keeps `until = None` (open-ended) and
+  `materialised_until` (the last local date planned), and the horizon job (`horizon.py`) keeps adding
+  occurrences so that there are always HORIZON_WEEKS ahead. The bound keeps one form post from writing
+  thousands of rows.
 """
 
 from __future__ import annotations
@@ -78,8 +80,11 @@ def occurrence_times(
     starts_on: date,
     until: date | None = None,
     count: int | None = None,
+    horizon: date | None = None,
 ) -> list[datetime]:
     """The series' occurrences as naive local wall-clock times, computed by dateutil's rrule.
+
+    Without `until` or `count` they run to `horizon` (by default HORIZON_WEEKS after `starts_on`).
 
     The rule starts at the first matching day on or after `starts_on`, so "every 2 weeks" counts from
     the first meeting rather than from the week `starts_on` falls in.
@@ -88,7 +93,8 @@ def occurrence_times(
     begin = datetime.combine(starts_on, local_start)
     first = rrule.rrule(dtstart=begin, count=1, **rule)[0]
     if count is None:
-        last_day = until if until is not None else starts_on + timedelta(weeks=HORIZON_WEEKS)
+        default_end = horizon if horizon is not None else starts_on + timedelta(weeks=HORIZON_WEEKS)
+        last_day = until if until is not None else default_end
         return list(rrule.rrule(dtstart=first, interval=interval, until=datetime.combine(last_day, time.max), **rule))
     return list(rrule.rrule(dtstart=first, interval=interval, count=count, **rule))
 
@@ -99,7 +105,7 @@ def create_series(
     title: str,
     frequency: str,
     interval: int,
-    weekday: int,
+    weekday: int | None,
     week_of_month: int | None,
     local_start: time,
     duration_minutes: int,
@@ -112,9 +118,12 @@ def create_series(
     """Plan a recurring meeting and materialise its occurrences (see the horizon notes above).
 
     A start time that does not exist on one of its dates (02:30 on a spring-forward day in Amsterdam), or
-    exists twice (on the day the clocks go back), is refused with those dates (`wallclock`).
+    exists twice (on the day the clocks go back), is refused with those dates (`wallclock`). Without a
+    `weekday` the series is on the weekday of `starts_on`.
     """
     tz = zone(tz_name)
+    if weekday is None:
+        weekday = starts_on.weekday()
     _check_rule(frequency, interval, weekday, week_of_month)
     check_duration(duration_minutes)
     _check_end(starts_on, until, count)
@@ -139,6 +148,7 @@ def create_series(
         timezone=tz_name,
         starts_on=starts_on,
         until=until if count is None else locals_[-1].date(),
+        materialised_until=starts_on + timedelta(weeks=HORIZON_WEEKS) if until is None and count is None else None,
     )
     db.session.add(series)
     db.session.add_all(

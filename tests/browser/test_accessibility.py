@@ -136,3 +136,23 @@ def test_coordinator_pages(factory, live, new_page):
         response = page.goto(path)
         assert response is not None and response.ok, (path, response and response.status)
         scan(page, name)
+
+
+def test_planning_rota_and_early_opening(factory, live, new_page):
+    from datetime import timedelta
+
+    from supportgroup.models import MeetingState
+
+    scene = factory.scene(MeetingState.CLOSED)
+    later = factory.meeting(scene.group, MeetingState.SCHEDULED, starts_in=timedelta(days=3))
+    expert = new_page(width=360, height=740)
+    login(expert, "expert")
+    expert.goto("/schedule/rota")
+    scan(expert, "expert-rota-phone")
+    response = expert.goto(f"/schedule/meetings/{later.id}/open-early")
+    assert response is not None and response.ok
+    scan(expert, "expert-confirm-early-open-phone")
+    coord = new_page(width=360, height=740)
+    login(coord, "coord")
+    coord.goto(f"/schedule/groups/{scene.group.id}/meetings/new?lang=nl")
+    scan(coord, "coordinator-new-meeting-phone-nl")

@@ -145,6 +145,8 @@ def test_from_new_group_to_moderated_meeting(factory, live, new_page):
     login(expert, "expert")
     expert.goto(f"/meetings/{meeting_id}")
     expert.get_by_role("button", name="Open meeting").click()
+    # The meeting starts tomorrow: opening it before its lobby time asks to confirm first.
+    expert.get_by_role("button", name="Yes, open it now").click()
     expert.locator(LIVE_INPUT).wait_for(timeout=10000)
     assert expert.locator("#meeting-state").get_attribute("data-state") == "open"
     screenshot(expert, "journey-07-meeting-opened")

@@ -1,0 +1,154 @@
+"""The rolling horizon of open-ended series: there are always HORIZON_WEEKS of meetings ahead.
+
+A series planned without an end materialises HORIZON_WEEKS of occurrences (`series.py`) and remembers the
+last local date it planned (`MeetingSeries.materialised_until`). `extend_open_series` plans the occurrences
+from there up to HORIZON_WEEKS after today (in the series' zone) as plain meetings. It runs hourly in every
+serving process (`start_horizon_job`) and from `flask extend-series` (cron).
+
+Idempotent, in one process or several at once: each series is claimed by a compare-and-set on its
+`materialised_until` (an UPDATE whose WHERE names the value read). Only the transaction whose UPDATE changed
+the row adds that stretch of meetings; a concurrent one's UPDATE finds the new value (PostgreSQL re-checks
+the WHERE after the row lock; SQLite has one writer at a time) and changes nothing, so it adds nothing.
+Like every service it flushes and never commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from flask import Flask
+from sqlalchemy import CursorResult, Table, select, update
+
+from ..extensions import db, socketio
+from ..models import Group, Meeting, MeetingSeries, utcnow
+from .series import HORIZON_WEEKS, occurrence_times
+from .zones import zone
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_MINUTES = 60
+
+
+def horizon_day(series: MeetingSeries, now: datetime) -> date:
+    """The last local date a series should have meetings on: HORIZON_WEEKS after today in its zone."""
+    return now.astimezone(zone(series.timezone)).date() + timedelta(weeks=HORIZON_WEEKS)
+
+
+def _claim(series: MeetingSeries, seen: date | None, target: date) -> bool:
+    """Move the series' horizon from `seen` to `target`, unless another transaction moved it first."""
+    table = cast(Table, MeetingSeries.__table__)
+    current = table.c.materialised_until
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == series.id, current.is_(None) if seen is None else current == seen)
+        .values(materialised_until=target)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _last_planned(series: MeetingSeries) -> date:
+    """For a series without a stored horizon: the local date of its latest meeting, else the day before it began."""
+    latest = db.session.scalar(
+        select(Meeting.starts_at).where(Meeting.series_id == series.id).order_by(Meeting.starts_at.desc()).limit(1)
+    )
+    if latest is None:
+        return series.starts_on - timedelta(days=1)
+    return latest.astimezone(zone(series.timezone)).date()
+
+
+def extend_series(series: MeetingSeries, now: datetime) -> int:
+    """Plan one open-ended series' occurrences after its horizon, up to `horizon_day`. Returns how many."""
+    if series.until is not None:
+        return 0
+    seen = series.materialised_until
+    target = horizon_day(series, now)
+    if seen is not None and seen >= target:
+        return 0
+    last = seen if seen is not None else _last_planned(series)
+    if not _claim(series, seen, max(target, last)):
+        return 0  # another process extended it meanwhile
+    if last >= target:
+        return 0  # a series without a stored horizon that reaches far enough: it has one now
+    tz = zone(series.timezone)
+    locals_ = occurrence_times(
+        series.frequency,
+        series.interval,
+        series.weekday,
+        series.week_of_month,
+        series.local_start,
+        series.starts_on,
+        horizon=target,
+    )
+    starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in locals_ if local.date() > last]
+    new = [
+        Meeting(
+            group_id=series.group_id,
+            series_id=series.id,
+            title=series.title,
+            starts_at=start,
+            duration_minutes=series.duration_minutes,
+            timezone=series.timezone,
+        )
+        for start in starts
+        if start >= now  # a job that did not run for a while plans no meeting in the past
+    ]
+    db.session.add_all(new)
+    db.session.expire(series, ["materialised_until"])
+    return len(new)
+
+
+def extend_open_series(now: datetime | None = None) -> int:
+    """Extend every open-ended series of a group that is not archived. Returns the number of meetings added."""
+    now = now or utcnow()
+    open_ended = db.session.scalars(
+        select(MeetingSeries)
+        .join(Group, Group.id == MeetingSeries.group_id)
+        .where(MeetingSeries.until.is_(None), Group.archived_at.is_(None))
+        .order_by(MeetingSeries.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    added = sum(extend_series(series, now) for series in open_ended)
+    db.session.flush()
+    return added
+
+
+def run_extend_once(app: Flask) -> int | None:
+    """One round in its own app context and transaction (the background job's step)."""
+    with app.app_context():
+        try:
+            added = extend_open_series()
+            db.session.commit()
+            if added:
+                log.info("series horizon: %d meetings planned", added)
+            return added
+        except Exception as error:  # keep the job alive; the SQL (and its values) stay out of the log
+            db.session.rollback()
+            log.error("series horizon failed: %s", type(error).__name__)
+            return None
+        finally:
+            db.session.remove()
+
+
+def start_horizon_job(app: Flask):
+    """Run `extend_open_series` now and then every HORIZON_INTERVAL_MINUTES (default 60) in a background task.
+
+    Once per serving process; several processes may run it (see the module notes). A second call for the
+    same app starts nothing; HORIZON_INTERVAL_MINUTES=0 starts nothing (then cron runs `flask extend-series`).
+    """
+    if "horizon_job" in app.extensions:
+        return app.extensions["horizon_job"]
+    interval = float(app.config.get("HORIZON_INTERVAL_MINUTES", DEFAULT_INTERVAL_MINUTES)) * 60
+    if interval <= 0:
+        app.extensions["horizon_job"] = None
+        return None
+
+    def loop() -> None:
+        while True:
+            run_extend_once(app)
+            socketio.sleep(interval)
+
+    task = socketio.start_background_task(loop)
+    app.extensions["horizon_job"] = task
+    return task
