@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from . import permissions
 from .groups.roster import groups_of
 from .scheduling.listings import member_meetings
+from .scheduling.next_up import next_meeting
 
 bp = Blueprint("home", __name__)
 
@@ -43,6 +44,7 @@ def dashboard() -> Any:
         "home.html",
         memberships=memberships,
         meetings=meetings,
+        next_card=next_meeting(meetings),
         manages_groups=permissions.can_manage_groups(current_user),
         shows_rota=permissions.can(current_user, "see_rota"),
     )

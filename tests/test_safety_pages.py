@@ -40,7 +40,7 @@ def test_resources_per_language_with_fallback(app):
     assert nl["resources"][0]["tel"] == "tel:08002000" and "luistert" in nl["what_happens"]
     assert resources.load("de") == resources.load("en")
     assert resources.load("../../etc") == resources.load("en")
-    assert [r["phone"] for r in resources.crisis_resources("en")] == ["0800 2000", "112"]
+    assert [r["phone"] for r in resources.crisis_resources("en")] == ["0800 2000", "0800 0113", "112"]
 
 
 def test_a_deployments_broken_file_falls_back_to_english(app, tmp_path):

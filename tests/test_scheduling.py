@@ -463,7 +463,10 @@ def two_groups(factory, db):
 
 def test_my_meetings_shows_only_my_groups(two_groups, login_client):
     html = login_client("alice").get("/schedule/mine").get_data(as_text=True)
-    assert html.count("Alpha evening") == 2 and "Beta" not in html
+    before, card = html.split('id="next-meeting"', 1)
+    card, after = card.split("</section>", 1)
+    assert "Alpha evening" in card  # the next meeting as a card (#14), then the list
+    assert (before + after).count("Alpha evening") == 2 and "Beta" not in html
 
 
 def test_rota_shows_the_groups_a_peer_expert_moderates(two_groups, login_client):

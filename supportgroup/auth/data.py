@@ -55,6 +55,7 @@ def export_data(user: User) -> dict[str, Any]:
             "created_at": _iso(user.created_at),
             "timezone": user.timezone,
             "locale": user.locale,
+            "calendar_alarm_minutes": user.calendar_alarm_minutes,
         },
         "memberships": [
             {

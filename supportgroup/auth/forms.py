@@ -62,10 +62,12 @@ class LogoutForm(CheckedForm):
 
 
 class SettingsForm(CheckedForm):
-    timezone = StringField(
+    # Choices are the zone list (`zone_choices.timezone_choices`), set by the route for the account's zone.
+    timezone = SelectField(
         _l("Your timezone"),
         validators=[DataRequired(), Length(max=64)],
-        description=_l("Meeting times are shown in this timezone, for example Europe/Amsterdam."),
+        description=_l("Meeting times are shown in this timezone. In the Netherlands, choose the first one."),
+        invalid_choice_message=_l("Unknown timezone. Choose one from the list."),
     )
     locale = SelectField(
         _l("Language"),

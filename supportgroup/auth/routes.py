@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -17,21 +27,37 @@ from ..realtime.rooms import disconnect_user
 from . import data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
+from .zone_choices import timezone_choices
 
 bp = Blueprint("auth", __name__)
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
-    fallback = url_for("home.dashboard")
+def safe_path(target: str | None) -> str | None:
+    """`target` if it is only a path on this site (no scheme, no host, no protocol-relative or backslash
+    tricks, no control characters), else None."""
     if not target or len(target) > 512:
-        return fallback
+        return None
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
+        return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
-        return fallback
+    if parts.scheme or parts.netloc or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
     return target
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in or registering: a safe `next` path, else the dashboard."""
+    return safe_path(target) or url_for("home.dashboard")
+
+
+def _next_context() -> dict[str, str | bool | None]:
+    """What the login and register pages carry on: a safe `next` (an invite link, say) and whether it is one."""
+    next_path = safe_path(request.args.get("next"))
+    join_prefix = url_for("groups.join")
+    return {
+        "next_path": next_path,
+        "is_invite": next_path is not None and (next_path == join_prefix or next_path.startswith(join_prefix + "/")),
+    }
 
 
 def _login_limit() -> str:
@@ -69,7 +95,10 @@ def login():
                 login_user(user, remember=bool(form.remember.data))
                 mark_active()
             return redirect(next_url)
-    return render_template("auth/login.html", form=form)
+    context = _next_context()
+    if context["is_invite"] and request.method == "GET":
+        session.pop("_flashes", None)  # Flask-Login's "Please log in to see this page": the invite note says it
+    return render_template("auth/login.html", form=form, **context)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -89,8 +118,9 @@ def register():
             login_user(user, remember=False)
             mark_active()
             flash(_("Welcome. Your account is ready."), "success")
-            return redirect(url_for("home.dashboard"))
-    return render_template("auth/register.html", form=form)
+            # An invite link opened before registering is not lost: it is where the new account goes first.
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/register.html", form=form, **_next_context())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -151,10 +181,11 @@ def change_password():
 def settings():
     user = current_user._get_current_object()
     form = SettingsForm(obj=user)
+    form.timezone.choices = timezone_choices(user.timezone)
     if form.validate_on_submit():
         try:
             with committing():
-                services.update_settings(user, form.timezone.data.strip(), form.locale.data)
+                services.update_settings(user, form.timezone.data, form.locale.data)
         except DomainError as error:
             show_on_form(form, error)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -34,6 +34,22 @@ def _own_membership(group: Group):
 def join(code: str | None = None):
     require_authenticated(current_user)
     form = RedeemForm(data={"code": code} if code else None)
+    invited_to = None
+    if code and request.method == "GET":
+        # An invite link (perhaps just after logging in or registering): name the group it leads to, and take
+        # someone who is already in that group straight to it. Joining itself stays a button press (a POST).
+        invite = invites.find_invite(code)
+        problem = invites.invite_problem(invite) if invite is not None else None
+        if invite is None or problem is not None:
+            form.code.errors = [
+                str(problem or _("This invite code is not valid. Check the code, or ask for a new one."))
+            ]
+        else:
+            membership = membership_of(current_user, invite.group_id)
+            if membership is not None and membership.status in roster.CURRENT_STATUSES:
+                flash(_("You are already in this group."), "info")
+                return redirect(url_for("groups.about", group_id=invite.group_id))
+            invited_to = invite.group
     if form.validate_on_submit():
         try:
             with committing():
@@ -46,7 +62,7 @@ def join(code: str | None = None):
             else:
                 flash(_("Welcome to the group. You take part as %(alias)s.", alias=membership.alias), "success")
             return redirect(url_for("groups.about", group_id=membership.group_id))
-    return render_template("groups/join.html", form=form), 400 if form.errors else 200
+    return render_template("groups/join.html", form=form, invited_to=invited_to), 400 if form.errors else 200
 
 
 @bp.route("/directory")

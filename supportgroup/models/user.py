@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -30,6 +30,8 @@ class User(UserMixin, Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     # The secret in the personal calendar feed's URL; None when the feed is off. Revoking draws a new one.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A reminder in calendar files (the feed and single-meeting downloads): minutes before a meeting, or None.
+    calendar_alarm_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     profile: Mapped[PeerExpertProfile | None] = relationship(back_populates="user", uselist=False)

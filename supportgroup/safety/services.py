@@ -17,7 +17,7 @@ from ..models import Alert, HandoverNote, Incident, Meeting, Membership, Message
 from ..permissions import Denied, PostingFacts
 from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 from . import detection
-from .resources import crisis_resources
+from .resources import crisis_resources, tel_href
 
 HANDOVER_NOTES = 5  # notes shown to the moderators when they join
 SELF_HARM_CATEGORIES = ("suicide", "self_harm")
@@ -97,9 +97,17 @@ def resolve_alert(meeting: Meeting, alert_id: int, actor: Membership) -> Alert:
     return alert
 
 
+SUICIDE_LINE_TEL = "tel:08000113"  # 113 Zelfmoordpreventie
+
+
 def _locale_resources(locale: str) -> list[dict]:
-    """Helplines for the author's language from the deployment's resources files (`safety/resources.py`)."""
-    return [{"name": r["name"], "phone": r["phone"], "description": r["description"]} for r in crisis_resources(locale)]
+    """Helplines for the author's language from the deployment's resources files (`safety/resources.py`),
+    without 113: the help panel lists it always, a crisis note only for self-harm (with its own words)."""
+    return [
+        {"name": r["name"], "phone": r["phone"], "description": r["description"]}
+        for r in crisis_resources(locale)
+        if tel_href(r["phone"]) != SUICIDE_LINE_TEL
+    ]
 
 
 def crisis_note(meeting_id: int, message, categories: list[str]) -> dict:

@@ -1,14 +1,20 @@
-"""The personal calendar feed's secret address: turned on, renewed, off, and the account a token names."""
+"""The personal calendar feed's secret address (turned on, renewed, off, the account a token names), and the
+reminder its calendar files carry."""
 
 from __future__ import annotations
 
 import re
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import User
+
+# The reminders a person may choose, in minutes before the meeting (None: no reminder).
+ALARM_MINUTES: tuple[int, ...] = (15, 60, 24 * 60)
 
 
 def enable_feed(user: User) -> str:
@@ -45,3 +51,11 @@ def user_for_feed(token: str) -> User | None:
     if not secrets.compare_digest(user.calendar_token, token):
         return None
     return user
+
+
+def set_alarm(user: User, minutes: int | None) -> None:
+    """The reminder in this person's calendar files: None, or one of ALARM_MINUTES before the meeting."""
+    if minutes is not None and minutes not in ALARM_MINUTES:
+        raise DomainError("unknown_alarm", _l("Choose one of the reminders in the list."), field="alarm")
+    user.calendar_alarm_minutes = minutes
+    db.session.flush()

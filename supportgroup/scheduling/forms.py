@@ -186,3 +186,19 @@ class FeedForm(CheckedForm):
     enable = SubmitField(_l("Turn on my calendar feed"))
     renew = SubmitField(_l("Make a new address (the old one stops working)"))
     disable = SubmitField(_l("Turn off my calendar feed"))
+
+
+class FeedAlarmForm(CheckedForm):
+    """The reminder in calendar files (the values are `feeds.ALARM_MINUTES`, "" for none)."""
+
+    alarm = SelectField(
+        _l("Remind me"),
+        choices=[
+            SelectChoice("", _l("No reminder")),
+            SelectChoice("15", _l("15 minutes before")),
+            SelectChoice("60", _l("1 hour before")),
+            SelectChoice("1440", _l("1 day before")),
+        ],
+        description=_l("Your calendar app reminds you of each meeting, under the same neutral name."),
+    )
+    save = SubmitField(_l("Save reminder"))

@@ -6,15 +6,19 @@ cancelled meeting the reason. Never members, aliases or anything about the accou
 Calendars are often seen by others (a shared phone, a partner who checks it). By default an event is
 called just "Appointment" (`CALENDAR_TITLES=neutral`); a deployment may choose `group` to show the
 group's name and the meeting's title instead.
+
+A person may ask for a reminder (`User.calendar_alarm_minutes`): each meeting that is not cancelled then
+carries a VALARM that pops up that long before, with the same title as the event and nothing more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from ..models import Meeting, MeetingState, utcnow
 
@@ -41,7 +45,15 @@ def calendar_name(default: str) -> str:
     return default if shows_group_names() else _("Appointments")
 
 
-def meeting_event(meeting: Meeting, stamp) -> Event:
+def reminder(meeting: Meeting, minutes: int) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary(meeting))
+    alarm.add("trigger", timedelta(minutes=-minutes))
+    return alarm
+
+
+def meeting_event(meeting: Meeting, stamp, alarm_minutes: int | None = None) -> Event:
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", stamp)
@@ -54,11 +66,13 @@ def meeting_event(meeting: Meeting, stamp) -> Event:
         event.add("description", _("Cancelled: %(reason)s", reason=reason))
     else:
         event.add("status", "CONFIRMED")
+        if alarm_minutes:
+            event.add_component(reminder(meeting, alarm_minutes))
     return event
 
 
-def calendar_for(meetings: Iterable[Meeting], name: str) -> bytes:
-    """A VCALENDAR holding one VEVENT per meeting, serialised."""
+def calendar_for(meetings: Iterable[Meeting], name: str, alarm_minutes: int | None = None) -> bytes:
+    """A VCALENDAR holding one VEVENT per meeting (with a reminder `alarm_minutes` before, if given), serialised."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -67,5 +81,5 @@ def calendar_for(meetings: Iterable[Meeting], name: str) -> bytes:
     calendar.add("x-wr-calname", calendar_name(name))
     stamp = utcnow()
     for meeting in meetings:
-        calendar.add_component(meeting_event(meeting, stamp))
+        calendar.add_component(meeting_event(meeting, stamp, alarm_minutes))
     return calendar.to_ical()

@@ -23,8 +23,8 @@ from ..permissions import (
     require_schedule_planner,
     require_schedule_viewer,
 )
-from . import changes, feeds, ics, listings, meetings, series, zones
-from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedForm, NewMeetingForm
+from . import changes, feeds, ics, listings, meetings, next_up, series, zones
+from .forms import ONCE, CancelMeetingForm, EditMeetingForm, FeedAlarmForm, FeedForm, NewMeetingForm
 from .lines import MeetingLine, MeetingLines, UrlTemplate
 
 bp = Blueprint("scheduling", __name__)
@@ -57,9 +57,11 @@ def _ics_response(body: bytes, filename: str) -> Response:
 def mine():
     require_authenticated(current_user)
     lines = MeetingLines()
+    upcoming = listings.member_meetings(current_user)
     return render_template(
         "scheduling/list.html",
-        meetings=lines.lines(listings.member_meetings(current_user)),
+        meetings=lines.lines(upcoming),
+        next_card=next_up.next_meeting(upcoming),
         texts=lines.texts,
         heading=_("My meetings"),
         empty=_("No meetings planned for your groups."),
@@ -291,7 +293,7 @@ def confirm_open(meeting_id: int):
 def meeting_ics(meeting_id: int):
     meeting = db.get_or_404(Meeting, meeting_id)
     require_schedule_viewer(current_user, meeting)
-    body = ics.calendar_for([meeting], meeting.group.name)
+    body = ics.calendar_for([meeting], meeting.group.name, current_user.calendar_alarm_minutes)
     return _ics_response(body, f"meeting-{meeting.id}.ics")
 
 
@@ -301,7 +303,7 @@ def feed(token: str):
     user = feeds.user_for_feed(token)
     if user is None:
         abort(404)
-    body = ics.calendar_for(listings.feed_meetings(user), _("My meetings"))
+    body = ics.calendar_for(listings.feed_meetings(user), _("My meetings"), user.calendar_alarm_minutes)
     response = _ics_response(body, "meetings.ics")
     response.headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
     return response
@@ -312,7 +314,20 @@ def feed(token: str):
 def feed_settings():
     require_authenticated(current_user)
     form = FeedForm()
-    if form.validate_on_submit():
+    current_alarm = current_user.calendar_alarm_minutes
+    alarm_form = FeedAlarmForm(prefix="alarm", data={"alarm": str(current_alarm) if current_alarm else ""})
+    if alarm_form.save.data:
+        # The reminder's own form; never the feed's (whose buttons are all absent here: "turn on" would win).
+        if alarm_form.validate_on_submit():
+            try:
+                with committing():
+                    feeds.set_alarm(current_user, int(alarm_form.alarm.data) if alarm_form.alarm.data else None)
+            except DomainError as error:
+                show_on_form(alarm_form, error)
+            else:
+                flash(_("Your reminder has been saved."), "success")
+                return redirect(url_for("scheduling.feed_settings"))
+    elif form.validate_on_submit():
         with committing():
             if form.disable.data:
                 feeds.disable_feed(current_user)
@@ -327,4 +342,10 @@ def feed_settings():
         return redirect(url_for("scheduling.feed_settings"))
     token = current_user.calendar_token
     feed_url = url_for("scheduling.feed", token=token, _external=True) if token else None
-    return render_template("scheduling/feed.html", form=form, feed_url=feed_url)
+    return render_template(
+        "scheduling/feed.html",
+        form=form,
+        alarm_form=alarm_form,
+        feed_url=feed_url,
+        neutral_titles=not ics.shows_group_names(),
+    ), 400 if alarm_form.errors else 200

@@ -8,6 +8,7 @@ with a keyboard and a screen reader. Screenshots go to test-output/a11y-*.png.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,36 @@ def test_planning_rota_and_early_opening(factory, live, new_page):
     login(coord, "coord")
     coord.goto(f"/schedule/groups/{scene.group.id}/meetings/new?lang=nl")
     scan(coord, "coordinator-new-meeting-phone-nl")
+
+
+def test_participant_pages_outside_a_meeting(factory, live, new_page):
+    """#14: the invite on login, register and join; home's and "My meetings"' next-meeting card; settings with the
+    timezone list and the export warning; the calendar feed with its reminder; deleting the account."""
+    from supportgroup.extensions import db
+    from supportgroup.groups import invites
+
+    scene = factory.scene()
+    invite = invites.create_invite(scene.group, scene.coordinator, None, None)
+    db.session.commit()
+    link = f"/groups/join/{invite.code}"
+    page = new_page(width=360, height=740)
+    page.goto(link)
+    page.wait_for_url(re.compile(r"/login\?next="))
+    scan(page, "invite-login-phone")
+    page.goto(f"/register?next={link}")
+    scan(page, "invite-register-phone")
+    login(page, "eve")
+    page.goto(link)
+    scan(page, "invite-join-phone")
+    page = new_page()
+    login(page, "alice")
+    for path, name in [
+        ("/home", "participant-home-next-meeting"),
+        ("/schedule/mine", "participant-my-meetings"),
+        ("/schedule/feed", "participant-calendar-feed"),
+        ("/account/settings", "participant-settings"),
+        ("/account/erase", "participant-erase"),
+    ]:
+        response = page.goto(path)
+        assert response is not None and response.ok, (path, response and response.status)
+        scan(page, name)
