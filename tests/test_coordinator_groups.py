@@ -234,3 +234,15 @@ def test_nothing_waiting_says_so(factory, login_client, lang):
     factory.user("coord", Role.COORDINATOR)
     html = login_client("coord").get(f"/home?lang={lang}").get_data(as_text=True)
     assert {"en": "Nothing is waiting for you.", "nl": "Er wacht niets op je."}[lang] in html
+
+
+def test_rules_typed_in_a_browser_with_crlf_line_ends_are_saved(factory, login_client, db):
+    """Browsers send a text area's line ends as CRLF; a lone CR stays refused."""
+    scene = factory.scene()
+    coord = login_client("coord")
+    edit = f"/groups/{scene.group.id}/edit"
+    typed = _settings(scene.group, house_rules="Be kind.\r\n\r\n- No names")
+    assert post_form(coord, edit, edit, typed).status_code == 302
+    db.session.refresh(scene.group)
+    assert scene.group.house_rules == "Be kind.\n\n- No names"
+    assert post_form(coord, edit, edit, _settings(scene.group, house_rules="a\rb")).status_code == 400
