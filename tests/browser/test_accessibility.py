@@ -161,7 +161,8 @@ def test_coordinator_group_pages_of_issue_14(factory, live, new_page):
             scan(page, name + suffix)
         page.goto(f"/groups/{scene.group.id}/edit")
         page.get_by_label("House rules").fill("Be **kind**.\n\n- No names")
-        page.get_by_role("button", name="Preview the house rules").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Preview the house rules").click()
         page.locator("#rules-preview strong").wait_for()
         scan(page, "coordinator-rules-editor" + suffix)
         page.goto(f"/groups/{scene.group.id}")

@@ -53,7 +53,8 @@ def test_rules_preview_is_what_the_participant_sees(factory, live, new_page, siz
     page.get_by_label("House rules").fill(RULES)
     preview = page.locator("#rules-preview")
     preview.locator("strong", has_text="kind").wait_for()  # refreshed while typing
-    page.get_by_role("button", name="Preview the house rules").click()  # and without JavaScript's help
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview the house rules").click()  # and without JavaScript's help
     preview.locator("strong", has_text="kind").wait_for()
     shown_to_coordinator = preview.inner_html().strip()
     screenshot(page, f"coordinator-rules-preview-{size}")
