@@ -246,3 +246,13 @@ def test_rules_typed_in_a_browser_with_crlf_line_ends_are_saved(factory, login_c
     db.session.refresh(scene.group)
     assert scene.group.house_rules == "Be kind.\n\n- No names"
     assert post_form(coord, edit, edit, _settings(scene.group, house_rules="a\rb")).status_code == 400
+
+
+def test_an_archived_groups_page_offers_restore_and_no_planning(factory, login_client, db):
+    scene = factory.scene()
+    archive_group(scene.group, scene.coordinator)
+    db.session.commit()
+    html = login_client("coord").get(f"/groups/{scene.group.id}").get_data(as_text=True)
+    assert "This group is archived since" in html and f"/groups/{scene.group.id}/restore" in html
+    assert f"/schedule/groups/{scene.group.id}/meetings/new" not in html  # planning is refused there
+    assert f'href="/groups/{scene.group.id}/archive"' not in html
