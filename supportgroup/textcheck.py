@@ -95,7 +95,8 @@ class Visible:
 class CheckedForm(FlaskForm):
     """A form whose every text field is checked, so no form can forget it (all our forms derive from this).
 
-    Text areas may span lines (newline and tab pass), other text fields may not; a required text field that
+    Text areas may span lines (newline and tab pass; the CRLF that browsers send for a text area's line ends
+    becomes a newline first, HTML's own rule), other text fields may not; a required text field that
     shows nothing (only invisible characters) gets its "required" message. Passwords are left alone: they are
     never shown or stored, only hashed, and a refused character could lock someone out of their account.
     Werkzeug decodes form bodies with `errors="replace"`, so broken UTF-8 arrives as U+FFFD, which is allowed.
@@ -106,7 +107,10 @@ class CheckedForm(FlaskForm):
         for name, field in self._fields.items():
             if not isinstance(field, StringField) or isinstance(field, PasswordField):
                 continue
-            checks: list[PlainText | Visible] = [PlainText(multiline=isinstance(field, TextAreaField))]
+            multiline = isinstance(field, TextAreaField)
+            if multiline and isinstance(field.data, str):
+                field.data = field.data.replace("\r\n", "\n")
+            checks: list[PlainText | Visible] = [PlainText(multiline=multiline)]
             required = next((v for v in field.validators if isinstance(v, (DataRequired, InputRequired))), None)
             if required is not None:
                 checks.append(Visible(required.message))

@@ -26,7 +26,7 @@ def test_coordinator_sees_groups_requests_and_the_coming_week(factory, login_cli
     db.session.commit()
     html = login_client("coord").get("/home").get_data(as_text=True)
     assert scene.group.name in html and "Sam" in html
-    assert "1 request to join is waiting." in html
+    assert "Test group: 1 request to join to approve." in html  # under "Needs attention"
     assert scene.meeting.title in html
     assert f"/attendance/groups/{scene.group.id}" in html
 

@@ -37,9 +37,10 @@ class GroupForm(CheckedForm):
         _l("House rules"),
         validators=[Optional(), Length(max=10000)],
         description=_l(
-            "Simple formatting is kept (paragraphs, lists, bold, italics); everything else is removed. "
+            "Write them as plain text; the preview below shows them as participants will see them. "
             "When the rules change, members accept them again before their next meeting."
         ),
+        render_kw={"rows": 10},
     )
     submit = SubmitField(_l("Create group"))
 
@@ -55,11 +56,26 @@ class GroupSettingsForm(GroupForm):
 
 
 class UsernameForm(CheckedForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    """Assigning a peer expert: found by first name or username as the coordinator types."""
+
+    username = StringField(
+        _l("Peer expert"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("Type a few letters of their first name or username, then choose."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
     submit = SubmitField(_l("Add"))
 
 
 class ReferralForm(UsernameForm):
+    """Adding a participant: found by username as the coordinator types."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("Type a few letters of their username, then choose."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
     organisation = SelectField(_l("Referred by"), coerce=int, default=0)
 
 

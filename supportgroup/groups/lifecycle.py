@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import bleach
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..audit import AuditAction, record, record_by
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, GroupKind, Membership, User, utcnow
+from . import rules_text
 from .enrolment import promote_waitlist
 from .roster import active_participant_count
 
-RULES_TAGS = ["p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "blockquote"]
 
-
-def clean_rules(html: str) -> str:
-    """House rules are rich text written by coordinators: keep simple structure, drop everything else."""
-    return bleach.clean(html or "", tags=RULES_TAGS, attributes={}, strip=True).strip()
+def clean_rules(source: str) -> str:
+    """House rules are stored as the coordinator's text (rules_text.py renders them). HTML pasted in, like the
+    rules stored before the editor, keeps only simple structure."""
+    if rules_text.is_legacy_html(source):
+        return bleach.clean(source, tags=rules_text.LEGACY_TAGS, attributes={}, strip=True).strip()
+    return rules_text.normalize(source)
 
 
 def create_group(
@@ -69,8 +72,9 @@ def update_group(
         )
     rules = clean_rules(house_rules)
     if rules != group.house_rules:
-        group.house_rules = rules
-        group.rules_version += 1  # everyone accepts the new rules before their next meeting
+        if not rules_text.same_for_readers(group.house_rules, rules):
+            group.rules_version += 1  # everyone accepts the new rules before their next meeting
+        group.house_rules = rules  # (legacy HTML saved as text for the first time reads the same: no new consent)
     group.name, group.kind, group.language = name.strip(), kind, language
     group.capacity, group.description = capacity, description.strip()
     group.waiting_room, group.premoderation = waiting_room, premoderation
@@ -81,6 +85,22 @@ def update_group(
 
 
 def archive_group(group: Group, actor: User) -> None:
-    group.archived_at = utcnow()
-    record(actor, AuditAction.ARCHIVE_GROUP, "group", group.id, group_id=group.id)
+    """Members can no longer enter the group's meetings (permissions.py); nothing else changes, so a restore
+    gives the group back as it was."""
+    if group.archived_at is None:
+        group.archived_at = utcnow()
+        record(actor, AuditAction.ARCHIVE_GROUP, "group", group.id, group_id=group.id)
+    db.session.flush()
+
+
+def archived_groups() -> list[Group]:
+    return list(db.session.scalars(select(Group).where(Group.archived_at.is_not(None)).order_by(Group.name)))
+
+
+def restore_group(group: Group, actor: User) -> None:
+    """Undo an archive: the same members, moderators, meetings, rules and settings as before."""
+    if group.archived_at is None:
+        raise DomainError("group_not_archived", _l("This group is not archived."))
+    group.archived_at = None
+    record(actor, AuditAction.RESTORE_GROUP, "group", group.id, group_id=group.id)
     db.session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Group, Meeting, MeetingState, Membership, MembershipRole, MembershipStatus, User, utcnow
+from .attention import needs_attention
 from .pool import pool_overview
 
 WEEK = timedelta(days=7)
@@ -74,10 +75,11 @@ def coming_week() -> list[Meeting]:
 def dashboard_data() -> dict:
     lines = group_lines()
     pool = pool_overview()
+    meetings = coming_week()
     return {
         "lines": lines,
-        "pending_total": sum(line.pending for line in lines),
-        "meetings": coming_week(),
+        "attention": needs_attention(lines, meetings),
+        "meetings": meetings,
         "double_booked": [entry for entry in pool if entry.double_booked],
         "untrained": [entry for entry in pool if not (entry.user.profile and entry.user.profile.trained)],
     }

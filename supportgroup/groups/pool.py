@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..audit import AuditAction, record_by
 from ..errors import DomainError
 from ..extensions import db
+from ..labels import EXPERIENCE_LABELS
 from ..models import (
     Group,
     Meeting,
@@ -25,13 +26,7 @@ from ..models import (
     utcnow,
 )
 
-EXPERIENCE_KINDS = {
-    "survivor": _l("Survivor of domestic violence"),
-    "former_perpetrator": _l("Former perpetrator"),
-    "child_witness": _l("Grew up with violence at home"),
-    "addiction": _l("Addiction"),
-    "other": _l("Other"),
-}
+EXPERIENCE_KINDS = EXPERIENCE_LABELS  # the codes a profile may hold, and their labels
 LOOKAHEAD = timedelta(weeks=26)
 
 

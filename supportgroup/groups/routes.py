@@ -17,19 +17,25 @@ from ..permissions import require_group_manager
 from ..realtime.rooms import revoke_rooms
 from ..scheduling import listings
 from ..usernames import find_user
-from . import (  # noqa: F401  (member_routes, pool_routes: more routes on bp)
+from . import (  # noqa: F401  (archive_routes, json_routes, member_routes, pool_routes: more routes on bp)
     alias_services,
+    archive_routes,
     conflicts,
     enrolment,
     invites,
+    json_routes,
     lifecycle,
     member_routes,
     pool,
     pool_routes,
     roster,
+    rules_text,
 )
 from .blueprint import bp
 from .forms import GroupForm, GroupSettingsForm, InviteForm, LookupForm, ReasonForm, ReferralForm, UsernameForm
+from .rules_text import render_rules
+
+bp.add_app_template_global(render_rules, "render_rules")  # the participant's page and the editor's preview
 
 
 def _organisation_choices() -> list[tuple[int, str]]:
@@ -50,6 +56,8 @@ def index():
 def new():
     require_group_manager(current_user)
     form = GroupForm()
+    if _previewing():
+        return _with_preview("groups/new.html", form)
     if form.validate_on_submit():
         with committing():
             group = lifecycle.create_group(
@@ -63,7 +71,16 @@ def new():
             )
         flash(_("The group has been created."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
-    return render_template("groups/new.html", form=form)
+    return render_template("groups/new.html", form=form, preview=render_rules(form.house_rules.data or ""))
+
+
+def _previewing() -> bool:
+    return request.method == "POST" and "preview" in request.form
+
+
+def _with_preview(template: str, form, **context):
+    """The form as typed, nothing saved, with the rules shown as participants would see them."""
+    return render_template(template, form=form, preview=render_rules(form.house_rules.data or ""), **context)
 
 
 def _render_detail(group: Group, status: int = 200, **forms):
@@ -105,6 +122,9 @@ def edit(group_id: int):
     form = GroupSettingsForm(obj=group)
     if request.method == "GET":
         form.kind.data = group.kind.value
+        form.house_rules.data = rules_text.legacy_html_to_text(group.house_rules)  # rules stored as HTML
+    if _previewing():
+        return _with_preview("groups/edit.html", form, group=group)
     if form.validate_on_submit():
         try:
             with committing():
@@ -129,20 +149,8 @@ def edit(group_id: int):
             if promoted:
                 flash(_("%(n)d people moved up from the waitlist.", n=len(promoted)), "info")
             return redirect(url_for("groups.detail", group_id=group.id))
-    return render_template("groups/edit.html", group=group, form=form), 400 if form.errors else 200
-
-
-@bp.route("/<int:group_id>/archive", methods=["POST"])
-@login_required
-def archive(group_id: int):
-    group = db.get_or_404(Group, group_id)
-    require_group_manager(current_user)
-    if ReasonForm().validate_on_submit():
-        with committing():
-            lifecycle.archive_group(group, current_user)
-        revoke_rooms(group_id=group.id)  # whatever rights archiving ends (permissions.py decides)
-        flash(_("The group has been archived."), "success")
-    return redirect(url_for("groups.index"))
+    preview = render_rules(form.house_rules.data or "")
+    return render_template("groups/edit.html", group=group, form=form, preview=preview), 400 if form.errors else 200
 
 
 def _user_or_error(form):

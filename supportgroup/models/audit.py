@@ -24,6 +24,7 @@ class AuditAction(enum.StrEnum):
     CREATE_GROUP = "create_group"
     EDIT_GROUP = "edit_group"
     ARCHIVE_GROUP = "archive_group"
+    RESTORE_GROUP = "restore_group"
     ADD_MEMBER = "add_member"
     APPROVE_REQUEST = "approve_request"
     DECLINE_REQUEST = "decline_request"

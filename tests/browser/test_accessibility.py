@@ -190,3 +190,36 @@ def test_participant_pages_outside_a_meeting(factory, live, new_page):
         response = page.goto(path)
         assert response is not None and response.ok, (path, response and response.status)
         scan(page, name)
+
+
+def test_coordinator_group_pages_of_issue_14(factory, live, new_page):
+    """The overview's "needs attention", archive and restore, the rules editor with its preview, the type-ahead
+    open with suggestions (desktop and phone)."""
+    scene = factory.scene()
+    factory.user("bobby")
+    factory.group("Archived one").archived_at = scene.group.created_at
+    from supportgroup.extensions import db
+
+    db.session.commit()
+    for width, height, suffix in ((1280, 800, ""), (360, 740, "-phone")):
+        page = new_page(width, height)
+        login(page, "coord")
+        for path, name in [
+            ("/home", "coordinator-overview"),
+            (f"/groups/{scene.group.id}/archive", "coordinator-archive-confirm"),
+            ("/groups/archived", "coordinator-archived"),
+            ("/groups/new", "coordinator-new-group"),
+        ]:
+            response = page.goto(path)
+            assert response is not None and response.ok, (path, response and response.status)
+            scan(page, name + suffix)
+        page.goto(f"/groups/{scene.group.id}/edit")
+        page.get_by_label("House rules").fill("Be **kind**.\n\n- No names")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Preview the house rules").click()
+        page.locator("#rules-preview strong").wait_for()
+        scan(page, "coordinator-rules-editor" + suffix)
+        page.goto(f"/groups/{scene.group.id}")
+        page.get_by_role("combobox", name="Username").press_sequentially("bob", delay=30)
+        page.get_by_role("option", name="bobby").wait_for()
+        scan(page, "coordinator-typeahead" + suffix)
