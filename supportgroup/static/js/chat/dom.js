@@ -20,7 +20,8 @@ export function fmt(template, vars) {
 export function formatTime(iso) {
   const date = new Date(iso);
   if (isNaN(date.getTime())) { return ""; }
-  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+  // 24-hour in every language (English too), like the server's times (i18n.py DATE_FORMATS).
+  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 export function newClientId() {
