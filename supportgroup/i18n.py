@@ -40,8 +40,30 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+# Times are 24-hour in every language (English too): the one place that sets how `format_time`,
+# `format_datetime` and their Jinja filters (`timeformat`, `datetimeformat`) show a time when no pattern is given.
+DATE_FORMATS = {
+    "time": "short",
+    "date": "medium",
+    "datetime": "medium",
+    "time.short": "HH:mm",
+    "time.medium": "HH:mm:ss",
+    "time.long": "HH:mm:ss z",
+    "time.full": "HH:mm:ss zzzz",
+    "date.short": None,
+    "date.medium": None,
+    "date.long": None,
+    "date.full": None,
+    "datetime.short": "d MMM y, HH:mm",
+    "datetime.medium": "d MMMM y, HH:mm",
+    "datetime.long": "d MMMM y, HH:mm z",
+    "datetime.full": "EEEE d MMMM y, HH:mm zzzz",
+}
+
+
 def init_babel(app: Flask, babel: Babel) -> None:
     translations = str(app.root_path + "/translations")
+    babel.date_formats = dict(DATE_FORMATS)  # before init_app, which keeps a mapping it is given
     babel.init_app(
         app,
         locale_selector=select_locale,

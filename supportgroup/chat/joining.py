@@ -20,7 +20,7 @@ from ..realtime.connection import on_socket_closed
 from ..realtime.describe import hand_queue, meeting_state, message_payload, present_people
 from ..realtime.payloads import Int
 from ..realtime.pipeline import JOINED, socket_event
-from ..realtime.rooms import meeting_room, moderators_room
+from ..realtime.rooms import lobby_room, meeting_room, moderators_room
 from ..realtime.socket_id import socket_id
 from ..realtime.stores import stores
 from ..safety import services as safety
@@ -47,6 +47,9 @@ def moderation_snapshot(meeting: Meeting) -> dict:
 class RightsChanged(Exception):
     """A rule the join had read changed while it ran (its scopes' epochs moved): read them again."""
 
+
+# Refusals that pass while the page stays open: the socket waits in the lobby room (docs/protocol.md §5a, `lobby`).
+LOBBY_REFUSALS = frozenset({"meeting_not_open", "meeting_locked", "rules_not_accepted"})
 
 JOIN_TICKETS = "sg_join_tickets"  # socket-session key: meeting id -> number of the newest join of this socket
 
@@ -102,14 +105,22 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
     author then finds and disconnects it). The rights read here are kept for the socket's first messages."""
     entry, _user, meeting, membership = load_posting_rights(meeting_id, user_id)
     facts = entry.facts
-    require_rules_accepted(membership)
-    require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
-    if facts.removed:
-        raise removed_refusal()
-    require_unlocked_for(meeting, membership)
+    try:
+        require_rules_accepted(membership)
+        require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
+        if facts.removed:
+            raise removed_refusal()  # for good: not a lobby refusal
+        require_unlocked_for(meeting, membership)
+    except Denied as refusal:
+        if refusal.code in LOBBY_REFUSALS:
+            join_room(lobby_room(meeting_id))  # `lobby` says when to try again: no reload, no polling
+        raise
     waiting, is_moderator = facts.waiting, membership.is_moderator
-    if not waiting:
+    if waiting:
+        join_room(lobby_room(meeting_id))  # the meeting may close (or lock) while they wait
+    else:
         join_room(meeting_room(meeting_id))
+        leave_room(lobby_room(meeting_id))
     if is_moderator:
         join_room(moderators_room(meeting_id))
     try:
@@ -148,6 +159,7 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
             stores().presence.remove(meeting_id, socket_id())
             leave_room(meeting_room(meeting_id))
             leave_room(moderators_room(meeting_id))
+            leave_room(lobby_room(meeting_id))
         raise
     rights.remember(meeting_id, entry)
     if meeting_id not in session.get(JOINED, []):
@@ -186,6 +198,7 @@ def _leave(meeting_id: int) -> bool:
     rights.forget(meeting_id)
     leave_room(meeting_room(meeting_id))
     leave_room(moderators_room(meeting_id))
+    leave_room(lobby_room(meeting_id))
     session[JOINED] = [m for m in session.get(JOINED, []) if m != meeting_id]
     if membership_id is None:
         return False

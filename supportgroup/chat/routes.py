@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from ..edge import committing
 from ..errors import DomainError
+from ..groups import enrolment
+from ..models import MeetingState, utcnow
 from ..permissions import require_meeting_member, require_meeting_moderator
 from ..realtime.describe import person
 from ..realtime.loaders import load_meeting
 from ..realtime.push import push_meeting_state
 from ..safety.routes import safety_check_done
 from ..scheduling import meetings
+from . import services
 
 bp = Blueprint("chat", __name__)
 
@@ -26,7 +30,9 @@ bp = Blueprint("chat", __name__)
 def meeting(meeting_id: int):
     meeting = load_meeting(meeting_id)
     membership = require_meeting_member(current_user, meeting)
-    # Participants go through the (skippable) safety check once per meeting before the live chat.
+    lobby_at = meeting.starts_at - timedelta(minutes=current_app.config["LOBBY_MINUTES"])
+    # Participants go through the (skippable) safety check once per meeting before the live chat, when the
+    # lobby opens (not days before: until then the page counts down and shows the check by itself then).
     return render_template(
         "chat/meeting.html",
         meeting=meeting,
@@ -34,7 +40,25 @@ def meeting(meeting_id: int):
         me=person(membership),
         form=FlaskForm(),
         safety_check_done=safety_check_done(meeting, membership),
+        lobby_at=lobby_at,
+        before_lobby=meeting.state == MeetingState.SCHEDULED and utcnow() < lobby_at,
+        rules_needed=not membership.is_moderator and not enrolment.has_accepted_rules(membership),
+        next_meeting=services.next_meeting(meeting),
     )
+
+
+@bp.route("/<int:meeting_id>/rules", methods=["POST"])
+@login_required
+def accept_rules(meeting_id: int):
+    """The house rules accepted on the meeting page (as on the group's page); back to the meeting, which
+    then loads the chat."""
+    meeting = load_meeting(meeting_id)
+    membership = require_meeting_member(current_user, meeting)
+    if FlaskForm().validate_on_submit():
+        with committing():
+            enrolment.accept_house_rules(membership)
+        flash(_("Thank you. You have accepted the house rules."), "success")
+    return redirect(url_for("chat.meeting", meeting_id=meeting.id))
 
 
 def _change_state(meeting_id: int, change, done_message: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, delete, select
 
 from ..extensions import db
-from ..models import Hand, Meeting, Membership, Message, MessageKind, MessageStatus, Report
+from ..models import Hand, Meeting, MeetingState, Membership, Message, MessageKind, MessageStatus, Report, utcnow
 from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 
 PUBLIC_KINDS = (MessageKind.CHAT, MessageKind.ANNOUNCEMENT)
@@ -76,3 +76,18 @@ def meeting_payload(meeting: Meeting) -> dict:
         "starts_at": meeting.starts_at.isoformat(),
         "group": meeting.group.name,
     }
+
+
+def next_meeting(meeting: Meeting) -> Meeting | None:
+    """The group's next planned meeting after this one (the closing screen names it), if any."""
+    return db.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.group_id == meeting.group_id,
+            Meeting.id != meeting.id,
+            Meeting.state == MeetingState.SCHEDULED,
+            Meeting.starts_at > max(meeting.starts_at, utcnow()),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(1)
+    )

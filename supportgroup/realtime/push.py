@@ -13,7 +13,7 @@ from typing import Any
 from ..extensions import db, socketio
 from ..models import Meeting, MessageKind
 from .describe import hand_queue, meeting_state, message_payload, present_people
-from .rooms import meeting_room, moderators_room, user_room
+from .rooms import lobby_room, meeting_room, moderators_room, user_room
 from .stores import stores
 
 NAMESPACE = "/"
@@ -57,10 +57,14 @@ def deliver(message: Any, payload: dict | None = None) -> None:
 
 
 def push_meeting_state(meeting_id: int) -> None:
-    """The current MeetingState to everyone in the meeting."""
+    """The current MeetingState to everyone in the meeting; its state and lock to those waiting to get in
+    (`lobby`: they join again when it lets them)."""
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is not None:
-        to_meeting(meeting_id, "meeting_state", meeting_state(meeting))
+        state = meeting_state(meeting)
+        to_meeting(meeting_id, "meeting_state", state)
+        lobby = {"meeting_id": meeting_id, "state": state["state"], "locked": state["locked"]}
+        socketio.emit("lobby", lobby, to=lobby_room(meeting_id))
 
 
 def push_presence(meeting_id: int) -> None:

@@ -33,6 +33,12 @@ def moderators_room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}:moderators"
 
 
+def lobby_room(meeting_id: int) -> str:
+    """Sockets waiting to get in (refused for now: not open yet, locked, house rules; or in the waiting
+    room). They hear only `lobby` (the state and the lock, never content or people), then join again."""
+    return f"meeting:{meeting_id}:lobby"
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 

@@ -9,9 +9,14 @@ with a keyboard and a screen reader. Screenshots go to test-output/a11y-*.png.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from supportgroup.extensions import db
+from supportgroup.models import MeetingState
 
 from .conftest import login, screenshot
 
@@ -97,6 +102,33 @@ def test_participant_meeting_on_a_phone(factory, live, new_page):
     login(page, "alice")
     enter_meeting(page, scene.meeting.id)
     scan(page, "participant-meeting-phone")
+
+
+def test_participant_before_and_after_a_meeting_on_a_phone(factory, live, new_page):
+    """The countdown before the lobby, the house rules on the meeting page, the closing screen."""
+    scene = factory.scene(MeetingState.SCHEDULED)
+    scene.meeting.starts_at = datetime.now(UTC) + timedelta(hours=2)
+    db.session.commit()
+    carol = factory.user("carol")
+    factory.member(scene.group, carol, accept_rules=False)
+    page = new_page(width=360, height=640)
+    login(page, "carol")
+    page.goto(f"/meetings/{scene.meeting.id}")
+    expect(page.locator("#countdown-left")).to_have_text(re.compile(r"\S"))
+    scan(page, "participant-meeting-countdown-phone")
+
+    scene.meeting.starts_at = datetime.now(UTC) + timedelta(minutes=5)  # the lobby is open
+    db.session.commit()
+    page.goto(f"/meetings/{scene.meeting.id}")
+    page.get_by_role("button", name="Skip the check").click()
+    page.locator("#rules-card").wait_for()
+    scan(page, "participant-meeting-rules-phone")
+
+    scene.meeting.state = MeetingState.CLOSED
+    db.session.commit()
+    page.goto(f"/meetings/{scene.meeting.id}")
+    page.locator("#closing").wait_for()
+    scan(page, "participant-meeting-closing-phone")
 
 
 def test_peer_expert_console(factory, live, new_page):

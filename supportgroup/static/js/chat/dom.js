@@ -20,7 +20,7 @@ export function fmt(template, vars) {
 export function formatTime(iso) {
   const date = new Date(iso);
   if (isNaN(date.getTime())) { return ""; }
-  // 24-hour in every language (the server formats times the same way): "en" alone would give "06:52 AM".
+  // 24-hour in every language (English too), like the server's times (i18n.py DATE_FORMATS).
   return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 

@@ -1,10 +1,11 @@
 /* How the chat ends on this page: removed or banned by a peer expert, the session ended (logged out
- * elsewhere, idle, a quick exit on another device), the connection refused for good, or this page's own
- * quick exit (safety.js fires "sg:quick-exit"). Each leaves nothing of the chat on the page.
+ * elsewhere, idle, a quick exit on another device), the connection refused for good, the meeting closed
+ * (the closing screen, for participants), or this page's own quick exit (safety.js fires "sg:quick-exit").
+ * Each leaves nothing of the chat on the page.
  */
 import { T, meetingId, root } from "./config.js";
 import { $, button, el, fmt, showNotice } from "./dom.js";
-import { hooks, page } from "./store.js";
+import { actions, hooks, page } from "./store.js";
 import { notices, showStatus, updateComposer } from "./state.js";
 import { socket } from "./transport.js";
 
@@ -16,6 +17,7 @@ const removedNotice = $("removed-notice");
 
 function clearChat() {
   chatLists.forEach(function (node) { if (node) { node.textContent = ""; } });
+  ["whisper-input", "message-input"].forEach(function (id) { const box = $(id); if (box) { box.value = ""; } });
   if (hooks.clear) { hooks.clear(); }
   if (pinnedBox) { pinnedBox.hidden = true; }
   layout.hidden = true;
@@ -74,6 +76,28 @@ export function showSessionEnded() {
   document.title = T.textSessionEnded;
   showBanner(T.textSessionEnded, link);
 }
+
+/* The meeting closed (participants): thanks, the next meeting, where to find help; nothing of the
+ * conversation stays on the page, and the page stops listening. */
+const closing = $("closing");
+export function showClosing() {
+  if (!closing || page.removed) { return; }
+  page.ended = true;
+  page.outbox = {}; page.awaiting = {}; page.rendered = {};
+  clearInterval(page.retryTimer); clearTimeout(page.muteTimer);
+  clearChat();
+  const pinnedText = pinnedBox && pinnedBox.querySelector(".pinned-text");
+  if (pinnedText) { pinnedText.textContent = ""; }
+  const sendNote = $("send-note");
+  if (sendNote) { sendNote.textContent = ""; }
+  showStatus("");
+  const wasHidden = closing.hidden;
+  closing.hidden = false;
+  if (wasHidden) { closing.focus(); }
+  updateComposer();
+  socket.disconnect();
+}
+actions.showClosing = showClosing;
 
 export function showRefused() {
   showBanner(T.textRefused, button(T.textReload, "primary", function () { window.location.reload(); }));

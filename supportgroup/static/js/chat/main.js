@@ -7,18 +7,23 @@
  *   outbox.js    sending with client ids, retries                          composer.js  the message box
  *   slowmode.js  the send countdown                                        whisper.js   a participant's whispers
  *   report.js    reporting a message                                       ending.js    removed, session ended, quick exit
- *   socket.js    join, replay, sync and catch_up, reconnects
+ *   socket.js    join, replay, sync and catch_up, reconnects; waiting to get in (`lobby`)
+ *   countdown.js before the meeting: the time left, the lobby opening (a classic page script too)
  *
+ * While the house rules wait for this person's acceptance (#rules-card), the page does not connect: it
+ * shows the rules, and accepting them (a form) brings the page back with the chat. A participant who comes
+ * to a closed meeting sees the closing screen at once.
  * Peer experts also get the console (js/moderator/main.js, imported here): it fills in `hooks` before the
  * socket connects, so no event reaches the page before the console can take it.
  */
 import { isModerator } from "./config.js";
+import { $ } from "./dom.js";
 import "./composer.js";
 import { showCrisisNote } from "./crisis.js";
-import { showRemoved } from "./ending.js";
+import { showClosing, showRemoved } from "./ending.js";
 import { markRejected, removeMessage, render } from "./messages.js";
 import { renderHands, renderPresence } from "./presence.js";
-import { rejoin } from "./socket.js";
+import { onLobby, rejoin } from "./socket.js";
 import { applyState, setMuted, setWaiting } from "./state.js";
 import { page } from "./store.js";
 import { forThisMeeting, socket } from "./transport.js";
@@ -39,9 +44,15 @@ socket.on("admitted", forThisMeeting(function () {
   page.joined = false;
   rejoin();
 }));
+socket.on("lobby", forThisMeeting(onLobby));
 socket.on("message_rejected", forThisMeeting(function (data) { markRejected(data.id, data.reason); }));
 
-if (isModerator) {
+const rulesCard = $("rules-card");
+if (rulesCard) {
+  $("chat-layout").hidden = true;  // nothing to show until the rules are accepted
+} else if (page.ms.state === "closed" && !isModerator) {
+  showClosing();
+} else if (isModerator) {
   try {
     const { installConsole } = await import("../moderator/main.js");
     installConsole();

@@ -1,10 +1,11 @@
 /* Slow mode on the sender's side: after the server says `slow_mode` with `retry_after`, the send button
- * counts down ("Wait 12 s") and stays disabled until then.
+ * counts down ("Wait 12 s") and stays disabled until then. When slow mode ends (or gets shorter, or the
+ * meeting stops being open) the countdown ends or shortens with it: nothing keeps saying "wait".
  */
 import { T } from "./config.js";
 import { $, fmt, setNote } from "./dom.js";
 import { updateComposer } from "./state.js";
-import { page } from "./store.js";
+import { actions, page } from "./store.js";
 
 const sendButton = $("send-button");
 const sendLabel = sendButton.textContent;
@@ -29,3 +30,12 @@ function tickRetry() {
   }
   updateComposer();
 }
+
+/* The meeting's slow mode is now `seconds` (0: off) and it is `open` or not: end or shorten the countdown. */
+function fitRetryToState(seconds, open) {
+  if (!page.retryUntil) { return; }
+  if (!open || !seconds) { page.retryUntil = 0; tickRetry(); return; }
+  const latest = Date.now() + seconds * 1000;
+  if (page.retryUntil > latest) { page.retryUntil = latest; tickRetry(); }
+}
+actions.fitRetryToState = fitRetryToState;

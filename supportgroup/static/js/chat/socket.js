@@ -6,9 +6,13 @@
  * a live `message` lost on the way (a Redis restart, a crash) is fetched anyway. A peer expert's page also
  * catches up every 5th sync, for the moderation snapshot. Retries (joins, refused connections) back off
  * exponentially with jitter, capped.
+ *
+ * A join refused for now (not open yet, locked, house rules) waits: the server keeps the socket in the
+ * meeting's lobby room, whose `lobby` event (the state changed) makes the page join again, as does the
+ * countdown when the lobby opens ("sg:lobby-open"). Nobody has to reload.
  */
 import { ACK_TIMEOUT_MS, T, isModerator, meetingId, replayLimit } from "./config.js";
-import { backoff } from "./dom.js";
+import { $, backoff } from "./dom.js";
 import { showRefused, showRemoved, showSessionEnded } from "./ending.js";
 import { advanceCovered, removeMessage, render } from "./messages.js";
 import { flushOutbox } from "./outbox.js";
@@ -20,6 +24,9 @@ import { socket } from "./transport.js";
 const MODERATION_EVERY = 5;  // moderators catch up at least every 5th sync (10 s): see docs/protocol.md §7
 // Join refusals that may pass (tried again later); any other is shown and stays.
 const RETRY_JOIN = { timeout: 1, internal_error: 1, rate_limited: 1, rights_changed: 1, unavailable: 1 };
+// Join refusals that pass when the meeting's state changes: wait for `lobby` (or the countdown).
+const WAIT_JOIN = { meeting_not_open: 1, meeting_locked: 1, rules_not_accepted: 1 };
+const waitTexts = ($("participant-texts") || {}).dataset || {};
 
 let catchingUp = false;        // a catch_up is under way
 let syncsSinceSnapshot = 0;    // moderators: syncs since the last moderation snapshot (join or catch_up ack)
@@ -28,6 +35,7 @@ let connectFailures = 0;       // refused or failed connections in a row (back-o
 let joinsInFlight = 0;         // joins (and replay pages) sent and not yet answered
 let joinAttempt = 0;           // grows with every join that timed out: only the newest is retried
 let shutdownDelay = null;      // set by server_shutdown: reconnect after this many ms
+let lobbyMissed = false;       // a `lobby` came while a join was under way: that join may have read the old state
 
 export function join(after) {
   if (page.removed) { return; }
@@ -44,6 +52,11 @@ export function join(after) {
     if (error) {
       if (error.code === "removed" || error.code === "banned") { showRemoved("", error.code === "banned", error.message); return; }
       if (error.code === "not_authenticated") { showSessionEnded(); return; }
+      if (WAIT_JOIN[error.code]) {
+        if (lobbyMissed && joinsInFlight === 0) { lobbyMissed = false; rejoin(); return; }
+        showStatus(waitText(error));
+        return;
+      }
       showStatus(error.message || T.textError);
       if (RETRY_JOIN[error.code]) {
         // Again from the same point (a page of a replay too), later each time; a newer join makes this one moot.
@@ -84,7 +97,26 @@ export function join(after) {
   });
 }
 
-/* Join again from the replay point (after a reconnect, `admitted`, or `not_joined`). */
+function waitText(error) {
+  if (error.code === "meeting_locked" && waitTexts.textLockedWait) { return waitTexts.textLockedWait; }
+  if (error.code === "meeting_not_open" && page.ms.state === "scheduled" && waitTexts.textNotOpenWait) {
+    return waitTexts.textNotOpenWait;
+  }
+  return error.message || T.textError;
+}
+
+/* `lobby`: the meeting's state or lock changed. A page that is not in yet tries again. */
+export function onLobby(data) {
+  applyState({ state: data.state, locked: data.locked });
+  if (page.joined || page.ended || !socket.connected) { return; }
+  if (joinsInFlight > 0) { lobbyMissed = true; return; }  // asked again when that join is refused
+  rejoin();
+}
+document.addEventListener("sg:lobby-open", function () {
+  if (!page.joined && !page.removed && !page.ended && socket.connected && joinsInFlight === 0) { rejoin(); }
+});
+
+/* Join again from the replay point (after a reconnect, `admitted`, `lobby`, or `not_joined`). */
 export function rejoin() {
   join(page.covered > 0 ? page.covered : null);
 }

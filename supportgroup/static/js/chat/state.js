@@ -4,7 +4,7 @@
  */
 import { T, isModerator, meetingId, myId } from "./config.js";
 import { $, authorLine, fmt, formatTime, noteIn, showNotice } from "./dom.js";
-import { hooks, page } from "./store.js";
+import { actions, hooks, page } from "./store.js";
 import { emitAck, socket } from "./transport.js";
 
 const status = $("chat-status");
@@ -15,6 +15,7 @@ const waitingRoom = $("waiting-room");
 const input = $("message-input");
 const sendButton = $("send-button");
 const handButton = $("hand-button");
+const countdown = $("countdown");
 export const notices = {
   noModerator: $("notice-no-moderator"), muted: $("notice-muted"), floor: $("notice-floor"),
   slow: $("notice-slow"), premoderation: $("notice-premoderation"), locked: $("notice-locked")
@@ -94,7 +95,10 @@ export function applyState(data) {
   const ms = page.ms;
   Object.keys(data || {}).forEach(function (key) { if (key !== "meeting_id") { ms[key] = data[key]; } });
   renderStateLabel();
+  if (countdown && ms.state !== "scheduled") { countdown.hidden = true; }
   if (page.removed) { return; }
+  if (actions.fitRetryToState) { actions.fitRetryToState(ms.slow_mode_seconds || 0, ms.state === "open"); }
+  if (ms.state === "closed" && !isModerator && actions.showClosing) { actions.showClosing(); return; }
   if (ms.state === "closed" || ms.state === "cancelled") { showStatus(T.textClosed); }
   else if (ms.state !== "open") { showStatus(T.textNotOpen); }
   else if (socket.connected && page.joined) { showStatus(""); }
