@@ -38,7 +38,8 @@ class _Visible(HTMLParser):
 def visible_words(html: str) -> set[str]:
     parser = _Visible()
     parser.feed(html)
-    return set(re.findall(r"[\w-]+", " ".join(parser.parts)))
+    # A dotted name is one word: "113.nl" (a helpline's site) is not the language code "nl".
+    return set(re.findall(r"[\w-]+(?:\.[\w-]+)*", " ".join(parser.parts)))
 
 
 # Codes no English or Dutch sentence of ours uses as a lower-case word.

@@ -56,7 +56,8 @@ def test_a_participant_early_hears_the_meeting_open(factory, socket_client, logi
 
     expert = login_client("expert")
     url = f"/meetings/{scene.meeting.id}"
-    expert.post(f"{url}/open", data={"csrf_token": csrf_token(expert, url)})
+    # Two hours ahead is before the lobby time: the peer expert confirms opening early (scheduling.confirm_open).
+    expert.post(f"{url}/open", data={"csrf_token": csrf_token(expert, url), "confirm_early": "1"})
     assert received(alice, "lobby") == [{"meeting_id": scene.meeting.id, "state": "open", "locked": False}]
     assert join(alice, scene.meeting)["ok"]
 
