@@ -216,14 +216,22 @@ LEAK_CHECK_EVERY = 100  # closed apps; a full collection costs a few tenths of a
 
 
 def apps_outliving_their_tests() -> list[str]:
-    """The tests whose apps are still alive after a full garbage collection (something global keeps them).
-    Call it between tests: pytest holds the running test's fixture values until its teardown is over. The app
-    the global `socketio` was last given is kept until the next `init_app`: one app, not one per test."""
+    """The tests whose apps are still alive after a full garbage collection at two checks in a row (something
+    global keeps them). Call it between tests: pytest holds the running test's fixture values until its teardown
+    is over. The app the global `socketio` was last given is kept until the next `init_app`: one app, not one per
+    test. An app alive at one check gets one more: a background thread (a browser test's) may still hold it."""
     gc.collect()
     last = getattr(getattr(socketio, "sockio_mw", None), "flask_app", None)
-    alive = [nodeid for ref, nodeid in _closed_apps if ref() is not None and ref() is not last]
+    alive = [(ref, nodeid) for ref, nodeid in _closed_apps if ref() is not None and ref() is not last]
     _closed_apps.clear()
-    return alive
+    kept = [nodeid for ref, nodeid in alive if ref in _alive_at_last_check]
+    _alive_at_last_check.clear()
+    _alive_at_last_check.update(ref for ref, _nodeid in alive)
+    _closed_apps.extend(alive)
+    return kept
+
+
+_alive_at_last_check: set[weakref.ref] = set()
 
 
 @pytest.fixture(autouse=True)
