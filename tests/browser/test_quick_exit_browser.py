@@ -70,6 +70,24 @@ def test_quick_exit_then_the_address_shows_the_login_page(factory, live, new_pag
     assert "/login" in other_device.url
 
 
+def test_quick_exit_before_the_pages_scripts_have_run_still_forgets(factory, live, new_page):
+    """On a slow phone the page's scripts may still be loading when the person taps quick exit: the tap must clear
+    what the site kept, not merely follow the link (the link's handler waited for DOMContentLoaded)."""
+    scene = factory.scene()
+    page = new_page(*SCREENS["phone"])
+    login(page, "alice")
+    enter_meeting(page, scene.meeting.id, ready="#send-form")  # the safety check is done: the chat page comes next
+    page.evaluate("() => localStorage.setItem('sg-draft', 'x')")
+    held = []  # the chat's scripts, never answered: the page stays "loading"
+    page.route(re.compile(r"/static/js/(?!safety\.js)"), lambda route: held.append(route))
+    page.goto(f"/meetings/{scene.meeting.id}", wait_until="commit")
+    page.locator("#quick-exit").wait_for(state="attached")
+    assert page.evaluate("() => document.readyState") == "loading"
+
+    leave(page, "button")
+    assert page.evaluate("() => JSON.stringify(localStorage)") == '{"cache-version":"2"}'
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 def test_quick_exit_offline_leaves_at_once_and_ends_the_session_next_time(factory, live, new_page, screen):
     scene = factory.scene()

@@ -146,9 +146,14 @@
     if (escapes.length >= ESCAPES_NEEDED) { escapes = []; quickExit(event); }
   }, true);
 
+  // On the document from <head> on, like Escape: a tap before the page's scripts have run (DOMContentLoaded waits
+  // for them, long on a slow phone) must clear the storage too, not merely follow the link.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("#quick-exit")) { quickExit(event); }
+  }, true);
+
   function init() {
-    var exitLink = document.getElementById("quick-exit");
-    if (exitLink) { exitLink.addEventListener("click", quickExit); }
 
     // ---- the help panel ----
     var helpButton = document.getElementById("help-button");
