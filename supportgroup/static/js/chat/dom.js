@@ -20,7 +20,8 @@ export function fmt(template, vars) {
 export function formatTime(iso) {
   const date = new Date(iso);
   if (isNaN(date.getTime())) { return ""; }
-  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+  // 24-hour times in every language (13:05, never 1:05 PM).
+  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 export function newClientId() {
