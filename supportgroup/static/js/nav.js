@@ -4,7 +4,7 @@
  */
 (function () {
   "use strict";
-  var nav = document.querySelector(".site-nav");
+  var nav = document.querySelector(".site-header nav");
   var toggle = nav && nav.querySelector(".nav-toggle");
   if (!nav || !toggle) { return; }
 
