@@ -99,12 +99,13 @@ def test_on_a_phone_the_last_message_and_the_box_to_write_in_are_on_screen(facto
     # A line written now is shown above the box, on screen.
     phone.locator("#message-input").fill("Written on my phone")
     phone.locator("#send-button").click()
-    phone.locator("#messages .message", has_text="Written on my phone").wait_for(timeout=10000)
+    # The server's copy (with its id) takes the place of the "sending" line: wait for it, at the end.
+    phone.locator("#messages .message[data-id]:last-child", has_text="Written on my phone").wait_for(timeout=10000)
     phone.wait_for_function(
         "(() => { const box = document.querySelector('.messages');"
         " return box.scrollHeight - box.scrollTop - box.clientHeight < 4; })()"
     )
-    inside(phone, "#messages .message:last-child")
+    inside(phone, "#messages .message[data-id]:last-child")
     inside(phone, "#message-input")
     SCREENSHOTS.mkdir(exist_ok=True)
     name = "phone-chat" if locale == "en-GB" else "phone-chat-nl"
