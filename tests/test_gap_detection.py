@@ -218,7 +218,7 @@ def test_a_moderator_catch_up_recovers_what_only_moderators_receive(app, factory
     assert moderation["pending"][0]["held_reason"] == "premoderation"
     assert [a["id"] for a in moderation["alerts"]] == [alert]
     assert [r["id"] for r in moderation["reports"]] == [report]
-    assert set(moderation) == {"pending", "reports", "waiting", "alerts", "handover"}  # the join ack's shape
+    assert set(moderation) == {"pending", "reports", "waiting", "alerts", "handover", "muted"}  # the join ack's shape
     expert.on_sync(sync)
 
     resolve_alert(db.session.get(Meeting, scene.meeting.id), alert, membership_of(scene, scene.expert))

@@ -86,6 +86,34 @@ def test_mute_for_minutes_expires(room, db):
     assert send(room.bob_socket, room.meeting, "after the mute", "bob-00003")["ok"]
 
 
+def test_the_moderators_learn_who_is_muted_live_and_from_the_snapshot(room, db):
+    """The console shows "Unmute" only for who is muted: `mute_changed` to the moderators, and the join and
+    catch_up snapshot's `muted` (a timed mute that ran out is not in it); participants hear neither."""
+    from datetime import timedelta
+
+    bob, alice = room.memberships["bob"], room.memberships["alice"]
+    assert mod(room, "mute", member=bob.public_id, minutes=None, reason="a pause")["ok"]
+    assert mod(room, "mute", member=alice.public_id, minutes=5, reason="")["ok"]
+    changed = received(room.expert_socket, "mute_changed")
+    assert changed[0] == {"meeting_id": room.meeting.id, "member": bob.public_id, "muted": True, "until": None}
+    assert changed[1]["member"] == alice.public_id and changed[1]["until"] is not None
+    assert received(room.alice_socket, "mute_changed") == [] and received(room.bob_socket, "mute_changed") == []
+    muted = join(room.expert_socket, room.meeting)["moderation"]["muted"]
+    assert [m["member"] for m in muted] == [bob.public_id, alice.public_id] and muted[0]["until"] is None
+
+    timed = db.session.query(Mute).filter_by(membership_id=alice.id).one()
+    timed.until = timed.until - timedelta(minutes=6)  # ran out
+    db.session.commit()
+    assert mod(room, "unmute", member=bob.public_id)["ok"]
+    assert received(room.expert_socket, "mute_changed")[-1] == {
+        "meeting_id": room.meeting.id,
+        "member": bob.public_id,
+        "muted": False,
+        "until": None,
+    }
+    assert join(room.expert_socket, room.meeting)["moderation"]["muted"] == []
+
+
 def test_a_peer_expert_cannot_be_muted(room, db):
     me = join(room.expert_socket, room.meeting)["me"]
     assert mod(room, "mute", member=me["id"], reason="")["error"]["code"] == "not_allowed"

@@ -41,6 +41,7 @@ def moderation_snapshot(meeting: Meeting) -> dict:
         "waiting": present_people(ids, meeting, waiting=True),
         "alerts": safety.open_alerts(meeting),
         "handover": safety.recent_handover_notes(meeting.group_id),
+        "muted": services.muted_members(meeting),
     }
 
 

@@ -7,10 +7,10 @@ messages look to clients too (`realtime/describe.py`). Services change models an
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 
 from ..extensions import db
-from ..models import Hand, Meeting, MeetingState, Membership, Message, MessageKind, MessageStatus, Report, utcnow
+from ..models import Hand, Meeting, MeetingState, Membership, Message, MessageKind, MessageStatus, Mute, Report, utcnow
 from ..realtime.describe import AUTHOR_AS_PERSON, message_payload, person
 
 PUBLIC_KINDS = (MessageKind.CHAT, MessageKind.ANNOUNCEMENT)
@@ -91,3 +91,18 @@ def next_meeting(meeting: Meeting) -> Meeting | None:
         .order_by(Meeting.starts_at, Meeting.id)
         .limit(1)
     )
+
+
+def muted_members(meeting: Meeting) -> list[dict]:
+    """Who cannot write in the meeting now (moderators only): `{"member": public id, "until": ISO or None}`."""
+    rows = db.session.execute(
+        select(Membership.public_id, Mute.until)
+        .join(Mute, Mute.membership_id == Membership.id)
+        .where(
+            Mute.meeting_id == meeting.id,
+            Mute.lifted_at.is_(None),
+            or_(Mute.until.is_(None), Mute.until > utcnow()),
+        )
+        .order_by(Mute.id)
+    ).all()
+    return [{"member": row.public_id, "until": row.until.isoformat() if row.until else None} for row in rows]

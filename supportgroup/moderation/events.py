@@ -72,6 +72,7 @@ def mute(user, meeting_id: int, member: str, minutes: int | None, reason: str):
             "reason": reason,
         },
     )
+    _mute_changed(meeting_id, target, row.until.isoformat() if row.until else None)
     return {}
 
 
@@ -84,7 +85,14 @@ def unmute(user, meeting_id: int, member: str):
     push.to_member(
         meeting_id, target.id, "mute_state", {"meeting_id": meeting_id, "muted": False, "until": None, "reason": ""}
     )
+    _mute_changed(meeting_id, target, None, muted=False)
     return {}
+
+
+def _mute_changed(meeting_id: int, target: Membership, until: str | None, muted: bool = True) -> None:
+    """The moderators' consoles show "Unmute" only for who is muted (docs/protocol.md §5a)."""
+    payload = {"meeting_id": meeting_id, "member": target.public_id, "muted": muted, "until": until}
+    push.to_moderators(meeting_id, "mute_changed", payload)
 
 
 @socket_event("remove", {**MEETING, "member": Member(), "reason": Reason()})

@@ -145,6 +145,35 @@ def test_peer_expert_console(factory, live, new_page):
     scan(page, "expert-meeting-all-open")
 
 
+def test_chat_menus_and_console_on_a_phone(factory, live, new_page):
+    """The phone's site menu open, a message's menu open, and the peer expert's console with its attention
+    strip on a 360 px phone (issue #14)."""
+    scene = factory.scene()
+    expert = new_page(width=360, height=740)
+    login(expert, "expert")
+    expert.goto(f"/meetings/{scene.meeting.id}")
+    expert.locator("#message-input:not([disabled])").wait_for()
+    page = new_page(width=360, height=740)
+    login(page, "alice")
+    enter_meeting(page, scene.meeting.id)
+    page.locator("#message-input:not([disabled])").wait_for()
+    page.locator("#message-input").fill("A line with a menu")
+    page.locator("#send-button").click()
+    line = page.locator("#messages .message", has_text="A line with a menu")
+    line.wait_for()
+    line.get_by_role("button", name="Actions for this message").click()
+    scan(page, "participant-message-menu-phone")
+    page.get_by_role("button", name="Menu").click()
+    page.locator("#nav-list").wait_for(state="visible")
+    scan(page, "participant-site-menu-phone")
+    expert.locator("#messages .message", has_text="A line with a menu").wait_for()
+    scan(expert, "expert-meeting-phone")
+    expert.locator("#messages .message", has_text="A line with a menu").get_by_role(
+        "button", name="Actions for this message"
+    ).click()
+    scan(expert, "expert-message-menu-phone")
+
+
 def test_help_panel_open(factory, live, new_page):
     factory.user("alice")
     page = new_page(width=360, height=640)

@@ -115,6 +115,7 @@ def test_a_deletion_heard_live_asks_no_catch_up(factory, live, new_page):
     frames.wait_syncs(1)  # the page is up to date
     before = len(frames.catch_ups)
 
+    line.get_by_role("button", name="Actions for this message").click()
     line.get_by_role("button", name="Delete").click()  # the expert deletes it: alice hears `message_deleted`
     alice.locator("#messages .message", has_text="A line to take back").wait_for(state="detached")
     frames.wait_syncs(2, deleted=1)
@@ -220,6 +221,7 @@ def test_an_older_catch_up_snapshot_neither_undoes_nor_redoes_live_moderation(fa
 
     # Meanwhile, live: a new report and a new alert arrive, the earlier ones are resolved.
     line = alice.locator("#messages .message", has_text="A line reported in the gap")
+    line.get_by_role("button", name="Actions for this message").click()
     line.get_by_role("button", name="Report").click()
     line.locator(".report-form input").fill("Raised in the gap")
     line.get_by_role("button", name="Send report").click()

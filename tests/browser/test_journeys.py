@@ -167,6 +167,7 @@ def test_from_new_group_to_moderated_meeting(factory, live, new_page):
     screenshot(expert, "journey-09-chat-expert")
 
     # 4. The peer expert deletes a message: it vanishes for the participant too ...
+    message(expert, "Something I regret writing").get_by_role("button", name="Actions for this message").click()
     message(expert, "Something I regret writing").get_by_role("button", name="Delete").click()
     message(expert, "Something I regret writing").wait_for(state="detached", timeout=10000)
     message(newbie, "Something I regret writing").wait_for(state="detached", timeout=10000)

@@ -1,10 +1,12 @@
 /* Drawing messages: plain text only (textContent). Each server id is drawn once (`page.rendered`), never
  * again once deleted (`page.deleted`), and sorted in by id; lines not yet acknowledged stay last. Our own
  * message coming back takes the place of its "sending" or "waiting for approval" line. The replay point
- * (`page.covered`) moves only over ids this page knows.
+ * (`page.covered`) moves only over ids this page knows. A message's actions (report, delete, pin ...) sit in a
+ * small menu of its own (`messageMenu`); `showMessage` scrolls the list to a message and marks it.
  */
 import { T, isModerator, meetingId, myId } from "./config.js";
 import { $, authorLine, button, el, fmt, formatTime, nearBottom, noteIn } from "./dom.js";
+import "./layout.js";
 import { notesFor, placeNote } from "./crisis.js";
 import { openReport } from "./report.js";
 import { renderPinned } from "./state.js";
@@ -48,24 +50,111 @@ function insertSorted(target, item, id) {
   target.insertBefore(item, before);
 }
 
+let menuCount = 0;
+
+function setMenuOpen(menu, open) {
+  const toggle = menu.toggle;
+  if (!toggle) { return; }
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  menu.hidden = !open;
+  toggle.closest(".message").classList.toggle("menu-open", open);
+}
+
+/* Close a message's menu; `refocus` puts the focus back on its "⋯" button. */
+export function closeMenu(menu, refocus) {
+  if (!menu || menu.hidden) { return; }
+  setMenuOpen(menu, false);
+  if (refocus) { menu.toggle.focus(); }
+}
+
+/* The menu of a message's actions: a small "⋯" button (aria-expanded) in its top line, and the list of
+ * actions it opens under the text. Made on first use; returns the list to add buttons to. */
+export function messageMenu(item) {
+  const existing = item.querySelector(":scope > .msg-menu");
+  if (existing) { return existing; }
+  const menu = el("div", "msg-menu");
+  menuCount += 1;
+  menu.id = "msg-menu-" + menuCount;
+  menu.hidden = true;
+  const toggle = button("⋯", "msg-menu-toggle", function () { setMenuOpen(menu, menu.hidden); });
+  toggle.setAttribute("aria-label", T.textMessageActions);
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.setAttribute("aria-controls", menu.id);
+  menu.toggle = toggle;
+  item.addEventListener("keydown", function (event) {  // Escape in the message (its button, its menu) closes it
+    if (event.key === "Escape" && !menu.hidden) { closeMenu(menu, true); }
+  });
+  const meta = item.querySelector(":scope > .meta");
+  (meta || item).appendChild(toggle);
+  const text = item.querySelector(":scope > .text");
+  item.insertBefore(menu, text ? text.nextSibling : null);
+  return menu;
+}
+
+/* A message's menu and its button go (e.g. a held message a peer expert did not approve). */
+function removeMenu(item) {
+  const menu = item.querySelector(":scope > .msg-menu");
+  if (!menu) { return; }
+  if (menu.toggle) { menu.toggle.remove(); }
+  menu.remove();
+}
+
+/* An action in a message's menu; `keepOpen`: the menu stays open (the report form opens under it). */
+export function menuAction(item, label, onClick, keepOpen) {
+  const menu = messageMenu(item);
+  const action = button(label, "small menu-action", function () {
+    if (!keepOpen) { closeMenu(menu, true); }
+    onClick(action);
+  });
+  menu.appendChild(action);
+  return action;
+}
+
+// A tap outside a message closes its open menu.
+document.addEventListener("click", function (event) {
+  Array.prototype.forEach.call(document.querySelectorAll(".msg-menu:not([hidden])"), function (menu) {
+    const item = menu.closest(".message");
+    if (item && !item.contains(event.target)) { closeMenu(menu, false); }
+  });
+});
+
 function messageActions(item, message) {
   const kind = message.kind || "chat";
   if (kind !== "chat" && kind !== "announcement") { return; }
-  const row = el("div", "msg-actions");
   const mine = message.author && message.author.id === myId;
   if (isModerator) {
-    row.appendChild(button(T.textPin, "small", function () {
-      emitAck("pin", { meeting_id: meetingId, id: message.id }, noteIn(item));
-    }));
+    menuAction(item, T.textPin, function () { emitAck("pin", { meeting_id: meetingId, id: message.id }, noteIn(item)); });
   } else if (!mine && kind === "chat") {
-    const report = button(T.textReport, "small", function () { openReport(item, message, report); });
+    const report = menuAction(item, T.textReport, function () { openReport(item, message, report); }, true);
     report.setAttribute("aria-expanded", "false");
-    row.appendChild(report);
   }
   if (mine || isModerator) {
-    row.appendChild(button(T.textDelete, "small", function () { deleteMessage(message.id, item); }));
+    menuAction(item, T.textDelete, function () { deleteMessage(message.id, item); });
   }
-  item.appendChild(row);
+}
+
+/* Messages an open alert or report is about (server id -> how many), marked in the list. */
+const flagged = {};
+
+export function flagMessage(id, on) {
+  if (typeof id !== "number") { return; }
+  flagged[id] = Math.max(0, (flagged[id] || 0) + (on ? 1 : -1));
+  if (!flagged[id]) { delete flagged[id]; }
+  const item = page.rendered[id];
+  if (item) { item.classList.toggle("flagged", !!flagged[id]); }
+}
+
+/* Scroll the list to a message (in its own box: the page stays) and mark it for a moment; `focus` (unless
+ * false) moves the focus to it. */
+export function showMessage(id, focus) {
+  const item = page.rendered[id];
+  if (!item) { return false; }
+  scroller.scrollTop = Math.max(0, item.offsetTop - scroller.clientHeight / 2 + item.offsetHeight / 2);
+  item.classList.remove("spotlight");
+  void item.offsetWidth;  // restart the animation
+  item.classList.add("spotlight");
+  if (focus !== false) { item.tabIndex = -1; item.focus({ preventScroll: true }); }
+  return true;
 }
 
 function deleteMessage(id, item) {
@@ -103,6 +192,7 @@ export function render(message) {
   item.dataset.id = message.id;
   page.rendered[message.id] = item;
   messageActions(item, message);
+  if (flagged[message.id]) { item.classList.add("flagged"); }
   if (hooks.decorateMessage) { hooks.decorateMessage(item, message); }
   insertSorted(target, item, message.id);
   if (notesFor[message.id] && target === list) { placeNote(notesFor[message.id], item); delete notesFor[message.id]; }
@@ -146,11 +236,9 @@ export function awaitApproval(clientId, id) {
   entry.element.querySelector(".delivery").textContent = T.textAwaiting;
   entry.element.dataset.pendingId = id;
   page.awaiting[clientId] = { id: id, element: entry.element };
-  const row = el("div", "msg-actions");
-  row.appendChild(button(T.textDelete, "small", function () {
+  menuAction(entry.element, T.textDelete, function () {
     emitAck("delete_message", { meeting_id: meetingId, id: id }, noteIn(entry.element), function () { removeMessage(id); });
-  }));
-  entry.element.appendChild(row);
+  });
 }
 
 /* A peer expert did not approve our held message: its line stays, saying so (and why). */
@@ -161,8 +249,7 @@ export function markRejected(id, reason) {
     delete page.awaiting[clientId];
     entry.element.classList.remove("awaiting");
     entry.element.classList.add("refused");
-    const actions = entry.element.querySelector(".msg-actions");
-    if (actions) { actions.remove(); }
+    removeMenu(entry.element);
     const textNote = T.textRejected + (reason ? " " + fmt(T.textReason, { reason: reason }) : "");
     entry.element.querySelector(".delivery").textContent = textNote;
   });

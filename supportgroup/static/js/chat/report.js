@@ -1,4 +1,4 @@
-/* A participant reports someone else's message: a small inline form under it (Escape closes it). */
+/* A participant reports someone else's message (from its menu): a small inline form under it (Escape closes it). */
 import { T, meetingId } from "./config.js";
 import { button, el } from "./dom.js";
 import { emitAck } from "./transport.js";
@@ -17,7 +17,10 @@ export function openReport(item, message, reportButton) {
   submit.type = "submit";
   const note = el("p", "form-note"); note.setAttribute("role", "status");
   function close() {
-    reportForm.remove(); reportButton.setAttribute("aria-expanded", "false"); reportButton.focus();
+    reportForm.remove(); reportButton.setAttribute("aria-expanded", "false");
+    // The button sits in the message's menu: when that closed meanwhile, the menu's button takes the focus.
+    const target = reportButton.offsetParent !== null ? reportButton : item.querySelector(".msg-menu-toggle");
+    if (target) { target.focus(); }
   }
   const cancel = button(T.textCancel, "small", close);
   const buttons = el("div", "button-row");

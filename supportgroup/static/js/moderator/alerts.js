@@ -3,8 +3,10 @@
  */
 import { T } from "../chat/config.js";
 import { $, button, el, formatTime } from "../chat/dom.js";
+import { flagMessage } from "../chat/messages.js";
+import { setAttention } from "./attention.js";
 import { touch } from "./freshness.js";
-import { announce, emit, messageQuote, nextId } from "./ui.js";
+import { announce, emit, messageQuote, nextId, showInChat } from "./ui.js";
 
 const alertList = $("alert-list");
 const alertSection = $("sec-alerts");
@@ -19,6 +21,7 @@ function refreshAlerts() {
   if (alertSection) { alertSection.hidden = count === 0; }
   const badge = $("count-alerts");
   if (badge) { badge.textContent = count ? String(count) : ""; badge.hidden = !count; }
+  setAttention("alerts", count);
 }
 
 export function addAlert(alert, quiet) {
@@ -40,9 +43,11 @@ export function addAlert(alert, quiet) {
   seen.classList.add("alert-seen");
   const row = el("div", "button-row");
   row.appendChild(seen);
+  if (alert.message) { row.appendChild(showInChat(alert.message.id)); }
   li.appendChild(row);
   li.appendChild(note);
   li.messageId = alert.message ? alert.message.id : null;
+  flagMessage(li.messageId, true);  // marked in the chat while the alert is open
   alertRows[alert.id] = li;
   alertList.insertBefore(li, alertList.firstChild);
   refreshAlerts();
@@ -56,6 +61,7 @@ export function removeAlert(id) {
   const hadFocus = li.contains(document.activeElement);
   li.remove();
   delete alertRows[id];
+  flagMessage(li.messageId, false);
   refreshAlerts();
   if (hadFocus) { (alertList.querySelector("button") || $("console-title")).focus(); }
 }
@@ -63,6 +69,6 @@ export function removeAlert(id) {
 export function clearAlerts() {
   if (!alertList) { return; }
   alertList.textContent = "";
-  Object.keys(alertRows).forEach(function (id) { delete alertRows[id]; });
+  Object.keys(alertRows).forEach(function (id) { flagMessage(alertRows[id].messageId, false); delete alertRows[id]; });
   refreshAlerts();
 }

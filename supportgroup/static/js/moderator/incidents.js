@@ -1,32 +1,45 @@
-/* Incidents and handover: tick the messages involved (a checkbox beside each message) and record an
- * incident, kept longer than the chat for safeguarding; read and write notes for the next meeting's peer
- * experts.
+/* Incidents and handover: mark the messages involved ("Mark for incident" in each message's menu) and
+ * record an incident, kept longer than the chat for safeguarding; read the notes earlier meetings left, and
+ * write notes for the next meeting's peer experts (those of this meeting are listed apart: they are not
+ * "from earlier meetings").
  */
-import { T } from "../chat/config.js";
+import { T, meetingId } from "../chat/config.js";
 import { $, el, fmt, setNote } from "../chat/dom.js";
+import { menuAction } from "../chat/messages.js";
 import { touch } from "./freshness.js";
-import { emit, labelled, nextId, sectionNote } from "./ui.js";
+import { emit, sectionNote } from "./ui.js";
 
 let incidentIds = {};  // server id -> true while ticked
 const incidentSelected = $("incident-selected");
 const handoverList = $("handover-list");
+const handoverEmpty = $("handover-earlier-empty");
+const thisMeetingList = $("handover-this-meeting");
+const thisMeetingTitle = $("handover-mine-title");
 
 function refreshIncidentCount() {
   const count = Object.keys(incidentIds).length;
   incidentSelected.textContent = count ? fmt(T.textSelectedCount, { count: count }) : "";
 }
 
-export function addIncidentCheckbox(item, message) {
-  const box = document.createElement("input");
-  box.type = "checkbox";
-  box.id = nextId("incident");
-  box.addEventListener("change", function () {
-    if (box.checked) { incidentIds[message.id] = true; } else { delete incidentIds[message.id]; }
+function setMarked(item, toggle, on) {
+  toggle.setAttribute("aria-pressed", on ? "true" : "false");
+  item.classList.toggle("incident-marked", on);
+  const meta = item.querySelector(":scope > .meta");
+  const tag = item.querySelector(".incident-tag");
+  if (on && !tag && meta) { meta.insertBefore(el("span", "tag incident-tag", T.textMarkedIncident), meta.querySelector(".msg-menu-toggle")); }
+  if (!on && tag) { tag.remove(); }
+}
+
+/* "Mark for incident" in a message's menu: pressed while the message is part of the next incident. */
+export function addIncidentToggle(item, message) {
+  const toggle = menuAction(item, T.textMarkIncident, function () {
+    const on = !incidentIds[message.id];
+    if (on) { incidentIds[message.id] = true; } else { delete incidentIds[message.id]; }
+    setMarked(item, toggle, on);
     refreshIncidentCount();
   });
-  const wrap = el("div", "msg-actions incident-pick");
-  wrap.appendChild(labelled(T.textIncludeIncident, box));
-  item.appendChild(wrap);
+  toggle.classList.add("toggle", "incident-pick");
+  toggle.setAttribute("aria-pressed", "false");
 }
 
 $("incident-form").addEventListener("submit", function (event) {
@@ -38,7 +51,9 @@ $("incident-form").addEventListener("submit", function (event) {
     setNote(note, T.textIncidentSaved);
     $("incident-note").value = "";
     incidentIds = {};
-    Array.prototype.forEach.call(document.querySelectorAll(".incident-pick input"), function (box) { box.checked = false; });
+    Array.prototype.forEach.call(document.querySelectorAll(".incident-pick[aria-pressed=true]"), function (toggle) {
+      setMarked(toggle.closest(".message"), toggle, false);
+    });
     refreshIncidentCount();
   });
 });
@@ -49,15 +64,28 @@ function handoverItem(item) {
   return li;
 }
 
-export function renderHandover(notes) {
-  handoverList.textContent = "";
-  (notes || []).forEach(function (item) { handoverList.appendChild(handoverItem(item)); });
+function refreshHandover() {
+  handoverEmpty.hidden = handoverList.children.length > 0;
+  thisMeetingList.hidden = thisMeetingTitle.hidden = thisMeetingList.children.length === 0;
 }
 
-/* A handover note another peer expert just wrote (the `handover` event). */
+/* Notes come newest first; this meeting's own go to their own list. */
+export function renderHandover(notes) {
+  handoverList.textContent = "";
+  thisMeetingList.textContent = "";
+  (notes || []).forEach(function (item) {
+    (item.meeting_id === meetingId ? thisMeetingList : handoverList).appendChild(handoverItem(item));
+  });
+  refreshHandover();
+}
+
+/* A handover note just written here, by us or another peer expert (the `handover` event). */
 export function onHandover(data) {
   touch("handover");
-  if (data.note) { handoverList.insertBefore(handoverItem(data.note), handoverList.firstChild); }
+  if (!data.note) { return; }
+  const target = data.note.meeting_id === meetingId ? thisMeetingList : handoverList;
+  target.insertBefore(handoverItem(data.note), target.firstChild);
+  refreshHandover();
 }
 
 $("handover-form").addEventListener("submit", function (event) {

@@ -13,15 +13,15 @@ import { forThisMeeting, socket } from "../chat/transport.js";
 import { addAlert, clearAlerts, removeAlert } from "./alerts.js";
 import { onState } from "./controls.js";
 import { forgetTouched, touch } from "./freshness.js";
-import { addIncidentCheckbox, onHandover } from "./incidents.js";
-import { clearPeople, onHands, renderPresence } from "./people.js";
+import { addIncidentToggle, onHandover } from "./incidents.js";
+import { clearPeople, onHands, onMuteChanged, renderPresence } from "./people.js";
 import { addPending, addReport, clearQueues, onMessageDeleted, removePending, removeReport } from "./queues.js";
 import { onModeration } from "./snapshot.js";
 import { clearWaiting, renderWaiting } from "./waiting.js";
 import { backchannelList, clearThreads, decorateWhisper, onMessage, whisperList } from "./whispers.js";
 
 function decorateMessage(item, message) {
-  if (message.kind === "chat" || message.kind === "announcement" || !message.kind) { addIncidentCheckbox(item, message); }
+  if (message.kind === "chat" || message.kind === "announcement" || !message.kind) { addIncidentToggle(item, message); }
   if (message.kind === "whisper") { decorateWhisper(item, message); }
 }
 
@@ -47,6 +47,7 @@ export function installConsole() {
   on("alert", function (data) { if (data.alert) { addAlert(data.alert); } });
   on("alert_resolved", function (data) { removeAlert(data.alert_id); });
   on("handover", onHandover);
+  on("mute_changed", onMuteChanged);
 
   Object.assign(hooks, {
     listFor: function (kind) { return kind === "whisper" ? whisperList : kind === "backchannel" ? backchannelList : null; },

@@ -1,10 +1,12 @@
 /* People present in the console, with each participant's actions (whisper, give the floor, mute with a
- * reason, unmute, remove, ban), their tags (the floor, a raised hand, muted), the raised hands queue and the
- * floor buttons. The list is updated in place: a row being used survives every presence event.
+ * reason, unmute (only for who is muted), remove, ban), their tags (the floor, a raised hand, muted), the
+ * raised hands queue and the floor buttons. The list is updated in place: a row being used survives every
+ * presence event. Who is muted comes from the server (the snapshot's `muted`, `mute_changed`).
  */
 import { T, myId } from "../chat/config.js";
 import { $, authorLine, button, el, fmt, formatTime, setNote } from "../chat/dom.js";
 import { page } from "../chat/store.js";
+import { changedSince, touch } from "./freshness.js";
 import { confirmBox, emit, labelled, reasonInput, refreshEmpty, sectionNote, setCount } from "./ui.js";
 import { people, refreshWhisperTargets, whisperToPerson } from "./whispers.js";
 
@@ -12,7 +14,7 @@ const presentList = $("present");
 const handsList = $("hands-list");
 const handsNote = sectionNote($("sec-hands"));
 const personRows = {};   // member id -> li in the people list
-const mutedHere = {};    // member id -> until (ISO) or null: mutes this console set (a hint only)
+const mutedHere = {};    // member id -> until (ISO) or null: who is muted in this meeting now
 let handIds = {};        // member id -> true while their hand is up
 
 function tagsFor(person) {
@@ -36,6 +38,33 @@ function refreshTags(id) {
   const old = row.querySelector(".tags");
   const fresh = tagsFor(row.person);
   old.replaceWith(fresh);
+  const unmute = row.querySelector(".unmute");
+  if (unmute) {
+    const muted = Object.prototype.hasOwnProperty.call(mutedHere, id);
+    if (!muted && unmute.contains(document.activeElement)) { row.querySelector("summary").focus(); }
+    unmute.hidden = !muted;
+  }
+}
+
+function setMutedHere(id, muted, until) {
+  if (muted) { mutedHere[id] = until || null; } else { delete mutedHere[id]; }
+  refreshTags(id);
+}
+
+/* A peer expert (here or elsewhere) muted or unmuted someone (the `mute_changed` event). */
+export function onMuteChanged(data) {
+  touch("mute:" + data.member);
+  setMutedHere(data.member, !!data.muted, data.until);
+}
+
+/* Who is muted now, from a moderation snapshot; rows changed since its request was sent stay as they are. */
+export function applyMutes(list, generation) {
+  const now = {};
+  list.forEach(function (entry) { now[entry.member] = entry.until || null; });
+  Object.keys(mutedHere).concat(Object.keys(now)).forEach(function (id) {
+    if (changedSince("mute:" + id, generation)) { return; }
+    setMutedHere(id, Object.prototype.hasOwnProperty.call(now, id), now[id]);
+  });
 }
 
 export function refreshAllTags() { Object.keys(personRows).forEach(refreshTags); }
@@ -59,9 +88,9 @@ function muteForm(person, note) {
     if (!why) { reason.focus(); return; }
     const mins = minutes.value ? parseInt(minutes.value, 10) : null;
     emit("mute", { member: person.id, minutes: mins, reason: why }, note, function () {
-      mutedHere[person.id] = mins ? new Date(Date.now() + mins * 60000).toISOString() : null;
+      touch("mute:" + person.id);
+      setMutedHere(person.id, true, mins ? new Date(Date.now() + mins * 60000).toISOString() : null);
       reason.value = "";
-      refreshTags(person.id);
       setNote(note, T.textDone);
     });
   });
@@ -88,11 +117,15 @@ function personRow(person) {
   const quick = el("div", "button-row");
   quick.appendChild(button(T.textWhisperTo, "small", function () { whisperToPerson(person.id); }));
   quick.appendChild(button(T.textGiveFloor, "small", function () { emit("give_floor", { member: person.id }, note); }));
-  quick.appendChild(button(T.textUnmute, "small", function () {
+  const unmute = button(T.textUnmute, "small unmute", function () {
     emit("unmute", { member: person.id }, note, function () {
-      delete mutedHere[person.id]; refreshTags(person.id); setNote(note, T.textDone);
+      touch("mute:" + person.id);
+      setNote(note, T.textDone);  // before the button goes, so the focus moves on with the note shown
+      setMutedHere(person.id, false);
     });
-  }));
+  });
+  unmute.hidden = true;  // shown only while the person is muted (refreshTags)
+  quick.appendChild(unmute);
   panel.appendChild(quick);
   panel.appendChild(muteForm(person, note));
 
@@ -173,4 +206,5 @@ $("floor-only").addEventListener("click", function () {
 export function clearPeople() {
   presentList.textContent = ""; handsList.textContent = "";
   Object.keys(personRows).forEach(function (id) { delete personRows[id]; });
+  Object.keys(mutedHere).forEach(function (id) { delete mutedHere[id]; });
 }

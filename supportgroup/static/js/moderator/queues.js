@@ -3,9 +3,9 @@
  */
 import { T } from "../chat/config.js";
 import { $, button, el, fmt, formatTime } from "../chat/dom.js";
-import { removeMessage } from "../chat/messages.js";
+import { flagMessage, removeMessage } from "../chat/messages.js";
 import { touch } from "./freshness.js";
-import { announce, confirmBox, emit, focusFirstIn, messageQuote, openSection, refreshEmpty, setCount } from "./ui.js";
+import { announce, confirmBox, emit, focusFirstIn, messageQuote, openSection, refreshEmpty, setCount, showInChat } from "./ui.js";
 
 const pendingList = $("pending-list");
 const reportList = $("report-list");
@@ -81,6 +81,7 @@ export function addReport(report, quiet) {
     });
     del.className = "small delete-reported";
     row.appendChild(del);
+    row.appendChild(showInChat(report.message.id));
   }
   row.appendChild(button(T.textResolve, "small primary", function () {
     emit("resolve_report", { report_id: report.id }, note, function () { removeReport(report.id); });
@@ -88,6 +89,7 @@ export function addReport(report, quiet) {
   li.appendChild(row);
   li.appendChild(note);
   li.messageId = report.message ? report.message.id : null;
+  flagMessage(li.messageId, true);  // marked in the chat while the report is open
   reportRows[report.id] = li;
   reportList.appendChild(li);
   refreshEmpty(reportList);
@@ -102,6 +104,7 @@ export function removeReport(id) {
   const hadFocus = li.contains(document.activeElement);
   li.remove();
   delete reportRows[id];
+  flagMessage(li.messageId, false);
   refreshEmpty(reportList);
   setCount("count-reports", Object.keys(reportRows).length);
   if (hadFocus) { focusFirstIn(reportList, $("reports-title")); }
@@ -125,6 +128,7 @@ export function onMessageDeleted(id) {
 }
 
 export function clearQueues() {
+  Object.keys(reportRows).forEach(function (id) { flagMessage(reportRows[id].messageId, false); });
   pendingList.textContent = ""; reportList.textContent = "";
   [pendingRows, reportRows].forEach(function (rows) { Object.keys(rows).forEach(function (id) { delete rows[id]; }); });
 }

@@ -5,6 +5,7 @@
 import { addAlert, alertRows, hasAlertList, removeAlert } from "./alerts.js";
 import { changedSince, whileReconciling } from "./freshness.js";
 import { renderHandover } from "./incidents.js";
+import { applyMutes } from "./people.js";
 import { addPending, addReport, pendingRows, refreshQueues, removePending, removeReport, reportRows } from "./queues.js";
 import { renderWaiting } from "./waiting.js";
 
@@ -34,4 +35,5 @@ export function onModeration(moderation, quiet, generation) {
   refreshQueues();
   if (!changedSince("waiting", generation)) { renderWaiting(moderation.waiting, quiet); }
   if (!changedSince("handover", generation)) { renderHandover(moderation.handover); }
+  if (Array.isArray(moderation.muted)) { applyMutes(moderation.muted, generation); }
 }

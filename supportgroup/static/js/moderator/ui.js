@@ -4,7 +4,9 @@
  */
 import { T, meetingId } from "../chat/config.js";
 import { $, authorLine, button, el, noteIn, setNote } from "../chat/dom.js";
+import { showMessage } from "../chat/messages.js";
 import { emitAck } from "../chat/transport.js";
+import { setAttention } from "./attention.js";
 
 let uid = 0;
 export function nextId(prefix) { uid += 1; return prefix + "-" + uid; }
@@ -25,6 +27,7 @@ export function setCount(id, count) {
   if (!badge) { return; }
   badge.textContent = count > 0 ? String(count) : "";
   badge.hidden = !(count > 0);
+  setAttention(id.replace(/^count-/, ""), count);  // alerts, reports, waiting, hands, pending: the strip too
   const section = badge.closest("details");
   if (section) { section.classList.toggle("has-items", count > 0); }
 }
@@ -57,6 +60,13 @@ export function reasonInput(required) {
   const reason = el("input");
   reason.type = "text"; reason.maxLength = 300; reason.required = !!required; reason.autocomplete = "off";
   return reason;
+}
+
+/* "Show in chat": scrolls the chat to the message a row is about. */
+export function showInChat(messageId) {
+  const show = button(T.textShowMessage, "small", function () { showMessage(messageId); });
+  show.classList.add("show-message");
+  return show;
 }
 
 export function messageQuote(message) {
