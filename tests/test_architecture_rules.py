@@ -94,3 +94,16 @@ def test_a_services_domain_error_in_a_socket_event_is_answered_with_its_code(fac
         "report", {"meeting_id": scene.meeting.id, "id": sent["id"], "reason": "unkind"}, callback=True
     )
     assert ack == {"ok": False, "error": {"code": "already_reported", "message": "You reported this message already."}}
+
+
+def test_no_template_outputs_unescaped_text():
+    """Rich text reaches a page only through a function that cleans it (groups/rules_text.render_rules returns
+    Markup); `|safe` in a template would trust whatever was stored (the meeting page's rules card did)."""
+    templates = Path(__file__).resolve().parent.parent / "supportgroup" / "templates"
+    found = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in templates.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\|\s*safe\b", line)
+    ]
+    assert not found, found

@@ -113,6 +113,24 @@ def test_the_house_rules_are_offered_and_accepted_on_the_meeting_page(factory, l
     assert eve.post(f"{url}/rules", data={"csrf_token": csrf_token(eve, "/home")}).status_code == 404
 
 
+def test_the_rules_card_shows_text_rules_as_the_editor_preview_does_never_as_html(factory, login_client, db):
+    """Rules are stored as typed (a little Markdown, groups/rules_text.py): the card must render them through the one
+    `render_rules`, never output them raw (a tag typed into the rules would otherwise reach every participant)."""
+    from supportgroup.groups.rules_text import render_rules
+
+    scene = factory.scene()
+    factory.member(scene.group, factory.user("carol"), accept_rules=False)
+    scene.group.house_rules = "**Be kind** <img src=x onerror=alert(1)>\n\n- listen\n- <form action=/x>"
+    db.session.commit()
+    page = login_client("carol")
+    url = f"/meetings/{scene.meeting.id}"
+    page.post(f"/safety/check/{scene.meeting.id}", data={"csrf_token": csrf_token(page, url), "action": "skip"})
+    html = page.get(url).get_data(as_text=True)
+    assert "<img" not in html and "<form action=/x>" not in html  # shown as the text that was typed
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert str(render_rules(scene.group.house_rules)) in html and "<strong>Be kind</strong>" in html
+
+
 def test_before_the_lobby_the_page_counts_down_and_keeps_the_safety_check_for_later(factory, login_client, db):
     scene = factory.scene(MeetingState.SCHEDULED)
     scene.meeting.starts_at = datetime(2031, 3, 4, 18, 30, tzinfo=UTC)  # 19:30 in Amsterdam
