@@ -75,6 +75,8 @@ def test_a_new_participant_from_countdown_to_closing_screen(factory, live, new_p
     login(expert, "expert")
     expert.goto(f"/meetings/{scene.meeting.id}")
     expert.get_by_role("button", name="Open meeting").click()
+    # Two hours ahead is before the lobby time: opening early asks to confirm first (scheduling.confirm_open).
+    expert.get_by_role("button", name="Yes, open it now").click()
     expert.locator(LIVE_INPUT).wait_for(timeout=10000)
     open_section(expert, "sec-controls")
     expert.locator("#lock").click()
