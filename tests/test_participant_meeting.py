@@ -85,6 +85,20 @@ def test_a_removed_participant_does_not_wait_in_the_lobby(factory, socket_client
     assert received(again, "lobby") == []
 
 
+def test_someone_waiting_who_is_refused_for_good_leaves_the_lobby(factory, socket_client):
+    """Waiting outside a locked meeting, then removed: the next join is refused for good and takes the socket out
+    of the lobby, so it hears nothing more of the meeting (it heard every lock and state change before)."""
+    scene = present_scene(factory, socket_client)
+    assert mod(scene, "lock", locked=True)["ok"]
+    alice = socket_client("alice")
+    assert refused(alice, scene.meeting) == "meeting_locked"  # in the lobby now
+    assert mod(scene, "remove", member=scene.memberships["alice"].public_id, reason="test")["ok"]
+    assert refused(alice, scene.meeting) == "removed"
+    alice.get_received()
+    assert mod(scene, "lock", locked=False)["ok"]
+    assert received(alice, "lobby") == []
+
+
 # --- the meeting page: rules, countdown, safety check at the lobby, closing screen ---------------------------
 
 

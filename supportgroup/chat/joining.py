@@ -104,17 +104,19 @@ def _join(user_id: int, meeting_id: int, after: int | None) -> dict:
     checked again: a removal, ban or mute committed after they were first read either changed them (this
     attempt is undone and the join reads everything again) or comes after this socket was in presence (its
     author then finds and disconnects it). The rights read here are kept for the socket's first messages."""
-    entry, _user, meeting, membership = load_posting_rights(meeting_id, user_id)
-    facts = entry.facts
     try:
+        entry, _user, meeting, membership = load_posting_rights(meeting_id, user_id)
+        facts = entry.facts
+        if facts.removed:
+            raise removed_refusal()  # for good, whatever else holds: not a lobby refusal
         require_rules_accepted(membership)
         require_joinable(meeting, membership, current_app.config["LOBBY_MINUTES"])
-        if facts.removed:
-            raise removed_refusal()  # for good: not a lobby refusal
         require_unlocked_for(meeting, membership)
     except Denied as refusal:
         if refusal.code in LOBBY_REFUSALS:
             join_room(lobby_room(meeting_id))  # `lobby` says when to try again: no reload, no polling
+        else:  # banned, removed, no longer a member, the group archived: no longer one who may wait
+            leave_room(lobby_room(meeting_id))
         raise
     waiting, is_moderator = facts.waiting, membership.is_moderator
     if waiting:
