@@ -184,3 +184,14 @@ def test_calendar_titles_are_neutral_by_default(app, factory, login_client):
     assert [str(e["SUMMARY"]) for e in events] == ["Appointment"]
     assert str(calendar["X-WR-CALNAME"]) == "Appointments"
     assert scene.group.name.encode() not in body and b"Test meeting" not in body
+
+
+def test_a_reminder_says_appointment_even_where_titles_name_the_group(scene, login_client, db):
+    """A reminder pops up on a locked screen: never the group's name, though this deployment shows it in titles."""
+    db.session.query(User).filter_by(username="alice").one().calendar_alarm_minutes = 60
+    db.session.commit()
+    meeting = occurrences(scene["series"])[0]
+    (event,) = events(parse(login_client("alice").get(f"/schedule/meetings/{meeting.id}.ics")))
+    assert str(event["SUMMARY"]) == "Evening group: Check-in"  # titles as the deployment chose
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == "Appointment"

@@ -8,7 +8,8 @@ called just "Appointment" (`CALENDAR_TITLES=neutral`); a deployment may choose `
 group's name and the meeting's title instead.
 
 A person may ask for a reminder (`User.calendar_alarm_minutes`): each meeting that is not cancelled then
-carries a VALARM that pops up that long before, with the same title as the event and nothing more.
+carries a VALARM that pops up that long before. Its text is always "Appointment", whatever the deployment shows
+as titles: a reminder pops up on a locked screen, where anyone near the phone reads it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def calendar_name(default: str) -> str:
 def reminder(meeting: Meeting, minutes: int) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", summary(meeting))
+    alarm.add("description", _("Appointment"))  # neutral always: it pops up on a locked screen
     alarm.add("trigger", timedelta(minutes=-minutes))
     return alarm
 
