@@ -6,9 +6,10 @@ Services change models and flush; the caller commits.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 
 from ..audit import AuditAction, record
 from ..errors import DomainError
@@ -29,6 +30,25 @@ def _require_scheduled(meeting: Meeting) -> None:
         )
 
 
+def lock_series(series_id: int) -> MeetingSeries:
+    """Lock a series' row before its later meetings are read, and return it as committed now.
+
+    The horizon job (`horizon.py`) claims the same row before it adds meetings, so the two are serialised:
+    a job that claimed first is waited for and the meetings it added are read; one that comes later finds the
+    row changed and adds nothing. PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: a write that
+    changes nothing takes its one write lock now, before the reads that follow.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = cast(Table, MeetingSeries.__table__)
+        db.session.execute(update(table).where(table.c.id == series_id).values(id=table.c.id))
+    return db.session.scalars(
+        select(MeetingSeries)
+        .where(MeetingSeries.id == series_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     """This meeting, plus (scope "following") its series' later occurrences still to come and not opened.
 
@@ -39,6 +59,7 @@ def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     _require_scheduled(meeting)
     if scope == SCOPE_THIS or meeting.series_id is None:
         return [meeting]
+    lock_series(meeting.series_id)  # before the later meetings: see lock_series
     later = db.session.scalars(
         select(Meeting)
         .where(
