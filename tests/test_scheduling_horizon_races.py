@@ -1,5 +1,5 @@
 """Issue #14 review: the horizon job (`scheduling/horizon.py`) is serialised with edits and cancels of the rest
-of a series (`scheduling/changes.py`).
+of a series (`scheduling/changes.py`), and skips a date on which the series' time is not on the clock.
 
 Each race runs two transactions on connections of their own (marked `committed`), on both backends."""
 
@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
 
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, Role, User, utcnow
-from supportgroup.scheduling import changes, horizon
+from supportgroup.scheduling import changes, horizon, wallclock
 from supportgroup.scheduling.series import HORIZON_WEEKS
 from tests.scheduling_helpers import local, occurrences, series, soon
 
@@ -162,3 +163,38 @@ def test_a_cancel_waits_for_a_job_that_claimed_first_and_cancels_its_meetings_to
     db.session.expire_all()
     assert result["cancelled"] == HORIZON_WEEKS + 1 - 2 + added
     assert _scheduled_after_end(made.id) == []
+
+
+def _next_clock_change(tz: ZoneInfo, at: time, kind: str) -> date:
+    """The next date on which daylight saving skips (spring) or repeats (autumn) the wall-clock time `at`."""
+    day = date.today() + timedelta(days=1)
+    while wallclock.problem(datetime.combine(day, at), tz) != kind:
+        day += timedelta(days=1)
+    return day
+
+
+@pytest.mark.parametrize("kind", [wallclock.SKIPPED, wallclock.REPEATED])
+def test_the_job_skips_a_date_whose_start_time_daylight_saving_skips_or_repeats(factory, db, kind, caplog):
+    at, tz = time(2, 30), ZoneInfo(AMSTERDAM)
+    change = _next_clock_change(tz, at, kind)
+    made = MeetingSeries(  # planned earlier at 02:30: its first 26 weeks had no clock change
+        group=factory.group(),
+        title="Night",
+        frequency="weekly",
+        interval=1,
+        weekday=change.weekday(),
+        local_start=at,
+        duration_minutes=60,
+        timezone=AMSTERDAM,
+        starts_on=change - timedelta(weeks=3),
+        materialised_until=change - timedelta(days=1),
+    )
+    db.session.add(made)
+    db.session.flush()
+    now = datetime.combine(change - timedelta(weeks=HORIZON_WEEKS - 3), time(12, 0), tzinfo=UTC)
+    with caplog.at_level("WARNING", logger="supportgroup.scheduling.horizon"):
+        added = horizon.extend_series(made, now)
+    days = [local(m).date() for m in occurrences(made)]
+    assert days == [change + timedelta(weeks=n) for n in (1, 2, 3)] and added == 3
+    assert all(local(m).time() == at for m in occurrences(made))
+    assert kind in caplog.text and str(change) in caplog.text

@@ -14,6 +14,10 @@ this round. PostgreSQL re-checks the WHERE after the row lock; SQLite has one wr
 row is then read again under its lock and the meetings are made from that. `changes.py` locks the same row
 (`lock_series`) before it selects a series' later meetings, so a job that claimed first is waited for and
 its meetings are part of the change. Like every service it flushes and never commits.
+
+A date on which the series' start time does not exist or exists twice (daylight saving) is skipped and
+logged: series planning refuses such a time (`wallclock`), but here nobody is asking, and the other weeks
+must still come.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db, socketio
 from ..models import Group, Meeting, MeetingSeries, utcnow
+from . import wallclock
 from .series import HORIZON_WEEKS, occurrence_times
 from .zones import zone
 
@@ -87,6 +92,19 @@ def _locked(series_id: int) -> MeetingSeries:
     ).one()
 
 
+def _on_the_clock(series: MeetingSeries, locals_: list[datetime]) -> list[datetime]:
+    """The occurrences whose start time exists once on its date; the others are skipped and logged."""
+    tz = zone(series.timezone)
+    kept = []
+    for local in locals_:
+        if (kind := wallclock.problem(local, tz)) is None:
+            kept.append(local)
+        else:
+            day = local.date()
+            log.warning("series horizon: series %d: no meeting on %s, its time is %s there", series.id, day, kind)
+    return kept
+
+
 def _last_planned(series: MeetingSeries) -> date:
     """For a series without a stored horizon: the local date of its latest meeting, else the day before it began."""
     latest = db.session.scalar(
@@ -121,7 +139,8 @@ def extend_series(series: MeetingSeries, now: datetime) -> int:
         series.starts_on,
         horizon=target,
     )
-    starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in locals_ if local.date() > last]
+    later = _on_the_clock(series, [local for local in locals_ if local.date() > last])
+    starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in later]
     new = [
         Meeting(
             group_id=series.group_id,
