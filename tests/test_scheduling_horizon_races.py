@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
+from supportgroup.errors import DomainError
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, Role, User, utcnow
 from supportgroup.scheduling import changes, horizon, wallclock
@@ -163,6 +164,36 @@ def test_a_cancel_waits_for_a_job_that_claimed_first_and_cancels_its_meetings_to
     db.session.expire_all()
     assert result["cancelled"] == HORIZON_WEEKS + 1 - 2 + added
     assert _scheduled_after_end(made.id) == []
+
+
+def test_moving_the_last_planned_meeting_and_the_following_moves_the_weeks_the_job_adds(factory, db):
+    """The rest of an open-ended series goes on past its last planned meeting: the job plans it at the new time."""
+    made, coordinator = _open_ended(factory), factory.user("coord", Role.COORDINATOR)
+    last = occurrences(made)[-1]
+    day = local(last).date()
+    changes.edit_meeting(
+        last,
+        coordinator,
+        title="Later",
+        local_start=datetime.combine(day, time(20, 0)),
+        duration_minutes=60,
+        tz_name=AMSTERDAM,
+        scope=changes.SCOPE_FOLLOWING,
+    )
+    assert horizon.extend_open_series(now=utcnow() + LATER) >= 8
+    after = db.session.query(Meeting).filter(Meeting.group_id == made.group_id, Meeting.starts_at > last.starts_at)
+    assert all(local(m).time() == time(20, 0) and m.title == "Later" for m in after)
+    with pytest.raises(DomainError) as refused:  # and, like any rest of a series, it keeps its dates
+        changes.edit_meeting(
+            last,
+            coordinator,
+            title="Later",
+            local_start=datetime.combine(day + timedelta(days=1), time(20, 0)),
+            duration_minutes=60,
+            tz_name=AMSTERDAM,
+            scope=changes.SCOPE_FOLLOWING,
+        )
+    assert refused.value.code == "series_keeps_dates"
 
 
 def _next_clock_change(tz: ZoneInfo, at: time, kind: str) -> date:

@@ -129,7 +129,11 @@ def edit_meeting(
     tz = zone(tz_name)
     check_duration(duration_minutes)
     meetings = _affected(meeting, scope)
-    if len(meetings) > 1 and local_start.date() != local_start_of(meeting).date():
+    # The rest of a series: later meetings, or an open-ended series' weeks the horizon job has yet to plan.
+    series_rest = scope == SCOPE_FOLLOWING and (
+        len(meetings) > 1 or (meeting.series is not None and meeting.series.until is None)
+    )
+    if series_rest and local_start.date() != local_start_of(meeting).date():
         raise DomainError(
             "series_keeps_dates",
             _l(
@@ -146,14 +150,14 @@ def edit_meeting(
     new_starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in new_locals]
     if new_starts[0] < utcnow() - timedelta(minutes=1):
         raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_on")
-    if scope == SCOPE_FOLLOWING and len(meetings) > 1:
+    if series_rest:
         series = _split_series(meeting, meetings)
         if series is not None:
             series.title, series.local_start = title.strip(), local_start.time()
             series.duration_minutes, series.timezone = duration_minutes, tz_name
     for m, start in zip(meetings, new_starts, strict=True):
         m.title, m.starts_at, m.duration_minutes, m.timezone = title.strip(), start, duration_minutes, tz_name
-    action = AuditAction.EDIT_MEETING if len(meetings) == 1 else AuditAction.EDIT_SERIES_REST
+    action = AuditAction.EDIT_SERIES_REST if series_rest else AuditAction.EDIT_MEETING
     record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
     db.session.flush()
     return meetings
