@@ -6,9 +6,10 @@ Services change models and flush; the caller commits.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 
 from ..audit import AuditAction, record
 from ..errors import DomainError
@@ -29,6 +30,25 @@ def _require_scheduled(meeting: Meeting) -> None:
         )
 
 
+def lock_series(series_id: int) -> MeetingSeries:
+    """Lock a series' row before its later meetings are read, and return it as committed now.
+
+    The horizon job (`horizon.py`) claims the same row before it adds meetings, so the two are serialised:
+    a job that claimed first is waited for and the meetings it added are read; one that comes later finds the
+    row changed and adds nothing. PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: a write that
+    changes nothing takes its one write lock now, before the reads that follow.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = cast(Table, MeetingSeries.__table__)
+        db.session.execute(update(table).where(table.c.id == series_id).values(id=table.c.id))
+    return db.session.scalars(
+        select(MeetingSeries)
+        .where(MeetingSeries.id == series_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     """This meeting, plus (scope "following") its series' later occurrences still to come and not opened.
 
@@ -39,6 +59,7 @@ def _affected(meeting: Meeting, scope: str) -> list[Meeting]:
     _require_scheduled(meeting)
     if scope == SCOPE_THIS or meeting.series_id is None:
         return [meeting]
+    lock_series(meeting.series_id)  # before the later meetings: see lock_series
     later = db.session.scalars(
         select(Meeting)
         .where(
@@ -108,7 +129,11 @@ def edit_meeting(
     tz = zone(tz_name)
     check_duration(duration_minutes)
     meetings = _affected(meeting, scope)
-    if len(meetings) > 1 and local_start.date() != local_start_of(meeting).date():
+    # The rest of a series: later meetings, or an open-ended series' weeks the horizon job has yet to plan.
+    series_rest = scope == SCOPE_FOLLOWING and (
+        len(meetings) > 1 or (meeting.series is not None and meeting.series.until is None)
+    )
+    if series_rest and local_start.date() != local_start_of(meeting).date():
         raise DomainError(
             "series_keeps_dates",
             _l(
@@ -125,14 +150,14 @@ def edit_meeting(
     new_starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in new_locals]
     if new_starts[0] < utcnow() - timedelta(minutes=1):
         raise DomainError("starts_in_past", _l("The start lies in the past."), field="starts_on")
-    if scope == SCOPE_FOLLOWING and len(meetings) > 1:
+    if series_rest:
         series = _split_series(meeting, meetings)
         if series is not None:
             series.title, series.local_start = title.strip(), local_start.time()
             series.duration_minutes, series.timezone = duration_minutes, tz_name
     for m, start in zip(meetings, new_starts, strict=True):
         m.title, m.starts_at, m.duration_minutes, m.timezone = title.strip(), start, duration_minutes, tz_name
-    action = AuditAction.EDIT_MEETING if len(meetings) == 1 else AuditAction.EDIT_SERIES_REST
+    action = AuditAction.EDIT_SERIES_REST if series_rest else AuditAction.EDIT_MEETING
     record(actor, action, "meeting", meeting.id, group_id=meeting.group_id, meeting_id=meeting.id)
     db.session.flush()
     return meetings

@@ -5,11 +5,19 @@ last local date it planned (`MeetingSeries.materialised_until`). `extend_open_se
 from there up to HORIZON_WEEKS after today (in the series' zone) as plain meetings. It runs hourly in every
 serving process (`start_horizon_job`) and from `flask extend-series` (cron).
 
-Idempotent, in one process or several at once: each series is claimed by a compare-and-set on its
-`materialised_until` (an UPDATE whose WHERE names the value read). Only the transaction whose UPDATE changed
-the row adds that stretch of meetings; a concurrent one's UPDATE finds the new value (PostgreSQL re-checks
-the WHERE after the row lock; SQLite has one writer at a time) and changes nothing, so it adds nothing.
-Like every service it flushes and never commits.
+Idempotent, in one process or several at once, and serialised with edits and cancels of the series: each
+series is claimed by a compare-and-set (an UPDATE whose WHERE names `materialised_until` as read, `until IS
+NULL` and every rule column the new meetings are made from). Only the transaction whose UPDATE changed the
+row adds that stretch of meetings; one that finds the row changed since it read it (another job moved the
+horizon, a cancel ended the series, an edit moved its time or split it) changes nothing and adds nothing
+this round. PostgreSQL re-checks the WHERE after the row lock; SQLite has one writer at a time. The claimed
+row is then read again under its lock and the meetings are made from that. `changes.py` locks the same row
+(`lock_series`) before it selects a series' later meetings, so a job that claimed first is waited for and
+its meetings are part of the change. Like every service it flushes and never commits.
+
+A date on which the series' start time does not exist or exists twice (daylight saving) is skipped and
+logged: series planning refuses such a time (`wallclock`), but here nobody is asking, and the other weeks
+must still come.
 """
 
 from __future__ import annotations
@@ -20,9 +28,11 @@ from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import CursorResult, Table, select, update
+from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db, socketio
 from ..models import Group, Meeting, MeetingSeries, utcnow
+from . import wallclock
 from .series import HORIZON_WEEKS, occurrence_times
 from .zones import zone
 
@@ -36,16 +46,63 @@ def horizon_day(series: MeetingSeries, now: datetime) -> date:
     return now.astimezone(zone(series.timezone)).date() + timedelta(weeks=HORIZON_WEEKS)
 
 
+# What the job makes new meetings from: the claim fails if any of it changed since the series was read.
+_RULE = (
+    "title",
+    "frequency",
+    "interval",
+    "weekday",
+    "week_of_month",
+    "local_start",
+    "duration_minutes",
+    "timezone",
+    "starts_on",
+)
+
+
 def _claim(series: MeetingSeries, seen: date | None, target: date) -> bool:
-    """Move the series' horizon from `seen` to `target`, unless another transaction moved it first."""
+    """Move the series' horizon from `seen` to `target`, unless another transaction moved it first, ended
+    the series or changed its rule since `series` was read (see the module notes)."""
     table = cast(Table, MeetingSeries.__table__)
     current = table.c.materialised_until
+    unchanged: list[ColumnElement[bool]] = [
+        table.c[name].is_(None) if getattr(series, name) is None else table.c[name] == getattr(series, name)
+        for name in _RULE
+    ]
     result = db.session.execute(
         update(table)
-        .where(table.c.id == series.id, current.is_(None) if seen is None else current == seen)
+        .where(
+            table.c.id == series.id,
+            current.is_(None) if seen is None else current == seen,
+            table.c.until.is_(None),
+            *unchanged,
+        )
         .values(materialised_until=target)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _locked(series_id: int) -> MeetingSeries:
+    """The series row as committed now, under the row lock the claim took (PostgreSQL; SQLite: the write lock)."""
+    return db.session.scalars(
+        select(MeetingSeries)
+        .where(MeetingSeries.id == series_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _on_the_clock(series: MeetingSeries, locals_: list[datetime]) -> list[datetime]:
+    """The occurrences whose start time exists once on its date; the others are skipped and logged."""
+    tz = zone(series.timezone)
+    kept = []
+    for local in locals_:
+        if (kind := wallclock.problem(local, tz)) is None:
+            kept.append(local)
+        else:
+            day = local.date()
+            log.warning("series horizon: series %d: no meeting on %s, its time is %s there", series.id, day, kind)
+    return kept
 
 
 def _last_planned(series: MeetingSeries) -> date:
@@ -68,7 +125,8 @@ def extend_series(series: MeetingSeries, now: datetime) -> int:
         return 0
     last = seen if seen is not None else _last_planned(series)
     if not _claim(series, seen, max(target, last)):
-        return 0  # another process extended it meanwhile
+        return 0  # another process extended, ended or changed it meanwhile: the next round reads it anew
+    series = _locked(series.id)
     if last >= target:
         return 0  # a series without a stored horizon that reaches far enough: it has one now
     tz = zone(series.timezone)
@@ -81,7 +139,8 @@ def extend_series(series: MeetingSeries, now: datetime) -> int:
         series.starts_on,
         horizon=target,
     )
-    starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in locals_ if local.date() > last]
+    later = _on_the_clock(series, [local for local in locals_ if local.date() > last])
+    starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in later]
     new = [
         Meeting(
             group_id=series.group_id,
