@@ -20,6 +20,7 @@ import pytest
 
 from supportgroup.safety import detection
 from supportgroup.safety.detection import PhraseMatcher, Signal, crisis_categories, parse_phrases
+from supportgroup.safety.wordorder import WINDOW, Rule, Verb, Words
 
 # (text, the categories it must raise: exactly these, in this order; [] = none)
 DUTCH = [
@@ -257,3 +258,77 @@ def test_matching_compiles_no_regular_expression(app, monkeypatch):
     monkeypatch.setattr(re, "_compile", refuse)
     for text in texts:
         matcher.categories(text)
+
+
+# The review of issue #14: the word-order search looked at every place of a slot at every depth before
+# dropping those outside the window (cubic in the clause's length; 0.6 s of CPU for one 2,000-character
+# message, on the send path). It now looks only inside the window, so its steps grow linearly: at most
+# PER_WORD places per word of the clause, for the longest message and for four times that (measured: under
+# 1; the old search looked at up to about 1,400 per word of these clauses).
+LONG = 2000  # characters: the longest message
+PER_WORD = 5
+
+
+def _words_of(alternative: Words | Verb) -> list[str]:
+    """Text that fills a slot with this alternative: each way a verb can be written, or the words."""
+    if not isinstance(alternative, Verb):
+        return [" ".join(alternative)]
+    form = sorted(alternative.forms)[0]
+    if not alternative.particle:
+        return [form]
+    return [" ".join(alternative.particle) + " te " + form, " ".join(alternative.particle) + " " + form, form]
+
+
+def _repeated(parts: list[str], size: int) -> list[str]:
+    """The parts over and over, `size` characters at most."""
+    text = " ".join(parts) + " "
+    return (text * (size // len(text) + 1))[:size].rsplit(" ", 1)[0].split()
+
+
+def _far_apart(rule: Rule, far: int, size: int) -> tuple[str, ...]:
+    """Every slot's every alternative, over and over, but slot `far` only after a gap wider than the window."""
+    near = [w for i, slot in enumerate(rule.slots) if i != far for alternative in slot for w in _words_of(alternative)]
+    away = [w for alternative in rule.slots[far] for w in _words_of(alternative)]
+    clause = _repeated(near, size // 2) + ["x"] * (WINDOW + 1) + _repeated(away, size // 2)
+    return tuple(w for w in clause if not any(w in excluded for excluded in rule.excluded))
+
+
+def _spread(rule: Rule, size: int) -> tuple[str, ...]:
+    """The slots one after another, over and over, as close together as they can be without matching."""
+    for gap in range(WINDOW + 1):
+        period: list[str] = []
+        for turn in range(6):
+            for slot in rule.slots:
+                ways = _words_of(slot[turn % len(slot)])
+                period += [ways[turn % len(ways)]] + ["x"] * gap
+        clause = tuple(_repeated(period, size))
+        if rule.match(clause, set(clause)) is None:
+            return clause
+    raise AssertionError(rule.source)
+
+
+@pytest.mark.parametrize("size", [LONG, 4 * LONG])
+def test_the_word_order_search_grows_linearly_with_the_clause(size):
+    rules = detection.matcher().rules
+    assert len(rules) > 40
+    reviewers = tuple(_repeated(["hij weet waar ik"], size - 80)) + ("x",) * (WINDOW + 1) + ("woon",) * 10
+    cases = [(rule, _far_apart(rule, far, size)) for rule in rules for far in range(len(rule.slots))]
+    cases += [(rule, _spread(rule, size)) for rule in rules]
+    cases += [(rule, reviewers) for rule in rules if rule.source.startswith("~ hij/ze/zij/mijn ex + weet")]
+    worst, missed = 0.0, 0
+    for rule, clause in cases:
+        assert size // 2 < len(" ".join(clause)) <= size + 2 * WINDOW + 2
+        matched, steps = rule.search(clause, set(clause))
+        missed += matched is None  # a search that finds nothing looks at the most
+        worst = max(worst, steps / len(clause))
+    assert missed >= 0.9 * len(cases)  # not all: "wish i could" holds the "i" of "i + wish i could + die"
+    assert worst <= PER_WORD, worst
+
+
+def test_a_match_at_the_end_of_a_long_clause_is_still_found():
+    rule = next(r for r in detection.matcher().rules if r.source.startswith("~ hij/ze/zij/mijn ex + weet"))
+    last = ("ik", "woon", "hij", "weet", "waar")
+    clause = tuple(_repeated(["hij weet waar ik"], LONG - 80)) + ("x",) * (WINDOW + 1) + last
+    matched, steps = rule.search(clause, set(clause))
+    assert matched == last  # the words in the clause's order
+    assert steps <= PER_WORD * len(clause)

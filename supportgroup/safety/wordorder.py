@@ -26,7 +26,8 @@ Everything here is built once per process (`Rule`, `Verb`); matching a clause is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 WINDOW = 10  # the words of one match lie within this many words of each other
@@ -89,19 +90,24 @@ class Rule:
 
     def match(self, clause: Words, present: frozenset[str] | set[str]) -> tuple[str, ...] | None:
         """The words of the clause that make this rule match, or None; `present` is the set of its words."""
+        return self.search(clause, present)[0]
+
+    def search(self, clause: Words, present: frozenset[str] | set[str]) -> tuple[tuple[str, ...] | None, int]:
+        """`match`, and how many places the search looked at: its cost, which tests bound."""
         if any(present.isdisjoint(anchors) for anchors in self.anchors):
-            return None
+            return None, 0
         if any(_find(words, clause) for words in self.excluded):
-            return None
-        choices: list[list[Place]] = []
+            return None, 0
+        slots: list[_Slot] = []
         for slot in self.slots:
-            places = [p for alternative in slot for p in _places(alternative, clause)]
+            places = sorted((min(p), max(p), p) for alternative in slot for p in _places(alternative, clause))
             if not places:
-                return None
-            choices.append(places)
-        choices.sort(key=len)  # the rarest slot first: the window then leaves few places for the others
-        picked = _pick(choices, 0, frozenset(), len(clause), -1)
-        return None if picked is None else tuple(clause[i] for i in sorted(picked))
+                return None, 0
+            slots.append(_Slot([first for first, _, _ in places], places))
+        slots.sort(key=lambda slot: len(slot.places))  # the rarest slot first: the fewest windows to try
+        search = _Search(slots)
+        picked = search.pick(0, frozenset(), len(clause), -1)
+        return (None if picked is None else tuple(clause[i] for i in sorted(picked))), search.steps
 
 
 def _find(words: Words, clause: Words) -> list[Place]:
@@ -115,18 +121,53 @@ def _places(alternative: Words | Verb, clause: Words) -> list[Place]:
     return _find(alternative, clause)
 
 
-def _pick(choices: list[list[Place]], index: int, used: frozenset[int], low: int, high: int) -> frozenset[int] | None:
-    """One place per slot, no word used twice, all within WINDOW words (a small depth-first search)."""
-    if index == len(choices):
-        return used
-    for place in choices[index]:
-        new_low, new_high = min(low, *place), max(high, *place)
-        if new_high - new_low > WINDOW or used.intersection(place):
-            continue
-        picked = _pick(choices, index + 1, used.union(place), new_low, new_high)
-        if picked is not None:
-            return picked
-    return None
+@dataclass(frozen=True)
+class _Slot:
+    """A slot's places in one clause as (first word, last word, positions), sorted; `firsts` to bisect."""
+
+    firsts: list[int]
+    places: list[tuple[int, int, Place]]
+
+
+class _Search:
+    """One place per slot, no word used twice, all within WINDOW words: a depth-first search.
+
+    It looks only at places inside the window around what it has picked (bisected out of each slot's sorted
+    places), and goes deeper only while every later slot still has a place inside that window. So the first
+    slot's places are the only thing that grows with the clause: below each lie only places within WINDOW
+    words of it, and the cost is linear in the clause's length, without a step budget (a budget that ran out
+    would have to choose between a missed alert and an alert flood an attacker can trigger). `steps` counts
+    every place looked at (issue #14 review: the search used to loop over all places at every depth and
+    only then drop those out of the window, which is cubic in the length: 0.6 s for one long message).
+    """
+
+    def __init__(self, slots: list[_Slot]):
+        self.slots = slots
+        self.steps = 0
+
+    def pick(self, index: int, used: frozenset[int], low: int, high: int) -> frozenset[int] | None:
+        if index == len(self.slots):
+            return used
+        later = self.slots[index + 1 :]
+        for new_low, new_high, place in self._within(self.slots[index], low, high):
+            if used.intersection(place) or not all(self._fits(slot, new_low, new_high) for slot in later):
+                continue
+            picked = self.pick(index + 1, used.union(place), new_low, new_high)
+            if picked is not None:
+                return picked
+        return None
+
+    def _within(self, slot: _Slot, low: int, high: int) -> Iterator[tuple[int, int, Place]]:
+        """The places of a slot that, with the words from `low` to `high`, lie within WINDOW words."""
+        for k in range(bisect_left(slot.firsts, high - WINDOW), bisect_right(slot.firsts, low + WINDOW)):
+            self.steps += 1
+            first, last, place = slot.places[k]
+            new_low, new_high = min(low, first), max(high, last)
+            if new_high - new_low <= WINDOW:
+                yield new_low, new_high, place
+
+    def _fits(self, slot: _Slot, low: int, high: int) -> bool:
+        return next(self._within(slot, low, high), None) is not None
 
 
 def parse_verb(line: str, normalise: Normalise) -> Verb:
