@@ -20,6 +20,7 @@ from supportgroup.models import (
     MembershipStatus,
     Message,
     ModerationAction,
+    Report,
     Role,
 )
 from tests.chat_helpers import join
@@ -282,8 +283,33 @@ def test_needs_attention_lists_what_waits_with_a_link_to_act(factory, login_clie
     assert "Lonely group meets without a trained peer expert." in items["no_trained_moderator"]
     assert f'href="/groups/{lonely.id}#peer-experts"' in items["no_trained_moderator"]
     assert "1 open crisis alert in Test group." in items["alerts"]
-    assert f'href="/meetings/{scene.meeting.id}"' in items["alerts"]
+    assert f'href="/groups/{scene.group.id}"' in items["alerts"]  # the meeting itself refuses coordinators
     assert f'href="/safety/incidents/{incident.id}"' in items["incident"]
+
+
+def test_every_needs_attention_link_opens_for_the_coordinator(factory, login_client, db):
+    scene = factory.scene()
+    pending = factory.member(scene.group, factory.user("newcomer"))
+    pending.status = MembershipStatus.PENDING
+    factory.meeting(factory.group("Lonely group"), starts_in=timedelta(days=2), title="Soon")
+    message = Message(
+        meeting_id=scene.meeting.id, seq=1, author_membership_id=scene.memberships["alice"].id, client_id="c1", text="x"
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.add(Alert(meeting_id=scene.meeting.id, message_id=message.id, category="danger"))
+    db.session.add(
+        Report(meeting_id=scene.meeting.id, message_id=message.id, reporter_membership_id=scene.memberships["bob"].id)
+    )
+    db.session.add(Incident(group_id=scene.group.id, meeting_id=scene.meeting.id, note="noted"))
+    db.session.commit()
+    coord = login_client("coord")
+    html = coord.get("/home").get_data(as_text=True)
+    items = dict(re.findall(r'<li class="attention-(\w+)">(.*?)</li>', html, re.S))
+    assert set(items) == {"requests", "no_trained_moderator", "alerts", "reports", "incident"}
+    for kind, item in items.items():
+        [href] = re.findall(r'href="([^"]+)"', item)
+        assert coord.get(href.split("#")[0]).status_code == 200, (kind, href)
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
