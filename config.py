@@ -126,6 +126,9 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
     SOCKET_EVENT_RATE_LIMIT = os.environ.get("SOCKET_EVENT_RATE_LIMIT", "20 per 10 seconds")
+    # The coordinator's type-ahead (participants and peer experts to add), per account: enough to type a few
+    # names a minute, too few to walk through every prefix.
+    PEOPLE_SEARCH_RATE_LIMIT = os.environ.get("PEOPLE_SEARCH_RATE_LIMIT", "30 per minute;200 per hour")
     RATELIMIT_HEADERS_ENABLED = False
 
     # Languages.

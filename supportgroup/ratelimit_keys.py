@@ -26,3 +26,13 @@ def username_address_key() -> str:
     """The username a login form names, together with the client's address, as a keyed hash."""
     name = (request.form.get("username") or "").strip().lower()
     return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "login-user")
+
+
+def account_key() -> str:
+    """The logged-in account (the client's address when no one is logged in), as a keyed hash: a limit that
+    follows a coordinator from address to address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return keyed_hash(str(current_user.id), "account")
+    return client_key()

@@ -12,7 +12,17 @@ import pytest
 from supportgroup.audit import AuditAction
 from supportgroup.groups import rules_text
 from supportgroup.groups.lifecycle import archive_group
-from supportgroup.models import Alert, Group, Incident, Membership, MembershipStatus, Message, ModerationAction, Role
+from supportgroup.models import (
+    Alert,
+    Group,
+    Incident,
+    Membership,
+    MembershipStatus,
+    Message,
+    ModerationAction,
+    Report,
+    Role,
+)
 from tests.chat_helpers import join
 from tests.conftest import csrf_token
 
@@ -168,25 +178,73 @@ def test_an_invite_is_a_link_to_copy_and_a_code(factory, login_client, db):
 # --- 5. finding people to add as you type -------------------------------------------------------------------
 
 
-def test_the_type_ahead_finds_participants_not_yet_in_the_group_by_username(factory, login_client):
+@pytest.fixture
+def app_overrides(request):
+    return getattr(request, "param", {})
+
+
+def test_the_type_ahead_finds_participants_by_the_start_of_their_username_members_included(factory, login_client):
+    """A prefix from 3 characters on: a short substring cannot list every participant. Members are not left
+    out: leaving them out would let two searches name a group's members."""
     scene = factory.scene()
     factory.user("alina")
     factory.user("malik")
     factory.user("alibaba", Role.PEER_EXPERT, first_name="Ali")
     coord = login_client("coord")
     answer = coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=ALI").get_json()
-    assert [r["value"] for r in answer["results"]] == ["alina", "malik"]  # alice is in the group already
-    assert answer["results"][0] == {"value": "alina", "label": "alina"}  # a username; never an alias
-    assert coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=a").get_json()["results"] == []
-    assert coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=%25").get_json()["results"] == []
+    assert [r["value"] for r in answer["results"]] == ["alice", "alina"]  # alice is in the group: still listed
+    assert answer["results"][1] == {"value": "alina", "label": "alina"}  # a username; never an alias
+    for short in ("a", "al", "%25%25%25", "li"):
+        assert coord.get(f"/groups/{scene.group.id}/people?kind=participant&q={short}").get_json()["results"] == []
+    assert coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=lik").get_json()["results"] == []
 
 
-def test_the_type_ahead_finds_peer_experts_by_first_name(factory, login_client):
+def test_choosing_a_member_from_the_type_ahead_is_refused_clearly(factory, login_client):
+    scene = factory.scene()
+    coord = login_client("coord")
+    page = f"/groups/{scene.group.id}"
+    refused = post_form(coord, page, f"{page}/members", {"member-username": "alice", "member-organisation": "0"})
+    assert refused.status_code == 400
+    assert "Already in this group, or waiting for a place." in refused.get_data(as_text=True)
+
+
+def test_the_type_ahead_finds_peer_experts_by_the_start_of_their_first_name(factory, login_client):
     scene = factory.scene()
     factory.user("expert2", Role.PEER_EXPERT, first_name="Samira", trained=False)
     coord = login_client("coord")
     answer = coord.get(f"/groups/{scene.group.id}/people?kind=peer_expert&q=sam").get_json()
     assert answer["results"] == [{"value": "expert2", "label": "Samira (expert2) · not trained yet"}]  # not Sam
+    for no_match in ("sa", "mir", "xpert"):
+        assert coord.get(f"/groups/{scene.group.id}/people?kind=peer_expert&q={no_match}").get_json()["results"] == []
+    assert [
+        r["value"] for r in coord.get(f"/groups/{scene.group.id}/people?kind=peer_expert&q=exp").json["results"]
+    ] == ["expert2"]  # by username too; `expert` moderates the group already
+
+
+def test_each_search_is_audited_with_the_group_and_never_the_query(factory, login_client, db):
+    scene = factory.scene()
+    coord = login_client("coord")
+    coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=ali")
+    coord.get(f"/groups/{scene.group.id}/people?kind=peer_expert&q=sam")
+    coord.get(f"/groups/{scene.group.id}/people?kind=participant&q=al")  # too short: no search, no row
+    rows = audit_rows(db, AuditAction.SEARCH_PEOPLE)
+    assert [(r.actor_user_id, r.group_id, r.target_type, r.target_id, r.reason) for r in rows] == [
+        (scene.coordinator.id, scene.group.id, "group", str(scene.group.id), "participant"),
+        (scene.coordinator.id, scene.group.id, "group", str(scene.group.id), "peer_expert"),
+    ]
+
+
+@pytest.mark.parametrize("app_overrides", [{"PEOPLE_SEARCH_RATE_LIMIT": "3 per minute"}], indirect=True)
+def test_the_type_ahead_is_rate_limited_per_account(factory, login_client, db):
+    scene = factory.scene()
+    factory.user("coord2", Role.COORDINATOR)
+    coord = login_client("coord")
+    url = f"/groups/{scene.group.id}/people?kind=participant&q=ali"
+    answers = [coord.get(url, headers={"Accept": "application/json"}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].get_json()["ok"] is False and b"alice" not in answers[-1].data
+    assert len(audit_rows(db, AuditAction.SEARCH_PEOPLE)) == 3
+    assert login_client("coord2").get(url).status_code == 200  # another coordinator, same address: not limited
 
 
 def test_the_type_ahead_is_for_coordinators_only(factory, login_client):
@@ -225,8 +283,33 @@ def test_needs_attention_lists_what_waits_with_a_link_to_act(factory, login_clie
     assert "Lonely group meets without a trained peer expert." in items["no_trained_moderator"]
     assert f'href="/groups/{lonely.id}#peer-experts"' in items["no_trained_moderator"]
     assert "1 open crisis alert in Test group." in items["alerts"]
-    assert f'href="/meetings/{scene.meeting.id}"' in items["alerts"]
+    assert f'href="/groups/{scene.group.id}"' in items["alerts"]  # the meeting itself refuses coordinators
     assert f'href="/safety/incidents/{incident.id}"' in items["incident"]
+
+
+def test_every_needs_attention_link_opens_for_the_coordinator(factory, login_client, db):
+    scene = factory.scene()
+    pending = factory.member(scene.group, factory.user("newcomer"))
+    pending.status = MembershipStatus.PENDING
+    factory.meeting(factory.group("Lonely group"), starts_in=timedelta(days=2), title="Soon")
+    message = Message(
+        meeting_id=scene.meeting.id, seq=1, author_membership_id=scene.memberships["alice"].id, client_id="c1", text="x"
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.add(Alert(meeting_id=scene.meeting.id, message_id=message.id, category="danger"))
+    db.session.add(
+        Report(meeting_id=scene.meeting.id, message_id=message.id, reporter_membership_id=scene.memberships["bob"].id)
+    )
+    db.session.add(Incident(group_id=scene.group.id, meeting_id=scene.meeting.id, note="noted"))
+    db.session.commit()
+    coord = login_client("coord")
+    html = coord.get("/home").get_data(as_text=True)
+    items = dict(re.findall(r'<li class="attention-(\w+)">(.*?)</li>', html, re.S))
+    assert set(items) == {"requests", "no_trained_moderator", "alerts", "reports", "incident"}
+    for kind, item in items.items():
+        [href] = re.findall(r'href="([^"]+)"', item)
+        assert coord.get(href.split("#")[0]).status_code == 200, (kind, href)
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])

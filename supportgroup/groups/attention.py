@@ -1,8 +1,9 @@
 """ "Needs attention" on the coordinator's overview: each item says what is waiting and links to where to act.
 
 Requests to approve and waitlists (a group's page), meetings in the coming week without a trained peer expert
-(the group's page, to assign one), open crisis alerts and reports (the meeting) and incidents of the past week
-(the incident). A fixed number of queries, whatever the number of groups.
+(the group's page, to assign one), open crisis alerts and reports (the group's page: the meeting itself is for
+its peer experts and participants, and refuses coordinators) and incidents of the past week (the incident).
+A fixed number of queries, whatever the number of groups.
 """
 
 from __future__ import annotations
@@ -55,17 +56,17 @@ def _trained_moderated_group_ids() -> set[int]:
     )
 
 
-def _open_per_meeting(model: type[Alert] | type[Report]) -> list[tuple[int, str, int]]:
-    """(meeting id, group name, how many open) for each meeting of a group in use with open `model` rows."""
+def _open_per_group(model: type[Alert] | type[Report]) -> list[tuple[int, str, int]]:
+    """(group id, group name, how many open) for each group in use with open `model` rows in its meetings."""
     rows = db.session.execute(
-        select(Meeting.id, Group.name, func.count(model.id))
+        select(Group.id, Group.name, func.count(model.id))
+        .join(Meeting, Meeting.group_id == Group.id)
         .join(model, model.meeting_id == Meeting.id)
-        .join(Group, Group.id == Meeting.group_id)
         .where(model.resolved_at.is_(None), Group.archived_at.is_(None))
-        .group_by(Meeting.id, Group.name, Meeting.starts_at)
-        .order_by(Meeting.starts_at)
+        .group_by(Group.id, Group.name)
+        .order_by(Group.name)
     ).all()
-    return [(meeting_id, name, count) for meeting_id, name, count in rows]
+    return [(group_id, name, count) for group_id, name, count in rows]
 
 
 def needs_attention(lines, meetings: list[Meeting]) -> list[Attention]:
@@ -102,14 +103,14 @@ def needs_attention(lines, meetings: list[Meeting]) -> list[Attention]:
                 )
             )
             trained.add(meeting.group_id)  # one line per group, not one per meeting
-    for meeting_id, name, count in _open_per_meeting(Alert):
+    for group_id, name, count in _open_per_group(Alert):
         text = ngettext(
             "%(num)d open crisis alert in %(group)s.", "%(num)d open crisis alerts in %(group)s.", count, group=name
         )
-        items.append(Attention("alerts", text, url_for("chat.meeting", meeting_id=meeting_id), _("Open the meeting")))
-    for meeting_id, name, count in _open_per_meeting(Report):
+        items.append(Attention("alerts", text, url_for("groups.detail", group_id=group_id), _("Open the group")))
+    for group_id, name, count in _open_per_group(Report):
         text = ngettext("%(num)d open report in %(group)s.", "%(num)d open reports in %(group)s.", count, group=name)
-        items.append(Attention("reports", text, url_for("chat.meeting", meeting_id=meeting_id), _("Open the meeting")))
+        items.append(Attention("reports", text, url_for("groups.detail", group_id=group_id), _("Open the group")))
     since = utcnow() - RECENT_INCIDENTS
     incidents = db.session.execute(
         select(Incident.id, Group.name)

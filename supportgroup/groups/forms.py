@@ -61,7 +61,7 @@ class UsernameForm(CheckedForm):
     username = StringField(
         _l("Peer expert"),
         validators=[DataRequired(), Length(max=64)],
-        description=_l("Type a few letters of their first name or username, then choose."),
+        description=_l("Type the first 3 letters of their first name or username, then choose."),
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
     submit = SubmitField(_l("Add"))
@@ -73,7 +73,7 @@ class ReferralForm(UsernameForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],
-        description=_l("Type a few letters of their username, then choose."),
+        description=_l("Type the first 3 letters of their username, then choose."),
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
     organisation = SelectField(_l("Referred by"), coerce=int, default=0)

@@ -75,6 +75,7 @@ class AuditAction(enum.StrEnum):
     # sensitive reads: data that links a person to an alias or an incident
     LOOKUP_ALIAS = "lookup_alias"
     VIEW_INCIDENT = "view_incident"
+    SEARCH_PEOPLE = "search_people"  # the coordinator's type-ahead: the group and the kind, never the query
 
 
 class ModerationAction(Model):

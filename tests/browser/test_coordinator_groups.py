@@ -1,6 +1,7 @@
 """The coordinator's group pages in real Chromium, on a desktop and on a 360 px phone: archiving asks first
 and can be undone, the house-rules preview is what the participant sees, an invite link is copied with one tap,
-and a participant is found by typing part of their username. Screenshots: test-output/coordinator-*.png."""
+and a participant is found by typing the start of their username (3 letters at least; a member of the group is
+listed too, and adding them is refused with a clear message). Screenshots: test-output/coordinator-*.png."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ def test_copy_an_invite_link_and_add_a_member_by_typing(factory, live, new_page,
     page = new_page(*SIZES[size])
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
     login(page, "coord")
+    page.clock.install()  # the page's own clock: the type-ahead's pause is run through, not waited for
     page.goto(f"/groups/{scene.group.id}")
     page.get_by_role("button", name="Make invite code").click()
     page.get_by_role("button", name="Copy link").click()
@@ -84,11 +86,17 @@ def test_copy_an_invite_link_and_add_a_member_by_typing(factory, live, new_page,
     link = page.get_by_label("Link to send").input_value()
     assert "/groups/join/" in link and page.evaluate("navigator.clipboard.readText()") == link
 
+    asked = []
+    page.on("request", lambda request: "/people?" in request.url and asked.append(request.url.split("q=")[1]))
     field = page.get_by_role("combobox", name="Username")
-    field.press_sequentially("noo", delay=30)
+    field.press_sequentially("no")
+    page.clock.run_for(1000)  # past the type-ahead's 250 ms pause: 2 letters ask nothing
+    field.press_sequentially("o")
+    page.clock.run_for(1000)
     listbox = page.get_by_role("listbox")
     listbox.get_by_role("option", name="noortje").wait_for()
     assert listbox.get_by_role("option").count() == 2
+    assert asked == ["noo"]  # nothing was asked for 2 letters
     screenshot(page, f"coordinator-typeahead-{size}")
     field.press("ArrowDown")
     field.press("ArrowDown")
@@ -97,3 +105,16 @@ def test_copy_an_invite_link_and_add_a_member_by_typing(factory, live, new_page,
     page.get_by_role("button", name="Add participant").click()
     page.get_by_text("The participant has been added.").wait_for()
     assert page.locator("#participants tbody tr").count() == 3  # alice, bob and noortje
+
+
+def test_a_member_found_by_typing_is_refused_with_a_clear_message(factory, live, new_page, size):
+    scene = factory.scene()
+    page = new_page(*SIZES[size])
+    login(page, "coord")
+    page.goto(f"/groups/{scene.group.id}")
+    field = page.get_by_role("combobox", name="Username")
+    field.press_sequentially("ali", delay=30)
+    page.get_by_role("listbox").get_by_role("option", name="alice").click()  # in the group already: listed
+    page.get_by_role("button", name="Add participant").click()
+    page.get_by_text("Already in this group, or waiting for a place.").wait_for()
+    screenshot(page, f"coordinator-typeahead-member-{size}")

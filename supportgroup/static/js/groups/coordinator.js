@@ -7,6 +7,7 @@
  *   {"ok": true, "html"}, made by the same server function that shows the rules to participants). */
 
 const DEBOUNCE_MS = 250;
+const MIN_QUERY = 3; // the server matches the start of a name from 3 characters on (groups/people.py)
 
 function debounce(fn, ms) {
   let timer = null;
@@ -121,7 +122,7 @@ function combobox(box) {
   const search = debounce(async () => {
     const query = input.value.trim();
     const mine = ++asked;
-    if (query.length < 2) {
+    if (query.length < MIN_QUERY) {
       close();
       status.textContent = "";
       return;
@@ -130,7 +131,13 @@ function combobox(box) {
       const url = `${box.dataset.peopleUrl}&q=${encodeURIComponent(query)}`;
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const answer = await response.json();
-      if (mine === asked && answer.ok) show(answer.results);
+      if (mine !== asked) return;
+      if (answer.ok) {
+        show(answer.results);
+      } else {
+        close(); // e.g. too many searches in a minute (429): say so; typing the username in full still works
+        status.textContent = answer.error?.message || "";
+      }
     } catch {
       close(); // typing the username in full still works
     }
