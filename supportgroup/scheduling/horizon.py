@@ -33,6 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from ..extensions import db, socketio
 from ..models import Group, Meeting, MeetingSeries, utcnow
 from . import wallclock
+from .changes import lock_series
 from .series import HORIZON_WEEKS, occurrence_times
 from .zones import zone
 
@@ -82,16 +83,6 @@ def _claim(series: MeetingSeries, seen: date | None, target: date) -> bool:
     return cast(CursorResult[Any], result).rowcount == 1
 
 
-def _locked(series_id: int) -> MeetingSeries:
-    """The series row as committed now, under the row lock the claim took (PostgreSQL; SQLite: the write lock)."""
-    return db.session.scalars(
-        select(MeetingSeries)
-        .where(MeetingSeries.id == series_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _on_the_clock(series: MeetingSeries, locals_: list[datetime]) -> list[datetime]:
     """The occurrences whose start time exists once on its date; the others are skipped and logged."""
     tz = zone(series.timezone)
@@ -126,7 +117,7 @@ def extend_series(series: MeetingSeries, now: datetime) -> int:
     last = seen if seen is not None else _last_planned(series)
     if not _claim(series, seen, max(target, last)):
         return 0  # another process extended, ended or changed it meanwhile: the next round reads it anew
-    series = _locked(series.id)
+    series = lock_series(series.id)  # as committed now, under the lock the claim took
     if last >= target:
         return 0  # a series without a stored horizon that reaches far enough: it has one now
     tz = zone(series.timezone)
