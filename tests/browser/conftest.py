@@ -38,8 +38,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
+    """One Chromium for the browser tests, stopped when they are done: Playwright's driver keeps the last test's
+    frames (and with them its app) for as long as it runs, and the tests after the browser tests need neither."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

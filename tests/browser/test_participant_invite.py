@@ -55,8 +55,8 @@ def test_a_new_person_registers_from_an_invite_link_and_lands_on_the_group(
     assert texts["invited"] in page.locator("#invite-note").inner_text()
     screenshot(page, f"invite-{lang}-1-login")
 
-    # Both "Register" links (the menu's and the page's) carry the invite on.
-    register_links = page.get_by_role("link", name=texts["register"], exact=True)
+    # Both "Register" links (the menu's, folded away on a phone, and the page's) carry the invite on.
+    register_links = page.get_by_role("link", name=texts["register"], exact=True, include_hidden=True)
     assert register_links.count() == 2
     for index in range(2):
         assert f"next=/groups/join/{invite.code}" in (register_links.nth(index).get_attribute("href") or "")
