@@ -134,6 +134,7 @@ def test_a_new_participant_from_countdown_to_closing_screen(factory, live, new_p
     for line in (SECRET_LINE, WELCOME, WHISPER):
         assert line not in html
     assert phone.evaluate("document.getElementById('message-input').value") == ""
+    assert phone.locator(".flashes").count() == 0  # "You have accepted the house rules" was said an hour ago
     phone.evaluate("window.scrollTo(0, 0)")
     screenshot(phone, "closing-screen-phone")
 

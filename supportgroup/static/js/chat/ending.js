@@ -91,6 +91,8 @@ export function showClosing() {
   const sendNote = $("send-note");
   if (sendNote) { sendNote.textContent = ""; }
   showStatus("");
+  // What the page said when it loaded ("You have accepted the house rules") is over too.
+  document.querySelectorAll(".flashes").forEach(function (node) { node.remove(); });
   const wasHidden = closing.hidden;
   closing.hidden = false;
   if (wasHidden) { closing.focus(); }
