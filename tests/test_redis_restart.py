@@ -234,7 +234,10 @@ def test_queue_listener_and_presence_come_back_after_a_redis_restart(
     # 1. Not ready while the listener is down; ready again within a second of Redis's return.
     for server, poller in pollers.items():
         during = [(status, body) for t, status, body in poller.records if down_at + 0.5 <= t < up_at]
-        assert during and all(status == 503 for status, _ in during), f"ready during the outage: {server.url}"
+        # Not ready: 503, or no answer within the poll's second (a loaded machine; a probe counts that as a failure
+        # too). Never 200.
+        assert any(status == 503 for status, _ in during), f"never said unavailable during the outage: {server.url}"
+        assert all(status in (503, 0) for status, _ in during), f"ready during the outage: {server.url}"
         assert all(body["checks"].get("message_queue_listener") == "failed" for _, body in during)
         final = poller.records[-1]
         assert final[1] == 200 and final[2]["checks"]["message_queue_listener"] == "ok"
