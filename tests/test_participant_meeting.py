@@ -145,6 +145,23 @@ def test_the_rules_card_shows_text_rules_as_the_editor_preview_does_never_as_htm
     assert str(render_rules(scene.group.house_rules)) in html and "<strong>Be kind</strong>" in html
 
 
+def test_the_countdown_page_can_ask_whether_the_meeting_opened_early(factory, login_client, db):
+    """Before the lobby time the page has no socket: it asks this small endpoint, members only, state only."""
+    scene = factory.scene(MeetingState.SCHEDULED)
+    scene.meeting.starts_at = datetime.now(UTC) + timedelta(days=2)
+    db.session.commit()
+    url = f"/meetings/{scene.meeting.id}/state"
+    alice = login_client("alice")
+    first = alice.get(url)
+    assert first.get_json() == {"state": "scheduled"} and first.headers["Cache-Control"] == "no-store"
+    assert 'data-state-url="' + url + '"' in alice.get(f"/meetings/{scene.meeting.id}").get_data(as_text=True)
+    expert = login_client("expert")
+    page = f"/meetings/{scene.meeting.id}"
+    expert.post(f"{page}/open", data={"csrf_token": csrf_token(expert, page), "confirm_early": "1"})
+    assert alice.get(url).get_json() == {"state": "open"}
+    assert login_client("eve").get(url).status_code == 404  # not a member: no such meeting
+
+
 def test_before_the_lobby_the_page_counts_down_and_keeps_the_safety_check_for_later(factory, login_client, db):
     scene = factory.scene(MeetingState.SCHEDULED)
     scene.meeting.starts_at = datetime(2031, 3, 4, 18, 30, tzinfo=UTC)  # 19:30 in Amsterdam

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -45,6 +45,18 @@ def meeting(meeting_id: int):
         rules_needed=not membership.is_moderator and not enrolment.has_accepted_rules(membership),
         next_meeting=services.next_meeting(meeting),
     )
+
+
+@bp.route("/<int:meeting_id>/state")
+@login_required
+def meeting_state(meeting_id: int):
+    """Whether the meeting is open, for the countdown page before the lobby opens (it has no socket): a peer expert
+    may open it early, and the person waiting there should not have to reload. Nothing but the state."""
+    meeting = load_meeting(meeting_id)
+    require_meeting_member(current_user, meeting)
+    response = jsonify({"state": meeting.state.value})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:meeting_id>/rules", methods=["POST"])

@@ -139,6 +139,32 @@ def test_a_new_participant_from_countdown_to_closing_screen(factory, live, new_p
     screenshot(phone, "closing-screen-phone")
 
 
+def test_an_early_opening_reaches_the_countdown_page_without_a_reload(factory, live, new_page):
+    """Days ahead, the page counts down and keeps the safety check for the lobby time. The peer expert opens the
+    meeting early: within the page's next check (every 30 s) the safety check appears, no reload."""
+    scene = factory.scene(MeetingState.SCHEDULED)
+    scene.meeting.starts_at = datetime.now(UTC) + timedelta(days=2)
+    db.session.commit()
+    phone = new_page(360, 740)
+    phone.clock.install()
+    login(phone, "alice")
+    phone.goto(f"/meetings/{scene.meeting.id}")
+    phone.locator("#countdown-left").wait_for()
+    assert phone.locator("#safety-check").is_hidden()
+
+    expert = new_page()
+    login(expert, "expert")
+    expert.goto(f"/meetings/{scene.meeting.id}")
+    expert.get_by_role("button", name="Open meeting").click()
+    expert.get_by_role("button", name="Yes, open it now").click()
+    expert.locator(LIVE_INPUT).wait_for(timeout=10000)
+
+    phone.clock.fast_forward("00:31")
+    phone.locator("#safety-check").wait_for(state="visible", timeout=10000)
+    phone.get_by_role("button", name="Skip the check").click()
+    phone.locator(LIVE_INPUT).wait_for(timeout=10000)
+
+
 def test_the_wait_ends_when_slow_mode_ends(factory, live, new_page):
     """Slow mode refuses a second message and the send button counts down ("Wait 59 s"); when the peer expert
     turns slow mode off, the button says "Send" again at once and the note about waiting goes."""

@@ -1,7 +1,8 @@
 /* Before a meeting (#countdown, from chat/_countdown.html): how long until it starts, and the moment its
  * lobby opens (LOBBY_MINUTES before the start). Then the parts marked data-after-lobby show (the safety
  * check), those marked data-before-lobby hide, and "sg:lobby-open" tells the chat (socket.js) to join.
- * Standalone: it also runs on the safety check's page, where the chat's modules are not loaded.
+ * Standalone: it also runs on the safety check's page, where the chat's modules are not loaded; there it asks
+ * `data-state-url` every 30 s whether a peer expert opened the meeting early.
  * Strings come from #countdown's data-text-* (translated in the template), filled in as plain text.
  */
 const box = document.getElementById("countdown");
@@ -51,4 +52,18 @@ if (box) {
   };
   tick();
   timer = setInterval(tick, 1000);
+
+  // A peer expert may open the meeting before its lobby time: ask now and then (this page may have no socket),
+  // and let the person in at once when it is open.
+  const OPEN_CHECK_MS = 30000;
+  const checkOpen = function () {
+    if (lobbyOpen || !T.stateUrl || !window.fetch) { return; }
+    fetch(T.stateUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (body && body.state === "open" && !lobbyOpen) { lobbyOpen = true; openLobby(); }
+      })
+      .catch(function () { /* offline for a moment: the next check, or the lobby time, lets them in */ });
+  };
+  const opener = setInterval(function () { if (lobbyOpen) { clearInterval(opener); } else { checkOpen(); } }, OPEN_CHECK_MS);
 }
