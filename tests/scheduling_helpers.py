@@ -19,6 +19,28 @@ def post_form(http, page: str, action: str, data: dict):
     return http.post(action, data={"csrf_token": csrf_token(http, page), **data})
 
 
+def new_page(group) -> str:
+    """The coordinator's form to plan a meeting or a series for `group`."""
+    return f"/schedule/groups/{group.id}/meetings/new"
+
+
+def plan(http, group, **fields):
+    """Post the planning form as a coordinator would: a one-off meeting in a week at 19:30 unless `fields` say more."""
+    data = {
+        "title": "Check-in",
+        "starts_on": soon().isoformat(),
+        "local_start": "19:30",
+        "duration_minutes": "90",
+        "timezone": "Europe/Amsterdam",
+        "repeat": "once",
+        "interval": "1",
+        "weekday": "",  # the form's default: the day of the first date
+        "week_of_month": "1",
+        **fields,
+    }
+    return post_form(http, new_page(group), new_page(group), data)
+
+
 def next_year() -> int:
     return date.today().year + 1
 

@@ -11,7 +11,18 @@ import pytest
 from supportgroup.errors import DomainError
 from supportgroup.models import Meeting, MeetingSeries, MeetingState, ModerationAction, Role
 from supportgroup.scheduling.series import HORIZON_WEEKS
-from tests.scheduling_helpers import count_queries, last_sunday, local, next_year, occurrences, post_form, series, soon
+from tests.scheduling_helpers import (
+    count_queries,
+    last_sunday,
+    local,
+    new_page,
+    next_year,
+    occurrences,
+    plan,
+    post_form,
+    series,
+    soon,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -119,26 +130,6 @@ def test_another_zone_new_york(factory, db):
 def coordinator(factory, login_client):
     factory.user("coord", Role.COORDINATOR)
     return login_client("coord")
-
-
-def new_page(group) -> str:
-    return f"/schedule/groups/{group.id}/meetings/new"
-
-
-def plan(http, group, **fields):
-    data = {
-        "title": "Check-in",
-        "starts_on": soon().isoformat(),
-        "local_start": "19:30",
-        "duration_minutes": "90",
-        "timezone": "Europe/Amsterdam",
-        "repeat": "once",
-        "interval": "1",
-        "weekday": "",  # the form's default: the day of the first date
-        "week_of_month": "1",
-        **fields,
-    }
-    return post_form(http, new_page(group), new_page(group), data)
 
 
 def test_coordinator_plans_a_one_off_meeting(coordinator, factory, db):

@@ -15,7 +15,8 @@ from supportgroup.errors import DomainError
 from supportgroup.models import Group, Meeting, MeetingSeries, MeetingState, Role, utcnow
 from supportgroup.scheduling import horizon, meetings
 from supportgroup.scheduling.series import HORIZON_WEEKS
-from tests.scheduling_helpers import local, occurrences, post_form, series, soon
+from tests import scheduling_helpers
+from tests.scheduling_helpers import local, new_page, occurrences, post_form, series, soon
 
 FRIDAY = 4
 
@@ -31,25 +32,10 @@ def coordinator(factory, login_client):
     return login_client("coord")
 
 
-def new_page(group) -> str:
-    return f"/schedule/groups/{group.id}/meetings/new"
-
-
 def plan(http, group, **fields):
-    data = {
-        "title": "Check-in",
-        "starts_on": next_friday().isoformat(),
-        "local_start": "19:30",
-        "duration_minutes": "90",
-        "timezone": "Europe/Amsterdam",
-        "repeat": "weekly",
-        "interval": "1",
-        "weekday": "",
-        "week_of_month": "1",
-        "count": "4",
-        **fields,
-    }
-    return post_form(http, new_page(group), new_page(group), data)
+    """A weekly series of four from next Friday, unless `fields` say otherwise."""
+    weekly = {"starts_on": next_friday().isoformat(), "repeat": "weekly", "count": "4"}
+    return scheduling_helpers.plan(http, group, **{**weekly, **fields})
 
 
 # --- 1. The weekday follows the first date -------------------------------------------------------------------
