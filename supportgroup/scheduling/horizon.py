@@ -34,7 +34,7 @@ from ..extensions import db, socketio
 from ..models import Group, Meeting, MeetingSeries, utcnow
 from . import wallclock
 from .changes import lock_series
-from .series import HORIZON_WEEKS, occurrence_times
+from .series import HORIZON_WEEKS, meetings_at, occurrence_times
 from .zones import zone
 
 log = logging.getLogger(__name__)
@@ -132,18 +132,7 @@ def extend_series(series: MeetingSeries, now: datetime) -> int:
     )
     later = _on_the_clock(series, [local for local in locals_ if local.date() > last])
     starts = [local.replace(tzinfo=tz).astimezone(UTC) for local in later]
-    new = [
-        Meeting(
-            group_id=series.group_id,
-            series_id=series.id,
-            title=series.title,
-            starts_at=start,
-            duration_minutes=series.duration_minutes,
-            timezone=series.timezone,
-        )
-        for start in starts
-        if start >= now  # a job that did not run for a while plans no meeting in the past
-    ]
+    new = meetings_at(series, [start for start in starts if start >= now])  # none in the past after a pause
     db.session.add_all(new)
     db.session.expire(series, ["materialised_until"])
     return len(new)

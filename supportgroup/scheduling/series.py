@@ -12,6 +12,7 @@ app (chat, attendance, calendars) deals with plain meetings. How far ahead:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -99,6 +100,22 @@ def occurrence_times(
     return list(rrule.rrule(dtstart=first, interval=interval, count=count, **rule))
 
 
+def meetings_at(series: MeetingSeries, starts: Iterable[datetime]) -> list[Meeting]:
+    """The series' meetings at these start times (UTC), with its title, duration and zone: at its creation and
+    when the horizon job plans further (`horizon.py`)."""
+    return [
+        Meeting(
+            group_id=series.group_id,
+            series_id=series.id,
+            title=series.title,
+            starts_at=start,
+            duration_minutes=series.duration_minutes,
+            timezone=series.timezone,
+        )
+        for start in starts
+    ]
+
+
 def create_series(
     group: Group,
     *,
@@ -151,17 +168,8 @@ def create_series(
         materialised_until=starts_on + timedelta(weeks=HORIZON_WEEKS) if until is None and count is None else None,
     )
     db.session.add(series)
-    db.session.add_all(
-        Meeting(
-            group=group,
-            series=series,
-            title=series.title,
-            starts_at=start,
-            duration_minutes=duration_minutes,
-            timezone=tz_name,
-        )
-        for start in starts
-    )
+    db.session.flush()  # its id, for its meetings
+    db.session.add_all(meetings_at(series, starts))
     db.session.flush()
     record_by(actor, AuditAction.CREATE_SERIES, "series", series.id, group_id=group.id)
     return series
