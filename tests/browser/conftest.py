@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "test-output"
+LIVE_INPUT = "#message-input:not([disabled])"  # the chat takes input: joined, and allowed to write
 NEUTRAL_PATH = "/static/favicon.svg"  # quick exit's "neutral site" in tests: served locally, no network
 
 
@@ -92,3 +93,13 @@ def login(page, username: str, password: str = DEFAULT_PASSWORD) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def enter_meeting(page, meeting_id: int) -> None:
+    """Go to the meeting page; skip the safety check if it comes (in any language); wait until the chat takes input."""
+    page.goto(f"/meetings/{meeting_id}")
+    page.locator(f"{LIVE_INPUT}, #safety-check").first.wait_for(timeout=10000)
+    skip = page.locator("button[name=action][value=skip]")
+    if skip.count():
+        skip.click()
+    page.locator(LIVE_INPUT).wait_for(timeout=10000)

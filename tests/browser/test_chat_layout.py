@@ -15,11 +15,10 @@ from supportgroup.extensions import db
 from supportgroup.models import Meeting, Membership
 from supportgroup.realtime import messages as services
 
-from .conftest import SCREENSHOTS, login, screenshot
+from .conftest import LIVE_INPUT, SCREENSHOTS, enter_meeting, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-LIVE_INPUT = "#message-input:not([disabled])"
 MENU = "Actions for this message"
 
 
@@ -39,16 +38,6 @@ def fifty_messages_and_a_pin(scene) -> None:
         services.post_message(meeting, bob, f"line-{number:05d}", f"Line number {number}")
     meeting.pinned_seq = first
     db.session.commit()
-
-
-def enter(page, meeting_id: int) -> None:
-    """A participant goes to the meeting; the safety check (if shown) is skipped, in any language."""
-    page.goto(f"/meetings/{meeting_id}")
-    page.locator(f"{LIVE_INPUT}, #safety-check").first.wait_for(timeout=10000)
-    skip = page.locator("button[name=action][value=skip]")
-    if skip.count():
-        skip.click()
-    page.locator(LIVE_INPUT).wait_for(timeout=10000)
 
 
 def expert_present(new_page, meeting_id: int):
@@ -74,7 +63,7 @@ def test_on_a_phone_the_last_message_and_the_box_to_write_in_are_on_screen(facto
     expert_present(new_page, scene.meeting.id)
     phone = new_page(width=360, height=740, locale=locale)
     login(phone, "alice")
-    enter(phone, scene.meeting.id)
+    enter_meeting(phone, scene.meeting.id)
     last = phone.locator("#messages .message", has_text="Line number 49")
     last.wait_for(timeout=10000)
     phone.locator("#pinned").wait_for(state="visible")
@@ -122,7 +111,7 @@ def test_a_pinned_message_leaves_the_box_on_a_desktop_screen(factory, live, new_
     inside(expert, "#messages .message:last-child")
     desk = new_page()
     login(desk, "alice")
-    enter(desk, scene.meeting.id)
+    enter_meeting(desk, scene.meeting.id)
     desk.locator("#messages .message", has_text="Line number 49").wait_for(timeout=10000)
     desk.locator("#pinned").wait_for(state="visible")
     inside(desk, "#message-input")
@@ -186,7 +175,7 @@ def test_a_participant_reports_and_deletes_through_the_message_menu(factory, liv
     expert = expert_present(new_page, scene.meeting.id)
     phone = new_page(width=360, height=740)
     login(phone, "alice")
-    enter(phone, scene.meeting.id)
+    enter_meeting(phone, scene.meeting.id)
     expert.locator("#message-input").fill("A line from the peer expert")
     expert.locator("#send-button").click()
     phone.locator("#message-input").fill("A line I will take back")

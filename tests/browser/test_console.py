@@ -20,11 +20,10 @@ from supportgroup.extensions import db
 from supportgroup.models import HandoverNote, Meeting, MeetingState, Membership
 from supportgroup.realtime import messages as services
 
-from .conftest import SCREENSHOTS, login
+from .conftest import LIVE_INPUT, SCREENSHOTS, enter_meeting, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-LIVE_INPUT = "#message-input:not([disabled])"
 MENU = "Actions for this message"
 CRISIS = "ik wil niet meer leven"
 
@@ -37,12 +36,7 @@ def membership(scene, user) -> Membership:
 
 def enter(page, name: str, meeting_id: int) -> None:
     login(page, name)
-    page.goto(f"/meetings/{meeting_id}")
-    page.locator(f"{LIVE_INPUT}, #safety-check").first.wait_for(timeout=10000)
-    skip = page.locator("button[name=action][value=skip]")
-    if skip.count():
-        skip.click()
-    page.locator(LIVE_INPUT).wait_for(timeout=10000)
+    enter_meeting(page, meeting_id)
 
 
 def send(page, text: str) -> None:

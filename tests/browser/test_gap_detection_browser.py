@@ -24,11 +24,9 @@ from sqlalchemy import select
 from supportgroup.extensions import db
 from supportgroup.models import Meeting, Membership
 from supportgroup.realtime import messages as services
-from tests.browser.conftest import login
+from tests.browser.conftest import LIVE_INPUT, login
 
 pytestmark = pytest.mark.browser
-
-LIVE_INPUT = "#message-input:not([disabled])"
 
 
 def membership(scene, user) -> Membership:

@@ -13,22 +13,11 @@ import pytest
 
 from supportgroup.models import Role
 
-from .conftest import login, screenshot
+from .conftest import LIVE_INPUT, enter_meeting, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 NEW_PASSWORD = "a long enough passphrase 42"
-LIVE_INPUT = "#message-input:not([disabled])"
-
-
-def enter_meeting(page, meeting_id):
-    """A participant goes to the meeting; the safety check (if shown) is skipped."""
-    page.goto(f"/meetings/{meeting_id}")
-    skip = page.get_by_role("button", name="Skip the check")
-    page.locator(f"{LIVE_INPUT}, #safety-check").first.wait_for(timeout=10000)
-    if skip.count():
-        skip.click()
-    page.locator(LIVE_INPUT).wait_for(timeout=10000)
 
 
 def open_meeting_as_expert(new_page, meeting_id, username="expert"):

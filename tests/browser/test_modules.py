@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import login, screenshot
+from .conftest import LIVE_INPUT, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-LIVE_INPUT = "#message-input:not([disabled])"
 
 
 class Watched:

@@ -17,11 +17,10 @@ from playwright.sync_api import expect
 from supportgroup.extensions import db
 from supportgroup.models import MeetingState
 
-from .conftest import login, screenshot
+from .conftest import LIVE_INPUT, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-LIVE_INPUT = "#message-input:not([disabled])"
 SECRET_LINE = "I finally told my sister what happens at home"
 WELCOME = "Welcome, glad you found us"
 WHISPER = "Just checking in with you privately"

@@ -12,11 +12,10 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import LIVE_INPUT, login, screenshot
 
 pytestmark = pytest.mark.browser
 
-LIVE_INPUT = "#message-input:not([disabled])"
 TEXTS = {
     "en-GB": {
         "skip": "Skip the check",

@@ -14,11 +14,10 @@ from supportgroup.groups import invites
 from supportgroup.models import MeetingState
 from tests.scheduling_helpers import occurrences, series
 
-from .conftest import login, screenshot
+from .conftest import LIVE_INPUT, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-LIVE_INPUT = "#message-input:not([disabled])"
 PASSWORD = "a long enough passphrase 42"
 
 
