@@ -74,22 +74,26 @@ def test_a_cancel_committed_after_the_job_read_the_series_gets_no_new_meetings(a
     assert _scheduled_after_end(made.id) == [] and len(occurrences(made)) == HORIZON_WEEKS + 1
 
 
+def _move_following_to_eight(meeting: Meeting, actor) -> None:
+    """Edit this meeting and the following: "Later", at 20:00 for an hour."""
+    changes.edit_meeting(
+        meeting,
+        actor,
+        title="Later",
+        local_start=datetime.combine(local(meeting).date(), time(20, 0)),
+        duration_minutes=60,
+        tz_name=AMSTERDAM,
+        scope=changes.SCOPE_FOLLOWING,
+    )
+
+
 @pytest.mark.committed
 def test_an_edit_committed_after_the_job_read_the_series_is_not_extended_at_the_old_time(app, factory, db):
     made, coordinator = _open_ended(factory), factory.user("coord", Role.COORDINATOR)
     first = occurrences(made)[0]
 
     def edit() -> None:  # from the first meeting on: the series itself gets the new time
-        day = local(first).date()
-        changes.edit_meeting(
-            first,
-            coordinator,
-            title="Later",
-            local_start=datetime.combine(day, time(20, 0)),
-            duration_minutes=60,
-            tz_name=AMSTERDAM,
-            scope=changes.SCOPE_FOLLOWING,
-        )
+        _move_following_to_eight(first, coordinator)
 
     assert _job_reads_then(app, made, edit) == 0
     assert all(local(m).time() == time(20, 0) for m in occurrences(made))
@@ -171,15 +175,7 @@ def test_moving_the_last_planned_meeting_and_the_following_moves_the_weeks_the_j
     made, coordinator = _open_ended(factory), factory.user("coord", Role.COORDINATOR)
     last = occurrences(made)[-1]
     day = local(last).date()
-    changes.edit_meeting(
-        last,
-        coordinator,
-        title="Later",
-        local_start=datetime.combine(day, time(20, 0)),
-        duration_minutes=60,
-        tz_name=AMSTERDAM,
-        scope=changes.SCOPE_FOLLOWING,
-    )
+    _move_following_to_eight(last, coordinator)
     assert horizon.extend_open_series(now=utcnow() + LATER) >= 8
     after = db.session.query(Meeting).filter(Meeting.group_id == made.group_id, Meeting.starts_at > last.starts_at)
     assert all(local(m).time() == time(20, 0) and m.title == "Later" for m in after)
