@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from supportgroup import periodic
 from supportgroup.models import (
     Alert,
     HandoverNote,
@@ -206,7 +207,7 @@ def test_background_job_runs_purge_and_commits(app, factory, db, monkeypatch):
     def fake_start(target, *args, **kwargs):
         started.append(target)
 
-    monkeypatch.setattr(retention.socketio, "start_background_task", fake_start)
+    monkeypatch.setattr(periodic.socketio, "start_background_task", fake_start)
     retention.start_purge_job(app)
     assert len(started) == 1
     retention.start_purge_job(app)  # once per app

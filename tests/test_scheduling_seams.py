@@ -11,6 +11,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import update
 
+from supportgroup import periodic
 from supportgroup.errors import DomainError
 from supportgroup.models import Group, Meeting, MeetingSeries, MeetingState, Role, utcnow
 from supportgroup.scheduling import horizon, meetings
@@ -262,7 +263,7 @@ def test_an_archived_groups_series_is_not_extended(factory, db):
 def test_the_horizon_job_starts_once_per_app_and_commits(app, factory, db, monkeypatch):
     made = _open_ended(factory)
     started = []
-    monkeypatch.setattr(horizon.socketio, "start_background_task", lambda target, *a, **k: started.append(target))
+    monkeypatch.setattr(periodic.socketio, "start_background_task", lambda target, *a, **k: started.append(target))
     horizon.start_horizon_job(app)
     horizon.start_horizon_job(app)
     assert len(started) == 1

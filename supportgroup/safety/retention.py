@@ -17,7 +17,6 @@ Deleted means gone from the files too: after the purge's commit `scrub.py` check
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -25,12 +24,10 @@ from flask import Flask, current_app
 from sqlalchemy import CursorResult, Table, and_, delete, false, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from .. import rule_scopes
-from ..extensions import db, socketio
+from .. import periodic, rule_scopes
+from ..extensions import db
 from ..models import Alert, Group, HandoverNote, Incident, Meeting, MeetingState, Message, Report, SafetyCheck, utcnow
 from . import scrub
-
-log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_INCIDENT_RETENTION_DAYS = 365
@@ -112,39 +109,11 @@ def format_counts(counts: dict[str, int]) -> str:
 
 def run_purge_once(app: Flask) -> dict[str, int] | None:
     """One purge in its own app context and transaction (the background job's step)."""
-    with app.app_context():
-        try:
-            counts = purge()
-            db.session.commit()
-            log.info("retention purge: %s", format_counts(counts))
-            return counts
-        except Exception as error:  # keep the job alive; the SQL (and its values) stay out of the log
-            db.session.rollback()
-            log.error("retention purge failed: %s", type(error).__name__)
-            return None
-        finally:
-            db.session.remove()
+    return periodic.run_once(app, "retention purge", purge, format_counts)
 
 
 def start_purge_job(app: Flask):
-    """Run `purge` now and then every PURGE_INTERVAL_MINUTES (default 60) in a background task.
-
-    Call once per server process after the app is built (serve.py / wsgi.py). Several processes may run
-    it: the deletes are idempotent. Returns the task; a second call for the same app starts nothing, and
-    PURGE_INTERVAL_MINUTES=0 starts nothing (then cron runs `flask purge`).
-    """
-    if "purge_job" in app.extensions:
-        return app.extensions["purge_job"]
-    interval = float(app.config.get("PURGE_INTERVAL_MINUTES", DEFAULT_PURGE_INTERVAL_MINUTES)) * 60
-    if interval <= 0:  # PURGE_INTERVAL_MINUTES=0: cron runs `flask purge` instead
-        app.extensions["purge_job"] = None
-        return None
-
-    def loop() -> None:
-        while True:
-            run_purge_once(app)
-            socketio.sleep(interval)
-
-    task = socketio.start_background_task(loop)
-    app.extensions["purge_job"] = task
-    return task
+    """Run `purge` now and then every PURGE_INTERVAL_MINUTES (default 60) in every server process (serve.py /
+    wsgi.py); the deletes are idempotent. PURGE_INTERVAL_MINUTES=0: cron runs `flask purge` instead."""
+    minutes = app.config.get("PURGE_INTERVAL_MINUTES", DEFAULT_PURGE_INTERVAL_MINUTES)
+    return periodic.start_every(app, "purge_job", minutes, run_purge_once)

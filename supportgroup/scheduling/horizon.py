@@ -30,7 +30,8 @@ from flask import Flask
 from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.sql import ColumnElement
 
-from ..extensions import db, socketio
+from .. import periodic
+from ..extensions import db
 from ..models import Group, Meeting, MeetingSeries, utcnow
 from . import wallclock
 from .changes import lock_series
@@ -155,39 +156,15 @@ def extend_open_series(now: datetime | None = None) -> int:
 
 def run_extend_once(app: Flask) -> int | None:
     """One round in its own app context and transaction (the background job's step)."""
-    with app.app_context():
-        try:
-            added = extend_open_series()
-            db.session.commit()
-            if added:
-                log.info("series horizon: %d meetings planned", added)
-            return added
-        except Exception as error:  # keep the job alive; the SQL (and its values) stay out of the log
-            db.session.rollback()
-            log.error("series horizon failed: %s", type(error).__name__)
-            return None
-        finally:
-            db.session.remove()
+    return periodic.run_once(app, "series horizon", extend_open_series, _planned)
+
+
+def _planned(added: int) -> str | None:
+    return f"{added} meetings planned" if added else None
 
 
 def start_horizon_job(app: Flask):
-    """Run `extend_open_series` now and then every HORIZON_INTERVAL_MINUTES (default 60) in a background task.
-
-    Once per serving process; several processes may run it (see the module notes). A second call for the
-    same app starts nothing; HORIZON_INTERVAL_MINUTES=0 starts nothing (then cron runs `flask extend-series`).
-    """
-    if "horizon_job" in app.extensions:
-        return app.extensions["horizon_job"]
-    interval = float(app.config.get("HORIZON_INTERVAL_MINUTES", DEFAULT_INTERVAL_MINUTES)) * 60
-    if interval <= 0:
-        app.extensions["horizon_job"] = None
-        return None
-
-    def loop() -> None:
-        while True:
-            run_extend_once(app)
-            socketio.sleep(interval)
-
-    task = socketio.start_background_task(loop)
-    app.extensions["horizon_job"] = task
-    return task
+    """Run `extend_open_series` now and then every HORIZON_INTERVAL_MINUTES (default 60) in every serving process
+    (see the module notes); HORIZON_INTERVAL_MINUTES=0: cron runs `flask extend-series` instead."""
+    minutes = app.config.get("HORIZON_INTERVAL_MINUTES", DEFAULT_INTERVAL_MINUTES)
+    return periodic.start_every(app, "horizon_job", minutes, run_extend_once)
