@@ -525,3 +525,19 @@ def test_coordinator_calendar_runs_a_fixed_number_of_queries(factory, login_clie
     assert html.count('class="meeting"') == 50
     assert len(few) == len(many), (few, many)
     print(f"coordinator calendar: {len(few)} queries for 5 meetings, {len(many)} for 50")
+
+
+def test_the_timezone_is_chosen_from_a_list_on_the_planning_and_edit_forms(coordinator, factory, db):
+    """Not typed: the same grouped list as the settings page, Amsterdam first and chosen; editing a meeting in a zone
+    the list does not offer keeps that zone offered."""
+    import re
+
+    group = factory.group()
+    html = coordinator.get(new_page(group)).get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="timezone".*?</select>', html, re.S)
+    assert select and "<optgroup" in select.group(0)
+    assert re.search(r'<option selected value="Europe/Amsterdam">|<option value="Europe/Amsterdam" selected', html)
+    assert plan(coordinator, group, timezone="US/Pacific").status_code == 302  # a known zone is still taken
+    meeting = db.session.query(Meeting).one()
+    edit = coordinator.get(f"/schedule/meetings/{meeting.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="US/Pacific">|<option value="US/Pacific" selected', edit)

@@ -24,10 +24,10 @@ from ..errors import DomainError, show_on_form
 from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
+from ..scheduling.zone_choices import timezone_choices
 from . import data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
-from .zone_choices import timezone_choices
 
 bp = Blueprint("auth", __name__)
 

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..textcheck import CheckedForm
 from . import changes, meetings, series, zones
+from .zone_choices import timezone_choices
 
 ONCE = "once"
 
@@ -93,12 +94,21 @@ class _MeetingFields(CheckedForm):
             ),
         ],
     )
-    timezone = StringField(
+    # A list, not typed (`zone_choices`); the meeting's own zone stays offered when editing it (`offer_zones`).
+    timezone = SelectField(
         _l("Timezone"),
         default="Europe/Amsterdam",
-        description=_l("The zone the time is in, for example Europe/Amsterdam."),
-        validators=[DataRequired(), Length(max=64), _known_timezone],
+        description=_l("The zone the time is in. In the Netherlands, choose the first one."),
+        validators=[DataRequired(), _known_timezone],
+        invalid_choice_message=_l("Unknown timezone. Choose one from the list."),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer_zones(self.timezone.data)
+
+    def offer_zones(self, current: str | None) -> None:
+        self.timezone.choices = timezone_choices(current)
 
 
 class NewMeetingForm(_MeetingFields):

@@ -206,6 +206,7 @@ def _prefill(form: EditMeetingForm, meeting: Meeting) -> None:
     form.starts_on.data, form.local_start.data = local.date(), local.time()
     form.duration_minutes.data = meeting.duration_minutes
     form.timezone.data = meeting.timezone
+    form.offer_zones(meeting.timezone)
 
 
 def _back_to_calendar(meeting: Meeting):

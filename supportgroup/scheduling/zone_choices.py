@@ -1,4 +1,4 @@
-"""The timezone list on the settings page: the zones our people use most first, then every zone by region.
+"""The timezone list (settings, planning a meeting): the zones our people use most first, then every zone by region.
 
 A native <select> with groups (<optgroup>): it works on every phone and with a screen reader, and typing the
 first letters of a city jumps to it. Only the canonical region/city names are offered (no "US/Pacific" links),
