@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from supportgroup.audit import AuditAction, record
 from supportgroup.models import Group, Invite, Meeting, MeetingSeries, MeetingState, Membership, ModerationAction, Role
+from tests import scheduling_helpers
 from tests.chat_helpers import mod, open_room, send
 from tests.conftest import csrf_token
 from tests.scheduling_helpers import next_year, soon
@@ -192,20 +193,7 @@ def test_organisations_and_conflicts_are_audited_without_the_note(coordinator, c
 
 
 def plan(http, group, **fields):
-    page = f"/schedule/groups/{group.id}/meetings/new"
-    data = {
-        "title": SECRET[:40],
-        "starts_on": soon().isoformat(),
-        "local_start": "19:30",
-        "duration_minutes": "90",
-        "timezone": "Europe/Amsterdam",
-        "repeat": "once",
-        "interval": "1",
-        "weekday": "0",
-        "week_of_month": "1",
-        **fields,
-    }
-    return post_form(http, page, page, data)
+    return scheduling_helpers.plan(http, group, **{"title": SECRET[:40], "weekday": "0", **fields})
 
 
 def test_planning_editing_and_cancelling_meetings_is_audited(coordinator, coordinator_user, factory, db):
