@@ -2,6 +2,7 @@
 
 Production has no default for secrets: `ProductionConfig` refuses to start without `SECRET_KEY`.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,9 @@ def _database_url() -> str:
         return f"sqlite:///{INSTANCE_DIR / 'supportgroup.sqlite'}"
     # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
     if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
     elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -49,11 +50,14 @@ class Config:
     # hide_parameters: an error never writes bound values (message text, aliases) into a log.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # Server databases only (see `server_pool_options`).
-    DB_POOL_OPTIONS = {"pool_size": _int("DB_POOL_SIZE", 20), "max_overflow": _int("DB_MAX_OVERFLOW", 10),
-                       "pool_timeout": _int("DB_POOL_TIMEOUT", 30),
-                       # An unreachable database host must fail a connect in seconds, not after TCP's minutes:
-                       # socket events then answer `unavailable` within the client's timeout.
-                       "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)}}
+    DB_POOL_OPTIONS = {
+        "pool_size": _int("DB_POOL_SIZE", 20),
+        "max_overflow": _int("DB_MAX_OVERFLOW", 10),
+        "pool_timeout": _int("DB_POOL_TIMEOUT", 30),
+        # An unreachable database host must fail a connect in seconds, not after TCP's minutes:
+        # socket events then answer `unavailable` within the client's timeout.
+        "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)},
+    }
     # How many reverse proxies (nginx) stand in front of the app; 0 = none, trust no forwarded header.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
@@ -154,6 +158,12 @@ class Config:
     # runs `flask extend-series`).
     HORIZON_INTERVAL_MINUTES = _int("HORIZON_INTERVAL_MINUTES", 60)
 
+    # Two-factor sign-in (TOTP) is required of coordinators and admins; of peer experts when this is on (an
+    # admin can also switch it in the console's settings, which override it). Deferring it lets a staff account
+    # log in with the password alone: only the development demo does (DevelopmentConfig), never production.
+    REQUIRE_TWO_FACTOR_PEER_EXPERTS = _bool("REQUIRE_TWO_FACTOR_PEER_EXPERTS", False)
+    TWO_FACTOR_DEFERRED = False
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 
     @classmethod
@@ -168,6 +178,8 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-change-me"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # The demo's staff log in with the password alone (README); TWO_FACTOR_DEFERRED=0 tries enrolment locally.
+    TWO_FACTOR_DEFERRED = _bool("TWO_FACTOR_DEFERRED", True)
 
 
 class TestingConfig(Config):
@@ -187,6 +199,8 @@ class TestingConfig(Config):
     PRESENCE_HEARTBEAT = False
     PRESENCE_TTL = 300.0
     PRESENCE_PUSH_MS = 0  # the in-process test client reads what was emitted right after each call
+    # Staff log in with the password alone unless a test switches two-factor sign-in on (tests/test_two_factor*).
+    TWO_FACTOR_DEFERRED = True
 
 
 class ProductionConfig(Config):

@@ -29,6 +29,7 @@ def record(
     stated reason or a short label, cut to 500 characters; never anyone's text."""
     entry = ModerationAction(
         actor_user_id=actor.id if actor else None,
+        actor_role=actor.role.value if actor else None,
         action=AuditAction(action),
         target_type=target_type,
         target_id=str(target_id),

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models, one module per aggregate. Import them from here."""
 
+from .account import AccountCode, CodeKind, PlatformSetting
 from .audit import ModerationAction
 from .enums import GroupKind, MeetingState, MembershipRole, MembershipStatus, MessageKind, MessageStatus, Role
 from .group import EnrolmentConflict, Group, Invite, Membership
@@ -11,6 +12,9 @@ from .types import utcnow
 from .user import PeerExpertProfile, User
 
 __all__ = [
+    "AccountCode",
+    "CodeKind",
+    "PlatformSetting",
     "Admission",
     "Alert",
     "HandoverNote",

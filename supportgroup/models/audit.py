@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -68,14 +68,27 @@ class AuditAction(enum.StrEnum):
     RESOLVE_ALERT = "resolve_alert"
     RECORD_INCIDENT = "record_incident"
     HANDOVER_NOTE = "handover_note"
-    # accounts (the CLI)
+    # accounts (the admin console and the CLI)
     SET_ROLE = "set_role"
     ENABLE_USER = "enable_user"
     DISABLE_USER = "disable_user"
+    CREATE_ACCOUNT = "create_account"
+    ISSUE_ACTIVATION = "issue_activation"
+    ACTIVATE_ACCOUNT = "activate_account"
+    ISSUE_RESET_CODE = "issue_reset_code"
+    RESET_PASSWORD = "reset_password"  # a reset code or a recovery code spent: the actor is the account itself
+    NEW_RECOVERY_CODES = "new_recovery_codes"
+    ENROL_TWO_FACTOR = "enrol_two_factor"
+    NEW_BACKUP_CODES = "new_backup_codes"
+    RESET_TWO_FACTOR = "reset_two_factor"
+    CHANGE_SETTING = "change_setting"
+    EDIT_ORGANISATION = "edit_organisation"
     # sensitive reads: data that links a person to an alias or an incident
     LOOKUP_ALIAS = "lookup_alias"
     VIEW_INCIDENT = "view_incident"
     SEARCH_PEOPLE = "search_people"  # the coordinator's type-ahead: the group and the kind, never the query
+    VIEW_AUDIT_LOG = "view_audit_log"
+    EXPORT_AUDIT_LOG = "export_audit_log"
 
 
 class ModerationAction(Model):
@@ -86,11 +99,18 @@ class ModerationAction(Model):
     """
 
     __tablename__ = "moderation_actions"
+    # The audit page filters by time and pages by id; a participant's own page finds reads of their aliases.
+    __table_args__ = (
+        Index("ix_moderation_actions_created_at", "created_at"),
+        Index("ix_moderation_actions_target", "target_type", "target_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     # Set when the actor's account is erased: a stable pseudonym instead of the account.
     actor_pseudonym: Mapped[str | None] = mapped_column(String(32))
+    # The actor's role when they acted: a participant is told which role resolved their alias, never who.
+    actor_role: Mapped[str | None] = mapped_column(String(20))
     action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction, length=40))
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(64))

@@ -33,6 +33,14 @@ class User(UserMixin, Model):
     # A reminder in calendar files (the feed and single-meeting downloads): minutes before a meeting, or None.
     calendar_alarm_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The day of the last login or page seen (at most one write a day per account): the admin's accounts list.
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, and when its first code was confirmed
+    # (None: not enrolled; a secret without it is an enrolment under way).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step of the last code accepted: a code is accepted once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     profile: Mapped[PeerExpertProfile | None] = relationship(back_populates="user", uselist=False)
 

@@ -1,0 +1,159 @@
+"""One-time codes: activation links, reset codes, recovery codes and two-factor backup codes.
+
+A code is shown once, when it is issued, and stored only as a keyed hash (HMAC-SHA256 with a key derived from
+`SECRET_KEY`, over the kind and the normalised code): a copy of the database alone cannot test guesses offline,
+and looking a code up costs one indexed query (a slow password hash per stored code would cost ten per try).
+Changing `SECRET_KEY` therefore voids every unspent code (and every session): say so to whoever rotates it.
+
+Codes people type (reset, recovery, backup) are 12 characters of Crockford's base32 (60 bits), shown in three
+groups of four; typing is forgiving (case, spaces, dashes, O for 0, I and L for 1). Activation tokens travel in a
+link and are 43 URL-safe characters (256 bits).
+
+Spending is one `UPDATE ... WHERE used_at IS NULL`: two requests racing with the same code spend it once.
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from ..extensions import db
+from ..models import AccountCode, CodeKind, User
+from ..models.types import utcnow
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
+CODE_LENGTH = 12
+_TYPO = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+LIFETIMES: dict[CodeKind, timedelta | None] = {
+    CodeKind.ACTIVATION: timedelta(hours=72),
+    CodeKind.RESET: timedelta(hours=24),
+    CodeKind.RECOVERY: None,
+    CodeKind.BACKUP: None,
+}
+SET_SIZES: dict[CodeKind, int] = {CodeKind.ACTIVATION: 1, CodeKind.RESET: 1, CodeKind.RECOVERY: 10, CodeKind.BACKUP: 10}
+
+
+def _key() -> bytes:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hashlib.sha256(b"supportgroup one-time codes\0" + secret).digest()
+
+
+def normalise(code: str) -> str:
+    """What a person typed, as stored: upper case, no spaces or dashes, O read as 0 and I, L as 1."""
+    return "".join(ch for ch in (code or "").upper() if ch not in " -\t").translate(_TYPO)
+
+
+def code_hash(kind: CodeKind, code: str) -> str:
+    text = code if kind == CodeKind.ACTIVATION else normalise(code)
+    return hmac.new(_key(), f"{kind.value}:{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def _new_code(kind: CodeKind) -> str:
+    if kind == CodeKind.ACTIVATION:
+        return secrets.token_urlsafe(32)
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def issue(user: User, kind: CodeKind, *, now: datetime | None = None) -> list[str]:
+    """Replace `user`'s unspent codes of `kind` with a new set (`SET_SIZES`) and return them in clear text:
+    the only time anyone sees them. Spent codes stay (their rows say when they were used)."""
+    now = now or utcnow()
+    discard(user, kind)
+    lifetime = LIFETIMES[kind]
+    codes = [_new_code(kind) for _ in range(SET_SIZES[kind])]
+    for code in codes:
+        db.session.add(
+            AccountCode(
+                user_id=user.id,
+                kind=kind,
+                code_hash=code_hash(kind, code),
+                created_at=now,
+                expires_at=now + lifetime if lifetime else None,
+            )
+        )
+    db.session.flush()
+    return codes
+
+
+def discard(user: User, kind: CodeKind) -> None:
+    """Void every unspent code of `kind` (a new set replaces them; a used activation link voids a reset code)."""
+    db.session.execute(
+        delete(AccountCode).where(
+            AccountCode.user_id == user.id, AccountCode.kind == kind, AccountCode.used_at.is_(None)
+        )
+    )
+
+
+def _spend_row(kind: CodeKind, code: str, now: datetime, user_id: int | None) -> int | None:
+    """Spend the unspent, unexpired code of `kind` (of `user_id` if given); its owner's id, or None."""
+    if not code or len(code) > 100:
+        return None
+    conditions = [
+        AccountCode.code_hash == code_hash(kind, code),
+        AccountCode.kind == kind,
+        AccountCode.used_at.is_(None),
+        (AccountCode.expires_at.is_(None)) | (AccountCode.expires_at > now),
+    ]
+    if user_id is not None:
+        conditions.append(AccountCode.user_id == user_id)
+    row = db.session.execute(select(AccountCode.id, AccountCode.user_id).where(*conditions)).first()
+    if row is None:
+        return None
+    spent = db.session.execute(
+        update(AccountCode)
+        .where(AccountCode.id == row.id, AccountCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return row.user_id if spent.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def spend(user: User, kind: CodeKind, code: str, *, now: datetime | None = None) -> bool:
+    """Spend one of `user`'s codes of `kind`: True once for a valid code, False for a wrong, used or expired one."""
+    return _spend_row(kind, code, now or utcnow(), user.id) is not None
+
+
+def spend_token(kind: CodeKind, token: str, *, now: datetime | None = None) -> User | None:
+    """Spend a code found by its value alone (an activation link names no account): its owner, or None."""
+    user_id = _spend_row(kind, token, now or utcnow(), None)
+    return db.session.get(User, user_id) if user_id is not None else None
+
+
+def peek_token(kind: CodeKind, token: str, *, now: datetime | None = None) -> User | None:
+    """The owner of a valid, unspent code found by its value alone, without spending it (a link's GET)."""
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    user_id = db.session.scalar(
+        select(AccountCode.user_id).where(
+            AccountCode.code_hash == code_hash(kind, token),
+            AccountCode.kind == kind,
+            AccountCode.used_at.is_(None),
+            (AccountCode.expires_at.is_(None)) | (AccountCode.expires_at > now),
+        )
+    )
+    return db.session.get(User, user_id) if user_id is not None else None
+
+
+def remaining(user: User, kind: CodeKind, *, now: datetime | None = None) -> int:
+    """How many of `user`'s codes of `kind` are still unspent and unexpired."""
+    now = now or utcnow()
+    return (
+        db.session.scalar(
+            select(func.count(AccountCode.id)).where(
+                AccountCode.user_id == user.id,
+                AccountCode.kind == kind,
+                AccountCode.used_at.is_(None),
+                (AccountCode.expires_at.is_(None)) | (AccountCode.expires_at > now),
+            )
+        )
+        or 0
+    )
