@@ -138,6 +138,7 @@ def _not_a_page():
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
     from .attendance.routes import bp as attendance_bp
     from .auth.routes import bp as auth_bp
     from .chat.routes import bp as chat_bp
@@ -157,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp, url_prefix="/attendance")
     app.register_blueprint(incidents_bp, url_prefix="/safety/incidents")
     app.register_blueprint(safety_bp, url_prefix="/safety")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
 def _configure_logging(app: Flask) -> None:

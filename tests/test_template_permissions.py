@@ -17,11 +17,12 @@ STAFF = [
     "groups.conflicts",
     "groups.organisations",
 ]
+STAFF_RULES = {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart", "manage_organisations"}
 MENU = {  # username: (the first item's text, the endpoints of the links shown, "Settings" aside)
     "alice": ("My groups", ["home.dashboard", "scheduling.mine", "groups.join"]),
     "expert": ("My groups", ["home.dashboard", "scheduling.rota", "groups.edit_profile"]),
-    "coord": ("Overview", STAFF),
-    "root": ("Overview", STAFF),
+    "coord": ("Overview", [*STAFF, "admin.index"]),  # the console: the audit log (and reset codes)
+    "root": ("Overview", [*STAFF, "admin.index"]),
 }
 
 
@@ -64,14 +65,8 @@ def test_a_visitor_is_shown_log_in_and_register(client):
     [
         (Role.PARTICIPANT, {"see_my_meetings", "join_groups"}),
         (Role.PEER_EXPERT, {"see_rota", "edit_own_profile"}),
-        (
-            Role.COORDINATOR,
-            {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart", "manage_organisations"},
-        ),
-        (
-            Role.ADMIN,
-            {"see_overview", "manage_groups", "see_calendar", "see_pool", "keep_apart", "manage_organisations"},
-        ),
+        (Role.COORDINATOR, {*STAFF_RULES, "use_admin_console", "read_audit_log"}),
+        (Role.ADMIN, {*STAFF_RULES, "use_admin_console", "read_audit_log", "manage_accounts", "change_settings"}),
     ],
 )
 def test_page_rules_by_role(factory, role, allowed):
@@ -96,3 +91,8 @@ def test_only_participants_are_told_their_alias_on_the_group_page(scene, login_c
     moderator = login_client("expert").get(f"/groups/{scene.group.id}/about")
     assert moderator.status_code == 200
     assert "Nobody in the group sees your username" not in moderator.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("username", "status"), [("alice", 403), ("expert", 403), ("coord", 200), ("root", 200)])
+def test_only_staff_open_the_admin_console(scene, login_client, username, status):
+    assert login_client(username).get("/admin/").status_code == status

@@ -36,7 +36,7 @@ from .core import (
     require_trained_peer_expert,
 )
 from .live import active_mute, is_removed_from, is_waiting, removed_refusal, require_not_removed, require_unlocked_for
-from .pages import PAGE_RULES, can, can_record_training, is_participant, is_staff
+from .pages import PAGE_RULES, can, can_record_training, is_participant, is_staff, require_page
 from .posting import PostingFacts, check_can_post, last_chat_at, posting_facts
 from .records import (
     ATTENDANCE_COUNTS,
@@ -82,6 +82,7 @@ __all__ = [
     "require_may_whisper",
     "require_meeting_member",
     "require_meeting_moderator",
+    "require_page",
     "require_meeting_open",
     "require_not_removed",
     "require_profile_editor",

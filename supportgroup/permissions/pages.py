@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import Membership, MembershipRole, Role, User
-from .core import STAFF_ROLES
+from .core import STAFF_ROLES, Denied
 
 
 def is_staff(user) -> bool:
@@ -46,9 +48,23 @@ PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
     "see_pool": is_staff,
     "keep_apart": is_staff,
     "manage_organisations": is_staff,
+    # the admin console (`admin/`): accounts and platform settings are the admin's; coordinators read the
+    # audit log and issue reset codes to participants
+    "use_admin_console": lambda user: can(user, "manage_accounts") or can(user, "read_audit_log"),
+    "manage_accounts": _role_in(Role.ADMIN),
+    "change_settings": _role_in(Role.ADMIN),
+    "read_audit_log": is_staff,
 }
 
 
 def can(user: User | None, action: str) -> bool:
     """May `user` be shown the link or page part named `action` (a key of PAGE_RULES; KeyError if none)?"""
     return PAGE_RULES[action](user)
+
+
+def require_page(user: User | None, action: str) -> User:
+    """The route's own check for a page whose rule is PAGE_RULES[action]: the user, or Denied."""
+    if not can(user, action):
+        raise Denied("forbidden", _l("You do not have access to this page."))
+    assert user is not None
+    return user
