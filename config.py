@@ -129,6 +129,12 @@ class Config:
     # knows a username could then lock that person out).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
+    # "Forgot password?" (a recovery code or a reset code), failed tries only, like login: per address, and per
+    # username at an address (tighter). Never per username alone: an abuser who knows the username could
+    # otherwise keep the person from getting back in. The codes hold 60 bits: these limits are about noise, not
+    # about guessing, which they put out of reach anyway.
+    RECOVERY_RATE_LIMIT = os.environ.get("RECOVERY_RATE_LIMIT", "10 per minute;50 per hour")
+    RECOVERY_USER_RATE_LIMIT = os.environ.get("RECOVERY_USER_RATE_LIMIT", "5 per minute;20 per hour")
     SOCKET_EVENT_RATE_LIMIT = os.environ.get("SOCKET_EVENT_RATE_LIMIT", "20 per 10 seconds")
     # The coordinator's type-ahead (participants and peer experts to add), per account: enough to type a few
     # names a minute, too few to walk through every prefix.

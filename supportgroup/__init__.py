@@ -140,6 +140,7 @@ def _not_a_page():
 def _register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin_bp
     from .attendance.routes import bp as attendance_bp
+    from .auth.recovery_routes import bp as recovery_bp
     from .auth.routes import bp as auth_bp
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
@@ -152,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)  # /healthz, /readyz for load balancers
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(recovery_bp)  # "Forgot password?" and recovery codes (auth/recovery_routes.py)
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(chat_bp, url_prefix="/meetings")
     app.register_blueprint(scheduling_bp, url_prefix="/schedule")

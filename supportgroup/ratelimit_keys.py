@@ -28,6 +28,13 @@ def username_address_key() -> str:
     return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "login-user")
 
 
+def recovery_username_key() -> str:
+    """The username a "Forgot password?" form names, with the client's address, as a keyed hash (a key apart
+    from login's, so failed recoveries and failed logins count separately)."""
+    name = (request.form.get("username") or "").strip().lower()
+    return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "recover-user")
+
+
 def account_key() -> str:
     """The logged-in account (the client's address when no one is logged in), as a keyed hash: a limit that
     follows a coordinator from address to address."""

@@ -91,3 +91,40 @@ class EraseAccountForm(CheckedForm):
         validators=[DataRequired(message=_l("Please tick the box to confirm."))],
     )
     submit = SubmitField(_l("Delete my account"))
+
+
+class RecoverForm(CheckedForm):
+    """ "Forgot password?": a username, a recovery code or a reset code, and a new password."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    code = StringField(
+        _l("Recovery code or reset code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("Twelve letters and digits, like ABCD-EFGH-2345. Dashes, spaces and small letters are fine."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set new password"))
+
+
+class NewRecoveryCodesForm(CheckedForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Make new codes"))

@@ -25,7 +25,7 @@ from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
-from . import data, services
+from . import data, recovery, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
 
@@ -111,15 +111,27 @@ def register():
         try:
             with committing():
                 user = services.create_user(form.username.data, form.password.data)
+                new_codes = recovery.issue_recovery_codes(user, reason="registration")
         except DomainError as error:
             show_on_form(form, error)
         else:
+            lang = session.get("lang")
             session.clear()
+            if lang:
+                session["lang"] = lang
             login_user(user, remember=False)
             mark_active()
             flash(_("Welcome. Your account is ready."), "success")
-            # An invite link opened before registering is not lost: it is where the new account goes first.
-            return redirect(safe_next(request.args.get("next")))
+            # The recovery codes are shown in this response only: a reload asks to send the form again, which
+            # now goes to the dashboard; they are never kept in the session cookie (signed, not encrypted).
+            # An invite link opened before registering is not lost: "continue" goes there.
+            return render_template(
+                "auth/recovery_codes_new.html",
+                codes=new_codes,
+                username=user.username,
+                continue_url=safe_next(request.args.get("next")),
+                first_time=True,
+            )
     return render_template("auth/register.html", form=form, **_next_context())
 
 
@@ -192,7 +204,9 @@ def settings():
             session.pop("lang", None)  # the saved setting now decides
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("auth.settings"))
-    return render_template("auth/settings.html", form=form), 400 if form.errors else 200
+    return render_template(
+        "auth/settings.html", form=form, codes_left=recovery.codes_left(user), few_codes=recovery.FEW_CODES_LEFT
+    ), (400 if form.errors else 200)
 
 
 # --- your own data: export and erasure ---------------------------------------------------------------

@@ -41,6 +41,8 @@ PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
     "see_overview": is_staff,  # the dashboard is the platform's overview (else the account's own groups)
     "see_my_meetings": _role_in(Role.PARTICIPANT),
     "join_groups": _role_in(Role.PARTICIPANT),
+    # participants' own way back in (auth/recovery.py); staff get a reset code from an admin instead
+    "keep_recovery_codes": _role_in(Role.PARTICIPANT),
     "see_rota": _role_in(Role.PEER_EXPERT),
     "edit_own_profile": _role_in(Role.PEER_EXPERT),
     "manage_groups": is_staff,
