@@ -110,6 +110,8 @@ def test_from_new_group_to_moderated_meeting(factory, live, new_page):
     screenshot(newbie, "journey-05-register")
     newbie.get_by_role("button", name="Create account").click()
     newbie.get_by_text("Welcome. Your account is ready.").wait_for()
+    newbie.get_by_role("link", name="I have saved them, continue").click()  # after the recovery codes
+    newbie.wait_for_url(re.compile(r"/home$"))
 
     newbie.goto("/groups/join")
     newbie.get_by_label("Invite code").fill(code)
