@@ -32,10 +32,13 @@ def limits(per_address: str, per_username: str):
     return pytest.mark.parametrize("app_overrides", [overrides], indirect=True)
 
 
-def register(client, username: str, query: str = ""):
+def register_form(client, username: str, query: str = "") -> dict:
     token = csrf_token(client, f"/register{query}")
-    data = {"csrf_token": token, "username": username, "password": DEFAULT_PASSWORD, "confirm": DEFAULT_PASSWORD}
-    return client.post(f"/register{query}", data=data)
+    return {"csrf_token": token, "username": username, "password": DEFAULT_PASSWORD, "confirm": DEFAULT_PASSWORD}
+
+
+def register(client, username: str, query: str = ""):
+    return client.post(f"/register{query}", data=register_form(client, username, query))
 
 
 def shown_codes(response) -> list[str]:
@@ -77,7 +80,8 @@ def test_the_register_page_explains_recovery_codes_before_the_account_is_made(cl
 
 
 def test_registration_shows_ten_codes_once_stored_only_as_hashes(app, client, db):
-    response = register(client, "Quiet_Reader")
+    form = register_form(client, "Quiet_Reader")
+    response = client.post("/register", data=form)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     issued = shown_codes(response)
     assert len(issued) == 10 and len(set(issued)) == 10
@@ -92,11 +96,15 @@ def test_registration_shows_ten_codes_once_stored_only_as_hashes(app, client, db
     cookie = client.get_cookie("sg_session").value
     session_data = app.session_interface.get_signing_serializer(app).loads(cookie)
     assert not any(code in str(session_data) or codes.normalise(code) in str(session_data) for code in issued)
-    # A reload shows them no more: the page asks to send the form again, and the account is logged in by now.
-    again = client.post("/register", data={"csrf_token": csrf_token(client, "/home"), "username": "quiet_reader"})
-    assert again.status_code == 302 and again.headers["Location"] == "/home"
+    # A reload sends the same form again: no codes, no second account, but the way to new codes.
+    again = client.post("/register", data=form)
+    assert again.status_code == 302 and again.headers["Location"] == "/account/recovery-codes?next=/home"
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "We show recovery codes only once. If you did not save them all, make new ones here." in page
+    assert "You have 10 recovery codes left." in page and not shown_codes(client.get(again.headers["Location"]))
     for path in ("/register", "/home", "/account/settings", "/account/recovery-codes"):
         assert not shown_codes(client.get(path, follow_redirects=True)), path
+    assert db.session.query(User).count() == 1
     (entry,) = audit_rows(db, AuditAction.NEW_RECOVERY_CODES)
     assert entry.actor_user_id == user.id and entry.target_id == str(user.id) and entry.reason == "registration"
     assert not any(code in entry.reason for code in issued)

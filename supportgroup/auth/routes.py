@@ -22,6 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import limiter
+from ..permissions import can
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
@@ -105,6 +106,11 @@ def login():
 @limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
+        if request.method == "POST" and can(current_user, "keep_recovery_codes"):
+            # The form sent again: the page with the recovery codes was reloaded (a phone reloads a tab it put
+            # away while the person went to write the codes down). They are not shown again; new ones are a step.
+            flash(_("We show recovery codes only once. If you did not save them all, make new ones here."), "info")
+            return redirect(url_for("recovery.codes", next=safe_next(request.args.get("next"))))
         return redirect(url_for("home.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
@@ -115,10 +121,11 @@ def register():
         except DomainError as error:
             show_on_form(form, error)
         else:
-            lang = session.get("lang")
+            # A new session, keeping the language and the CSRF token: the codes page's reload sends this form
+            # again, and then it must reach the route above, not a bare "bad request".
+            kept = {key: session[key] for key in ("lang", "csrf_token") if key in session}
             session.clear()
-            if lang:
-                session["lang"] = lang
+            session.update(kept)
             login_user(user, remember=False)
             mark_active()
             flash(_("Welcome. Your account is ready."), "success")
