@@ -51,6 +51,7 @@ def next_code(user) -> str:
 
 def enrol(user) -> list[str]:
     """Enrol `user` through the services (the secret drawn, the first code confirmed); its ten backup codes."""
+    db.session.refresh(user)
     totp.start_enrolment(user)
     backup = totp.confirm_enrolment(user, next_code(user))
     db.session.commit()

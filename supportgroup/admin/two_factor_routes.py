@@ -65,7 +65,7 @@ def reset_two_factor(user_id: int):
             with committing():
                 totp.reset(admin, account, form.reason.data)
         except DomainError as error:
-            show_on_form(form, error, above_form=True)
+            show_on_form(form, error)  # flashed: the form may be gone (nothing left to reset)
         else:
             disconnect_user(account.id)
             flash(_("Two-factor sign-in is reset. The person sets it up again at the next login."), "success")
