@@ -146,11 +146,12 @@ def setup():
             )
     with committing():
         secret = totp.start_enrolment(user)
-    qr = totp.qr_svg(totp.provisioning_uri(user, secret), _("QR code to scan with your authenticator app"))
+    uri = totp.provisioning_uri(user, secret)
     return render_template(
         "auth/two_factor_setup.html",
         form=form,
-        qr=qr,
+        qr=totp.qr_svg(uri, _("QR code to scan with your authenticator app")),
+        uri=uri,
         secret=totp.grouped(secret),
         required=required_by_role(user),
     ), 400 if form.errors else 200
