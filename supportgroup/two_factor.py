@@ -68,6 +68,19 @@ def mark_passed(user: Any) -> None:
     session[PASSED_KEY] = user.get_id()
 
 
+def keep_passed(user: Any) -> None:
+    """A route that starts a new session for an account already signed in (a password change rotates the session
+    token) carries the second factor over. Only behind the gate, which let this session through: required now means
+    it passed. An account that needs none gets no marker (it would count should the requirement come later)."""
+    if two_factor_required(user):
+        mark_passed(user)
+
+
+def forget_passed() -> None:
+    """The second factor was turned off: should it be required again later, this session must give a code."""
+    session.pop(PASSED_KEY, None)
+
+
 def has_passed(user: Any) -> bool:
     marker = session.get(PASSED_KEY)
     return isinstance(marker, str) and hmac.compare_digest(marker, user.get_id())

@@ -10,7 +10,7 @@ from supportgroup import platform_settings
 from supportgroup.audit import AuditAction
 from supportgroup.auth import codes
 from supportgroup.models import CodeKind, ModerationAction, Role
-from tests.conftest import csrf_token, socket_test_client
+from tests.conftest import DEFAULT_PASSWORD, csrf_token, socket_test_client
 from tests.two_factor_helpers import (
     ON,
     SECOND_STEP,
@@ -159,3 +159,34 @@ def test_participants_have_no_two_factor_pages(app, factory, db):
     assert "Two-factor" not in http.get("/account/settings").get_data(as_text=True)
     assert http.get(MANAGE).status_code == 403 and http.get(SETUP).status_code == 403
     assert location(http.get(SECOND_STEP)) == "/home"  # the second step sends a signed-in participant on
+
+
+def test_a_password_change_keeps_this_session_signed_in_and_ends_the_others(app, factory, db):
+    coordinator = factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    here, elsewhere = signed_in(app, coordinator, "coord"), signed_in(app, coordinator, "coord")
+    token = csrf_token(here, "/account/password")
+    new_password = "another long passphrase 7"
+    changed = here.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": DEFAULT_PASSWORD,
+            "password": new_password,
+            "confirm": new_password,
+        },
+    )
+    assert location(changed) == "/home"
+    assert here.get("/home").status_code == 200  # not asked for a code again
+    assert location(elsewhere.get("/home")).startswith("/login")
+
+
+def test_turning_it_off_leaves_no_pass_for_a_requirement_that_comes_later(app, factory, db):
+    expert = factory.user("expert", Role.PEER_EXPERT)
+    enrol(expert)
+    http = signed_in(app, expert, "expert")
+    token = csrf_token(http, MANAGE)
+    assert location(http.post(f"{MANAGE}/off", data={"csrf_token": token, "off-code": next_code(expert)})) == MANAGE
+    platform_settings.put("require_two_factor_peer_experts", True, None)
+    db.session.commit()
+    assert location(http.get("/home")) == SETUP  # this very session is asked to set it up

@@ -25,6 +25,7 @@ from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
+from ..two_factor import keep_passed
 from . import data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
@@ -173,6 +174,7 @@ def change_password():
             # Stay logged in here, under the new token; every other session has ended.
             session.clear()
             login_user(user)
+            keep_passed(user)  # this session gave its code; only the others end
             mark_active()
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("home.dashboard"))

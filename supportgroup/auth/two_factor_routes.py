@@ -22,6 +22,7 @@ from ..models import CodeKind, User
 from ..permissions import Denied
 from ..ratelimit_keys import account_key, client_key
 from ..two_factor import (
+    forget_passed,
     is_enrolled,
     mark_passed,
     may_enrol,
@@ -213,6 +214,7 @@ def turn_off():
         except DomainError as error:
             _show_refusal(form, error)
         else:
+            forget_passed()
             flash(_("Two-factor sign-in is off. You log in with your password alone."), "success")
             return redirect(url_for("two_factor.manage"))
     return _manage_page(off_form=form, status=400)
