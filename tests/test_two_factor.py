@@ -182,6 +182,11 @@ def test_keep_me_logged_in_does_not_skip_the_code(app, factory, db):
     assert location(http.get("/groups/")) == SECOND_STEP
     assert location(give_code(http, next_code(coordinator))) == "/groups/"  # back where the restored session was
     assert http.get("/home").status_code == 200
+    http.delete_cookie("sg_session")
+    foreign = http.get("/", environ_overrides={"PATH_INFO": "//evil.example/x"})  # a path a browser reads as a site
+    assert location(foreign) == SECOND_STEP
+    after = location(give_code(http, next_code(coordinator)))
+    assert after.startswith("/") and not after.startswith("//")  # never to another site after it
 
 
 def test_deferred_two_factor_is_for_development_only():

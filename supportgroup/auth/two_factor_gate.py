@@ -14,6 +14,7 @@ from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..two_factor import is_enrolled, may_enrol, second_factor_due
+from .routes import safe_path
 from .two_factor_routes import NEXT_KEY
 
 # What a session between password and code may open: the second step and enrolment, leaving (logout, quick
@@ -41,9 +42,11 @@ def init_two_factor_gate(app: Flask) -> None:
         if not second_factor_due(user):
             return None
         if request.method == "GET" and NEXT_KEY not in session:
-            # A session restored from the remember cookie: after the code, back to the page that was asked for.
+            # A session restored from the remember cookie: after the code, back to the page that was asked for
+            # (a path on this site only: `//elsewhere` is another site to a browser).
             query = request.query_string.decode("utf-8", "replace")
-            session[NEXT_KEY] = request.path + (f"?{query}" if query else "")
+            if target := safe_path(request.path + (f"?{query}" if query else "")):
+                session[NEXT_KEY] = target
         return redirect(url_for("two_factor.verify" if is_enrolled(user) else "two_factor.setup"))
 
     @app.context_processor
