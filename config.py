@@ -169,6 +169,11 @@ class Config:
     # log in with the password alone: only the development demo does (DevelopmentConfig), never production.
     REQUIRE_TWO_FACTOR_PEER_EXPERTS = _bool("REQUIRE_TWO_FACTOR_PEER_EXPERTS", False)
     TWO_FACTOR_DEFERRED = False
+    # The name authenticator apps show beside the account's username.
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Support group")
+    # Wrong second-factor codes (the second step of logging in, enrolment, new backup codes, turning it off): failures
+    # only, per account and per address. Only someone who knows the password reaches these.
+    TWO_FACTOR_RATE_LIMIT = os.environ.get("TWO_FACTOR_RATE_LIMIT", "5 per minute;20 per hour")
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password")
 

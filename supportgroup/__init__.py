@@ -41,6 +41,7 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from .auth.idle import init_idle_timeout
+    from .auth.two_factor_gate import init_two_factor_gate
     from .cli import register_cli
     from .labels import init_labels
     from .safety.errors import init_error_handlers
@@ -48,6 +49,7 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
 
     init_labels(app)
     init_idle_timeout(app)
+    init_two_factor_gate(app)  # after the idle timeout: an idle session is ended, not asked for its code
     init_security_headers(app)
     init_error_handlers(app)
     register_cli(app)
@@ -142,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     from .attendance.routes import bp as attendance_bp
     from .auth.recovery_routes import bp as recovery_bp
     from .auth.routes import bp as auth_bp
+    from .auth.two_factor_routes import bp as two_factor_bp
     from .chat.routes import bp as chat_bp
     from .groups.routes import bp as groups_bp
     from .health.routes import bp as health_bp
@@ -154,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(recovery_bp)  # "Forgot password?" and recovery codes (auth/recovery_routes.py)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(chat_bp, url_prefix="/meetings")
     app.register_blueprint(scheduling_bp, url_prefix="/schedule")

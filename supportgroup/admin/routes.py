@@ -6,6 +6,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
+from . import two_factor_routes  # noqa: F401  (registers its pages on the blueprint)
 from .blueprint import SECTIONS, bp
 
 

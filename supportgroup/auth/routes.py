@@ -26,9 +26,11 @@ from ..permissions import can
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
+from ..two_factor import keep_passed
 from . import data, recovery, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
+from .two_factor_routes import begin_second_step
 
 bp = Blueprint("auth", __name__)
 
@@ -92,10 +94,12 @@ def login():
             session.clear()  # a new session at login: nothing carried over from before
             if lang:
                 session["lang"] = lang
+            # Staff with a second factor go on to the code; the remember cookie waits for it too.
+            second_step = begin_second_step(user, next_url, bool(form.remember.data))
             with committing():
-                login_user(user, remember=bool(form.remember.data))
+                login_user(user, remember=bool(form.remember.data) and second_step is None)
                 mark_active()
-            return redirect(next_url)
+            return second_step or redirect(next_url)
     context = _next_context()
     if context["is_invite"] and request.method == "GET":
         session.pop("_flashes", None)  # Flask-Login's "Please log in to see this page": the invite note says it
@@ -189,6 +193,7 @@ def change_password():
             # Stay logged in here, under the new token; every other session has ended.
             session.clear()
             login_user(user)
+            keep_passed(user)  # this session gave its code; only the others end
             mark_active()
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("home.dashboard"))

@@ -81,6 +81,7 @@ class AuditAction(enum.StrEnum):
     ENROL_TWO_FACTOR = "enrol_two_factor"
     NEW_BACKUP_CODES = "new_backup_codes"
     RESET_TWO_FACTOR = "reset_two_factor"
+    DISABLE_TWO_FACTOR = "disable_two_factor"  # a peer expert drops the second factor they chose
     CHANGE_SETTING = "change_setting"
     EDIT_ORGANISATION = "edit_organisation"
     # sensitive reads: data that links a person to an alias or an incident

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..extensions import db, socketio
+from ..two_factor import second_factor_due
 from .acks import error_ack, rate_limited_ack, rollback_quietly
 from .activity import forget_socket, remember_socket, session_is_idle
 from .pipeline import JOINED, SOCKET_LOCALE, SOCKET_USER
@@ -40,11 +41,12 @@ def on_socket_closed(hook: Callable[[], None]) -> Callable[[], None]:
 
 @socketio.on("connect")
 def on_connect(auth: object = None) -> None:
-    """Refuse with `not_authenticated` (log in again) or `unavailable` (the session cannot be checked now: the
-    database or Redis is down; the client retries), never with silence. The socket's language is chosen here
+    """Refuse with `not_authenticated` (log in again; a staff session still owing its second factor too) or
+    `unavailable` (the session cannot be checked now: the database or Redis is down; the client retries), never
+    with silence. The socket's language is chosen here
     and kept in its session, so that no error ack needs the database (`acks.error_ack`)."""
     try:
-        if not current_user.is_authenticated or session_is_idle():
+        if not current_user.is_authenticated or session_is_idle() or second_factor_due(current_user):
             raise ConnectionRefusedError("not_authenticated")
         session[SOCKET_LOCALE] = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
         session[SOCKET_USER] = current_user.id
