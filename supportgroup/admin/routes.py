@@ -6,6 +6,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
+from . import audit_routes  # noqa: F401  (the audit log's pages)
 from .blueprint import SECTIONS, bp
 
 
