@@ -41,6 +41,7 @@ PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
     "see_overview": is_staff,  # the dashboard is the platform's overview (else the account's own groups)
     "see_my_meetings": _role_in(Role.PARTICIPANT),
     "join_groups": _role_in(Role.PARTICIPANT),
+    "see_own_alias_lookups": _role_in(Role.PARTICIPANT),  # only participants take part under an alias
     "see_rota": _role_in(Role.PEER_EXPERT),
     "edit_own_profile": _role_in(Role.PEER_EXPERT),
     "manage_groups": is_staff,
