@@ -26,7 +26,7 @@ class AuditFilterForm(CheckedForm):
         csrf = False
 
     group = SelectField(_l("Group"), coerce=int, default=0)
-    actor = StringField(_l("Who"), validators=[Optional(), Length(max=64)], description=_l("A username"))
+    actor = StringField(_l("Who (username)"), validators=[Optional(), Length(max=64)])
     action = SelectField(_l("What"), default="")
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])

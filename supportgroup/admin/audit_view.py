@@ -52,7 +52,10 @@ def target_url(row: AuditRow) -> str | None:
 
 
 def target_text(row: AuditRow) -> str:
-    return f"{target_label(row.target_type)} #{row.target_id}"
+    """ "Membership #12", "Keep-apart #3-7"; a list or the log itself by its name alone ("all", "page")."""
+    if row.target_id[:1].isdigit():
+        return f"{target_label(row.target_type)} #{row.target_id}"
+    return str(target_label(row.target_type))
 
 
 def reason_text(row: AuditRow) -> str:
