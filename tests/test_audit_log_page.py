@@ -172,6 +172,9 @@ def test_an_unknown_account_or_dates_the_wrong_way_round_say_so_and_keep_the_fil
     response = http.get("/admin/audit?since=2025-03-12&until=2025-03-11")
     assert response.status_code == 400 and "The end date is before the start date." in response.get_data(as_text=True)
     assert http.get("/admin/audit?since=not-a-date").status_code == 400
+    for far in ("since=0001-01-01", "until=9999-12-31"):
+        response = http.get(f"/admin/audit?{far}")
+        assert response.status_code == 400 and "Choose a date between 2000 and 2999." in response.get_data(as_text=True)
     assert http.get("/admin/audit?action=drop_tables").status_code == 400
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,13 @@ from .audit_log import AuditFilter, group_choices
 
 # An erased account's pseudonym (32 hex characters) or the first 8 or more of it, as the page shows it.
 PSEUDONYM = re.compile(r"[0-9a-f]{8,32}")
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
+def _within_reach(day: date | None) -> None:
+    """A day the log could hold: far-off years (0001, 9999) cannot even be turned into UTC."""
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(_("Choose a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 class AuditFilterForm(CheckedForm):
@@ -41,7 +49,11 @@ class AuditFilterForm(CheckedForm):
             groups[str(title)] = [(action.value, str(label(action))) for action in actions]
         self.action.choices = groups
 
+    def validate_since(self, field) -> None:
+        _within_reach(field.data)
+
     def validate_until(self, field) -> None:
+        _within_reach(field.data)
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError(_("The end date is before the start date."))
 

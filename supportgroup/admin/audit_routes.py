@@ -51,7 +51,8 @@ def audit_log_page():
             record(
                 viewer, AuditAction.VIEW_AUDIT_LOG, "audit_log", "page", group_id=audit_filter.group_id, reason=reason
             )
-    query = {key: value for key, value in request.args.items() if key != "before" and value}
+    # The filter as the next and first page links carry it (what is left empty or "all groups" left out).
+    query = {key: value for key, value in request.args.items() if key != "before" and value and value != "0"}
     return render_template(
         "admin/audit.html",
         form=form,
