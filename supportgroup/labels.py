@@ -11,7 +11,9 @@ from flask import Flask
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from .audit_labels import ACTION_LABELS
 from .models import GroupKind, MeetingState, MembershipRole, MembershipStatus, Role
+from .models.audit import AuditAction
 
 KIND_LABELS = {
     GroupKind.SURVIVORS: _l("Survivors"),
@@ -64,6 +66,7 @@ _BY_ENUM: dict[type, dict] = {
     MeetingState: STATE_LABELS,
     Role: ROLE_LABELS,
     MembershipRole: MEMBERSHIP_ROLE_LABELS,
+    AuditAction: ACTION_LABELS,
 }
 _BY_NAME: dict[str, dict] = {
     "kind": KIND_LABELS,

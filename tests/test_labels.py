@@ -77,10 +77,10 @@ def journeys(factory, login_client, db):
     return {
         "coord": [
             "/home", "/groups/", f"/groups/{gid}", f"/groups/{gid}/edit", "/groups/new", "/groups/pool",
-            f"/groups/{gid}/archive", "/groups/archived", "/schedule/calendar",
+            f"/groups/{gid}/archive", "/groups/archived", "/schedule/calendar", "/admin/audit",
         ],
         "expert": ["/home", f"/groups/{gid}/about"],
-        "alice": ["/home", "/groups/directory", f"/groups/{gid}/about"],
+        "alice": ["/home", "/groups/directory", f"/groups/{gid}/about", "/account/alias-lookups"],
     }  # fmt: skip
 
 

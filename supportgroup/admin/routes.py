@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
 from . import two_factor_routes  # noqa: F401  (registers its pages on the blueprint)
+from . import audit_routes  # noqa: F401  (the audit log's pages)
 from .blueprint import SECTIONS, bp
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import CursorResult, Executable, delete, select, update
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, Meeting, Membership, MembershipStatus, Message, ModerationAction, User, utcnow
+from .alias_reads import alias_reads_of
 from .passwords import verify_password
 
 
@@ -68,6 +69,11 @@ def export_data(user: User) -> dict[str, Any]:
                 "house_rules_accepted_at": _iso(membership.consented_at),
             }
             for membership, group in memberships
+        ],
+        # When someone saw which account is behind one of these aliases: the role of who looked, never who.
+        "alias_lookups": [
+            {"group": read.group, "alias": read.alias, "looked_up_at": _iso(read.at), "by_role": read.role}
+            for read in alias_reads_of(user)
         ],
         "messages": [
             {

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..audit_labels import role_phrase
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import limiter
@@ -27,7 +28,7 @@ from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
 from ..two_factor import keep_passed
-from . import data, recovery, services
+from . import alias_reads, data, recovery, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
 from .two_factor_routes import begin_second_step
@@ -234,6 +235,14 @@ def export_account():
     response.headers["Content-Disposition"] = 'attachment; filename="supportgroup-my-data.json"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/account/alias-lookups")
+@login_required
+def alias_lookups():
+    """When a coordinator or an admin saw which account is behind one of your aliases (the role, never who)."""
+    reads = alias_reads.alias_reads_of(current_user._get_current_object())
+    return render_template("auth/alias_lookups.html", reads=reads, role_phrase=role_phrase)
 
 
 @bp.route("/account/erase", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from ..audit import AuditAction, record
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
@@ -114,7 +115,12 @@ def conflicts():
                     flash(_("Attention: both are already in %(group)s.", group=group.name), "warning")
                 return redirect(url_for("groups.conflicts"))
     status = 400 if request.method == "POST" else 200
-    return render_template("groups/conflicts.html", rows=_conflict_rows(), form=form, delete_form=FlaskForm()), status
+    rows = _conflict_rows()
+    with committing():  # the list says which accounts must never meet (former partners): an audited read
+        record(
+            current_user, AuditAction.VIEW_CONFLICTS, "conflicts", "all", reason=f"keep-apart list, {len(rows)} pairs"
+        )
+    return render_template("groups/conflicts.html", rows=rows, form=form, delete_form=FlaskForm()), status
 
 
 @bp.route("/conflicts/<int:conflict_id>/delete", methods=["POST"])

@@ -88,6 +88,8 @@ class AuditAction(enum.StrEnum):
     LOOKUP_ALIAS = "lookup_alias"
     VIEW_INCIDENT = "view_incident"
     SEARCH_PEOPLE = "search_people"  # the coordinator's type-ahead: the group and the kind, never the query
+    LIST_INCIDENTS = "list_incidents"  # the incidents list (dates, groups and the start of each note)
+    VIEW_CONFLICTS = "view_conflicts"  # the keep-apart list: which accounts must never meet, and why
     VIEW_AUDIT_LOG = "view_audit_log"
     EXPORT_AUDIT_LOG = "export_audit_log"
 

@@ -43,6 +43,7 @@ PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
     "join_groups": _role_in(Role.PARTICIPANT),
     # participants' own way back in (auth/recovery.py); staff get a reset code from an admin instead
     "keep_recovery_codes": _role_in(Role.PARTICIPANT),
+    "see_own_alias_lookups": _role_in(Role.PARTICIPANT),  # only participants take part under an alias
     "see_rota": _role_in(Role.PEER_EXPERT),
     "edit_own_profile": _role_in(Role.PEER_EXPERT),
     "manage_groups": is_staff,

@@ -1,7 +1,9 @@
 """Safeguarding incidents recorded by peer experts during meetings: a list and one incident's page.
 
 Coordinators and admins see every group's incidents; a trained peer expert sees those of the groups they
-moderate; participants never (403). Pages carry personal content, so they are sent with `no-store`.
+moderate; participants never (403). Pages carry personal content, so they are sent with `no-store`. Both
+pages are audited reads (NEN 7513): the list (LIST_INCIDENTS, it shows the start of each note) and each
+incident opened (VIEW_INCIDENT, its snapshot says who wrote what).
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def index():
     if group_id is not None:
         require_incident_viewer(current_user, group_id)
     incidents = services.incidents_for(allowed, group_id)
+    # The list shows the start of each note (which may name an alias): an audited read, with what was listed.
+    record(
+        current_user,
+        AuditAction.LIST_INCIDENTS,
+        "incidents",
+        group_id if group_id is not None else "all",
+        group_id=group_id,
+        reason=f"incidents of group {group_id}" if group_id is not None else "incidents of every group allowed",
+    )
+    db.session.commit()
     group_query = select(Group).order_by(Group.name)
     if allowed is not None:
         group_query = group_query.where(Group.id.in_(allowed or [-1]))
