@@ -6,8 +6,10 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
-from . import two_factor_routes  # noqa: F401  (registers its pages on the blueprint)
-from . import audit_routes  # noqa: F401  (the audit log's pages)
+from . import (
+    audit_routes,  # noqa: F401  (the audit log's pages)
+    two_factor_routes,  # noqa: F401  (registers its pages on the blueprint)
+)
 from .blueprint import SECTIONS, bp
 
 
