@@ -6,6 +6,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
+from . import settings_routes  # noqa: F401  (registers its pages)
 from .blueprint import SECTIONS, bp
 
 
