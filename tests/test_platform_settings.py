@@ -4,17 +4,19 @@ only, applied at once on every page and in every app (read from the database per
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
 import re
 
 import pytest
 import requests
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from supportgroup import platform_settings
 from supportgroup.audit import AuditAction
 from supportgroup.extensions import db as _db
-from supportgroup.models import ModerationAction, PlatformSetting, Role
+from supportgroup.models import Message, ModerationAction, PlatformSetting, Role
 from supportgroup.safety import resources
 from tests.conftest import DEFAULT_PASSWORD, AuthActions, close_app_connections, csrf_token, make_app
 
@@ -272,3 +274,49 @@ def test_one_query_per_page_and_none_for_static_files_or_socket_events(app, fact
         assert reads(lambda: send(alice_socket, scene.meeting)["ok"]) == 0
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+# --- when the settings cannot be read ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def settings_unreadable():
+    """The settings table gone for a while (as a failed or unreachable database would answer the query)."""
+    _db.session.remove()
+    with _db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE platform_settings RENAME TO platform_settings_away"))
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE platform_settings_away RENAME TO platform_settings"))
+
+
+@pytest.mark.committed
+def test_unreadable_settings_never_fail_the_login_page_nor_let_a_message_pass_half_stored(
+    app, factory, socket_client, caplog, monkeypatch
+):
+    from supportgroup.safety import live_settings
+    from tests.chat_helpers import join, send
+
+    monkeypatch.setattr(live_settings, "_last_warning", 0.0)  # at most once a minute, per process
+    scene = factory.scene()
+    expert, alice = socket_client("expert"), socket_client("alice")
+    join(expert, scene.meeting)
+    join(alice, scene.meeting)
+    with settings_unreadable(), caplog.at_level(logging.WARNING, logger="supportgroup.safety"):
+        for _ in range(2):  # the login page reads nothing else: the defaults and the files serve
+            page = app.test_client().get("/login?lang=nl")
+            assert page.status_code == 200
+            html_text = page.get_data(as_text=True)
+            assert quick_exit_link(html_text)[0] == app.config["QUICK_EXIT_URL"] and "Veilig Thuis" in html_text
+        assert len([r for r in caplog.records if "platform settings unreadable" in r.getMessage()]) == 1
+        # A crisis message's note reads the helplines inside the message's transaction: the whole event fails
+        # (never acknowledged as sent while psycopg commits the aborted transaction as a rollback).
+        crisis = send(alice, scene.meeting, "Ik wil niet meer leven", "alice-crisis-away")
+        assert not crisis["ok"]
+        assert send(alice, scene.meeting, "Gewoon een bericht", "alice-plain-away")["ok"]  # no note, no settings
+    _db.session.remove()
+    texts = _db.session.scalars(select(Message.text).where(Message.meeting_id == scene.meeting.id)).all()
+    assert "Ik wil niet meer leven" not in texts and "Gewoon een bericht" in texts

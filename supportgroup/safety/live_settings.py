@@ -1,5 +1,6 @@
 """The platform settings every page reads (quick exit's address, the admin's crisis resources), read so that
-no page ever fails for them: a database that cannot be read gives the environment's defaults for that page.
+a page that needs nothing else from the database (the login page, an error page) still shows quick exit and the
+helplines when the database cannot be read: the environment's and the files' values serve then.
 
 The values come from `platform_settings` (the database, one query per request), so a change an admin makes
 applies at once in every process. The context processor (`routes.safety_context`) runs only when a page is
@@ -13,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import g, has_request_context
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import platform_settings
@@ -26,13 +28,25 @@ _last_warning = 0.0
 
 
 def read(name: str) -> Any:
-    """`platform_settings.get(name)`, or its default when the database cannot be read (logged at most once a
-    minute: an outage must not write a line per page)."""
+    """`platform_settings.get(name)`, or its default when the database cannot be read and nothing else is at
+    stake (logged at most once a minute: an outage must not write a line per page).
+
+    Only a read that began the session's transaction is given up quietly (rolled back: there was nothing before
+    it). A transaction with work of its own (a chat message inserted before its crisis note, an audit row before
+    the page's commit) must not go on as if all were well: psycopg commits an aborted transaction as a silent
+    ROLLBACK. That error goes to the edge, which fails the whole request or event."""
     global _last_warning
+    if has_request_context() and g.get("sg_settings_unreadable"):
+        return platform_settings.default(name)  # one attempt per request (a dead server costs a connect timeout)
+    began_here = not db.session().in_transaction()
     try:
         return platform_settings.get(name)
     except SQLAlchemyError as error:
+        if not began_here:
+            raise
         db.session.rollback()
+        if has_request_context():
+            g.sg_settings_unreadable = True
         now = time.monotonic()
         if now - _last_warning >= _WARN_EVERY_SECONDS:
             _last_warning = now
