@@ -100,11 +100,13 @@ def test_a_bad_quick_exit_address_is_refused_clearly_and_nothing_typed_is_lost(r
     assert db.session.get(PlatformSetting, "quick_exit_url") is None and change_rows(db) == []
 
 
-@pytest.mark.parametrize("app_overrides", [{"ENV_NAME": "development"}])
-def test_http_is_allowed_in_development_only(root, db):
+@pytest.mark.parametrize(
+    ("app_overrides", "status"), [({"ENV_NAME": "development"}, 302), ({"ENV_NAME": "production"}, 400)]
+)
+def test_http_is_allowed_in_development_only(root, db, status):
     response = post_form(root, SETTINGS, f"{SETTINGS}/quick-exit", {"exit-url": "http://neutral.example/"})
-    assert response.status_code == 302
-    assert db.session.get(PlatformSetting, "quick_exit_url").value == "http://neutral.example/"
+    assert response.status_code == status
+    assert stored(db, "quick_exit_url") == ("http://neutral.example/" if status == 302 else None)
 
 
 def test_a_new_address_applies_on_every_page_at_once_and_is_audited_by_name(root, app, factory, login_client, db):

@@ -19,7 +19,7 @@ BLANK_ROWS = 2  # empty helplines under the existing ones, to add new ones witho
 class QuickExitForm(CheckedForm):
     url = StringField(
         _l("Address of the neutral website"),
-        # One more than allowed, so the service says why (the field keeps what was typed).
+        # Only a bound on the input: the service refuses beyond MAX_URL_LENGTH with its own words.
         validators=[Length(max=MAX_URL_LENGTH + 100)],
         description=_l("A full address that starts with https://, on another website (for example a weather site)."),
     )

@@ -54,7 +54,6 @@ def _overview(quick_exit: QuickExitForm | None = None, two_factor: TwoFactorForm
             default_two_factor=bool(platform_settings.default(settings.TWO_FACTOR_PEER_EXPERTS)),
             languages=current_app.config["LANGUAGES"],
             changed_languages={code for code in versions if code in current_app.config["LANGUAGES"]},
-            reset_form=FlaskForm(),
         ),
         status,
     )
@@ -152,7 +151,6 @@ def crisis_resources(locale: str):
         # The row holds every language: "changed" (and by whom, when) only for a language it has.
         state=settings.states()[settings.CRISIS_RESOURCES] if stored is not None else settings.SettingState(False),
         stored_is_broken=stored is not None and usable is None,
-        reset_form=FlaskForm(),
     ), 400 if form.errors or form.form_errors else 200
 
 
