@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from ..permissions import can, require_page
 from . import (
     audit_routes,  # noqa: F401  (the audit log's pages)
-    two_factor_routes,  # noqa: F401  (registers its pages on the blueprint)
+    settings_routes,  # noqa: F401  (platform settings)
+    two_factor_routes,  # noqa: F401  (an admin's reset of a lost second factor)
 )
 from .blueprint import SECTIONS, bp
 

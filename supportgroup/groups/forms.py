@@ -120,6 +120,11 @@ class OrganisationForm(CheckedForm):
     submit = SubmitField(_l("Add organisation"))
 
 
+class RenameOrganisationForm(CheckedForm):
+    name = StringField(_l("New name"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Rename"))
+
+
 class ProfileForm(CheckedForm):
     first_name = StringField(_l("First name shown to groups"), validators=[DataRequired(), Length(max=40)])
     story = TextAreaField(_l("Short story shown to your groups"), validators=[Optional(), Length(max=1500)])

@@ -1,4 +1,4 @@
-"""The peer-expert pool, organisations and conflict screening (coordinators)."""
+"""The peer-expert pool and conflict screening (coordinators). Organisations: `organisation_routes.py`."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from ..audit import AuditAction, record
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
-from ..models import EnrolmentConflict, Organisation, Role, User
+from ..models import EnrolmentConflict, Role, User
 from ..permissions import can_record_training, require_group_manager, require_profile_editor
 from ..realtime.rooms import revoke_rooms
 from ..usernames import find_user
-from . import enrolment, pool
+from . import pool
 from .blueprint import bp
 from .conflicts import record_conflict, remove_conflict
-from .forms import ConflictForm, OrganisationForm, ProfileForm
+from .forms import ConflictForm, ProfileForm
 
 
 @bp.route("/pool")
@@ -62,24 +62,6 @@ def edit_profile(user_id: int):
             flash(_("The profile has been saved."), "success")
             return redirect(url_for("groups.pool_index") if is_staff else url_for("home.dashboard"))
     return render_template("groups/profile.html", expert=expert, form=form), 400 if form.errors else 200
-
-
-@bp.route("/organisations", methods=["GET", "POST"])
-@login_required
-def organisations():
-    require_group_manager(current_user)
-    form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            with committing():
-                enrolment.create_organisation(form.name.data, current_user)
-        except DomainError as error:
-            show_on_form(form, error)
-        else:
-            flash(_("The organisation has been added."), "success")
-            return redirect(url_for("groups.organisations"))
-    listed = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    return render_template("groups/organisations.html", organisations=listed, form=form), 400 if form.errors else 200
 
 
 def _conflict_rows():

@@ -17,7 +17,7 @@ from ..permissions import require_group_manager
 from ..realtime.rooms import revoke_rooms
 from ..scheduling import listings
 from ..usernames import find_user
-from . import (  # noqa: F401  (archive_routes, json_routes, member_routes, pool_routes: more routes on bp)
+from . import (  # noqa: F401  (archive_routes, json_routes, member_routes, organisation_routes, pool_routes: more routes on bp)
     alias_services,
     archive_routes,
     conflicts,
@@ -26,6 +26,7 @@ from . import (  # noqa: F401  (archive_routes, json_routes, member_routes, pool
     json_routes,
     lifecycle,
     member_routes,
+    organisation_routes,
     pool,
     pool_routes,
     roster,

@@ -1,7 +1,7 @@
 """What keeps people safe in the browser: quick exit, crisis resources and the safety check.
 
 - Every page gets `quick_exit_url` and `crisis` (the help panel and footer) from the context
-  processor below.
+  processor below: the admin's values (platform settings) where set, else the environment's and the files'.
 - `POST /safety/check/<meeting_id>` records that a participant went through (or skipped) the safety
   check before a meeting. Only *that* it happened is stored, never the answers: the answers stay in the
   browser (the radio buttons are not part of the form that is sent).
@@ -10,9 +10,8 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -25,25 +24,14 @@ from ..extensions import db
 from ..models import Meeting, MeetingState, Membership, SafetyCheck
 from ..permissions import require_meeting_member
 from . import resources
+from .live_settings import quick_exit_url
 
 bp = Blueprint("safety", __name__)
-
-DEFAULT_QUICK_EXIT_URL = "https://www.weeronline.nl/"
-
-
-def quick_exit_url() -> str:
-    """The neutral page quick exit goes to: an absolute http(s) URL or a path on this site."""
-    url = current_app.config.get("QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return url
-    if not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//"):
-        return url
-    return DEFAULT_QUICK_EXIT_URL
 
 
 @bp.app_context_processor
 def safety_context() -> dict:
+    """Rendered pages only (never static files or socket events): one query for both settings (`live_settings`)."""
     locale = get_locale()
     return {
         "quick_exit_url": quick_exit_url(),
