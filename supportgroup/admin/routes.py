@@ -6,6 +6,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
+from . import account_actions_routes, accounts_routes  # noqa: F401  (their pages, in this order on the start page)
 from .blueprint import SECTIONS, bp
 
 

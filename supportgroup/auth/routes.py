@@ -25,11 +25,13 @@ from ..extensions import limiter
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
-from . import data, services
+from . import activation_routes, data, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
 
 bp = Blueprint("auth", __name__)
+# A new staff member's activation link (a module of its own: the link's page, its form, its rate limit).
+bp.add_url_rule("/activate/<token>", "activate", activation_routes.activate, methods=["GET", "POST"])
 
 
 def safe_path(target: str | None) -> str | None:
