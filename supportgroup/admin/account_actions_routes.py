@@ -58,7 +58,7 @@ def change_role(user_id: int):
                     admin, account, Role(form.role.data), form.reason.data, first_name=form.first_name.data
                 )
         except DomainError as error:
-            show_on_form(form, error, above_form=True)
+            show_on_form(form, error)
         else:
             return _done(account, _("The role has been changed."), takes_rights=True)
     return account_page(account, 400, role_form=form)
@@ -73,7 +73,7 @@ def _set_enabled(user_id: int, enabled: bool):
             with committing():
                 account_services.set_enabled(admin, account, enabled, form.reason.data)
         except DomainError as error:
-            show_on_form(form, error, above_form=True)
+            show_on_form(form, error)
         else:
             if enabled:
                 return _done(account, _("The account is enabled again."), takes_rights=False)
@@ -105,7 +105,7 @@ def new_activation_link(user_id: int):
             with committing():
                 token, expires_at = issued_codes.issue_activation(admin, account, form.reason.data)
         except DomainError as error:
-            show_on_form(form, error, above_form=True)
+            show_on_form(form, error)
         else:
             return shown_once(CodeKind.ACTIVATION, account, token, expires_at)
     return account_page(account, 400, activation_form=form)
@@ -121,7 +121,7 @@ def account_reset_code(user_id: int):
             with committing():
                 code, expires_at = issued_codes.issue_reset_code(admin, account, form.reason.data)
         except DomainError as error:
-            show_on_form(form, error, above_form=True)
+            show_on_form(form, error)
         else:
             return shown_once(CodeKind.RESET, account, code, expires_at)
     return account_page(account, 400, reset_form=form)
@@ -145,7 +145,7 @@ def reset_code():
             except Denied as error:
                 form.username.errors.append(str(error.message))
             except DomainError as error:
-                show_on_form(form, error, above_form=True)
+                show_on_form(form, error)
             else:
                 return shown_once(CodeKind.RESET, account, code, expires_at)
     return render_template("admin/reset_code.html", form=form), 400 if form.errors else 200

@@ -24,6 +24,7 @@ from ..usernames import find_user
 from .accounts import set_enabled, set_role
 from .issued_codes import issue_reset_code
 
+UNCHANGED = ("same_role", "unchanged")  # nothing to change: not an error for a command that is run again
 REASON = click.option("--reason", default="CLI", show_default=True, help="Why: kept in the audit log.")
 
 
@@ -55,7 +56,9 @@ def _change(username: str, act: Callable[[User], object], done: str, *, takes_ri
         with committing():
             act(user)
     except DomainError as error:
-        raise click.ClickException(str(error.message)) from None
+        if error.code not in UNCHANGED:
+            raise click.ClickException(str(error.message)) from None
+        done = str(error.message)  # run again (after a Redis failure, say): the rooms are checked again
     click.echo(done)
     if takes_rights:
         _after(user_id)
