@@ -71,6 +71,8 @@ def test_a_demoted_peer_expert_leaves_the_moderators_rooms_at_once(factory, sock
 
 
 def test_an_admin_cannot_demote_or_disable_themselves(root, admin):
+    own = admin.get(f"/admin/accounts/{root.id}").get_data(as_text=True)
+    assert "This is your own account" in own and 'id="disable"' not in own and 'id="role"' not in own
     demote = account_action(admin, root.id, "role", "role", role="coordinator", reason="oops")
     assert demote.status_code == 400 and "You cannot change your own role." in errors_of(demote)
     disable = account_action(admin, root.id, "disable", "disable", reason="oops")

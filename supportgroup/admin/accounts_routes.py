@@ -65,6 +65,8 @@ def account_page(account: User, status: int = 200, **forms):
         if account.profile and account.role == Role.PEER_EXPERT
         else None,
         "role_form": role_form,
+        # Your own account: no role change, no disabling (the services refuse them too), no reset code.
+        "is_self": account.id == current_user.id,
         "may_give_reset_code": may_issue_reset_code(current_user, account),
     }
     for name in ("disable", "enable", "reset", "activation"):
