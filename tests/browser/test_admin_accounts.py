@@ -36,7 +36,12 @@ def trained_moderator(group, username: str, coordinator: User) -> None:
     assert expert is not None and expert.profile is not None
     profile = expert.profile
     pool.update_profile(
-        profile, first_name=profile.first_name, story="", experience_kinds=[], languages=[], trained=True,
+        profile,
+        first_name=profile.first_name,
+        story="",
+        experience_kinds=[],
+        languages=[],
+        trained=True,
         actor=coordinator,
     )
     enrolment.assign_moderator(group, expert, actor=coordinator)
