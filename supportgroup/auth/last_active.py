@@ -7,15 +7,19 @@ account Flask-Login has loaded for the request anyway. Socket events do not stam
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from flask import Flask, request
 from flask_login import current_user, user_logged_in
 from sqlalchemy import or_, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import User
 from ..models.types import utcnow
+
+log = logging.getLogger("supportgroup.auth")
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -40,13 +44,18 @@ def stamp_today(now: datetime | None = None) -> bool:
     last = current_user.last_active_at
     if last is not None and last >= midnight:
         return False
-    db.session.execute(
-        update(User)
-        .where(User.id == current_user.id, or_(User.last_active_at.is_(None), User.last_active_at < midnight))
-        .values(last_active_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    try:
+        db.session.execute(
+            update(User)
+            .where(User.id == current_user.id, or_(User.last_active_at.is_(None), User.last_active_at < midnight))
+            .values(last_active_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except SQLAlchemyError as error:  # a day's stamp is not worth a failed page: the next request tries again
+        db.session.rollback()
+        log.warning("last active: not stamped (%s)", type(error).__name__)
+        return False
     return True
 
 
