@@ -93,7 +93,8 @@ clean-venv:
 
 # The benchmark (docs/benchmarks.md, bench/README.md): the app against a bare Flask-SocketIO server, loaded by
 # Node's socket.io-client; figures into bench/results/latest.json and docs/benchmarks.md. Needs PostgreSQL
-# (BENCH_DATABASE_URL, default database sg_bench on 127.0.0.1, dropped and made again), Redis
+# (BENCH_DATABASE_URL, default database sg_bench on 127.0.0.1, dropped and made again, and its siblings
+# sg_bench_calendar and sg_bench_accounts for the calendar page and the admin's accounts list), Redis
 # (BENCH_REDIS_URL, default db 14) and Node.js. BENCH_QUICK=1 for a short smoke run (bench/results/quick.json).
 bench: install-dev translations
 	@[ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund

@@ -376,6 +376,39 @@ def calendar_section(r: dict) -> list[str]:
     ]
 
 
+ACCOUNT_PAGES = {
+    "first": "first page",
+    "filtered": "filtered (participants, enabled, not active for 30 days)",
+    "search": "search (username contains “123”)",
+    "deep": "a page after the 9,000th username",
+}
+
+
+def accounts_section(r: dict) -> list[str]:
+    data = r.get("accounts")
+    if not data:
+        return ["Not measured in this run."]
+    backends = [(name, data[name]) for name in ("sqlite", "postgresql") if name in data]
+    requests_note = f"{backends[0][1].get('requests', '?')} timed requests per page after 3 of warm-up"
+    lines = [
+        f"In-process (Flask test client, an admin logged in), `GET /admin/accounts` with "
+        f"{backends[0][1]['accounts']:,} accounts, {requests_note}; keyset paging by username, 50 rows a page. "
+        f"Statements per request: {'fixed' if data.get('fixed_query_count') else '**not fixed**'} (the account, the "
+        "count, the rows).",
+        "",
+        "| database | page | median (ms) | p95 (ms) | queries | rows |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, figures in backends:
+        for key, label in ACCOUNT_PAGES.items():
+            page = figures[key]
+            lines.append(
+                f"| {'SQLite' if name == 'sqlite' else 'PostgreSQL'} | {label} | {_num(page['median_ms'], 1)} | "
+                f"{_num(page['p95_ms'], 1)} | {', '.join(map(str, page['queries']))} | {page['rows_shown']} |"
+            )
+    return lines
+
+
 # Library frames worth showing beside the app's own functions (inclusive shares).
 PROFILE_LIBRARY = (
     "Hub.run (gevent/hub.py)",
@@ -490,6 +523,18 @@ def summary_rows(r: dict) -> list[tuple[str, str, str, str]]:
                 verdict,
             )
         )
+    accounts = r.get("accounts") or {}
+    first = _get(accounts, "postgresql", "first") or _get(accounts, "sqlite", "first")
+    if first:
+        fixed = accounts.get("fixed_query_count")
+        rows.append(
+            (
+                f"Accounts list, {_get(accounts, 'sqlite', 'accounts') or 0:,} accounts",
+                f"first page median {first['median_ms']} ms, {', '.join(map(str, first['queries']))} queries",
+                "fixed queries",
+                "**met**" if fixed else "**missed**: queries not fixed",
+            )
+        )
     return rows
 
 
@@ -510,6 +555,7 @@ def figures_markdown(r: dict) -> str:
     lines += ["", "### Idle connections", ""] + idle_section(r)
     lines += ["", "### SQL statements per chat message", ""] + sql_section(r)
     lines += ["", "### Coordinator's calendar page", ""] + calendar_section(r)
+    lines += ["", "### Admin's accounts list", ""] + accounts_section(r)
     lines += ["", "### Where the app's time goes", ""] + profile_section(r)
     problems = r.get("problems") or []
     lines += ["", "### Server logs", ""]

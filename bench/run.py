@@ -21,6 +21,8 @@ redis://127.0.0.1:6379/14; flushed). Scenarios, as issue #7 lists them:
 - idle: 3,000 connected, joined sockets (accounts have several); server memory per connection.
 - sql: SQL statements per chat message (in-process, steady state).
 - calendar: the coordinator's calendar with 5 and 50 groups of weekly meetings for a year.
+- accounts: the admin's accounts list with 10,000 accounts (first page, filtered, search, deep page), on SQLite and
+  on a database of its own (the suffix _accounts).
 
 Each server runs pinned to one core and the generator to another (when two are usable); PostgreSQL and
 Redis run where the OS puts them.
@@ -44,7 +46,7 @@ from bench import harness as h  # noqa: E402
 from bench import report  # noqa: E402
 
 RESULTS = h.BENCH / "results"
-SCENARIOS = ("realistic", "storm", "sweep", "idle", "sql", "calendar")
+SCENARIOS = ("realistic", "storm", "sweep", "idle", "sql", "calendar", "accounts")
 
 FULL = {
     "groups": 60,
@@ -67,6 +69,7 @@ FULL = {
     "idle": {"kind": "idle", "sockets": 3000, "warm": 20, "settle_s": 5, "concurrency": 50, "hold_s": 10},
     "sql": {"messages": 200, "warmup": 20},
     "calendar": {"small": 5, "large": 50, "requests": 30},
+    "accounts": {"accounts": 10_000, "requests": 30},
 }
 QUICK = {
     **FULL,
@@ -81,6 +84,7 @@ QUICK = {
     "idle": {**FULL["idle"], "sockets": 300},
     "sql": {"messages": 50, "warmup": 10},
     "calendar": {"small": 2, "large": 10, "requests": 10},
+    "accounts": {"accounts": 2_000, "requests": 10},
 }
 # The app runs with the per-account socket event limit (default "20 per 10 seconds") raised, for the sweep: it
 # is still checked on every event (the same Redis work); only its value would stop the senders at high rates.
@@ -312,6 +316,26 @@ class Bench:
         )
         self.results["calendar"] = json.loads(out.read_text())
 
+    def accounts(self) -> None:
+        log("accounts list (in-process, SQLite and a database of its own)")
+        url = h.sibling_database(self.database_url, "_accounts")
+        h.recreate_database(url)
+        out = self.workdir / "accounts.json"
+        a = self.s["accounts"]
+        self._python(
+            "bench.accounts_list",
+            "--accounts",
+            str(a["accounts"]),
+            "--requests",
+            str(a["requests"]),
+            "--database-url",
+            url,
+            "--out",
+            str(out),
+            env=self.env,
+        )
+        self.results["accounts"] = json.loads(out.read_text())
+
     def _python(self, module: str, *args: str, env: dict) -> None:
         wait_for_quiet(0.3, self.quiet_wait)
         result = subprocess.run(
@@ -377,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench.sql()
             if "calendar" in scenarios:
                 bench.calendar()
+            if "accounts" in scenarios:
+                bench.accounts()
             finished = True
         finally:
             h.flush_redis(redis_url, prefix)

@@ -90,6 +90,7 @@ def _retitle(group: Group, meetings: Sequence[Meeting], titles: dict[str, str]) 
 def seed_demo(password: str) -> str:
     created = []
     coordinator = _user("coordinator", password, Role.COORDINATOR)
+    _user("admin", password, Role.ADMIN)  # the admin console; two-step login is deferred in development
     for index, spec in enumerate(DEMO_GROUPS):
         username, first_name, story = spec["moderator"]
         expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
@@ -128,7 +129,7 @@ def seed_demo(password: str) -> str:
             # The demo meeting is already open, as if its peer expert had just opened it.
             open_meeting(meeting, expert)
     db.session.flush()
-    accounts = "coordinator, expert1, expert2, participant1-6"
+    accounts = "admin, coordinator, expert1, expert2, participant1-6"
     return (
         f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
         f"Accounts: {accounts}. Coordinator: {coordinator.username}."

@@ -64,13 +64,13 @@ def test_seed_demo_is_idempotent(runner, db, app):
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     assert [db.session.query(model).count() for model in (User, Group, Membership, Meeting)] == counts
-    assert counts[0] == 9 and counts[1] == 2
+    assert counts[0] == 10 and counts[1] == 2
 
 
 def test_seed_demo_content(runner, db):
     runner.invoke(args=["seed-demo"])
     usernames = {u.username for u in db.session.query(User)}
-    assert usernames == {"coordinator", "expert1", "expert2", *(f"participant{n}" for n in range(1, 7))}
+    assert usernames == {"admin", "coordinator", "expert1", "expert2", *(f"participant{n}" for n in range(1, 7))}
     for group in db.session.query(Group):
         members = db.session.query(Membership).filter_by(group_id=group.id).all()
         assert sum(m.is_moderator for m in members) == 1 and sum(not m.is_moderator for m in members) == 3
@@ -85,6 +85,14 @@ def test_seed_demo_content(runner, db):
 def test_demo_password_logs_in(runner, app, auth):
     runner.invoke(args=["seed-demo"])
     assert auth.login("participant1", app.config["DEMO_PASSWORD"]).status_code == 302
+
+
+def test_the_demo_admin_logs_in_with_the_password_alone_and_opens_the_accounts(runner, app, login_client, db):
+    runner.invoke(args=["seed-demo"])
+    admin = db.session.query(User).filter_by(username="admin").one()
+    assert admin.role == Role.ADMIN and admin.is_enabled
+    http = login_client("admin", app.config["DEMO_PASSWORD"])
+    assert http.get("/admin/accounts").status_code == 200
 
 
 def test_demo_chat_works_at_once_between_expert1_and_participant1(runner, app, db):

@@ -69,7 +69,15 @@ def test_export_holds_exactly_their_own_data(scene, login_client):
     data = json.loads(response.get_data(as_text=True))
 
     assert data["account"]["username"] == "alice" and data["account"]["role"] == "participant"
-    assert set(data["account"]) == {"username", "role", "created_at", "timezone", "locale", "calendar_alarm_minutes"}
+    assert set(data["account"]) == {
+        "username",
+        "role",
+        "created_at",
+        "last_active_at",
+        "timezone",
+        "locale",
+        "calendar_alarm_minutes",
+    }
     aliases = {m["alias"] for m in data["memberships"]}
     assert aliases == {scene.memberships["alice"].alias, scene.alice_other.alias}
     assert {m["group"] for m in data["memberships"]} == {"Test group", "Evening group"}

@@ -65,8 +65,18 @@ def test_a_visitor_is_shown_log_in_and_register(client):
     [
         (Role.PARTICIPANT, {"see_my_meetings", "join_groups", "keep_recovery_codes", "see_own_alias_lookups"}),
         (Role.PEER_EXPERT, {"see_rota", "edit_own_profile"}),
-        (Role.COORDINATOR, {*STAFF_RULES, "use_admin_console", "read_audit_log"}),
-        (Role.ADMIN, {*STAFF_RULES, "use_admin_console", "read_audit_log", "manage_accounts", "change_settings"}),
+        (Role.COORDINATOR, {*STAFF_RULES, "use_admin_console", "read_audit_log", "issue_reset_codes"}),
+        (
+            Role.ADMIN,
+            {
+                *STAFF_RULES,
+                "use_admin_console",
+                "read_audit_log",
+                "issue_reset_codes",
+                "manage_accounts",
+                "change_settings",
+            },
+        ),
     ],
 )
 def test_page_rules_by_role(factory, role, allowed):

@@ -6,10 +6,12 @@ from flask import render_template
 from flask_login import current_user, login_required
 
 from ..permissions import can, require_page
-from . import (
-    audit_routes,  # noqa: F401  (the audit log's pages)
-    settings_routes,  # noqa: F401  (platform settings)
-    two_factor_routes,  # noqa: F401  (an admin's reset of a lost second factor)
+from . import (  # noqa: F401  (each registers its pages; accounts first on the start page)
+    account_actions_routes,
+    accounts_routes,
+    audit_routes,
+    settings_routes,
+    two_factor_routes,
 )
 from .blueprint import SECTIONS, bp
 

@@ -1,40 +1,31 @@
-"""Operators' account changes that take rights away: `flask set-role`, `flask disable-user`, `flask enable-user`.
+"""Operators' account commands: `flask set-role`, `flask disable-user`, `flask enable-user`, `flask reset-password`.
 
-The app has no page for these; operators run them on a server. Each one is audited, committed, and then takes
-away the rooms the lost right carried (`realtime.rooms.revoke_rooms`), in every server process through the
-Socket.IO message queue, exactly as the coordinators' pages do. (Without Redis, in the embedded one-process
-deployment, a command runs in a process of its own and cannot reach the server's sockets: its change applies
-there when the sockets reconnect, so restart the server.)
+The same services as the admin console (`auth/accounts.py`, `auth/issued_codes.py`), audited with actor None
+(the CLI) and the `--reason` given ("CLI" when none). A change that takes rights away is committed and then
+takes away the rooms the lost right carried (`realtime.rooms.revoke_rooms`), in every server process through the
+Socket.IO message queue, exactly as the console does. (Without Redis, in the embedded one-process deployment, a
+command runs in a process of its own and cannot reach the server's sockets: its change applies there when the
+sockets reconnect, so restart the server.)
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..audit import AuditAction, record
 from ..edge import committing
-from ..extensions import db
+from ..errors import DomainError
 from ..models import Role, User
 from ..realtime.rooms import pending_revocations, revoke_rooms
 from ..usernames import find_user
+from .accounts import set_enabled, set_role
+from .issued_codes import issue_reset_code
 
-
-def set_role(user: User, role: Role) -> None:
-    """Change an account's role (e.g. a peer expert leaves the pool). Flushes; the caller commits."""
-    record(None, AuditAction.SET_ROLE, "user", user.id, reason=f"{user.role.value} -> {role.value}")
-    user.role = role
-    db.session.flush()
-
-
-def set_enabled(user: User, enabled: bool) -> None:
-    """Disable or enable an account. Disabling also ends every web session (a new session token)."""
-    record(None, AuditAction.ENABLE_USER if enabled else AuditAction.DISABLE_USER, "user", user.id)
-    user.is_enabled = enabled
-    if not enabled:
-        user.rotate_session_token()
-    db.session.flush()
+UNCHANGED = ("same_role", "unchanged")  # nothing to change: not an error for a command that is run again
+REASON = click.option("--reason", default="CLI", show_default=True, help="Why: kept in the audit log.")
 
 
 def _user(username: str) -> User:
@@ -56,13 +47,18 @@ def _after(user_id: int) -> None:
         click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")
 
 
-def _change(username: str, act, done: str, *, takes_rights: bool) -> None:
+def _change(username: str, act: Callable[[User], object], done: str, *, takes_rights: bool) -> None:
     """The edge of each command: load, act (a service that flushes), commit once, say so, then take the rooms
-    a lost right carried (`takes_rights`)."""
+    a lost right carried (`takes_rights`). A refusal (the last admin, an empty reason) is a clean error."""
     user = _user(username)
     user_id = user.id
-    with committing():
-        act(user)
+    try:
+        with committing():
+            act(user)
+    except DomainError as error:
+        if error.code not in UNCHANGED:
+            raise click.ClickException(str(error.message)) from None
+        done = str(error.message)  # run again (after a Redis failure, say): the rooms are checked again
     click.echo(done)
     if takes_rights:
         _after(user_id)
@@ -71,12 +67,14 @@ def _change(username: str, act, done: str, *, takes_rights: bool) -> None:
 @click.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--first-name", help="When the account becomes a peer expert: the first name their groups see.")
+@REASON
 @with_appcontext
-def set_role_command(username: str, role: str) -> None:
+def set_role_command(username: str, role: str, first_name: str | None, reason: str) -> None:
     """Give USERNAME the account role ROLE; rooms the old role carried are taken away at once."""
     _change(
         username,
-        lambda user: set_role(user, Role(role)),
+        lambda user: set_role(None, user, Role(role), reason, first_name=first_name),
         f"Account '{username}' now has role {role}.",
         takes_rights=True,
     )
@@ -84,18 +82,47 @@ def set_role_command(username: str, role: str) -> None:
 
 @click.command("disable-user")
 @click.argument("username")
+@REASON
 @with_appcontext
-def disable_user_command(username: str) -> None:
+def disable_user_command(username: str, reason: str) -> None:
     """Disable USERNAME: no login, every session and socket ended."""
-    _change(username, lambda user: set_enabled(user, False), f"Account '{username}' is disabled.", takes_rights=True)
+    _change(
+        username,
+        lambda user: set_enabled(None, user, False, reason),
+        f"Account '{username}' is disabled.",
+        takes_rights=True,
+    )
 
 
 @click.command("enable-user")
 @click.argument("username")
+@REASON
 @with_appcontext
-def enable_user_command(username: str) -> None:
+def enable_user_command(username: str, reason: str) -> None:
     """Enable USERNAME again."""
-    _change(username, lambda user: set_enabled(user, True), f"Account '{username}' is enabled.", takes_rights=False)
+    _change(
+        username,
+        lambda user: set_enabled(None, user, True, reason),
+        f"Account '{username}' is enabled.",
+        takes_rights=False,
+    )
 
 
-COMMANDS = (set_role_command, disable_user_command, enable_user_command)
+@click.command("reset-password")
+@click.argument("username")
+@REASON
+@with_appcontext
+def reset_password_command(username: str, reason: str) -> None:
+    """Print a one-time reset code for USERNAME (valid 24 hours, used once): its holder sets a new password with
+    it at "Forgot password?". Give it by phone or in person; it is shown only now."""
+    user = _user(username)
+    try:
+        with committing():
+            code, expires_at = issue_reset_code(None, user, reason)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Reset code for '{user.username}': {code}")
+    click.echo(f"Valid until {expires_at:%Y-%m-%d %H:%M} UTC, once. Any earlier reset code no longer works.")
+
+
+COMMANDS = (set_role_command, disable_user_command, enable_user_command, reset_password_command)

@@ -54,6 +54,7 @@ def export_data(user: User) -> dict[str, Any]:
             "username": user.username,
             "role": user.role.value,
             "created_at": _iso(user.created_at),
+            "last_active_at": _iso(user.last_active_at),  # the day of the last login or page seen
             "timezone": user.timezone,
             "locale": user.locale,
             "calendar_alarm_minutes": user.calendar_alarm_minutes,

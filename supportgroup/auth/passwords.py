@@ -10,6 +10,14 @@ from flask import current_app
 # wrong username cost the same time as a wrong password, so timing does not reveal accounts.
 _DUMMY_PASSWORD = "not-a-real-password-0f1e2d3c"
 
+# The stored "hash" of an account that has no password yet (a staff account awaiting activation, made by an admin
+# who never chooses a password for anyone). No argon2 hash starts with "!", so nothing ever verifies against it.
+UNUSABLE_HASH = "!awaiting-activation"
+
+
+def is_unusable(password_hash: str | None) -> bool:
+    return bool(password_hash) and str(password_hash).startswith("!")
+
 
 def _hasher() -> PasswordHasher:
     """The app's hasher for its current cost settings (built once per setting, kept in `app.extensions`)."""
@@ -28,7 +36,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
-    if password_hash is None:
+    if password_hash is None or is_unusable(password_hash):  # the same cost as a real try: timing tells nothing
         dummy = current_app.extensions.get("argon2_dummy_hash")
         if dummy is None:
             dummy = current_app.extensions["argon2_dummy_hash"] = hasher.hash(_DUMMY_PASSWORD)

@@ -28,12 +28,14 @@ from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
 from ..two_factor import keep_passed
-from . import alias_reads, data, recovery, services
+from . import activation_routes, alias_reads, data, recovery, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
 from .two_factor_routes import begin_second_step
 
 bp = Blueprint("auth", __name__)
+# A new staff member's activation link (a module of its own: the link's page, its form, its rate limit).
+bp.add_url_rule("/activate/<token>", "activate", activation_routes.activate, methods=["GET", "POST"])
 
 
 def safe_path(target: str | None) -> str | None:

@@ -8,9 +8,11 @@ Nothing here trusts what a client sent about roles, groups or aliases: it reads 
 Callers import from this package; the modules split the rules by what they are about and import
 downward only: `core` (accounts, roles, memberships, meetings, scheduling) <- `records` (attendance,
 incidents), `live` (removed, locked, waiting, muted) <- `posting` (posting rights), `chat` (delete,
-whisper); `pages` (the links templates show).
+whisper); `accounts` (the admin console's account changes, reset codes); `pages` (the links templates
+show).
 """
 
+from .accounts import may_issue_reset_code, require_account_manager, require_reset_code_issuer
 from .chat import require_may_delete_message, require_may_whisper
 from .core import (
     STAFF_ROLES,
@@ -66,11 +68,13 @@ __all__ = [
     "is_staff",
     "is_waiting",
     "last_chat_at",
+    "may_issue_reset_code",
     "may_moderate",
     "meeting_not_found",
     "membership_of",
     "posting_facts",
     "removed_refusal",
+    "require_account_manager",
     "require_attendance_details",
     "require_authenticated",
     "require_calendar_viewer",
@@ -86,6 +90,7 @@ __all__ = [
     "require_meeting_open",
     "require_not_removed",
     "require_profile_editor",
+    "require_reset_code_issuer",
     "require_role",
     "require_rota_viewer",
     "require_rules_accepted",

@@ -57,6 +57,7 @@ PAGE_RULES: dict[str, Callable[[User | None], bool]] = {
     "manage_accounts": _role_in(Role.ADMIN),
     "change_settings": _role_in(Role.ADMIN),
     "read_audit_log": is_staff,
+    "issue_reset_codes": is_staff,  # coordinators for participants only (permissions.require_reset_code_issuer)
 }
 
 

@@ -1,10 +1,12 @@
 /* The coordinator's group pages (plain ES module, no build step). Each part only enhances a page that works
  * without JavaScript:
- * - copy an invite link with one tap (button[data-copy] names the input to copy);
+ * - copy an invite link with one tap (../copy.js: button[data-copy] names the input to copy);
  * - find a participant or peer expert as you type (.type-ahead[data-people-url]: an ARIA 1.2 combobox over
  *   GET <url>&q=... -> {"ok": true, "results": [{"value", "label"}]}); the form still posts the username;
  * - refresh the house-rules preview while typing (.rules-editor[data-preview-url]: POST house_rules ->
  *   {"ok": true, "html"}, made by the same server function that shows the rules to participants). */
+
+import "../copy.js"; // copy an invite link with one tap
 
 const DEBOUNCE_MS = 250;
 const MIN_QUERY = 3; // the server matches the start of a name from 3 characters on (groups/people.py)
@@ -16,31 +18,6 @@ function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
-
-/* --- copy an invite link ------------------------------------------------------------------------------ */
-
-function say(button, text) {
-  const status = button.closest("li, form, section")?.querySelector(".copy-status");
-  if (status) status.textContent = text;
-}
-
-async function copy(button) {
-  const input = document.getElementById(button.dataset.copy);
-  if (!input) return;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    say(button, button.dataset.copied);
-  } catch {
-    input.focus();
-    input.select();
-    say(button, button.dataset.copyFailed);
-  }
-}
-
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("button[data-copy]");
-  if (button) copy(button);
-});
 
 /* --- type-ahead to find a person ---------------------------------------------------------------------- */
 

@@ -1,0 +1,123 @@
+"""Account changes an admin makes in the console (`admin/`) and an operator makes with the CLI
+(`auth/account_admin.py`): staff accounts, roles, disabling and enabling. One service for both edges.
+
+Each change takes the `actor` (None: the CLI, an operator on the server) and the `reason` they stated, audits
+both and flushes; the edge commits, then takes away the rooms a lost right carried
+(`realtime.rooms.revoke_rooms`: for a disabled account every socket, its user room too). Disabling also draws a
+new session token, so every web session of the account ends at its next request.
+
+Nobody may lock the platform out of its own administration: an admin cannot demote or disable themselves, and
+the last enabled admin can be neither demoted nor disabled (by anyone, the CLI included).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..audit import AuditAction, record
+from ..errors import DomainError
+from ..extensions import db
+from ..models import PeerExpertProfile, Role, User
+from ..usernames import find_user
+from .passwords import UNUSABLE_HASH, is_unusable
+from .services import check_username
+
+STAFF_ROLES_TO_CREATE = (Role.PEER_EXPERT, Role.COORDINATOR, Role.ADMIN)
+FIRST_NAME_MAX = 40
+
+
+def is_awaiting_activation(user: User) -> bool:
+    """A staff account made in the console whose holder has not set a password yet (through their link)."""
+    return is_unusable(user.password_hash)
+
+
+def require_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise DomainError("reason_required", _l("Please give a reason: it is kept in the audit log."), field="reason")
+    return text
+
+
+def _first_name(first_name: str | None) -> str:
+    name = (first_name or "").strip()
+    if not name:
+        # Never derived from the username: participants see this name.
+        raise DomainError(
+            "first_name_required", _l("A peer expert needs a first name to show to their groups."), field="first_name"
+        )
+    if len(name) > FIRST_NAME_MAX:
+        raise DomainError("first_name_too_long", _l("Use at most 40 characters."), field="first_name")
+    return name
+
+
+def create_staff(actor: User, username: str, role: Role, first_name: str | None) -> User:
+    """A peer expert, coordinator or admin account with no password: its holder sets one through the activation
+    link (`issued_codes.issue_activation`). A peer expert gets their profile, untrained: the coordinators record
+    training in the pool."""
+    if role not in STAFF_ROLES_TO_CREATE:
+        raise DomainError("not_a_staff_role", _l("Choose peer expert, coordinator or administrator."), field="role")
+    name = check_username(username)
+    if find_user(name) is not None:
+        raise DomainError("username_taken", _l("This username is taken. Please choose another."), field="username")
+    shown_name = _first_name(first_name) if role == Role.PEER_EXPERT else None
+    user = User(username=name, password_hash=UNUSABLE_HASH, role=role)
+    db.session.add(user)
+    if shown_name is not None:
+        user.profile = PeerExpertProfile(first_name=shown_name, trained=False)
+    db.session.flush()
+    record(actor, AuditAction.CREATE_ACCOUNT, "user", user.id, reason=role.value)
+    return user
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse when `user` is the last enabled admin (the other admins' rows are locked on PostgreSQL, so two
+    admins demoting each other at once cannot both pass)."""
+    if user.role != Role.ADMIN or not user.is_enabled:
+        return
+    others = db.session.scalars(
+        select(User.id).where(User.role == Role.ADMIN, User.is_enabled.is_(True), User.id != user.id).with_for_update()
+    ).all()
+    if not others:
+        raise DomainError("last_admin", _l("This is the last administrator. Make another account administrator first."))
+
+
+def _not_yourself(actor: User | None, user: User, message) -> None:
+    if actor is not None and actor.id == user.id:
+        raise DomainError("own_account", message)
+
+
+def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_name: str | None = None) -> None:
+    """Give `user` another role. Becoming a peer expert needs the first name their groups will see (kept from an
+    earlier profile when there is one); the profile, with its training record, stays when the role goes."""
+    reason = require_reason(reason)
+    _not_yourself(actor, user, _l("You cannot change your own role. Ask another administrator."))
+    if role == user.role:
+        raise DomainError("same_role", _l("The account has this role already."), field="role")
+    if role != Role.ADMIN:
+        _keep_an_admin(user)
+    if role == Role.PEER_EXPERT:
+        if user.profile is None:
+            user.profile = PeerExpertProfile(first_name=_first_name(first_name), trained=False)
+        elif (first_name or "").strip():
+            user.profile.first_name = _first_name(first_name)
+    record(actor, AuditAction.SET_ROLE, "user", user.id, reason=f"{user.role.value} -> {role.value}: {reason}")
+    user.role = role
+    db.session.flush()
+
+
+def set_enabled(actor: User | None, user: User, enabled: bool, reason: str) -> None:
+    """Disable or enable an account. Disabling also ends every web session (a new session token); the edge then
+    ends its sockets in every process (`revoke_rooms`)."""
+    reason = require_reason(reason)
+    if user.is_enabled == enabled:
+        message = _l("The account is enabled already.") if enabled else _l("The account is disabled already.")
+        raise DomainError("unchanged", message)
+    if not enabled:
+        _not_yourself(actor, user, _l("You cannot disable your own account. Ask another administrator."))
+        _keep_an_admin(user)
+    record(actor, AuditAction.ENABLE_USER if enabled else AuditAction.DISABLE_USER, "user", user.id, reason=reason)
+    user.is_enabled = enabled
+    if not enabled:
+        user.rotate_session_token()
+    db.session.flush()
