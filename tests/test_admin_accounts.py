@@ -99,7 +99,7 @@ def test_the_list_costs_the_same_queries_with_50_or_500_accounts(factory, admin,
     small = _statements(admin, query)
     bulk_accounts(450, start=50)
     large = _statements(admin, query)
-    assert small == large == 3  # the account (Flask-Login), the count, the page's rows
+    assert small == large == 4  # the account (Flask-Login), the platform settings (every page), the count, the rows
 
 
 def test_no_alias_or_group_is_shown_next_to_a_username(factory, admin):

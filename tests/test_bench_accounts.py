@@ -26,4 +26,4 @@ def test_the_accounts_list_bench_runs_and_counts_fixed_queries(tmp_path):
     sqlite = result["sqlite"]
     assert sqlite["accounts"] == 301
     assert [sqlite[page]["rows_shown"] for page in ("first", "filtered", "deep")] == [50, 50, 0]
-    assert all(sqlite[page]["queries"] == [3] for page in ("first", "filtered", "search", "deep"))
+    assert all(sqlite[page]["queries"] == [4] for page in ("first", "filtered", "search", "deep"))

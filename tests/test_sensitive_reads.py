@@ -199,6 +199,9 @@ def _argument_values(scene, incident_id: int, invite_code: str, feed_token: str)
         "incident_id": [incident_id],
         "code": [invite_code],
         "token": [feed_token],
+        "locale": ["en", "nl"],  # the admin's helplines editor: no alias there
+        "organisation_id": [1],
+        "name": ["quick_exit_url"],
     }
 
 

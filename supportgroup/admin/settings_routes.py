@@ -85,7 +85,7 @@ def quick_exit():
 
 @bp.route("/settings/two-factor", methods=["POST"])
 @login_required
-def two_factor():
+def two_factor_setting():
     require_page(current_user, "change_settings")
     form = TwoFactorForm(prefix="twofactor")
     if not form.validate_on_submit():
