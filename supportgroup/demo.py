@@ -90,7 +90,7 @@ def _retitle(group: Group, meetings: Sequence[Meeting], titles: dict[str, str]) 
 def seed_demo(password: str) -> str:
     created = []
     coordinator = _user("coordinator", password, Role.COORDINATOR)
-    _user("admin", password, Role.ADMIN)  # the admin console; two-step login is deferred in development
+    _user("admin", password, Role.ADMIN)  # the admin console; two-factor sign-in is deferred in development
     for index, spec in enumerate(DEMO_GROUPS):
         username, first_name, story = spec["moderator"]
         expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
