@@ -27,13 +27,18 @@ class Setting:
     fallback: Any  # when there is no config key (or outside an app)
 
 
+# The settings' names: callers use these, never the strings.
+QUICK_EXIT_URL = "quick_exit_url"
+CRISIS_RESOURCES = "crisis_resources"  # {locale: that language's crisis resources}; a missing one: the file
+TWO_FACTOR_PEER_EXPERTS = "require_two_factor_peer_experts"
+DEFAULT_QUICK_EXIT_URL = "https://www.weeronline.nl/"
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("quick_exit_url", "QUICK_EXIT_URL", "https://www.weeronline.nl/"),
-        # {locale: the crisis-resources JSON of that language}; a missing locale uses the files (safety/resources)
-        Setting("crisis_resources", None, {}),
-        Setting("require_two_factor_peer_experts", "REQUIRE_TWO_FACTOR_PEER_EXPERTS", False),
+        Setting(QUICK_EXIT_URL, "QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL),
+        Setting(CRISIS_RESOURCES, None, {}),
+        Setting(TWO_FACTOR_PEER_EXPERTS, "REQUIRE_TWO_FACTOR_PEER_EXPERTS", False),
     )
 }
 

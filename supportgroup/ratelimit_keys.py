@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from flask import current_app, request
 
@@ -22,17 +23,19 @@ def client_key() -> str:
     return keyed_hash(request.remote_addr or "unknown", "ip")
 
 
-def username_address_key() -> str:
-    """The username a login form names, together with the client's address, as a keyed hash."""
-    name = (request.form.get("username") or "").strip().lower()
-    return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "login-user")
+def username_at_address(purpose: str) -> Callable[[], str]:
+    """A key function: the username a form names, together with the client's address, as a keyed hash. Never the
+    username alone: anyone who knows a name could then lock that person out. Each `purpose` counts apart."""
+
+    def key() -> str:
+        name = (request.form.get("username") or "").strip().lower()
+        return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", purpose)
+
+    return key
 
 
-def recovery_username_key() -> str:
-    """The username a "Forgot password?" form names, with the client's address, as a keyed hash (a key apart
-    from login's, so failed recoveries and failed logins count separately)."""
-    name = (request.form.get("username") or "").strip().lower()
-    return keyed_hash(f"{name}|{request.remote_addr or 'unknown'}", "recover-user")
+username_address_key = username_at_address("login-user")
+recovery_username_key = username_at_address("recover-user")  # failed recoveries and failed logins count apart
 
 
 def account_key() -> str:

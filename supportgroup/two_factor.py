@@ -45,7 +45,7 @@ def required_by_role(user: Any) -> bool:
     when the platform setting says so."""
     if user.role in ALWAYS_REQUIRED:
         return True
-    return user.role == Role.PEER_EXPERT and bool(platform_settings.get("require_two_factor_peer_experts"))
+    return user.role == Role.PEER_EXPERT and bool(platform_settings.get(platform_settings.TWO_FACTOR_PEER_EXPERTS))
 
 
 def two_factor_required(user: Any) -> bool:

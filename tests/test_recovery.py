@@ -86,7 +86,7 @@ def test_registration_shows_ten_codes_once_stored_only_as_hashes(app, client, db
     issued = shown_codes(response)
     assert len(issued) == 10 and len(set(issued)) == 10
     page = response.get_data(as_text=True)
-    assert "Welcome. Your account is ready." in page and 'id="codes-username">quiet_reader<' in page
+    assert "Welcome. Your account is ready." in page and 'id="code-list-username">quiet_reader<' in page
     assert re.search(r'id="codes-saved" href="/home"', page)  # "I have saved them, continue"
     user = user_named(db, "quiet_reader")
     stored = db.session.scalars(select(AccountCode.code_hash).where(AccountCode.user_id == user.id)).all()

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..auth.accounts import STAFF_ROLES_TO_CREATE
 from ..labels import ROLE_LABELS
 from ..models import Role
 from ..textcheck import CheckedForm
@@ -58,7 +59,7 @@ class CreateStaffForm(CheckedForm):
         description=_l("3 to 32 letters, digits, dots, dashes or underscores. The person logs in with it."),
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
-    role = SelectField(_l("Role"), choices=_role_choices((Role.PEER_EXPERT, Role.COORDINATOR, Role.ADMIN)))
+    role = SelectField(_l("Role"), choices=_role_choices(STAFF_ROLES_TO_CREATE))
     first_name = StringField(
         _l("First name (peer experts)"),
         validators=[Optional(), Length(max=40)],

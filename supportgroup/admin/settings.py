@@ -23,9 +23,9 @@ from ..extensions import db
 from ..models import PlatformSetting, User
 from ..safety import resources
 
-QUICK_EXIT_URL = "quick_exit_url"
-CRISIS_RESOURCES = "crisis_resources"
-TWO_FACTOR_PEER_EXPERTS = "require_two_factor_peer_experts"
+QUICK_EXIT_URL = platform_settings.QUICK_EXIT_URL
+CRISIS_RESOURCES = platform_settings.CRISIS_RESOURCES
+TWO_FACTOR_PEER_EXPERTS = platform_settings.TWO_FACTOR_PEER_EXPERTS
 MAX_URL_LENGTH = 500
 # The settings with one value that "back to the default" clears (the crisis resources go back per language).
 RESETTABLE = (QUICK_EXIT_URL, TWO_FACTOR_PEER_EXPERTS)

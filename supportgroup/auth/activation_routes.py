@@ -8,9 +8,8 @@ one page saying so, with what to do. Failed POSTs count against the login rate l
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, session, url_for
+from flask import redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -19,7 +18,7 @@ from ..errors import DomainError, show_on_form
 from ..extensions import limiter
 from ..textcheck import CheckedForm
 from . import issued_codes
-from .idle import mark_active
+from .sessions import failed, login_limit, start_session
 
 
 class ActivationForm(CheckedForm):
@@ -37,38 +36,25 @@ class ActivationForm(CheckedForm):
     submit = SubmitField(_l("Set my password"))
 
 
-def _limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed(response) -> bool:
-    return response.status_code != 302
-
-
 def _dead_link():
     return render_template("auth/activation_dead.html"), 404
 
 
-@limiter.limit(_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed)
 def activate(token: str):
     user = issued_codes.activatable(token)
     if user is None:
         return _dead_link()
     form = ActivationForm()
     if form.validate_on_submit():
-        lang = session.get("lang")
         try:
             with committing():
                 user = issued_codes.activate(token, form.password.data)
-                session.clear()  # a new session: nothing carried over from whoever used this browser before
-                if lang:
-                    session["lang"] = lang
-                login_user(user)  # stamps last_active_at (auth/last_active.py)
-                mark_active()
         except DomainError as error:
             if error.code == "activation_link_dead":
                 return _dead_link()
             show_on_form(form, error)
         else:
+            start_session(user)  # a new session: nothing carried over from whoever used this browser before
             return redirect(url_for("home.dashboard"))
     return render_template("auth/activate.html", form=form, username=user.username), 400 if form.errors else 200

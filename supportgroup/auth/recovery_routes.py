@@ -3,10 +3,10 @@ the settings (`/account/recovery-codes`). The rules are in `recovery.py`."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from ..edge import committing
 from ..errors import DomainError, show_on_form
@@ -17,8 +17,8 @@ from ..ratelimit_keys import recovery_username_key
 from ..realtime.rooms import disconnect_user
 from . import recovery
 from .forms import NewRecoveryCodesForm, RecoverForm
-from .idle import mark_active
-from .routes import _failed, _login_limit, safe_next, safe_path
+from .routes import safe_next, safe_path
+from .sessions import failed, login_limit, start_session
 
 bp = Blueprint("recovery", __name__)
 
@@ -35,20 +35,9 @@ def _recovery_user_limit() -> str:
     return current_app.config["RECOVERY_USER_RATE_LIMIT"]
 
 
-def _start_session(user) -> None:
-    """A fresh session for `user`, exactly as logging in makes one (two-factor sign-in still applies to it)."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    with committing():
-        login_user(user, remember=False)
-        mark_active()
-
-
 @bp.route("/account/recover", methods=["GET", "POST"])
-@limiter.limit(_recovery_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_recovery_user_limit, methods=["POST"], key_func=recovery_username_key, deduct_when=_failed)
+@limiter.limit(_recovery_limit, methods=["POST"], deduct_when=failed)
+@limiter.limit(_recovery_user_limit, methods=["POST"], key_func=recovery_username_key, deduct_when=failed)
 def recover():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
@@ -64,7 +53,7 @@ def recover():
             show_on_form(form, error)
         else:
             disconnect_user(done.user.id)  # every other device's sockets; their sessions ended with the token
-            _start_session(done.user)
+            start_session(done.user)
             flash(_("Your new password is set. Every other device has been logged out."), "success")
             if not can(done.user, "keep_recovery_codes"):
                 return redirect(safe_next(next_path))  # staff: an admin's reset code; their second factor next
@@ -77,7 +66,7 @@ def recover():
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed)
 def codes():
     """How many recovery codes are left; new ones for the password. The new codes are in this POST's response
     only (a reload asks to send the form again and then needs the password again)."""

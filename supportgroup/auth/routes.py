@@ -22,7 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..audit_labels import role_phrase
 from ..edge import committing
 from ..errors import DomainError, show_on_form
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..permissions import can
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
@@ -31,6 +31,7 @@ from ..two_factor import keep_passed
 from . import activation_routes, alias_reads, data, recovery, services
 from .forms import ChangePasswordForm, EraseAccountForm, LoginForm, LogoutForm, RegisterForm, SettingsForm
 from .idle import mark_active
+from .sessions import failed, fresh_session, login_limit, start_session
 from .two_factor_routes import begin_second_step
 
 bp = Blueprint("auth", __name__)
@@ -66,22 +67,13 @@ def _next_context() -> dict[str, str | bool | None]:
     }
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
-def _failed(response) -> bool:
-    """A login that did not redirect failed: only failures count against the limits."""
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=username_address_key, deduct_when=_failed)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed)
+@limiter.limit(login_limit, methods=["POST"], key_func=username_address_key, deduct_when=failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
@@ -93,10 +85,7 @@ def login():
             form.password.errors.append(_("The username or password is not correct."))
         else:
             next_url = safe_next(request.args.get("next"))
-            lang = session.get("lang")
-            session.clear()  # a new session at login: nothing carried over from before
-            if lang:
-                session["lang"] = lang
+            fresh_session()  # a new session at login: nothing carried over from before
             # Staff with a second factor go on to the code; the remember cookie waits for it too.
             second_step = begin_second_step(user, next_url, bool(form.remember.data))
             with committing():
@@ -110,8 +99,12 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@csrf.exempt  # RegisterForm checks its own token; see below
 @limiter.limit(_register_limit, methods=["POST"])
 def register():
+    """The page checks its CSRF token in the form, not before the view: the page with the recovery codes answers the
+    registering POST, so a reload sends that POST again with the token of the session before the account existed
+    (the new session has a new one). That stale re-send must reach the first branch below, which only redirects."""
     if current_user.is_authenticated:
         if request.method == "POST" and can(current_user, "keep_recovery_codes"):
             # The form sent again: the page with the recovery codes was reloaded (a phone reloads a tab it put
@@ -128,13 +121,7 @@ def register():
         except DomainError as error:
             show_on_form(form, error)
         else:
-            # A new session, keeping the language and the CSRF token: the codes page's reload sends this form
-            # again, and then it must reach the route above, not a bare "bad request".
-            kept = {key: session[key] for key in ("lang", "csrf_token") if key in session}
-            session.clear()
-            session.update(kept)
-            login_user(user, remember=False)
-            mark_active()
+            start_session(user)  # a new session, a new CSRF token: nothing of the visitor's session carries over
             flash(_("Welcome. Your account is ready."), "success")
             # The recovery codes are shown in this response only: a reload asks to send the form again, which
             # now goes to the dashboard; they are never kept in the session cookie (signed, not encrypted).
@@ -249,7 +236,7 @@ def alias_lookups():
 
 @bp.route("/account/erase", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed)
 def erase_account():
     form = EraseAccountForm()
     if form.validate_on_submit():

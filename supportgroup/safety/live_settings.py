@@ -22,7 +22,6 @@ from ..extensions import db
 
 log = logging.getLogger("supportgroup.safety")
 
-DEFAULT_QUICK_EXIT_URL = "https://www.weeronline.nl/"
 _WARN_EVERY_SECONDS = 60.0
 _last_warning = 0.0
 
@@ -67,7 +66,10 @@ def usable_exit_url(url: Any) -> bool:
 def quick_exit_url() -> str:
     """The neutral page quick exit goes to: the admin's address, else the environment's, else a fixed one.
     A stored value is checked again here: a row changed by hand can never put a script in the link."""
-    for candidate in (read("quick_exit_url"), platform_settings.default("quick_exit_url")):
+    for candidate in (
+        read(platform_settings.QUICK_EXIT_URL),
+        platform_settings.default(platform_settings.QUICK_EXIT_URL),
+    ):
         if usable_exit_url(candidate):
             return candidate
-    return DEFAULT_QUICK_EXIT_URL
+    return platform_settings.DEFAULT_QUICK_EXIT_URL

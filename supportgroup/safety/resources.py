@@ -30,6 +30,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from .. import platform_settings
 from ..errors import DomainError
 from ..textcheck import bad_character
 from . import live_settings
@@ -157,7 +158,7 @@ def stored_versions() -> dict[str, Any]:
     cannot be read (the files then serve: the help panel must show even then)."""
     if not has_app_context():
         return {}
-    stored = live_settings.read("crisis_resources")
+    stored = live_settings.read(platform_settings.CRISIS_RESOURCES)
     return stored if isinstance(stored, dict) else {}
 
 

@@ -59,9 +59,9 @@ def test_a_participant_registers_keeps_the_codes_and_later_recovers_with_one(liv
     page.locator("#code-list").wait_for()
     issued = [code.strip() for code in page.locator("#code-list code").all_inner_texts()]
     assert len(issued) == 10 and all(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", c) for c in issued)
-    assert page.locator("#codes-username").inner_text() == username
-    assert page.locator("#print-codes").is_visible()
-    page.locator("#copy-codes").click()
+    assert page.locator("#code-list-username").inner_text() == username
+    assert page.locator("#code-list-print").is_visible()
+    page.locator("#code-list-copy").click()
     page.get_by_text(texts["copied"]).wait_for()
     assert page.evaluate("navigator.clipboard.readText()").split("\n") == [username, *issued]
     assert fits_the_phone(page)
@@ -121,7 +121,7 @@ def test_the_codes_page_on_a_desktop_and_on_paper(live, new_page):
     screenshot(page, "recovery-desktop-2-codes")
     page.emulate_media(media="print")  # what "Print" puts on paper: the codes and the username, no menus
     assert not page.locator(".site-header").is_visible() and not page.locator("#codes-saved").is_visible()
-    assert page.locator("#code-list").is_visible() and page.locator("#codes-username").is_visible()
+    assert page.locator("#code-list").is_visible() and page.locator("#code-list-username").is_visible()
     screenshot(page, "recovery-desktop-3-print")
     page.emulate_media(media="screen")
     # Reloading (a phone reloads a tab it put away) sends the form again: no codes, but the way to new ones.
