@@ -42,7 +42,7 @@ def test_register_with_username_and_password_only(client, db):
 )
 def test_register_refuses_bad_input_and_saves_nothing(client, db, username, password, confirm, error):
     response = register(client, username, password, confirm)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: the form again, with its errors
     assert error in response.get_data(as_text=True)
     assert db.session.query(User).count() == 0
 
@@ -59,6 +59,7 @@ def test_register_without_csrf_token_is_refused(client, db):
         "/register", data={"username": "x" * 5, "password": DEFAULT_PASSWORD, "confirm": DEFAULT_PASSWORD}
     )
     assert response.status_code == 400
+    assert "Please try again." in response.get_data(as_text=True)
     assert db.session.query(User).count() == 0
 
 

@@ -133,7 +133,9 @@ def register():
                 continue_url=safe_next(request.args.get("next")),
                 first_time=True,
             )
-    return render_template("auth/register.html", form=form, **_next_context())
+    if form.csrf_token.errors:  # the check CSRFProtect makes on every other POST, here made by the form
+        flash(_("The page was open too long, or sent from elsewhere. Please try again."), "error")
+    return render_template("auth/register.html", form=form, **_next_context()), 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
