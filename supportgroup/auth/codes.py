@@ -10,6 +10,8 @@ groups of four; typing is forgiving (case, spaces, dashes, O for 0, I and L for 
 link and are 43 URL-safe characters (256 bits).
 
 Spending is one `UPDATE ... WHERE used_at IS NULL`: two requests racing with the same code spend it once.
+Issuing locks the account's row first (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers anyway), so
+two issues racing for one account leave one valid set: the second waits, then voids the first's codes.
 Services flush, never commit.
 """
 
@@ -66,6 +68,7 @@ def issue(user: User, kind: CodeKind, *, now: datetime | None = None) -> list[st
     """Replace `user`'s unspent codes of `kind` with a new set (`SET_SIZES`) and return them in clear text:
     the only time anyone sees them. Spent codes stay (their rows say when they were used)."""
     now = now or utcnow()
+    _lock_account(user)
     discard(user, kind)
     lifetime = LIFETIMES[kind]
     codes = [_new_code(kind) for _ in range(SET_SIZES[kind])]
@@ -81,6 +84,12 @@ def issue(user: User, kind: CodeKind, *, now: datetime | None = None) -> list[st
         )
     db.session.flush()
     return codes
+
+
+def _lock_account(user: User) -> None:
+    """Hold `user`'s row until the commit: without it two issues at once each delete only the committed codes
+    (neither sees the other's new rows) and both sets stay valid."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def discard(user: User, kind: CodeKind) -> None:
