@@ -7,14 +7,16 @@ both and flushes; the edge commits, then takes away the rooms a lost right carri
 new session token, so every web session of the account ends at its next request.
 
 Nobody may lock the platform out of its own administration: an admin cannot demote or disable themselves, and
-the last enabled admin can be neither demoted nor disabled (by anyone, the CLI included).
+the last admin who can sign in (enabled, activated) can be neither demoted nor disabled (by anyone, the CLI
+included) nor erase their own account (`auth/data.py`).
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from .. import rule_scopes
 from ..audit import AuditAction, record
 from ..errors import DomainError
 from ..extensions import db
@@ -70,15 +72,34 @@ def create_staff(actor: User, username: str, role: Role, first_name: str | None)
     return user
 
 
-def _keep_an_admin(user: User) -> None:
-    """Refuse when `user` is the last enabled admin (the other admins' rows are locked on PostgreSQL, so two
-    admins demoting each other at once cannot both pass)."""
-    if user.role != Role.ADMIN or not user.is_enabled:
+def keep_an_admin(user: User) -> None:
+    """Refuse when `user` is the last admin who can sign in: enabled, with a password (an admin still awaiting
+    activation administers nothing yet). Called before demoting, disabling or erasing `user`.
+
+    The count must hold until the commit. PostgreSQL: every enabled admin's row is locked, in the order of their
+    ids, before they are counted. Two admins demoting each other at once then queue on the same first row; the one
+    that waited reads the other's committed change (PostgreSQL re-checks a locked row's conditions after the wait)
+    and is refused. (Locking only the *other* admins' rows let each transaction hold one row and wait for the
+    other's in its UPDATE: a deadlock, which PostgreSQL ends by failing one of them with an error.) SQLite has no
+    row locks and reads outside a transaction until its first write: a write that changes nothing takes its one
+    write lock first, so the second admin's count waits for the first's commit (as `scheduling.changes.lock_series`).
+    """
+    if user.role != Role.ADMIN or not user.is_enabled or is_awaiting_activation(user):
         return
-    others = db.session.scalars(
-        select(User.id).where(User.role == Role.ADMIN, User.is_enabled.is_(True), User.id != user.id).with_for_update()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(id=User.id)
+            .execution_options(synchronize_session=False, **rule_scopes.touching(users=[user.id]))
+        )
+    admins = db.session.execute(
+        select(User.id, User.password_hash)
+        .where(User.role == Role.ADMIN, User.is_enabled.is_(True))
+        .order_by(User.id)
+        .with_for_update()
     ).all()
-    if not others:
+    if not any(row.id != user.id and not is_unusable(row.password_hash) for row in admins):
         raise DomainError("last_admin", _l("This is the last administrator. Make another account administrator first."))
 
 
@@ -95,7 +116,7 @@ def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_n
     if role == user.role:
         raise DomainError("same_role", _l("The account has this role already."), field="role")
     if role != Role.ADMIN:
-        _keep_an_admin(user)
+        keep_an_admin(user)
     if role == Role.PEER_EXPERT:
         if user.profile is None:
             user.profile = PeerExpertProfile(first_name=_first_name(first_name), trained=False)
@@ -115,7 +136,7 @@ def set_enabled(actor: User | None, user: User, enabled: bool, reason: str) -> N
         raise DomainError("unchanged", message)
     if not enabled:
         _not_yourself(actor, user, _l("You cannot disable your own account. Ask another administrator."))
-        _keep_an_admin(user)
+        keep_an_admin(user)
     record(actor, AuditAction.ENABLE_USER if enabled else AuditAction.DISABLE_USER, "user", user.id, reason=reason)
     user.is_enabled = enabled
     if not enabled:
