@@ -20,8 +20,9 @@ from .. import rule_scopes
 from ..audit import AuditAction, record
 from ..errors import DomainError
 from ..extensions import db
-from ..models import PeerExpertProfile, Role, User
+from ..models import CodeKind, PeerExpertProfile, Role, User
 from ..usernames import find_user
+from . import codes
 from .passwords import UNUSABLE_HASH, is_unusable
 from .services import check_username
 
@@ -108,9 +109,21 @@ def _not_yourself(actor: User | None, user: User, message) -> None:
         raise DomainError("own_account", message)
 
 
+# The codes that open an account without its password: void when its role changes or it is disabled, so none
+# outlives the rights it was issued under (a coordinator's reset code for a participant made admin since; a
+# participant's recovery codes after a promotion; a reset code revived by enabling the account again).
+CODES_VOIDED_BY_A_CHANGE = (CodeKind.RESET, CodeKind.RECOVERY, CodeKind.ACTIVATION)
+
+
+def _void_codes(user: User) -> None:
+    for kind in CODES_VOIDED_BY_A_CHANGE:
+        codes.discard(user, kind)
+
+
 def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_name: str | None = None) -> None:
     """Give `user` another role. Becoming a peer expert needs the first name their groups will see (kept from an
-    earlier profile when there is one); the profile, with its training record, stays when the role goes."""
+    earlier profile when there is one); the profile, with its training record, stays when the role goes. The
+    account's reset, recovery and activation codes are voided (`CODES_VOIDED_BY_A_CHANGE`)."""
     reason = require_reason(reason)
     _not_yourself(actor, user, _l("You cannot change your own role. Ask another administrator."))
     if role == user.role:
@@ -124,12 +137,14 @@ def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_n
             user.profile.first_name = _first_name(first_name)
     record(actor, AuditAction.SET_ROLE, "user", user.id, reason=f"{user.role.value} -> {role.value}: {reason}")
     user.role = role
+    _void_codes(user)
     db.session.flush()
 
 
 def set_enabled(actor: User | None, user: User, enabled: bool, reason: str) -> None:
-    """Disable or enable an account. Disabling also ends every web session (a new session token); the edge then
-    ends its sockets in every process (`revoke_rooms`)."""
+    """Disable or enable an account. Disabling also ends every web session (a new session token) and voids the
+    codes that would open it (`CODES_VOIDED_BY_A_CHANGE`); the edge then ends its sockets in every process
+    (`revoke_rooms`)."""
     reason = require_reason(reason)
     if user.is_enabled == enabled:
         message = _l("The account is enabled already.") if enabled else _l("The account is disabled already.")
@@ -141,4 +156,5 @@ def set_enabled(actor: User | None, user: User, enabled: bool, reason: str) -> N
     user.is_enabled = enabled
     if not enabled:
         user.rotate_session_token()
+        _void_codes(user)
     db.session.flush()

@@ -24,6 +24,7 @@ from sqlalchemy import CursorResult, Executable, delete, select, update
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, Meeting, Membership, MembershipStatus, Message, ModerationAction, User, utcnow
+from . import codes
 from .accounts import keep_an_admin
 from .alias_reads import alias_reads_of
 from .passwords import verify_password
@@ -142,6 +143,7 @@ def erase_account(user: User, password: str) -> dict[str, int]:
         .where(ModerationAction.actor_user_id == user_id)
         .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None)
     )
+    codes.discard_issued_by(user_id)  # reset codes they handed over die with them (not "issued by the CLI")
     messages = _bulk(delete(Message).where(Message.author_membership_id.in_(membership_ids)))
     memberships = _bulk(delete(Membership).where(Membership.user_id == user_id))
     # The profile, conflicts and the rest cascade in the database; the audit entries were already detached.
