@@ -11,9 +11,18 @@ from supportgroup.auth import accounts, codes, data, issued_codes, recovery
 from supportgroup.errors import DomainError
 from supportgroup.extensions import db
 from supportgroup.models import CodeKind, Role, User
-from tests.conftest import DEFAULT_PASSWORD, csrf_token
+from tests.account_helpers import account_action
+from tests.conftest import DEFAULT_PASSWORD, csrf_token, socket_test_client
+from tests.two_factor_helpers import ON, SETUP, enrol, location, password_step, signed_in
+from tests.two_factor_helpers import totp_clock as totp_clock  # autouse
 
 NEW_PASSWORD = "a fresh passphrase 2024"
+two_factor_on = pytest.mark.parametrize("app_overrides", [ON], indirect=True)
+
+
+@pytest.fixture
+def app_overrides(request) -> dict:
+    return getattr(request, "param", {})
 
 
 def _refused(username: str, code: str) -> bool:
@@ -183,3 +192,77 @@ def test_the_last_admin_cannot_erase_their_own_account(factory, login_client):
     assert _erase(http).status_code == 302  # with another admin who can sign in, it goes
     db.session.expire_all()
     assert db.session.get(User, root_id) is None
+
+
+# --- open sockets do not skip the second factor -----------------------------------------------------------------
+
+
+def _signed_in_admin(app, factory):
+    root = factory.user("root", Role.ADMIN)
+    enrol(root)
+    return signed_in(app, root, "root")
+
+
+def _with_socket(app, username: str):
+    http = app.test_client()
+    password_step(http, username)
+    socket = socket_test_client(app, http)
+    assert socket.is_connected()
+    return http, socket
+
+
+@two_factor_on
+def test_a_promotion_to_a_role_that_needs_a_second_factor_ends_sessions_and_sockets(app, factory):
+    admin_http = _signed_in_admin(app, factory)
+    pat, expert = factory.user("pat"), factory.user("expert", Role.PEER_EXPERT)
+    pat_http, pat_socket = _with_socket(app, "pat")
+    expert_http, expert_socket = _with_socket(app, "expert")
+    made = account_action(admin_http, pat.id, "role", "role", role="coordinator", reason="joins the staff")
+    assert location(made) == f"/admin/accounts/{pat.id}"
+    assert not pat_socket.is_connected()  # it never gave a second factor
+    assert location(pat_http.get("/home")).startswith("/login")
+    assert socket_test_client(app, pat_http).is_connected() is False
+    assert location(password_step(app.test_client(), "pat")) == SETUP  # and the next login asks for it
+    made = account_action(admin_http, expert.id, "role", "role", role="admin", reason="runs the platform")
+    assert location(made) == f"/admin/accounts/{expert.id}"
+    assert not expert_socket.is_connected() and location(expert_http.get("/home")).startswith("/login")
+
+
+@two_factor_on
+def test_a_role_change_that_asks_no_new_second_factor_keeps_the_sessions(app, factory, runner):
+    _signed_in_admin(app, factory)
+    coordinator = factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    coordinator_http = signed_in(app, coordinator, "coord")
+    socket = socket_test_client(app, coordinator_http)
+    assert runner.invoke(args=["set-role", "coord", "admin", "--reason", "runs it now"]).exit_code == 0
+    assert socket.is_connected() and coordinator_http.get("/home").status_code == 200  # it gave its code already
+
+
+@two_factor_on
+def test_the_cli_promotion_ends_sockets_too(app, factory, runner):
+    _signed_in_admin(app, factory)
+    factory.user("pat")
+    pat_http, pat_socket = _with_socket(app, "pat")
+    result = runner.invoke(args=["set-role", "pat", "coordinator", "--reason", "joins the staff"])
+    assert result.exit_code == 0, result.output
+    assert not pat_socket.is_connected() and location(pat_http.get("/home")).startswith("/login")
+
+
+@two_factor_on
+def test_requiring_a_second_factor_of_peer_experts_ends_the_sockets_of_those_without_one(app, factory):
+    admin_http = _signed_in_admin(app, factory)
+    factory.user("expert", Role.PEER_EXPERT)
+    chose = factory.user("chose", Role.PEER_EXPERT)
+    enrol(chose)
+    expert_http, expert_socket = _with_socket(app, "expert")
+    chose_http = signed_in(app, chose, "chose")
+    chose_socket = socket_test_client(app, chose_http)
+    settings = "/admin/settings"
+    token = csrf_token(admin_http, settings)
+    turned_on = admin_http.post(f"{settings}/two-factor", data={"csrf_token": token, "twofactor-required": "y"})
+    assert turned_on.status_code == 302
+    assert not expert_socket.is_connected()  # its session never passed a second factor
+    assert socket_test_client(app, expert_http).is_connected() is False
+    assert location(expert_http.get("/home")) == SETUP  # the web session is asked to set it up
+    assert chose_socket.is_connected() and chose_http.get("/home").status_code == 200  # gave a code already

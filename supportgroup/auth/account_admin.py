@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
+import redis
 from flask import current_app
 from flask.cli import with_appcontext
 
 from ..edge import committing
 from ..errors import DomainError
 from ..models import Role, User
-from ..realtime.rooms import pending_revocations, revoke_rooms
+from ..realtime.rooms import disconnect_user, pending_revocations, revoke_rooms
 from ..usernames import find_user
 from .accounts import set_enabled, set_role
 from .issued_codes import issue_reset_code
@@ -47,19 +48,35 @@ def _after(user_id: int) -> None:
         click.echo("No message queue: a running server sees this when its sockets reconnect (restart it).")
 
 
+def _end_sockets(user_id: int) -> None:
+    """End every socket of the account, in every server process (its sessions ended already, with the commit)."""
+    try:
+        disconnect_user(user_id)
+    except (redis.RedisError, OSError):
+        raise click.ClickException(
+            "The change is saved and every web session of the account has ended, but its open sockets could not be "
+            "reached (Redis failed): restart the server processes, or run the command again once Redis answers."
+        ) from None
+
+
 def _change(username: str, act: Callable[[User], object], done: str, *, takes_rights: bool) -> None:
     """The edge of each command: load, act (a service that flushes), commit once, say so, then take the rooms
-    a lost right carried (`takes_rights`). A refusal (the last admin, an empty reason) is a clean error."""
+    a lost right carried (`takes_rights`). A refusal (the last admin, an empty reason) is a clean error. An act
+    that returns True ended every session of the account (`set_role` to a role that needs a second factor): its
+    sockets end too."""
     user = _user(username)
     user_id = user.id
+    sessions_ended = False
     try:
         with committing():
-            act(user)
+            sessions_ended = act(user) is True
     except DomainError as error:
         if error.code not in UNCHANGED:
             raise click.ClickException(str(error.message)) from None
         done = str(error.message)  # run again (after a Redis failure, say): the rooms are checked again
     click.echo(done)
+    if sessions_ended:
+        _end_sockets(user_id)
     if takes_rights:
         _after(user_id)
 

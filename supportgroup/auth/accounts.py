@@ -21,6 +21,7 @@ from ..audit import AuditAction, record
 from ..errors import DomainError
 from ..extensions import db
 from ..models import CodeKind, PeerExpertProfile, Role, User
+from ..two_factor import two_factor_required
 from ..usernames import find_user
 from . import codes
 from .passwords import UNUSABLE_HASH, is_unusable
@@ -120,10 +121,15 @@ def _void_codes(user: User) -> None:
         codes.discard(user, kind)
 
 
-def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_name: str | None = None) -> None:
+def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_name: str | None = None) -> bool:
     """Give `user` another role. Becoming a peer expert needs the first name their groups will see (kept from an
     earlier profile when there is one); the profile, with its training record, stays when the role goes. The
-    account's reset, recovery and activation codes are voided (`CODES_VOIDED_BY_A_CHANGE`)."""
+    account's reset, recovery and activation codes are voided (`CODES_VOIDED_BY_A_CHANGE`).
+
+    Returns True when every session of the account ended (a new session token): the new role needs a second
+    factor the old one did not (a participant or peer expert made coordinator or admin), and no session or socket
+    opened with the password alone may go on with the new rights. The edge then ends the account's sockets in
+    every process (`realtime.rooms.disconnect_user`); the person logs in again and gives (or sets up) the code."""
     reason = require_reason(reason)
     _not_yourself(actor, user, _l("You cannot change your own role. Ask another administrator."))
     if role == user.role:
@@ -136,9 +142,14 @@ def set_role(actor: User | None, user: User, role: Role, reason: str, *, first_n
         elif (first_name or "").strip():
             user.profile.first_name = _first_name(first_name)
     record(actor, AuditAction.SET_ROLE, "user", user.id, reason=f"{user.role.value} -> {role.value}: {reason}")
+    second_factor_before = two_factor_required(user)
     user.role = role
     _void_codes(user)
+    sessions_end = two_factor_required(user) and not second_factor_before
+    if sessions_end:
+        user.rotate_session_token()
     db.session.flush()
+    return sessions_end
 
 
 def set_enabled(actor: User | None, user: User, enabled: bool, reason: str) -> None:
