@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .audit import AuditAction, record
 from .auth.services import create_user
 from .edge import committing
 from .errors import DomainError
@@ -25,6 +26,7 @@ def create_user_command(username: str, role: str, first_name: str | None, traine
     try:
         with committing():
             user = create_user(username, password, Role(role), first_name=first_name, trained=trained)
+            record(None, AuditAction.CREATE_ACCOUNT, "user", user.id, reason=user.role.value)  # the CLI, as in admin/
     except DomainError as error:
         raise click.ClickException(f"{error.field}: {error.message}") from None
     click.echo(f"Created {user.role.value} account '{user.username}'.")

@@ -1,11 +1,12 @@
-"""Operators' account commands: `flask set-role`, `flask disable-user`, `flask enable-user`, `flask reset-password`.
+"""Operators' account commands: `flask set-role`, `flask disable-user`, `flask enable-user`, `flask reset-password`,
+`flask reset-two-factor`.
 
-The same services as the admin console (`auth/accounts.py`, `auth/issued_codes.py`), audited with actor None
-(the CLI) and the `--reason` given ("CLI" when none). A change that takes rights away is committed and then
-takes away the rooms the lost right carried (`realtime.rooms.revoke_rooms`), in every server process through the
-Socket.IO message queue, exactly as the console does. (Without Redis, in the embedded one-process deployment, a
-command runs in a process of its own and cannot reach the server's sockets: its change applies there when the
-sockets reconnect, so restart the server.)
+The same services as the admin console (`auth/accounts.py`, `auth/issued_codes.py`, `auth/totp.py`), audited with
+actor None (the CLI) and the `--reason` given, which every command requires (the audit log says why). A change that
+takes rights away is committed and then takes away the rooms the lost right carried (`realtime.rooms.revoke_rooms`),
+in every server process through the Socket.IO message queue, exactly as the console does. (Without Redis, in the
+embedded one-process deployment, a command runs in a process of its own and cannot reach the server's sockets: its
+change applies there when the sockets reconnect, so restart the server.)
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from ..realtime.rooms import disconnect_user, pending_revocations, revoke_rooms
 from ..usernames import find_user
 from .accounts import set_enabled, set_role
 from .issued_codes import issue_reset_code
+from .totp import reset as reset_two_factor
 
 UNCHANGED = ("same_role", "unchanged")  # nothing to change: not an error for a command that is run again
-REASON = click.option("--reason", default="CLI", show_default=True, help="Why: kept in the audit log.")
+REASON = click.option("--reason", required=True, help="Why (required): kept in the audit log.")
 
 
 def _user(username: str) -> User:
@@ -142,4 +144,29 @@ def reset_password_command(username: str, reason: str) -> None:
     click.echo(f"Valid until {expires_at:%Y-%m-%d %H:%M} UTC, once. Any earlier reset code no longer works.")
 
 
-COMMANDS = (set_role_command, disable_user_command, enable_user_command, reset_password_command)
+@click.command("reset-two-factor")
+@click.argument("username")
+@REASON
+@with_appcontext
+def reset_two_factor_command(username: str, reason: str) -> None:
+    """Clear USERNAME's lost second factor (authenticator and backup codes), as an admin does in the console: every
+    session and socket of the account ends, and the person sets it up again at the next login. For a lone admin
+    who lost both phone and backup codes; check first that it is really them who asks."""
+    user = _user(username)
+    user_id = user.id
+    try:
+        with committing():
+            reset_two_factor(None, user, reason)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Two-factor sign-in of '{user.username}' is reset: it is set up again at the next login.")
+    _end_sockets(user_id)
+
+
+COMMANDS = (
+    set_role_command,
+    disable_user_command,
+    enable_user_command,
+    reset_password_command,
+    reset_two_factor_command,
+)

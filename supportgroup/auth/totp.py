@@ -182,10 +182,10 @@ def turn_off(user: User, code: str, *, now: float | None = None) -> None:
     db.session.flush()
 
 
-def reset(actor: User, user: User, reason: str) -> None:
-    """An admin clears a lost second factor: secret and backup codes gone, every session of the account ended
-    (a new session token; the route disconnects its sockets), audited with the admin's reason. The person
-    enrols again at the next login."""
+def reset(actor: User | None, user: User, reason: str) -> None:
+    """An admin (or the CLI, `actor` None) clears a lost second factor: secret and backup codes gone, every session
+    of the account ended (a new session token; the edge disconnects its sockets), audited with the reason. The
+    person enrols again at the next login."""
     if user.totp_secret is None and codes.remaining(user, CodeKind.BACKUP) == 0:
         raise DomainError("not_enrolled", _l("This account has no second factor to reset."))
     _clear(user)
