@@ -4,10 +4,12 @@ The races are in test_review_fixes_15_races.py."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from sqlalchemy import event
 
-from supportgroup.auth import accounts, codes, data, issued_codes, recovery
+from supportgroup.auth import accounts, codes, data, issued_codes, recovery, totp
 from supportgroup.errors import DomainError
 from supportgroup.extensions import db
 from supportgroup.models import CodeKind, Role, User
@@ -266,3 +268,76 @@ def test_requiring_a_second_factor_of_peer_experts_ends_the_sockets_of_those_wit
     assert socket_test_client(app, expert_http).is_connected() is False
     assert location(expert_http.get("/home")) == SETUP  # the web session is asked to set it up
     assert chose_socket.is_connected() and chose_http.get("/home").status_code == 200  # gave a code already
+
+
+# --- the admin's reset of a second factor -------------------------------------------------------------------
+
+
+class _FormFields(HTMLParser):
+    """The names and values a browser sends for the form whose action is `action` (its hidden inputs and fields)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.inside, self.fields = action, False, {}
+
+    def handle_starttag(self, tag, attrs) -> None:
+        attributes = dict(attrs)
+        if tag == "form":
+            self.inside = attributes.get("action") == self.action
+        elif self.inside and tag in ("input", "textarea") and attributes.get("name"):
+            self.fields[attributes["name"]] = attributes.get("value") or ""
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def _reset_form(http, account_id: int) -> dict[str, str] | None:
+    parser = _FormFields(f"/admin/accounts/{account_id}/two-factor/reset")
+    parser.feed(http.get(f"/admin/accounts/{account_id}").get_data(as_text=True))
+    return parser.fields or None
+
+
+@two_factor_on
+def test_the_account_pages_reset_form_resets_and_comes_back_to_the_account(app, factory):
+    admin_http = _signed_in_admin(app, factory)
+    coordinator = factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    fields = _reset_form(admin_http, coordinator.id)
+    assert fields is not None and "reason" in fields  # its own fields, not the reset code form's
+    fields["reason"] = "Lost phone; called from the office line"
+    done = admin_http.post(f"/admin/accounts/{coordinator.id}/two-factor/reset", data=fields)
+    assert location(done) == f"/admin/accounts/{coordinator.id}"
+    db.session.refresh(coordinator)
+    assert coordinator.totp_secret is None
+    assert admin_http.get(f"/admin/accounts/{coordinator.id}/two-factor").status_code == 404  # no page of its own
+
+
+@two_factor_on
+def test_nobody_resets_their_own_second_factor(app, factory):
+    admin_http = _signed_in_admin(app, factory)
+    root = db.session.scalar(db.select(User).filter_by(username="root"))
+    assert _reset_form(admin_http, root.id) is None  # not offered on your own account
+    token = csrf_token(admin_http, f"/admin/accounts/{root.id}")
+    refused = admin_http.post(f"/admin/accounts/{root.id}/two-factor/reset", data={"csrf_token": token, "reason": "me"})
+    assert refused.status_code == 400
+    assert "You cannot reset your own two-factor sign-in." in refused.get_data(as_text=True)
+    db.session.refresh(root)
+    assert root.totp_enabled_at is not None
+
+
+def test_the_reset_needs_a_reason_in_the_service_too(factory):
+    root, coordinator = factory.user("root", Role.ADMIN), factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    with pytest.raises(DomainError) as refused:
+        totp.reset(root, coordinator, "   ")
+    assert refused.value.code == "reason_required"
+
+
+def test_the_reset_asks_for_the_right_before_it_looks_the_account_up(factory, login_client):
+    factory.user("coord", Role.COORDINATOR)
+    http = login_client("coord")
+    token = csrf_token(http, "/account/settings")
+    for user_id in (db.session.scalar(db.select(User.id)), 999_999):  # one that exists, one that does not
+        answer = http.post(f"/admin/accounts/{user_id}/two-factor/reset", data={"csrf_token": token, "reason": "x"})
+        assert answer.status_code == 403
