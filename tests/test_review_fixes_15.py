@@ -4,6 +4,7 @@ The races are in test_review_fixes_15_races.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -12,10 +13,20 @@ from sqlalchemy import event
 from supportgroup.auth import accounts, codes, data, issued_codes, recovery, totp
 from supportgroup.errors import DomainError
 from supportgroup.extensions import db
-from supportgroup.models import CodeKind, Role, User
+from supportgroup.models import CodeKind, Role, User, utcnow
 from tests.account_helpers import account_action
 from tests.conftest import DEFAULT_PASSWORD, csrf_token, socket_test_client
-from tests.two_factor_helpers import ON, SETUP, enrol, location, password_step, signed_in
+from tests.two_factor_helpers import (
+    ON,
+    SECOND_STEP,
+    SETUP,
+    enrol,
+    give_code,
+    location,
+    next_code,
+    password_step,
+    signed_in,
+)
 from tests.two_factor_helpers import totp_clock as totp_clock  # autouse
 
 NEW_PASSWORD = "a fresh passphrase 2024"
@@ -341,3 +352,40 @@ def test_the_reset_asks_for_the_right_before_it_looks_the_account_up(factory, lo
     for user_id in (db.session.scalar(db.select(User.id)), 999_999):  # one that exists, one that does not
         answer = http.post(f"/admin/accounts/{user_id}/two-factor/reset", data={"csrf_token": token, "reason": "x"})
         assert answer.status_code == 403
+
+
+# --- last active: a complete login, not a password ------------------------------------------------------------
+
+
+def _last_active(user: User):
+    db.session.expire_all()
+    return db.session.get(User, user.id).last_active_at
+
+
+@two_factor_on
+def test_a_password_alone_does_not_make_a_staff_account_look_active(app, factory):
+    coordinator = factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    http = app.test_client()
+    password_step(http, "coord")
+    assert http.get("/login/code").status_code == 200  # a page the gate lets through while the code is owed
+    assert _last_active(coordinator) is None
+    assert location(give_code(http, next_code(coordinator))) == "/home"
+    assert _last_active(coordinator) is not None  # the login is complete now
+
+
+@two_factor_on
+def test_the_daily_stamp_waits_for_the_second_factor(app, factory):
+    """A session restored the next day, still owing its code: the gate sends it to the second step before the day's
+    stamp is written (the stamp's hook runs after the gate)."""
+    coordinator = factory.user("coord", Role.COORDINATOR)
+    enrol(coordinator)
+    http = app.test_client()
+    password_step(http, "coord")
+    yesterday = utcnow() - timedelta(days=1)
+    db.session.execute(db.update(User).where(User.id == coordinator.id).values(last_active_at=yesterday))
+    db.session.commit()
+    assert location(http.get("/home")) == SECOND_STEP
+    assert _last_active(coordinator) < utcnow() - timedelta(hours=23)  # still yesterday's
+    give_code(http, next_code(coordinator))
+    assert _last_active(coordinator) > yesterday + timedelta(hours=1)
