@@ -389,3 +389,13 @@ def test_the_daily_stamp_waits_for_the_second_factor(app, factory):
     assert _last_active(coordinator) < utcnow() - timedelta(hours=23)  # still yesterday's
     give_code(http, next_code(coordinator))
     assert _last_active(coordinator) > yesterday + timedelta(hours=1)
+
+
+# --- small holes --------------------------------------------------------------------------------------------
+
+
+def test_only_participants_open_the_page_of_their_alias_look_ups(factory, login_client):
+    factory.user("pat")
+    factory.user("coord", Role.COORDINATOR)
+    assert login_client("pat").get("/account/alias-lookups").status_code == 200
+    assert login_client("coord").get("/account/alias-lookups").status_code == 403
