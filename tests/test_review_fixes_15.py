@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import event
 
+from supportgroup import platform_settings
 from supportgroup.auth import accounts, codes, data, issued_codes, recovery, totp
 from supportgroup.errors import DomainError
 from supportgroup.extensions import db
@@ -399,3 +400,14 @@ def test_only_participants_open_the_page_of_their_alias_look_ups(factory, login_
     factory.user("coord", Role.COORDINATOR)
     assert login_client("pat").get("/account/alias-lookups").status_code == 200
     assert login_client("coord").get("/account/alias-lookups").status_code == 403
+
+
+@pytest.mark.parametrize("app_overrides", [{**ON, "REQUIRE_TWO_FACTOR_PEER_EXPERTS": True}], indirect=True)
+def test_back_to_an_environment_that_requires_it_ends_those_sockets_too(app, factory):
+    admin_http = _signed_in_admin(app, factory)
+    platform_settings.put("require_two_factor_peer_experts", False, None)  # the admin had switched it off
+    factory.user("expert", Role.PEER_EXPERT)  # (commits)
+    _expert_http, expert_socket = _with_socket(app, "expert")
+    token = csrf_token(admin_http, "/admin/settings")
+    back = admin_http.post("/admin/settings/require_two_factor_peer_experts/default", data={"csrf_token": token})
+    assert back.status_code == 302 and not expert_socket.is_connected()
