@@ -18,6 +18,7 @@ from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import CodeKind, Role, User
 from ..permissions import may_issue_reset_code, require_account_manager, require_page
+from ..two_factor import may_enrol
 from .accounts import AccountFilters, list_accounts
 from .blueprint import bp, section
 from .forms import AccountSearchForm, CreateStaffForm, ReasonForm, RoleForm
@@ -75,6 +76,7 @@ def account_page(account: User, status: int = 200, **forms):
     # The second factor's reset (`two_factor_routes.py`); its partial calls its form `reset_form`, which on this page
     # is the reset code's: account.html hands this one over under that name.
     context["two_factor_form"] = forms.get("two_factor_form") or ResetTwoFactorForm(formdata=None)
+    context["two_factor_applies"] = may_enrol(account)  # staff: participants never have a second factor
     return render_template("admin/account.html", **context), status
 
 
