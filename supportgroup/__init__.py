@@ -41,6 +41,7 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from .auth.idle import init_idle_timeout
+    from .auth.last_active import init_last_active
     from .auth.two_factor_gate import init_two_factor_gate
     from .cli import register_cli
     from .labels import init_labels
@@ -50,6 +51,7 @@ def create_app(config_class=None, overrides: dict | None = None) -> Flask:
     init_labels(app)
     init_idle_timeout(app)
     init_two_factor_gate(app)  # after the idle timeout: an idle session is ended, not asked for its code
+    init_last_active(app)  # after both: neither an idle session nor one still owing its code counts as active
     init_security_headers(app)
     init_error_handlers(app)
     register_cli(app)

@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .audit import AuditAction, record
 from .auth.services import create_user
 from .edge import committing
 from .errors import DomainError
@@ -25,25 +26,31 @@ def create_user_command(username: str, role: str, first_name: str | None, traine
     try:
         with committing():
             user = create_user(username, password, Role(role), first_name=first_name, trained=trained)
+            record(None, AuditAction.CREATE_ACCOUNT, "user", user.id, reason=user.role.value)  # the CLI, as in admin/
     except DomainError as error:
         raise click.ClickException(f"{error.field}: {error.message}") from None
     click.echo(f"Created {user.role.value} account '{user.username}'.")
 
 
 @click.command("seed-demo")
-@click.option("--force", is_flag=True, help="Seed outside development (creates accounts with DEMO_PASSWORD).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Seed outside development: participants get DEMO_PASSWORD; staff accounts get none (activation links).",
+)
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Create the demo accounts, groups and meetings (idempotent: a second run adds nothing twice)."""
     from .demo import seed_demo
 
-    if current_app.config["ENV_NAME"] not in ("development", "testing") and not force:
+    local = current_app.config["ENV_NAME"] in ("development", "testing")
+    if not local and not force:
         raise click.ClickException(
             "seed-demo creates accounts with a known password; it runs only in "
             "development (SUPPORTGROUP_ENV=development), or with --force."
         )
-    with committing():
-        summary = seed_demo(current_app.config["DEMO_PASSWORD"])
+    with committing():  # a known password opens a staff account only on a developer's machine
+        summary = seed_demo(current_app.config["DEMO_PASSWORD"], staff_passwords=local)
     click.echo(summary)
 
 

@@ -1,4 +1,9 @@
-"""Demo content for `make run`: two groups, their peer experts and participants, and an open meeting."""
+"""Demo content for `make run`: two groups, their peer experts and participants, and an open meeting.
+
+In development every demo account has the demo password (the README names it). Seeded anywhere else
+(`flask seed-demo --force`), no staff account gets a password anyone knows: the coordinator and the peer experts
+are made awaiting activation (an administrator gives them activation links in the console) and no demo admin is
+made at all, so a known password opens nothing but a demo participant's account."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .auth.passwords import UNUSABLE_HASH
 from .auth.services import create_user, find_user
 from .extensions import db
 from .groups import enrolment, lifecycle, roster
@@ -56,10 +62,16 @@ TITLES: dict[str, dict[str, str]] = {
 }
 
 
-def _user(username: str, password: str, role: Role, first_name: str | None = None, story: str = "") -> User:
+def _user(
+    username: str, password: str, role: Role, first_name: str | None = None, story: str = "", *, known: bool = True
+) -> User:
+    """The demo account `username`, made now if missing: with `password`, or awaiting activation (`known` False:
+    no password at all)."""
     user = find_user(username)
     if user is None:
         user = create_user(username, password, role, first_name=first_name, trained=role == Role.PEER_EXPERT)
+        if not known:
+            user.password_hash = UNUSABLE_HASH
         if user.profile is not None:
             user.profile.story = story
             user.profile.experience_kinds = ["survivor"] if "meegemaakt" in story else ["former_perpetrator"]
@@ -87,13 +99,16 @@ def _retitle(group: Group, meetings: Sequence[Meeting], titles: dict[str, str]) 
         one.title = renames.get(one.title, one.title)
 
 
-def seed_demo(password: str) -> str:
+def seed_demo(password: str, *, staff_passwords: bool = True) -> str:
+    """Seed the demo; `staff_passwords` False (outside development): staff accounts get no password and there is
+    no demo admin (see the module's docstring)."""
     created = []
-    coordinator = _user("coordinator", password, Role.COORDINATOR)
-    _user("admin", password, Role.ADMIN)  # the admin console; two-factor sign-in is deferred in development
+    coordinator = _user("coordinator", password, Role.COORDINATOR, known=staff_passwords)
+    if staff_passwords:
+        _user("admin", password, Role.ADMIN)  # the admin console; two-factor sign-in is deferred in development
     for index, spec in enumerate(DEMO_GROUPS):
         username, first_name, story = spec["moderator"]
-        expert = _user(username, password, Role.PEER_EXPERT, first_name, story)
+        expert = _user(username, password, Role.PEER_EXPERT, first_name, story, known=staff_passwords)
         group = db.session.scalar(select(Group).where(Group.name == spec["name"]))
         if group is None:
             group = lifecycle.create_group(spec["name"], spec["kind"], LANGUAGE, 12, spec["description"], HOUSE_RULES)
@@ -129,8 +144,11 @@ def seed_demo(password: str) -> str:
             # The demo meeting is already open, as if its peer expert had just opened it.
             open_meeting(meeting, expert)
     db.session.flush()
-    accounts = "admin, coordinator, expert1, expert2, participant1-6"
-    return (
-        f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
-        f"Accounts: {accounts}. Coordinator: {coordinator.username}."
+    summary = f"Demo ready ({'new groups: ' + ', '.join(created) if created else 'nothing new'}). "
+    if staff_passwords:
+        accounts = "admin, coordinator, expert1, expert2, participant1-6"
+        return summary + f"Accounts: {accounts}. Coordinator: {coordinator.username}."
+    return summary + (
+        "Accounts: participant1-6 (the demo password); coordinator, expert1 and expert2 have no password: "
+        "an administrator gives them activation links in the console (Accounts). No demo admin was made."
     )

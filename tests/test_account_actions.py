@@ -113,7 +113,7 @@ def test_disabling_ends_every_session_and_socket_and_enabling_lets_in_again(
 
 
 def test_the_last_enabled_admin_cannot_be_removed_by_the_command_line(root, runner):
-    for args in (["disable-user", "root"], ["set-role", "root", "coordinator"]):
+    for args in (["disable-user", "root", "--reason", "x"], ["set-role", "root", "coordinator", "--reason", "x"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 1 and "last administrator" in result.output
     root = reload(root)

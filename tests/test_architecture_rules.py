@@ -107,3 +107,16 @@ def test_no_template_outputs_unescaped_text():
         if re.search(r"\|\s*safe\b", line)
     ]
     assert not found, found
+
+
+def test_http_routes_commit_only_through_the_edge():
+    """A route commits in `with edge.committing():` (it rolls back on any error), never `db.session.commit()`."""
+    routes = [p for p in _sources() if p.name == "routes.py" or p.name.endswith("_routes.py")]
+    assert len(routes) > 10
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in routes
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".session.commit(" in line
+    ]
+    assert offenders == []

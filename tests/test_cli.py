@@ -118,3 +118,25 @@ def test_demo_chat_works_at_once_between_expert1_and_participant1(runner, app, d
     assert ack["ok"]
     got = [p["args"] for p in sockets["expert1"].get_received() if p["name"] == "message"]
     assert [m["text"] for m in got] == ["Hallo"]
+
+
+def test_seed_demo_forced_outside_development_gives_no_staff_account_a_known_password(backend, redis_prefix):
+    """`seed-demo --force` in production: no demo admin, and the coordinator and peer experts await activation
+    (a known password opens no staff account); the demo participants and groups are there."""
+    from supportgroup.auth import services
+    from supportgroup.auth.accounts import is_awaiting_activation
+    from supportgroup.extensions import db
+    from tests.conftest import make_app
+
+    app = make_app(backend, redis_prefix)
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "No demo admin was made." in result.output
+    with app.app_context():
+        users = {u.username: u for u in db.session.query(User)}
+        assert "admin" not in users and db.session.query(Group).count() == 2
+        for name in ("coordinator", "expert1", "expert2"):
+            assert is_awaiting_activation(users[name])
+            assert services.authenticate(name, app.config["DEMO_PASSWORD"]) is None
+        assert services.authenticate("participant1", app.config["DEMO_PASSWORD"]) is not None

@@ -127,7 +127,7 @@ def test_unassigned_in_one_group_keeps_the_other_groups_meeting(room, coordinato
 
 
 def test_role_changed_from_the_command_line(room, runner):
-    result = runner.invoke(args=["set-role", "expert", "participant"])
+    result = runner.invoke(args=["set-role", "expert", "participant", "--reason", "left"])
     assert result.exit_code == 0, result.output
     assert "Disconnected sockets: 1." in result.output
     assert_hears_nothing_more(room)
@@ -135,11 +135,11 @@ def test_role_changed_from_the_command_line(room, runner):
 
 def test_disabled_account_loses_every_socket_joined_or_not(room, runner, socket_client, login_client, db):
     idle = socket_client("expert")  # connected, in no meeting: only its user room
-    result = runner.invoke(args=["disable-user", "expert"])
+    result = runner.invoke(args=["disable-user", "expert", "--reason", "left"])
     assert result.exit_code == 0, result.output
     assert not idle.is_connected()
     assert_hears_nothing_more(room)
-    assert runner.invoke(args=["enable-user", "expert"]).exit_code == 0
+    assert runner.invoke(args=["enable-user", "expert", "--reason", "back"]).exit_code == 0
 
 
 def test_participant_who_leaves_the_group_hears_no_more(room, login_client):
@@ -231,7 +231,7 @@ def test_disable_user_from_the_command_line_reaches_every_process(factory, live_
     }
     env.pop("SOCKETIO_MESSAGE_QUEUE", None)
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "disable-user", "expert"],
+        [sys.executable, "-m", "flask", "disable-user", "expert", "--reason", "left"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -362,11 +362,14 @@ def test_set_role_says_when_redis_failed_after_the_commit(room, runner, app):
     working = presence._redis
     presence._redis = _refusing_redis()
     try:
-        result = runner.invoke(args=["set-role", "expert", "participant"])
+        result = runner.invoke(args=["set-role", "expert", "participant", "--reason", "left"])
     finally:
         presence._redis = working
     assert result.exit_code == 1 and "could not be checked (Redis failed)" in result.output
-    assert "Disconnected sockets: 1." in runner.invoke(args=["set-role", "expert", "participant"]).output
+    assert (
+        "Disconnected sockets: 1."
+        in runner.invoke(args=["set-role", "expert", "participant", "--reason", "left"]).output
+    )
     assert_hears_nothing_more(room)
 
 

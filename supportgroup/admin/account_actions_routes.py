@@ -20,7 +20,7 @@ from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import CodeKind, Role, User
 from ..permissions import Denied, require_account_manager, require_page
-from ..realtime.rooms import revoke_rooms
+from ..realtime.rooms import disconnect_user, revoke_rooms
 from ..usernames import find_user
 from .accounts_routes import account_page, shown_once
 from .blueprint import bp, section
@@ -54,12 +54,14 @@ def change_role(user_id: int):
     if form.validate_on_submit():
         try:
             with committing():
-                account_services.set_role(
+                sessions_ended = account_services.set_role(
                     admin, account, Role(form.role.data), form.reason.data, first_name=form.first_name.data
                 )
         except DomainError as error:
             show_on_form(form, error)
         else:
+            if sessions_ended:  # the new role needs a second factor: no socket opened without one goes on
+                disconnect_user(account.id)
             return _done(account, _("The role has been changed."), takes_rights=True)
     return account_page(account, 400, role_form=form)
 

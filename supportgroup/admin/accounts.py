@@ -1,10 +1,11 @@
 """The admin's accounts list: search, filters and keyset paging in a fixed number of queries.
 
 Two statements of its own per page whatever the platform's size or the page's (a request adds the account's
-load and the platform settings): the count of matching accounts and the page's rows (one more than shown, to know whether a next page exists). Pages follow the username order
-(unique, indexed): "next" asks for usernames after the last one shown, "previous" for those before the first,
-so a page deep in 10,000 accounts costs what the first one costs (no OFFSET to walk). The rows carry only what
-the list shows: never an alias, a group or a membership next to a username, never a secret.
+load and the platform settings): the count of matching accounts and the page's rows (one more than shown, to
+know whether a next page exists). Pages follow the username order (unique, indexed): "next" asks for usernames
+after the last one shown, "previous" for those before the first, so a page deep in 10,000 accounts costs what
+the first one costs (no OFFSET to walk). The rows carry only what the list shows: never an alias, a group or a
+membership next to a username, never a secret.
 """
 
 from __future__ import annotations

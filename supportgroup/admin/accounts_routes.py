@@ -12,11 +12,13 @@ from flask_login import current_user, login_required
 
 from ..auth import accounts as account_services
 from ..auth import issued_codes
+from ..auth.two_factor_forms import ResetTwoFactorForm
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import db
 from ..models import CodeKind, Role, User
 from ..permissions import may_issue_reset_code, require_account_manager, require_page
+from ..two_factor import may_enrol
 from .accounts import AccountFilters, list_accounts
 from .blueprint import bp, section
 from .forms import AccountSearchForm, CreateStaffForm, ReasonForm, RoleForm
@@ -71,6 +73,10 @@ def account_page(account: User, status: int = 200, **forms):
     }
     for name in ("disable", "enable", "reset", "activation"):
         context[f"{name}_form"] = forms.get(f"{name}_form") or ReasonForm(prefix=name, formdata=None)
+    # The second factor's reset (`two_factor_routes.py`); its partial calls its form `reset_form`, which on this page
+    # is the reset code's: account.html hands this one over under that name.
+    context["two_factor_form"] = forms.get("two_factor_form") or ResetTwoFactorForm(formdata=None)
+    context["two_factor_applies"] = may_enrol(account)  # staff: participants never have a second factor
     return render_template("admin/account.html", **context), status
 
 

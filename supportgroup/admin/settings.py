@@ -20,8 +20,9 @@ from .. import platform_settings
 from ..audit import AuditAction, record
 from ..errors import DomainError
 from ..extensions import db
-from ..models import PlatformSetting, User
+from ..models import PlatformSetting, Role, User
 from ..safety import resources
+from ..two_factor import deferred
 
 QUICK_EXIT_URL = platform_settings.QUICK_EXIT_URL
 CRISIS_RESOURCES = platform_settings.CRISIS_RESOURCES
@@ -75,17 +76,39 @@ def set_quick_exit_url(url: str, actor: User) -> None:
     record(actor, AuditAction.CHANGE_SETTING, "platform_setting", QUICK_EXIT_URL, reason="changed")
 
 
-def set_two_factor_for_peer_experts(required: bool, actor: User) -> None:
+def _peer_experts_now_asked(required_before: bool) -> list[int]:
+    """When two-factor sign-in has just become required for peer experts: the enabled peer experts without a
+    confirmed second factor. Their open sockets never passed one and must end (the edge disconnects them after the
+    commit; `connect` then refuses them until they have); their web sessions are sent to enrolment by the gate
+    (`auth/two_factor_gate.py`) at their next request. Peer experts who enrolled by choice passed a code already."""
+    if required_before or not platform_settings.get(TWO_FACTOR_PEER_EXPERTS) or deferred():
+        return []
+    return list(
+        db.session.scalars(
+            select(User.id).where(
+                User.role == Role.PEER_EXPERT, User.is_enabled.is_(True), User.totp_enabled_at.is_(None)
+            )
+        )
+    )
+
+
+def set_two_factor_for_peer_experts(required: bool, actor: User) -> list[int]:
+    """Store the setting; the ids of the peer experts whose sockets must end now (`_peer_experts_now_asked`)."""
+    before = bool(platform_settings.get(TWO_FACTOR_PEER_EXPERTS))
     platform_settings.put(TWO_FACTOR_PEER_EXPERTS, bool(required), actor)
     record(actor, AuditAction.CHANGE_SETTING, "platform_setting", TWO_FACTOR_PEER_EXPERTS, reason="changed")
+    return _peer_experts_now_asked(before)
 
 
-def back_to_default(name: str, actor: User) -> None:
-    """The environment's value again (its row goes)."""
+def back_to_default(name: str, actor: User) -> list[int]:
+    """The environment's value again (its row goes). For two-factor sign-in, the ids of the peer experts whose
+    sockets must end now (the environment may require it)."""
     if name not in RESETTABLE:
         raise KeyError(name)
+    before = bool(platform_settings.get(TWO_FACTOR_PEER_EXPERTS))
     platform_settings.put(name, None, actor)
     record(actor, AuditAction.CHANGE_SETTING, "platform_setting", name, reason="default")
+    return _peer_experts_now_asked(before) if name == TWO_FACTOR_PEER_EXPERTS else []
 
 
 def _locale(locale: str) -> str:

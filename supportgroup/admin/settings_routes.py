@@ -17,6 +17,7 @@ from .. import platform_settings
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..permissions import require_page
+from ..realtime.rooms import disconnect_user
 from ..safety import resources
 from . import settings
 from .blueprint import bp, section
@@ -59,6 +60,12 @@ def _overview(quick_exit: QuickExitForm | None = None, two_factor: TwoFactorForm
     )
 
 
+def _end_sockets(user_ids: list[int]) -> None:
+    """After the commit: the sockets of peer experts who must now give a second factor (in every process)."""
+    for user_id in user_ids:
+        disconnect_user(user_id)
+
+
 @bp.route("/settings", endpoint="platform_settings")
 @login_required
 def settings_page():
@@ -91,7 +98,8 @@ def two_factor_setting():
     if not form.validate_on_submit():
         return _overview(two_factor=form, status=400)
     with committing():
-        settings.set_two_factor_for_peer_experts(form.required.data, current_user)
+        now_asked = settings.set_two_factor_for_peer_experts(form.required.data, current_user)
+    _end_sockets(now_asked)
     flash(_("The setting for two-factor sign-in has been saved."), "success")
     return redirect(url_for("admin.platform_settings"))
 
@@ -104,7 +112,8 @@ def to_default(name: str):
         abort(404)
     if FlaskForm().validate_on_submit():
         with committing():
-            settings.back_to_default(name, current_user)
+            now_asked = settings.back_to_default(name, current_user)
+        _end_sockets(now_asked)
         flash(_("The setting uses the default again."), "success")
     return redirect(url_for("admin.platform_settings"))
 

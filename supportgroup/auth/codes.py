@@ -10,6 +10,8 @@ groups of four; typing is forgiving (case, spaces, dashes, O for 0, I and L for 
 link and are 43 URL-safe characters (256 bits).
 
 Spending is one `UPDATE ... WHERE used_at IS NULL`: two requests racing with the same code spend it once.
+Issuing locks the account's row first (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers anyway), so
+two issues racing for one account leave one valid set: the second waits, then voids the first's codes.
 Services flush, never commit.
 """
 
@@ -18,10 +20,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import AccountCode, CodeKind, User
@@ -62,10 +67,12 @@ def _new_code(kind: CodeKind) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def issue(user: User, kind: CodeKind, *, now: datetime | None = None) -> list[str]:
+def issue(user: User, kind: CodeKind, *, now: datetime | None = None, issued_by: User | None = None) -> list[str]:
     """Replace `user`'s unspent codes of `kind` with a new set (`SET_SIZES`) and return them in clear text:
-    the only time anyone sees them. Spent codes stay (their rows say when they were used)."""
+    the only time anyone sees them. Spent codes stay (their rows say when they were used). `issued_by`: who hands
+    them over (None: the person themselves, or the CLI)."""
     now = now or utcnow()
+    _lock_account(user)
     discard(user, kind)
     lifetime = LIFETIMES[kind]
     codes = [_new_code(kind) for _ in range(SET_SIZES[kind])]
@@ -77,10 +84,17 @@ def issue(user: User, kind: CodeKind, *, now: datetime | None = None) -> list[st
                 code_hash=code_hash(kind, code),
                 created_at=now,
                 expires_at=now + lifetime if lifetime else None,
+                issued_by_user_id=issued_by.id if issued_by is not None else None,
             )
         )
     db.session.flush()
     return codes
+
+
+def _lock_account(user: User) -> None:
+    """Hold `user`'s row until the commit: without it two issues at once each delete only the committed codes
+    (neither sees the other's new rows) and both sets stay valid."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def discard(user: User, kind: CodeKind) -> None:
@@ -90,6 +104,64 @@ def discard(user: User, kind: CodeKind) -> None:
             AccountCode.user_id == user.id, AccountCode.kind == kind, AccountCode.used_at.is_(None)
         )
     )
+
+
+def discard_issued_by(issuer_id: int) -> None:
+    """Void every unspent code `issuer_id` handed over (their account is going: a code must not outlive it as if
+    the CLI had issued it)."""
+    db.session.execute(
+        delete(AccountCode)
+        .where(AccountCode.issued_by_user_id == issuer_id, AccountCode.used_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """An unspent, unexpired code that matched what was typed, with who issued it (None: no issuer, or the CLI)."""
+
+    id: int
+    kind: CodeKind
+    issuer: User | None
+    issued_by_user_id: int | None
+
+
+def find_typed(user_id: int, kinds: Sequence[CodeKind], code: str, *, now: datetime | None = None) -> list[Found]:
+    """The codes of `kinds` that `code` matches among `user_id`'s unspent, unexpired ones, in the order of
+    `kinds`; spends nothing. The same work whatever is typed and whoever `user_id` is (one keyed hash per kind,
+    one SELECT; an id no account has finds nothing): "Forgot password?" must not tell by its timing whether a
+    username exists."""
+    now = now or utcnow()
+    typed = (code or "")[:100]
+    issuer = aliased(User)
+    rows = db.session.execute(
+        select(AccountCode.id, AccountCode.kind, AccountCode.issued_by_user_id, issuer)
+        .outerjoin(issuer, issuer.id == AccountCode.issued_by_user_id)
+        .where(
+            AccountCode.user_id == user_id,
+            AccountCode.code_hash.in_([code_hash(kind, typed) for kind in kinds]),
+            AccountCode.kind.in_(list(kinds)),
+            AccountCode.used_at.is_(None),
+            (AccountCode.expires_at.is_(None)) | (AccountCode.expires_at > now),
+        )
+    ).all()
+    found = [Found(row.id, row.kind, row[3], row.issued_by_user_id) for row in rows]
+    return sorted(found, key=lambda one: list(kinds).index(one.kind))
+
+
+def spend_found(found: Found, *, now: datetime | None = None) -> bool:
+    """Spend a code `find_typed` returned: True once (a request racing this one with the same code loses)."""
+    return _spend_id(found.id, now or utcnow())
+
+
+def _spend_id(code_id: int, now: datetime) -> bool:
+    spent = db.session.execute(
+        update(AccountCode)
+        .where(AccountCode.id == code_id, AccountCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return spent.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _spend_row(kind: CodeKind, code: str, now: datetime, user_id: int | None) -> int | None:
@@ -107,13 +179,7 @@ def _spend_row(kind: CodeKind, code: str, now: datetime, user_id: int | None) ->
     row = db.session.execute(select(AccountCode.id, AccountCode.user_id).where(*conditions)).first()
     if row is None:
         return None
-    spent = db.session.execute(
-        update(AccountCode)
-        .where(AccountCode.id == row.id, AccountCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return row.user_id if spent.rowcount == 1 else None  # type: ignore[attr-defined]
+    return row.user_id if _spend_id(row.id, now) else None
 
 
 def spend(user: User, kind: CodeKind, code: str, *, now: datetime | None = None) -> bool:

@@ -24,6 +24,8 @@ from sqlalchemy import CursorResult, Executable, delete, select, update
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Group, Meeting, Membership, MembershipStatus, Message, ModerationAction, User, utcnow
+from . import codes
+from .accounts import keep_an_admin
 from .alias_reads import alias_reads_of
 from .passwords import verify_password
 
@@ -122,12 +124,14 @@ def _bulk(statement: Executable) -> int:
 
 
 def erase_account(user: User, password: str) -> dict[str, int]:
-    """Erase the account after checking the password (raises DomainError). One transaction: flush only.
+    """Erase the account after checking the password (raises DomainError), unless it is the last administrator
+    who can sign in. One transaction: flush only.
 
     Returns counts (no content). The caller commits, then disconnects the user's sockets and logs out.
     """
     if not verify_password(user.password_hash, password or ""):
         raise DomainError("wrong_password", _l("The password is not correct."), field="password")
+    keep_an_admin(user)  # the platform keeps an administrator who can sign in
     user_id = user.id
     membership_ids = select(Membership.id).where(Membership.user_id == user_id)
     groups_with_a_place = db.session.scalars(
@@ -139,6 +143,7 @@ def erase_account(user: User, password: str) -> dict[str, int]:
         .where(ModerationAction.actor_user_id == user_id)
         .values(actor_pseudonym=actor_pseudonym(user_id, user.created_at), actor_user_id=None)
     )
+    codes.discard_issued_by(user_id)  # reset codes they handed over die with them (not "issued by the CLI")
     messages = _bulk(delete(Message).where(Message.author_membership_id.in_(membership_ids)))
     memberships = _bulk(delete(Membership).where(Membership.user_id == user_id))
     # The profile, conflicts and the rest cascade in the database; the audit entries were already detached.

@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_loaded_from_cookie
 
 from ..realtime.activity import ACTIVITY_ID, LAST_SEEN, REFRESH_SECONDS, MemoryStamps, RedisStamps, now, session_is_idle
-from .last_active import init_last_active
 
 
 def mark_active() -> None:
@@ -57,5 +56,3 @@ def init_idle_timeout(app: Flask) -> None:
         if ACTIVITY_ID not in session:  # a session from before activity ids: give it one
             session[ACTIVITY_ID] = secrets.token_urlsafe(16)
         return None
-
-    init_last_active(app)  # after the idle check: a session it ends is not activity

@@ -4,8 +4,9 @@ No password ever passes through an admin's or coordinator's hands: they hand ove
 stored only as a keyed hash by `auth/codes.py`) and its holder chooses their own password with it.
 
 - An activation link (72 h, single use) sets the first password of a staff account made in the console.
-- A reset code (24 h, single use) is issued by an admin for any account, or by a coordinator for a participant
-  (`permissions.require_reset_code_issuer`); "Forgot password?" spends it. It is given by phone or in person.
+- A reset code (24 h, single use) is issued by an admin for any enabled account, or by a coordinator for a
+  participant (`permissions.require_reset_code_issuer`); "Forgot password?" spends it while its issuer may still
+  give it (the code keeps who issued it). It is given by phone or in person.
 
 Audited: who issued which kind for which account and why, never the code. Services flush, never commit.
 """
@@ -47,7 +48,7 @@ def issue_activation(
     if not user.is_enabled:
         raise DomainError("account_disabled", _l("This account is disabled. Enable it first."))
     now = now or utcnow()
-    (token,) = codes.issue(user, CodeKind.ACTIVATION, now=now)
+    (token,) = codes.issue(user, CodeKind.ACTIVATION, now=now, issued_by=actor)
     record(actor, AuditAction.ISSUE_ACTIVATION, "user", user.id, reason=reason)
     return token, _expiry(CodeKind.ACTIVATION, now)
 
@@ -89,7 +90,9 @@ def issue_reset_code(
             "awaiting_activation",
             _l("This account has not been activated yet. Make a new activation link instead."),
         )
+    if not user.is_enabled:  # "Forgot password?" would refuse it; enabling later must not revive it
+        raise DomainError("account_disabled", _l("This account is disabled. Enable it first."))
     now = now or utcnow()
-    (code,) = codes.issue(user, CodeKind.RESET, now=now)
+    (code,) = codes.issue(user, CodeKind.RESET, now=now, issued_by=actor)
     record(actor, AuditAction.ISSUE_RESET_CODE, "user", user.id, reason=reason)
     return code, _expiry(CodeKind.RESET, now)

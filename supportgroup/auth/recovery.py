@@ -20,6 +20,7 @@ from ..audit import AuditAction, record
 from ..errors import DomainError
 from ..extensions import db
 from ..models import CodeKind, User
+from ..permissions import may_issue_reset_code, may_use_recovery_codes
 from ..usernames import find_user
 from . import codes
 from .passwords import hash_password, verify_password
@@ -33,6 +34,7 @@ RECOVERY_REFUSED = _l("The username or the code is not correct, or the code can 
 # The kinds "Forgot password?" accepts, in the order tried: a person's own codes first.
 _ACCEPTED = (CodeKind.RECOVERY, CodeKind.RESET)
 _REASONS = {CodeKind.RECOVERY: "recovery code", CodeKind.RESET: "reset code"}
+NO_ACCOUNT = 0  # an id no account has (ids start at 1): an unknown name looks up codes all the same
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,18 @@ def codes_left(user: User) -> int:
     return codes.remaining(user, CodeKind.RECOVERY)
 
 
+def _still_valid(user: User, found: codes.Found) -> bool:
+    """Whether `user` may still use this code now. Recovery codes are a participant's own (a participant made staff
+    keeps none: staff get a reset code from an admin). A reset code works only while whoever issued it may still
+    give that account one (a coordinator's code for a participant dies when the participant becomes staff, or the
+    coordinator loses the right); the CLI's (no issuer) always may."""
+    if found.kind == CodeKind.RECOVERY:
+        return may_use_recovery_codes(user)
+    if found.issued_by_user_id is None:
+        return True
+    return found.issuer is not None and may_issue_reset_code(found.issuer, user)
+
+
 def recover(username: str, code: str, new_password: str) -> Recovered:
     """Set a new password with a recovery code or a reset code of the account named `username`.
 
@@ -71,17 +85,22 @@ def recover(username: str, code: str, new_password: str) -> Recovered:
     spent (recovery first, then reset); the password changes and the session token rotates, which ends every
     other session and socket (the caller disconnects the sockets after the commit). A reset code still waiting
     is voided too: it was handed over for this. Raises DomainError with one message for every refusal.
+
+    Every refusal costs the same work: the account's row, two keyed hashes and one look-up of codes, also for a
+    name no account has (codes of the id 0, which none has) or a disabled one, so the time taken tells nobody
+    whether a username exists.
     """
     check_password(new_password, username)
     user = find_user(username)
+    found = codes.find_typed(user.id if user is not None else NO_ACCOUNT, _ACCEPTED, code)
     if user is None or not user.is_enabled:
         raise DomainError("recovery_refused", RECOVERY_REFUSED, field="code")
-    used = next((kind for kind in _ACCEPTED if codes.spend(user, kind, code)), None)
-    if used is None:
+    used = next((one for one in found if _still_valid(user, one)), None)
+    if used is None or not codes.spend_found(used):
         raise DomainError("recovery_refused", RECOVERY_REFUSED, field="code")
     codes.discard(user, CodeKind.RESET)
     user.password_hash = hash_password(new_password)
     user.rotate_session_token()
-    record(user, AuditAction.RESET_PASSWORD, "user", user.id, reason=_REASONS[used])
+    record(user, AuditAction.RESET_PASSWORD, "user", user.id, reason=_REASONS[used.kind])
     db.session.flush()
-    return Recovered(user, used, codes_left(user))
+    return Recovered(user, used.kind, codes_left(user))

@@ -23,7 +23,7 @@ from ..audit_labels import role_phrase
 from ..edge import committing
 from ..errors import DomainError, show_on_form
 from ..extensions import csrf, limiter
-from ..permissions import can
+from ..permissions import can, require_page
 from ..ratelimit_keys import username_address_key
 from ..realtime.rooms import disconnect_user
 from ..scheduling.zone_choices import timezone_choices
@@ -232,6 +232,7 @@ def export_account():
 @login_required
 def alias_lookups():
     """When a coordinator or an admin saw which account is behind one of your aliases (the role, never who)."""
+    require_page(current_user, "see_own_alias_lookups")  # participants: only they take part under an alias
     reads = alias_reads.alias_reads_of(current_user._get_current_object())
     return render_template("auth/alias_lookups.html", reads=reads, role_phrase=role_phrase)
 

@@ -36,6 +36,7 @@ from ..models import CodeKind, User
 from ..models.types import utcnow
 from ..two_factor import is_enrolled, may_enrol, may_turn_off
 from . import codes
+from .accounts import require_reason
 
 DIGITS = 6
 DRIFT_STEPS = 1
@@ -182,10 +183,14 @@ def turn_off(user: User, code: str, *, now: float | None = None) -> None:
     db.session.flush()
 
 
-def reset(actor: User, user: User, reason: str) -> None:
-    """An admin clears a lost second factor: secret and backup codes gone, every session of the account ended
-    (a new session token; the route disconnects its sockets), audited with the admin's reason. The person
-    enrols again at the next login."""
+def reset(actor: User | None, user: User, reason: str) -> None:
+    """An admin (or the CLI, `actor` None) clears a lost second factor: secret and backup codes gone, every session
+    of the account ended (a new session token; the edge disconnects its sockets), audited with the reason. The
+    person enrols again at the next login. Nobody resets their own: a session that could would make the second
+    factor worth nothing (another admin, or the CLI on the server, helps)."""
+    reason = require_reason(reason)
+    if actor is not None and actor.id == user.id:
+        raise DomainError("own_account", _l("You cannot reset your own two-factor sign-in. Ask another administrator."))
     if user.totp_secret is None and codes.remaining(user, CodeKind.BACKUP) == 0:
         raise DomainError("not_enrolled", _l("This account has no second factor to reset."))
     _clear(user)

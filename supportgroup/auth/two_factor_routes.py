@@ -72,9 +72,12 @@ def begin_second_step(user: User, next_url: str, remember: bool) -> Response | N
 
 
 def _passed(user: User) -> None:
-    """A correct code: the session counts as signed in now, and only now gets the remember cookie if asked."""
-    login_user(user, remember=bool(session.pop(REMEMBER_KEY, False)))
+    """A correct code: the session counts as signed in now, and only now gets the remember cookie if asked. Marked
+    passed before `login_user`, whose signal then stamps the account active (`last_active.py`): the login is
+    complete now."""
     mark_passed(user)
+    with committing():
+        login_user(user, remember=bool(session.pop(REMEMBER_KEY, False)))
     mark_active()
 
 

@@ -31,7 +31,11 @@ class CodeKind(enum.StrEnum):
 
 
 class AccountCode(Model):
-    """One one-time code, stored only as a keyed hash (`auth/codes.py`); spent by setting `used_at`."""
+    """One one-time code, stored only as a keyed hash (`auth/codes.py`); spent by setting `used_at`.
+
+    `issued_by_user_id`: who handed it over (a reset code, an activation link from the console); None for codes a
+    person makes for themselves and for the CLI's (an operator on the server). A reset code works only while its
+    issuer may still give it to that account (`auth/recovery.py`); erasing the issuer voids their unspent codes."""
 
     __tablename__ = "account_codes"
     __table_args__ = (Index("ix_account_codes_user_kind", "user_id", "kind"),)
@@ -43,6 +47,7 @@ class AccountCode(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
 
 class PlatformSetting(Model):

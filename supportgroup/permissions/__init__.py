@@ -12,7 +12,7 @@ whisper); `accounts` (the admin console's account changes, reset codes); `pages`
 show).
 """
 
-from .accounts import may_issue_reset_code, require_account_manager, require_reset_code_issuer
+from .accounts import may_issue_reset_code, may_use_recovery_codes, require_account_manager, require_reset_code_issuer
 from .chat import require_may_delete_message, require_may_whisper
 from .core import (
     STAFF_ROLES,
@@ -70,6 +70,7 @@ __all__ = [
     "last_chat_at",
     "may_issue_reset_code",
     "may_moderate",
+    "may_use_recovery_codes",
     "meeting_not_found",
     "membership_of",
     "posting_facts",

@@ -21,6 +21,12 @@ def require_account_manager(user) -> User:
     return user
 
 
+def may_use_recovery_codes(user: User) -> bool:
+    """Recovery codes are a participant's own way back in; staff get a reset code from an admin instead (a code
+    kept from a participant's days must not open a staff account)."""
+    return user.role == Role.PARTICIPANT
+
+
 def may_issue_reset_code(actor, target: User) -> bool:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False

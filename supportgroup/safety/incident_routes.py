@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..audit import AuditAction, record
+from ..edge import committing
 from ..extensions import db
 from ..models import Group, Incident, Meeting, User
 from ..permissions import incident_group_ids, require_incident_viewer
@@ -35,15 +36,15 @@ def index():
         require_incident_viewer(current_user, group_id)
     incidents = services.incidents_for(allowed, group_id)
     # The list shows the start of each note (which may name an alias): an audited read, with what was listed.
-    record(
-        current_user,
-        AuditAction.LIST_INCIDENTS,
-        "incidents",
-        group_id if group_id is not None else "all",
-        group_id=group_id,
-        reason=f"incidents of group {group_id}" if group_id is not None else "incidents of every group allowed",
-    )
-    db.session.commit()
+    with committing():
+        record(
+            current_user,
+            AuditAction.LIST_INCIDENTS,
+            "incidents",
+            group_id if group_id is not None else "all",
+            group_id=group_id,
+            reason=f"incidents of group {group_id}" if group_id is not None else "incidents of every group allowed",
+        )
     group_query = select(Group).order_by(Group.name)
     if allowed is not None:
         group_query = group_query.where(Group.id.in_(allowed or [-1]))
@@ -73,15 +74,15 @@ def show(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     require_incident_viewer(current_user, incident.group_id)
     # Opening one incident shows its snapshot (who wrote what): an audited read, committed here at the edge.
-    record(
-        current_user,
-        AuditAction.VIEW_INCIDENT,
-        "incident",
-        incident.id,
-        group_id=incident.group_id,
-        meeting_id=incident.meeting_id,
-    )
-    db.session.commit()
+    with committing():
+        record(
+            current_user,
+            AuditAction.VIEW_INCIDENT,
+            "incident",
+            incident.id,
+            group_id=incident.group_id,
+            meeting_id=incident.meeting_id,
+        )
     group = db.session.get(Group, incident.group_id)
     meeting = db.session.get(Meeting, incident.meeting_id) if incident.meeting_id else None
     author = db.session.get(User, incident.created_by_user_id) if incident.created_by_user_id else None

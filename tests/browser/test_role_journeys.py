@@ -39,6 +39,9 @@ def test_a_new_participant_from_an_invite_link_to_the_closing_screen(factory, li
     phone.fill("input[name=password]", PASSWORD)
     phone.fill("input[name=confirm]", PASSWORD)
     phone.get_by_role("button", name="Create account").click()
+    phone.locator("#code-list").wait_for()  # ten recovery codes, shown once
+    screenshot(phone, "role-participant-0-recovery-codes")
+    phone.get_by_role("link", name="I have saved them, continue").click()
     phone.get_by_role("button", name="Join the group").click()
     phone.wait_for_url(re.compile(rf"/groups/{scene.group.id}/about$"))
     screenshot(phone, "role-participant-1-group")

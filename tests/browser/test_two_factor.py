@@ -126,14 +126,19 @@ def test_an_admin_resets_a_lost_second_factor(factory, live, new_page, device, w
     page.locator("form:has(input[name=code]) [type=submit]").click()
     page.wait_for_url(re.compile(r"/home$"))
 
-    page.goto(f"/admin/accounts/{coordinator.id}/two-factor")
+    page.goto(f"/admin/accounts/{coordinator.id}")
     assert "10" in page.locator("#two-factor-admin-status").inner_text()
     _fits(page, width)
     screenshot(page, f"two-factor-admin-{device}-{locale[:2]}-1-status")
     page.fill("textarea[name=reason]", "Lost phone; called from the office line")
     page.locator("form:has(textarea[name=reason]) [type=submit]").click()
+    page.wait_for_url(re.compile(rf"/admin/accounts/{coordinator.id}$"))
     page.locator(".flash-success").wait_for()
     assert page.locator("form:has(textarea[name=reason])").count() == 0  # nothing left to reset
     screenshot(page, f"two-factor-admin-{device}-{locale[:2]}-2-reset")
     db.session.refresh(coordinator)
     assert coordinator.totp_secret is None
+    page.goto(f"/admin/accounts/{admin.id}")  # your own account: no reset of your own second factor
+    assert page.locator("#own-account").count() == 1 and page.locator("#two-factor").count() == 0
+    _fits(page, width)
+    screenshot(page, f"two-factor-admin-{device}-{locale[:2]}-3-own-account")
