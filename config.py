@@ -164,6 +164,11 @@ class Config:
     # runs `flask extend-series`).
     HORIZON_INTERVAL_MINUTES = _int("HORIZON_INTERVAL_MINUTES", 60)
 
+    # WebSocket compression (permessage-deflate). Off: chat frames are a few hundred bytes, so it saves almost
+    # nothing, while each compressed connection keeps about 270 KB of zlib state and pays deflate on every frame
+    # (simple-websocket accepts it whenever a browser offers it; safety/request_limits.py withholds the offer).
+    WEBSOCKET_COMPRESSION = _bool("WEBSOCKET_COMPRESSION", False)
+
     # Two-factor sign-in (TOTP) is required of coordinators and admins; of peer experts when this is on (an
     # admin can also switch it in the console's settings, which override it). Deferring it lets a staff account
     # log in with the password alone: only the development demo does (DevelopmentConfig), never production.

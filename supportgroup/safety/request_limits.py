@@ -14,6 +14,9 @@ servers (serve.py's pywsgi and gunicorn's gevent worker):
   and have no such timeout (Engine.IO's ping ends a silent one).
 - A refused request is answered with `Connection: close`, so the server closes the connection instead of
   reading the unwanted body to its end.
+- WebSocket compression is off unless `WEBSOCKET_COMPRESSION` is set: simple-websocket (python-engineio's
+  WebSocket under gevent) accepts permessage-deflate whenever the client offers it, with no switch, and builds the
+  handshake from the environ's `HTTP_*` headers; without the `Sec-WebSocket-Extensions` offer it accepts none.
 
 Engine.IO's own responses (handshake, polling GET and POST) get `Cache-Control: no-store` here; Flask's
 pages get it in headers.py.
@@ -33,9 +36,17 @@ SOCKET_PATH = "/socket.io/"  # Flask-SocketIO's default, which the app keeps
 
 class RequestLimits:
     def __init__(
-        self, wsgi_app, socket_path: str, socket_limit: int, page_limit: int | None, timeout: float, end_socket_session
+        self,
+        wsgi_app,
+        socket_path: str,
+        socket_limit: int,
+        page_limit: int | None,
+        timeout: float,
+        end_socket_session,
+        compression: bool = False,
     ):
         self.wsgi_app = wsgi_app
+        self.compression = compression
         self.socket_path = socket_path
         self.socket_limit = socket_limit
         self.page_limit = page_limit
@@ -44,6 +55,8 @@ class RequestLimits:
 
     def __call__(self, environ, start_response):
         upgrade = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        if upgrade and not self.compression:
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)  # no offer, no permessage-deflate
         sock = environ.get("gunicorn.socket")
         if sock is not None:  # serve.py sets its own (ChatHandler); gunicorn leaves the socket blocking
             sock.settimeout(None if upgrade else self.timeout)
@@ -153,4 +166,5 @@ def init_request_limits(app: Flask) -> None:
         app.config.get("MAX_CONTENT_LENGTH"),
         float(app.config["REQUEST_TIMEOUT_SECONDS"]),
         _end_engineio_session,
+        bool(app.config.get("WEBSOCKET_COMPRESSION")),
     )
