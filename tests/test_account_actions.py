@@ -4,7 +4,6 @@ disabled account's sessions and sockets end, in this process and (last test) in 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from supportgroup.models.types import utcnow
 from tests.account_helpers import RESET_CODE_RE, account_action, audit_rows, post, reload
 from tests.chat_helpers import open_room
 from tests.conftest import DEFAULT_PASSWORD
+from tests.live import wait_until
 
 
 @pytest.fixture
@@ -221,15 +221,6 @@ def test_last_active_is_stamped_at_login_and_at_most_once_a_day(factory, app, lo
 # --- two processes --------------------------------------------------------------------------------------
 
 
-def _wait(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.live
 @pytest.mark.scaleout_only
 def test_disabling_in_the_console_ends_a_socket_held_by_the_other_process(factory, live_servers, sockets):
@@ -252,7 +243,7 @@ def test_disabling_in_the_console_ends_a_socket_held_by_the_other_process(factor
         allow_redirects=False,
     )
     assert response.status_code == 302
-    assert _wait(lambda: not joined.client.connected and not idle.client.connected), "a socket is still connected"
+    wait_until(lambda: not joined.client.connected and not idle.client.connected, 5.0, what="both sockets ending")
     assert reload(scene.expert).is_enabled is False
     [row] = audit_rows(AuditAction.DISABLE_USER, scene.expert.id)
     assert row.reason == "left the pool"

@@ -9,8 +9,6 @@ processes with PostgreSQL and Redis too (the last tests).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import select
 
@@ -20,6 +18,7 @@ from supportgroup.realtime.rooms import meeting_room, moderators_room, revoke_ro
 from supportgroup.realtime.stores import stores
 from tests.chat_helpers import join, open_room, received, send
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
+from tests.live import wait_until
 
 
 def post_form(http, page: str, action: str, data: dict | None = None):
@@ -167,15 +166,6 @@ def test_revocation_touches_no_one_who_keeps_their_rights(room, app):
 # --- two real server processes over PostgreSQL and Redis ----------------------------------------------
 
 
-def _wait(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.live
 @pytest.mark.scaleout_only
 def test_untrained_in_one_process_leaves_the_moderators_room_in_the_other(factory, live_servers, sockets):
@@ -199,7 +189,7 @@ def test_untrained_in_one_process_leaves_the_moderators_room_in_the_other(factor
     response = coordinator.post(page, data={"csrf_token": token, "first_name": "Sam"}, allow_redirects=False)
     assert response.status_code == 302
 
-    assert _wait(lambda: not expert.client.connected), "the untrained expert's socket is still connected"
+    wait_until(lambda: not expert.client.connected, 5.0, what="the untrained expert's socket ending")
     mark = expert.mark()
     assert alice.call("whisper", {"meeting_id": meeting_id, "client_id": "whisper-2", "text": "after"})["ok"]
     alice.wait_for("meeting_state", lambda s: s["moderator_present"] is False)
@@ -239,7 +229,9 @@ def test_disable_user_from_the_command_line_reaches_every_process(factory, live_
         timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert _wait(lambda: not on_first.client.connected and not on_second.client.connected)
+    wait_until(
+        lambda: not on_first.client.connected and not on_second.client.connected, 5.0, what="both sockets ending"
+    )
 
 
 def test_a_socket_disconnected_while_it_joins_leaves_no_presence_behind(factory, socket_client):

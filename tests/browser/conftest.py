@@ -52,7 +52,13 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def live(app, schema, redis_prefix, tmp_path):
+def live_env() -> dict:
+    """More environment for the browser tests' server; a module overrides it (two-factor sign-in, say)."""
+    return {}
+
+
+@pytest.fixture
+def live(app, schema, redis_prefix, tmp_path, live_env):
     """One real server on the test database, with quick exit pointed at a local page."""
     assert schema.name == "embedded", "browser tests run on the embedded backend only"
     server = LiveServer(
@@ -60,7 +66,7 @@ def live(app, schema, redis_prefix, tmp_path):
         schema.redis_url,
         redis_prefix,
         tmp_path / "server.log",
-        extra_env={"QUICK_EXIT_URL": NEUTRAL_PATH},
+        extra_env={"QUICK_EXIT_URL": NEUTRAL_PATH, **live_env},
     )
     yield server
     server.stop()

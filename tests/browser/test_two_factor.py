@@ -12,10 +12,9 @@ import pytest
 
 from supportgroup.models import Role
 from tests.conftest import DEFAULT_PASSWORD
-from tests.live import LiveServer
 from tests.two_factor_helpers import enrol
 
-from .conftest import NEUTRAL_PATH, screenshot
+from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -28,18 +27,9 @@ VIEWS = [
 
 
 @pytest.fixture
-def live(app, schema, redis_prefix, tmp_path):
+def live_env() -> dict:
     """The server as `TWO_FACTOR_DEFERRED=0 make run` starts it: development, with two-factor sign-in."""
-    assert schema.name == "embedded", "browser tests run on the embedded backend only"
-    server = LiveServer(
-        schema.database_url,
-        schema.redis_url,
-        redis_prefix,
-        tmp_path / "server.log",
-        extra_env={"QUICK_EXIT_URL": NEUTRAL_PATH, "TWO_FACTOR_DEFERRED": "0"},
-    )
-    yield server
-    server.stop()
+    return {"TWO_FACTOR_DEFERRED": "0"}
 
 
 def _password_step(page, username: str) -> None:
